@@ -1,0 +1,298 @@
+"""The simulated exchange's device state.
+
+One `LabState` holds every simulated device. The SNMP agent and the SSH CLI emulator both read
+from it, so a port the lab takes down is down in `ifOperStatus` and in `show interfaces` alike.
+Fault injection changes it; listeners (the SNMP agent's trap sender) hear about changes.
+
+The state is plain data driven by an injected clock (`Clock`, seconds since the epoch), so tests
+can move time forward without sleeping. Everything runs on one asyncio loop: no locking.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+Clock = Callable[[], float]
+
+COUNTER64 = 2**64
+COUNTER32 = 2**32
+
+
+class PortEventKind(StrEnum):
+    LINK_DOWN = "link_down"
+    LINK_UP = "link_up"
+
+
+class DeviceEventKind(StrEnum):
+    COLD_START = "cold_start"
+    WARM_START = "warm_start"
+
+
+@dataclass(frozen=True)
+class PortChanged:
+    device: str
+    port: str
+    kind: PortEventKind
+
+
+@dataclass(frozen=True)
+class DeviceRestarted:
+    device: str
+    kind: DeviceEventKind
+
+
+LabEvent = PortChanged | DeviceRestarted
+Listener = Callable[[LabEvent], None]
+
+
+def _stable_fraction(*parts: str) -> float:
+    """A number in [0, 1) fixed by its inputs, so the lab looks the same on every run."""
+    digest = hashlib.sha256("/".join(parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
+
+
+@dataclass
+class PortState:
+    name: str
+    ifindex: int
+    speed_mbps: int
+    role: str = "member"
+    description: str = ""
+    mac: str = "00:00:5e:00:53:00"
+    admin_up: bool = True
+    oper_up: bool = True
+    last_change_at: float = 0.0
+    # Average load as a fraction of line rate; traffic swings around it over the day.
+    load_fraction: float = 0.05
+    in_octets: float = 0.0
+    out_octets: float = 0.0
+    in_ucast_pkts: float = 0.0
+    out_ucast_pkts: float = 0.0
+    in_errors: int = 0
+    out_errors: int = 0
+    in_discards: int = 0
+    out_discards: int = 0
+    has_optic: bool = True
+    rx_power_dbm: float = -2.5
+    tx_power_dbm: float = -2.1
+    optic_temperature_c: float = 38.0
+    # LLDP: what is really plugged in at the far end (the lab's truth, which may differ from
+    # the inventory when a test "moves a cable").
+    neighbor_device: str | None = None
+    neighbor_port: str | None = None
+
+    def rate_bps(self, now: float) -> tuple[float, float]:
+        """Current (in, out) bits per second: zero when down, else a smooth daily swing."""
+        if not (self.admin_up and self.oper_up):
+            return 0.0, 0.0
+        phase = _stable_fraction(self.name, str(self.ifindex)) * 2 * math.pi
+        swing = 1.0 + 0.3 * math.sin(now / 3600.0 + phase)
+        line_bps = self.speed_mbps * 1_000_000
+        rate_in = line_bps * self.load_fraction * swing
+        rate_out = line_bps * self.load_fraction * 0.9 * swing
+        return rate_in, rate_out
+
+
+@dataclass
+class EnvironmentState:
+    temperature_c: float = 27.0
+    cpu_percent: float = 12.0
+    memory_total_bytes: int = 8 * 1024**3
+    memory_used_bytes: int = 3 * 1024**3
+    fans_ok: list[bool] = field(default_factory=lambda: [True, True, True, True])
+    psus_ok: list[bool] = field(default_factory=lambda: [True, True])
+
+
+@dataclass
+class PduState:
+    phases_amps: list[float] = field(default_factory=lambda: [6.2, 5.8, 6.5])
+    voltage_v: float = 230.0
+
+
+@dataclass
+class UpsState:
+    on_battery: bool = False
+    battery_charge_percent: int = 100
+    runtime_minutes: int = 45
+    input_voltage_v: float = 230.0
+    output_load_percent: int = 38
+    battery_temperature_c: float = 25.0
+
+
+@dataclass
+class DeviceState:
+    name: str
+    role: str
+    vendor: str
+    platform: str
+    model: str
+    serial: str
+    os_version: str
+    mgmt_address: str
+    snmp_port: int
+    ssh_port: int
+    location: str = ""
+    booted_at: float = 0.0
+    silent: bool = False
+    ports: list[PortState] = field(default_factory=list)
+    environment: EnvironmentState = field(default_factory=EnvironmentState)
+    pdu: PduState | None = None
+    ups: UpsState | None = None
+    config_text: str = ""
+    updated_at: float = 0.0
+
+    def port(self, name: str) -> PortState:
+        for candidate in self.ports:
+            if candidate.name == name:
+                return candidate
+        known = ", ".join(p.name for p in self.ports) or "none"
+        raise KeyError(f"device {self.name} has no port {name!r} (ports: {known})")
+
+    def port_by_ifindex(self, ifindex: int) -> PortState | None:
+        for candidate in self.ports:
+            if candidate.ifindex == ifindex:
+                return candidate
+        return None
+
+    def uptime_ticks(self, now: float) -> int:
+        """sysUpTime in hundredths of a second since the (simulated) boot."""
+        return int(max(0.0, now - self.booted_at) * 100) % COUNTER32
+
+    def advance(self, now: float) -> None:
+        """Accumulate traffic counters up to `now` at the ports' current rates."""
+        elapsed = now - self.updated_at
+        if elapsed <= 0:
+            return
+        midpoint = self.updated_at + elapsed / 2
+        for port in self.ports:
+            rate_in, rate_out = port.rate_bps(midpoint)
+            port.in_octets = (port.in_octets + rate_in * elapsed / 8) % COUNTER64
+            port.out_octets = (port.out_octets + rate_out * elapsed / 8) % COUNTER64
+            # Average frame of about 800 bytes on an exchange LAN.
+            port.in_ucast_pkts = (port.in_ucast_pkts + rate_in * elapsed / 6400) % COUNTER64
+            port.out_ucast_pkts = (port.out_ucast_pkts + rate_out * elapsed / 6400) % COUNTER64
+        self.updated_at = now
+
+
+class LabState:
+    """All simulated devices, keyed by name, with fault injection and change listeners."""
+
+    def __init__(self, devices: list[DeviceState], *, clock: Clock = time.time) -> None:
+        self.clock = clock
+        self.devices: dict[str, DeviceState] = {d.name: d for d in devices}
+        self._listeners: list[Listener] = []
+        now = clock()
+        for device in devices:
+            if device.booted_at == 0.0:
+                # Devices have been up for a while when the lab starts; counters are mid-life.
+                days_up = 3 + 40 * _stable_fraction(device.name)
+                device.booted_at = now - days_up * 86400
+            device.updated_at = device.booted_at
+            for port in device.ports:
+                if port.last_change_at == 0.0:
+                    port.last_change_at = device.booted_at
+            device.advance(now)
+
+    def device(self, name: str) -> DeviceState:
+        try:
+            return self.devices[name]
+        except KeyError:
+            raise KeyError(f"the lab has no device {name!r}") from None
+
+    def by_address(self, address: str, port: int) -> DeviceState | None:
+        for device in self.devices.values():
+            if device.mgmt_address == address and port in (device.snmp_port, device.ssh_port):
+                return device
+        return None
+
+    def snapshot(self, name: str) -> DeviceState:
+        """The device with its counters brought up to the clock's now."""
+        device = self.device(name)
+        device.advance(self.clock())
+        return device
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener)
+
+    def _emit(self, event: LabEvent) -> None:
+        for listener in list(self._listeners):
+            listener(event)
+
+    # -- fault injection -------------------------------------------------------------------
+
+    def set_port(self, device_name: str, port_name: str, *, up: bool) -> None:
+        """Take a port's link down or bring it up (as if the far end or the cable failed)."""
+        device = self.snapshot(device_name)
+        port = device.port(port_name)
+        if port.oper_up == up:
+            return
+        port.oper_up = up
+        port.last_change_at = self.clock()
+        if not device.silent:
+            kind = PortEventKind.LINK_UP if up else PortEventKind.LINK_DOWN
+            self._emit(PortChanged(device_name, port_name, kind))
+
+    def set_admin(self, device_name: str, port_name: str, *, up: bool) -> None:
+        """Shut or no-shut a port (admin state); a shut port is also operationally down."""
+        device = self.snapshot(device_name)
+        port = device.port(port_name)
+        port.admin_up = up
+        self.set_port(device_name, port_name, up=up)
+
+    def flap(self, device_name: str, port_name: str, times: int) -> None:
+        """Down then up `times` times in a row (each transition emits its own event)."""
+        for _ in range(times):
+            self.set_port(device_name, port_name, up=False)
+            self.set_port(device_name, port_name, up=True)
+
+    def set_silent(self, device_name: str, *, silent: bool) -> None:
+        """A silent device answers neither SNMP nor SSH (dead, or its management is cut)."""
+        self.device(device_name).silent = silent
+
+    def reboot(self, device_name: str, *, cold: bool = True) -> None:
+        """Restart: sysUpTime and every counter start again from zero."""
+        device = self.device(device_name)
+        now = self.clock()
+        device.booted_at = now
+        device.updated_at = now
+        for port in device.ports:
+            port.in_octets = port.out_octets = 0.0
+            port.in_ucast_pkts = port.out_ucast_pkts = 0.0
+            port.in_errors = port.out_errors = port.in_discards = port.out_discards = 0
+            port.last_change_at = now
+        kind = DeviceEventKind.COLD_START if cold else DeviceEventKind.WARM_START
+        if not device.silent:
+            self._emit(DeviceRestarted(device_name, kind))
+
+    def error_burst(self, device_name: str, port_name: str, errors: int) -> None:
+        port = self.snapshot(device_name).port(port_name)
+        port.in_errors = (port.in_errors + errors) % COUNTER32
+        port.in_discards = (port.in_discards + errors // 4) % COUNTER32
+
+    def set_optic_power(self, device_name: str, port_name: str, *, rx_dbm: float) -> None:
+        """Optic drift: the received light level of a port's transceiver."""
+        self.snapshot(device_name).port(port_name).rx_power_dbm = rx_dbm
+
+    def set_temperature(self, device_name: str, celsius: float) -> None:
+        self.device(device_name).environment.temperature_c = celsius
+
+    def set_ups_on_battery(self, device_name: str, *, on_battery: bool) -> None:
+        ups = self.device(device_name).ups
+        if ups is None:
+            raise KeyError(f"device {device_name} is not a UPS")
+        ups.on_battery = on_battery
+        ups.input_voltage_v = 0.0 if on_battery else 230.0
+
+    def move_cable(
+        self, device_name: str, port_name: str, *, to_device: str | None, to_port: str | None
+    ) -> None:
+        """Change what LLDP sees on a port, as when someone re-patches a cable."""
+        port = self.device(device_name).port(port_name)
+        port.neighbor_device = to_device
+        port.neighbor_port = to_port
