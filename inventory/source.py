@@ -1,0 +1,141 @@
+"""Reading inventory YAML safely while remembering where every value came from.
+
+Engineers review inventory files in git and fix them from error messages, so every error must
+name `file:line`. PyYAML's safe loader is extended to build dicts and lists that carry the line
+of each key and item; everything else about YAML stays safe (no tags, no objects).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, SequenceNode
+
+try:  # the C parser is several times faster; fall back quietly where libyaml is absent
+    from yaml import CSafeLoader as _BaseLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """Where a value sits: a file and a 1-based line."""
+
+    path: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}"
+
+
+class LineDict(dict[str, Any]):
+    """A mapping that knows the line of itself and of each of its keys."""
+
+    location: Location
+    key_locations: dict[str, Location]
+
+
+class LineList(list[Any]):
+    """A sequence that knows the line of itself and of each of its items."""
+
+    location: Location
+    item_locations: list[Location]
+
+
+class DuplicateKeyError(yaml.YAMLError):
+    def __init__(self, key: str, first: Location, again: Location) -> None:
+        super().__init__(f"key {key!r} appears twice in one mapping (first at line {first.line})")
+        self.key = key
+        self.location = again
+
+
+def _loader_for(path: str) -> type[Any]:
+    class Loader(_BaseLoader):
+        def construct_mapping(  # type: ignore[override]
+            self, node: MappingNode, deep: bool = False
+        ) -> LineDict:
+            mapping = LineDict()
+            mapping.location = Location(path, node.start_mark.line + 1)
+            mapping.key_locations = {}
+            for key_node, value_node in node.value:
+                key = self.construct_object(key_node, deep=True)
+                if not isinstance(key, str):
+                    # Numeric keys like `1:` are almost always a mistake in an inventory.
+                    key = str(key)
+                where = Location(path, key_node.start_mark.line + 1)
+                if key in mapping.key_locations:
+                    raise DuplicateKeyError(key, mapping.key_locations[key], where)
+                mapping.key_locations[key] = where
+                mapping[key] = self.construct_object(value_node, deep=True)
+            return mapping
+
+        def construct_sequence(self, node: SequenceNode, deep: bool = False) -> LineList:
+            sequence = LineList(self.construct_object(child, deep=True) for child in node.value)
+            sequence.location = Location(path, node.start_mark.line + 1)
+            sequence.item_locations = [Location(path, c.start_mark.line + 1) for c in node.value]
+            return sequence
+
+        def construct_yaml_map(self, node: MappingNode) -> Any:
+            yield self.construct_mapping(node)
+
+        def construct_yaml_seq(self, node: SequenceNode) -> Any:
+            yield self.construct_sequence(node)
+
+    Loader.add_constructor("tag:yaml.org,2002:map", Loader.construct_yaml_map)
+    Loader.add_constructor("tag:yaml.org,2002:seq", Loader.construct_yaml_seq)
+    # Dates stay strings: the schema parses them, so a bad date gets our message, not YAML's.
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", Loader.construct_scalar)  # type: ignore[type-var]
+    return Loader
+
+
+class SourceError(Exception):
+    """A file that could not be read or parsed as YAML at all."""
+
+    def __init__(self, location: Location, message: str) -> None:
+        super().__init__(f"{location}: {message}")
+        self.location = location
+        self.message = message
+
+
+def load_yaml(path: Path, display_path: str | None = None) -> Any:
+    """Parse one YAML file into LineDict/LineList values (SourceError on failure)."""
+    shown = display_path or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise SourceError(Location(shown, 1), f"not UTF-8 text ({exc.reason})") from None
+    except OSError as exc:
+        raise SourceError(Location(shown, 1), f"cannot read file: {exc.strerror}") from None
+    try:
+        return yaml.load(text, Loader=_loader_for(shown))  # noqa: S506 - a SafeLoader subclass
+    except DuplicateKeyError as exc:
+        raise SourceError(exc.location, str(exc)) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else 1
+        problem = exc.problem or exc.context or "not valid YAML"
+        raise SourceError(Location(shown, line), f"YAML syntax error: {problem}") from None
+    except yaml.YAMLError as exc:
+        raise SourceError(Location(shown, 1), f"YAML error: {exc}") from None
+
+
+def location_of(root: Any, path: tuple[str | int, ...], fallback: Location) -> Location:
+    """The most precise known location of the value at `path` inside `root`.
+
+    Walks as far as the path exists: a missing key points at the mapping that lacks it.
+    """
+    best: Location = getattr(root, "location", fallback)
+    node = root
+    for step in path:
+        if isinstance(node, LineDict) and isinstance(step, str) and step in node:
+            best = node.key_locations[step]
+            node = node[step]
+        elif isinstance(node, LineList) and isinstance(step, int) and 0 <= step < len(node):
+            best = node.item_locations[step]
+            node = node[step]
+        else:
+            break
+    return best
