@@ -1,0 +1,60 @@
+"""UTC in storage, Asia/Shanghai on screen.
+
+Every stored instant is timezone-aware UTC. SQLite has no time zone type, so `UTCDateTime`
+stores UTC and re-attaches it on read; a naive datetime is refused at the door rather than
+silently taken as local time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import DateTime
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
+
+UTC = dt.UTC
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def require_aware(value: dt.datetime, what: str = "timestamp") -> dt.datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{what} {value.isoformat()} has no time zone; ixops stores UTC only")
+    return value.astimezone(UTC)
+
+
+def to_local(value: dt.datetime, zone: str = "Asia/Shanghai") -> dt.datetime:
+    return require_aware(value).astimezone(ZoneInfo(zone))
+
+
+def format_local(value: dt.datetime | None, zone: str = "Asia/Shanghai") -> str:
+    """How people read an instant: site-local, to the minute, with the zone's abbreviation."""
+    if value is None:
+        return "—"
+    local = to_local(value, zone)
+    return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or zone)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware datetime column, UTC in the database whatever the backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, dt.datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        aware = require_aware(value)
+        return aware.replace(tzinfo=None) if dialect.name == "sqlite" else aware
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        stamp = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
+        if stamp.tzinfo is None:
+            return stamp.replace(tzinfo=UTC)
+        return stamp.astimezone(UTC)

@@ -1,0 +1,325 @@
+"""The `ixops` command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlmodel import Session
+
+from inventory.credentials import CredentialError, CredentialStore
+from inventory.sync import ChangeKind, SyncReport, store_summary, sync_inventory
+from inventory.validate import Inventory, load_inventory
+from ixops import __version__
+from ixops.db import DatabaseError, current_revision, ensure_schema, head_revision, make_engine
+from ixops.db import upgrade as db_upgrade
+from ixops.settings import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+ROLE_LABELS = {
+    "exchange_switch": "exchange switches",
+    "access_switch": "access switches",
+    "router": "routers",
+    "route_server": "route servers",
+    "server": "servers",
+    "pdu": "PDUs",
+    "ups": "UPS",
+    "environment_sensor": "environment sensors",
+}
+
+
+class App:
+    """What every command shares: settings, and the engine made on first need."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._engine: Engine | None = None
+        self.out = Console(highlight=False, soft_wrap=True)
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+    def engine(self, *, migrate: bool = True) -> Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.settings.database_url)
+            if migrate:
+                ensure_schema(self._engine)
+        return self._engine
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+@contextmanager
+def _store_errors(app: App) -> Iterator[None]:
+    """Turn database failures into one clear line naming the store, never a traceback."""
+    try:
+        yield
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unknown error"
+        app.err.print(
+            f"ixops: cannot use the database {app.settings.redacted_database_url()}: {reason}",
+            markup=False,
+        )
+        if "locked" in reason:
+            app.err.print("ixops: another ixops process holds a write lock; try again shortly.")
+        sys.exit(2)
+    except (DatabaseError, SQLAlchemyError) as exc:
+        app.err.print(
+            f"ixops: database {app.settings.redacted_database_url()}: {exc}", markup=False
+        )
+        sys.exit(2)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ixops")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """ixops — operations toolkit for an Internet exchange's machine rooms.
+
+    Inventory of sites, racks, devices, links and access units; collectors; fault tickets
+    with the 4-hour response SLA; inspections and runbooks.
+
+    \b
+    Environment:
+      IXOPS_HOME           data directory (default: the platform's user data directory)
+      IXOPS_DATABASE_URL   e.g. postgresql+psycopg://ixops@db/ixops (default: SQLite in IXOPS_HOME)
+      IXOPS_INVENTORY      inventory file or directory (default: the bundled example exchange)
+      IXOPS_SECRETS_FILE   credential values, mode 0600 (default: IXOPS_HOME/secrets.yaml)
+    """
+    ctx.obj = App(Settings.from_env())
+
+
+# -- inventory -------------------------------------------------------------------------------
+
+
+@main.group("inventory")
+def inventory_group() -> None:
+    """Validate, sync and summarise the inventory files."""
+
+
+def _path_argument(func: F) -> F:
+    decorator = click.argument(
+        "path",
+        required=False,
+        type=click.Path(path_type=Path),
+    )
+    return decorator(func)
+
+
+def _load(app: App, path: Path | None) -> Inventory:
+    return load_inventory(path or app.settings.inventory_path)
+
+
+def _print_errors(app: App, inv: Inventory) -> None:
+    for error in inv.errors:
+        app.err.print(str(error), markup=False)
+    noun = "error" if len(inv.errors) == 1 else "errors"
+    app.err.print(f"{len(inv.errors)} {noun} in {inv.root}", markup=False)
+
+
+def _one_line(summary: dict[str, Any]) -> str:
+    return (
+        f"{summary['sites']} sites, {summary['rooms']} rooms, {summary['racks']} racks, "
+        f"{summary['devices']} devices, {summary['interfaces']} interfaces, "
+        f"{summary['links']} links ({summary['trunk_links']} trunks, "
+        f"{summary['member_links']} member links), {summary['access_units']} access units, "
+        f"{summary['contacts']} contacts"
+    )
+
+
+@inventory_group.command("validate")
+@_path_argument
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@pass_app
+def inventory_validate(app: App, path: Path | None, fmt: str) -> None:
+    """Check the inventory files; every problem is printed as FILE:LINE: MESSAGE.
+
+    PATH is an inventory directory or file (default: $IXOPS_INVENTORY, else the example).
+    Exits 1 if anything is wrong.
+    """
+    inv = _load(app, path)
+    if fmt == "json":
+        document = {
+            "path": inv.root,
+            "ok": inv.ok,
+            "files": inv.files,
+            "errors": [
+                {"file": e.location.path, "line": e.location.line, "message": e.message}
+                for e in inv.errors
+            ],
+            "summary": inv.summary() if inv.ok else None,
+        }
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        sys.exit(0 if inv.ok else 1)
+    if not inv.ok:
+        _print_errors(app, inv)
+        sys.exit(1)
+    app.out.print(
+        f"{inv.root}: OK, {len(inv.files)} files: {_one_line(inv.summary())}", markup=False
+    )
+
+
+@inventory_group.command("sync")
+@_path_argument
+@click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
+@click.option("-v", "--verbose", is_flag=True, help="List every added row too.")
+@pass_app
+def inventory_sync(app: App, path: Path | None, dry_run: bool, verbose: bool) -> None:
+    """Make the store match the inventory files: add, change, retire (never delete)."""
+    inv = _load(app, path)
+    if not inv.ok:
+        _print_errors(app, inv)
+        app.err.print("Nothing was synced.")
+        sys.exit(1)
+    with _store_errors(app), Session(app.engine()) as session:
+        report = sync_inventory(session=session, inventory=inv, now=app.now(), dry_run=dry_run)
+    _print_sync(app, inv, report, verbose)
+
+
+def _print_sync(app: App, inv: Inventory, report: SyncReport, verbose: bool) -> None:
+    prefix = "would be " if report.dry_run else ""
+    if not report.changed_anything:
+        app.out.print(f"{inv.root}: the store already matches the inventory; nothing to do.")
+        return
+    table = Table(title=f"Sync of {inv.root}" + (" (dry run)" if report.dry_run else ""))
+    table.add_column("what")
+    for kind in ChangeKind:
+        table.add_column(f"{prefix}{kind.value}", justify="right")
+    for entity, counts in sorted(report.by_entity().items()):
+        table.add_row(entity, *(str(counts.get(kind.value, 0) or "") for kind in ChangeKind))
+    app.out.print(table)
+    marks = {
+        ChangeKind.ADDED: "+",
+        ChangeKind.CHANGED: "~",
+        ChangeKind.RETIRED: "-",
+        ChangeKind.RESTORED: "↺",
+    }
+    for change in report.changes:
+        if change.kind is ChangeKind.ADDED and not verbose and report.count(change.kind) > 40:
+            continue
+        app.out.print(f"  {marks[change.kind]} {change.describe()}", markup=False)
+    totals = ", ".join(f"{n} {kind}" for kind, n in report.totals().items() if n)
+    if report.dry_run:
+        app.out.print(f"Dry run: {totals}; nothing was written.")
+    else:
+        app.out.print(f"Synced: {totals}.")
+
+
+@inventory_group.command("show")
+@click.option("--site", help="Only this site (its code, e.g. CHJ).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@pass_app
+def inventory_show(app: App, site: str | None, fmt: str) -> None:
+    """Summarise what the store holds (active rows; retired ones are kept but not counted)."""
+    with _store_errors(app), Session(app.engine()) as session:
+        summary = store_summary(session, site)
+    if site is not None and summary["sites"] == 0:
+        app.err.print(f"ixops: no active site with code {site!r} in the store", markup=False)
+        sys.exit(1)
+    if fmt == "json":
+        click.echo(json.dumps({"site": site, **summary}, indent=2, ensure_ascii=False))
+        return
+    if summary["sites"] == 0:
+        app.out.print("The store is empty. Run `ixops inventory sync` first.")
+        return
+    table = Table(title=f"Inventory{' of ' + site if site else ''}", show_header=False)
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for key in ("sites", "rooms", "racks", "devices"):
+        table.add_row(key, str(summary[key]))
+    for role, count in summary["devices_by_role"].items():
+        if count:
+            table.add_row(f"  {ROLE_LABELS.get(role, role)}", str(count))
+    table.add_row("interfaces", str(summary["interfaces"]))
+    table.add_row("links", str(summary["links"]))
+    table.add_row("  trunks", str(summary["trunk_links"]))
+    table.add_row("    over leased circuits", str(summary["leased_circuits"]))
+    table.add_row("  member links", str(summary["member_links"]))
+    table.add_row("access units", str(summary["access_units"]))
+    table.add_row("contacts", str(summary["contacts"]))
+    app.out.print(table)
+
+
+# -- credentials -----------------------------------------------------------------------------
+
+
+@main.group("secrets")
+def secrets_group() -> None:
+    """Check that every credential profile the inventory uses has its values."""
+
+
+@secrets_group.command("check")
+@_path_argument
+@pass_app
+def secrets_check(app: App, path: Path | None) -> None:
+    """Resolve each profile from the environment or the secrets file; print no values."""
+    inv = _load(app, path)
+    if not inv.ok:
+        _print_errors(app, inv)
+        sys.exit(1)
+    store = CredentialStore(secrets_file=app.settings.secrets_file)
+    used_snmp = {d.value.credentials.snmp for d in inv.devices}
+    used_ssh = {d.value.credentials.ssh for d in inv.devices}
+    failures = 0
+    profiles: list[tuple[str, Any, Callable[[Any], Any]]] = [
+        *(("SNMP", p.value, store.snmp) for p in inv.snmp_profiles if p.value.name in used_snmp),
+        *(("SSH", p.value, store.ssh) for p in inv.ssh_profiles if p.value.name in used_ssh),
+    ]
+    for kind, profile, resolve in profiles:
+        try:
+            resolve(profile)
+        except CredentialError as exc:
+            failures += 1
+            app.err.print(f"missing  {kind} {profile.name}: {exc}", markup=False)
+        else:
+            app.out.print(f"ok       {kind} {profile.name}", markup=False)
+    if failures:
+        sys.exit(1)
+
+
+# -- database --------------------------------------------------------------------------------
+
+
+@main.group("db")
+def db_group() -> None:
+    """The store's schema."""
+
+
+@db_group.command("upgrade")
+@pass_app
+def db_upgrade_command(app: App) -> None:
+    """Apply pending migrations (also done automatically on first use)."""
+    with _store_errors(app):
+        before, after = db_upgrade(app.engine(migrate=False))
+    url = app.settings.redacted_database_url()
+    if before == after:
+        app.out.print(f"{url}: already at revision {after}", markup=False)
+    else:
+        app.out.print(f"{url}: upgraded from {before or 'empty'} to {after}", markup=False)
+
+
+@db_group.command("status")
+@pass_app
+def db_status(app: App) -> None:
+    """Show which store is used and its schema revision."""
+    with _store_errors(app):
+        current = current_revision(app.engine(migrate=False))
+    head = head_revision()
+    state = "up to date" if current == head else f"behind (head is {head})"
+    app.out.print(
+        f"{app.settings.redacted_database_url()}: revision {current or 'none'}, {state}",
+        markup=False,
+    )

@@ -1,0 +1,49 @@
+"""Where ixops keeps its data and how it finds its database, secrets and inventory.
+
+Read once from the environment at the edge (the CLI) and passed down as a value; nothing
+below the application shell reads the environment for itself.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import platformdirs
+
+import inventory
+
+EXAMPLE_INVENTORY = Path(inventory.__file__).parent / "examples" / "shanghai-ix"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str
+    secrets_file: Path
+    inventory_path: Path
+    lang: str = "en"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        home = Path(env.get("IXOPS_HOME") or platformdirs.user_data_dir("ixops")).expanduser()
+        url = env.get("IXOPS_DATABASE_URL") or f"sqlite:///{home / 'ixops.db'}"
+        secrets = Path(env.get("IXOPS_SECRETS_FILE") or home / "secrets.yaml").expanduser()
+        inventory_path = Path(env.get("IXOPS_INVENTORY") or EXAMPLE_INVENTORY).expanduser()
+        lang = env.get("IXOPS_LANG", "en")
+        return cls(
+            home=home,
+            database_url=url,
+            secrets_file=secrets,
+            inventory_path=inventory_path,
+            lang=lang if lang in ("en", "zh") else "en",
+        )
+
+    def redacted_database_url(self) -> str:
+        """The URL as it may be shown: any password replaced."""
+        from sqlalchemy.engine import make_url
+
+        return make_url(self.database_url).render_as_string(hide_password=True)
