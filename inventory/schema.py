@@ -78,10 +78,10 @@ _RANGE_RE = re.compile(r"\[(\d+)-(\d+)\]")
 def parse_speed_mbps(value: Any) -> int:
     """'10G' → 10000; a bare integer is already Mb/s."""
     if isinstance(value, bool):
-        raise ValueError(f"speed must look like 1G, 10G, 100G or 100M, not {value!r}")
+        raise ValueError(f"must look like 1G, 10G, 100G or 100M, not {value!r}")
     if isinstance(value, int):
         if value <= 0:
-            raise ValueError(f"speed must be positive, not {value}")
+            raise ValueError(f"must be positive, not {value}")
         return value
     if isinstance(value, str):
         match = _SPEED_RE.match(value)
@@ -90,7 +90,7 @@ def parse_speed_mbps(value: Any) -> int:
             factor = {"M": 1, "G": 1000, "T": 1_000_000}[match.group(2).upper()]
             if number > 0:
                 return int(number * factor)
-    raise ValueError(f"speed must look like 1G, 10G, 100G or 100M, not {value!r}")
+    raise ValueError(f"must look like 1G, 10G, 100G or 100M, not {value!r}")
 
 
 def expand_range(name: str) -> list[str]:
@@ -343,3 +343,23 @@ SECTIONS: dict[str, type[Model]] = {
     "links": Link,
     "access_units": AccessUnit,
 }
+
+
+def field_vocabulary() -> set[str]:
+    """Every field name the schema knows, for "did you mean" suggestions."""
+    names: set[str] = set()
+    pending: list[type[BaseModel]] = [*SECTIONS.values(), Credentials]
+    seen: set[type[BaseModel]] = set()
+    while pending:
+        model = pending.pop()
+        if model in seen:
+            continue
+        seen.add(model)
+        for name, info in model.model_fields.items():
+            names.add(name)
+            for arg in (info.annotation, *getattr(info.annotation, "__args__", ())):
+                inner = getattr(arg, "__args__", (arg,))
+                pending.extend(
+                    t for t in (arg, *inner) if isinstance(t, type) and issubclass(t, BaseModel)
+                )
+    return names

@@ -364,6 +364,13 @@ def _sync_all(s: _Syncer, inv: Inventory) -> None:
     )
 
 
+def store_site_codes(session: Session) -> list[str]:
+    """Active site codes, main room first, then in the order they were added."""
+    sites = [x for x in session.exec(select(models.Site)).all() if x.retired_at is None]
+    sites.sort(key=lambda x: (x.kind != "main", x.id or 0))
+    return [x.code for x in sites]
+
+
 def store_summary(session: Session, site: str | None = None) -> dict[str, Any]:
     """The same counts as `Inventory.summary`, over the store's active (not retired) rows."""
 

@@ -28,6 +28,7 @@ from inventory.schema import (
     SnmpProfile,
     SnmpVersion,
     SshProfile,
+    field_vocabulary,
 )
 from inventory.source import LineDict, LineList, Location, SourceError, load_yaml, location_of
 
@@ -70,6 +71,9 @@ class Inventory:
     snmp_profiles: list[Located[SnmpProfile]] = field(default_factory=list)
     ssh_profiles: list[Located[SshProfile]] = field(default_factory=list)
     errors: list[InventoryError] = field(default_factory=list)
+    # Names of entries that exist in the files but failed their own checks: references to
+    # them are not reported again as "unknown", which would only bury the real error.
+    unparsed: dict[str, set[str]] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -118,7 +122,7 @@ def _pydantic_message(error: Any) -> str:
     if kind == "missing":
         return f"missing required field {field_name!r}"
     if kind == "extra_forbidden":
-        return f"unknown field {field_name!r}"
+        return f"unknown field {field_name!r}{_suggest(field_name, field_vocabulary())}"
     message = str(error["msg"])
     if message.startswith("Value error, "):
         message = message[len("Value error, ") :]
@@ -238,6 +242,8 @@ def _read_file(inventory: Inventory, file: Path, shown: str) -> None:
             parsed = _parse(inventory, model, raw, loc, _label(raw, index, key, singular))
             if parsed is not None:
                 getattr(inventory, section).append(Located(parsed, loc, raw))
+            elif isinstance(raw, dict) and isinstance(raw.get(key), str):
+                inventory.unparsed.setdefault(section, set()).add(raw[key])
 
 
 def _located(value: M, body: Any, path: tuple[str, int], fallback: Location) -> Located[M]:
@@ -309,7 +315,9 @@ def _check_references(inv: Inventory) -> None:
             )
             continue
         devices[d.name] = device
-        if d.site not in sites:
+        if d.site in inv.unparsed.get("sites", set()):
+            pass
+        elif d.site not in sites:
             inv.error(
                 device.where("site"),
                 f"device {d.name}: unknown site {d.site!r}{_suggest(d.site, sites)}",
@@ -381,6 +389,8 @@ def _check_references(inv: Inventory) -> None:
         owner: Located[Any], path: tuple[str | int, ...], device: str, interface: str, what: str
     ) -> bool:
         where = owner.where(*path)
+        if device in inv.unparsed.get("devices", set()) and device not in devices:
+            return False
         if device not in devices:
             inv.error(where, f"{what}: unknown device {device!r}{_suggest(device, devices)}")
             return False

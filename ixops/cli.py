@@ -18,7 +18,13 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
 from inventory.credentials import CredentialError, CredentialStore
-from inventory.sync import ChangeKind, SyncReport, store_summary, sync_inventory
+from inventory.sync import (
+    ChangeKind,
+    SyncReport,
+    store_site_codes,
+    store_summary,
+    sync_inventory,
+)
 from inventory.validate import Inventory, load_inventory
 from ixops import __version__
 from ixops.db import DatabaseError, current_revision, ensure_schema, head_revision, make_engine
@@ -130,13 +136,17 @@ def _print_errors(app: App, inv: Inventory) -> None:
     app.err.print(f"{len(inv.errors)} {noun} in {inv.root}", markup=False)
 
 
+def _n(count: int, singular: str, plural: str | None = None) -> str:
+    return f"{count} {singular if count == 1 else (plural or singular + 's')}"
+
+
 def _one_line(summary: dict[str, Any]) -> str:
     return (
-        f"{summary['sites']} sites, {summary['rooms']} rooms, {summary['racks']} racks, "
-        f"{summary['devices']} devices, {summary['interfaces']} interfaces, "
-        f"{summary['links']} links ({summary['trunk_links']} trunks, "
-        f"{summary['member_links']} member links), {summary['access_units']} access units, "
-        f"{summary['contacts']} contacts"
+        f"{_n(summary['sites'], 'site')}, {_n(summary['rooms'], 'room')}, "
+        f"{_n(summary['racks'], 'rack')}, {_n(summary['devices'], 'device')}, "
+        f"{_n(summary['interfaces'], 'interface')}, {_n(summary['links'], 'link')} "
+        f"({_n(summary['trunk_links'], 'trunk')}, {_n(summary['member_links'], 'member link')}), "
+        f"{_n(summary['access_units'], 'access unit')}, {_n(summary['contacts'], 'contact')}"
     )
 
 
@@ -168,7 +178,7 @@ def inventory_validate(app: App, path: Path | None, fmt: str) -> None:
         _print_errors(app, inv)
         sys.exit(1)
     app.out.print(
-        f"{inv.root}: OK, {len(inv.files)} files: {_one_line(inv.summary())}", markup=False
+        f"{inv.root}: OK, {_n(len(inv.files), 'file')}: {_one_line(inv.summary())}", markup=False
     )
 
 
@@ -235,21 +245,32 @@ def inventory_show(app: App, site: str | None, fmt: str) -> None:
     if summary["sites"] == 0:
         app.out.print("The store is empty. Run `ixops inventory sync` first.")
         return
-    table = Table(title=f"Inventory{' of ' + site if site else ''}", show_header=False)
-    table.add_column("what")
-    table.add_column("count", justify="right")
+    columns = [(site, summary)] if site else [("all sites", summary)]
+    if site is None:
+        with _store_errors(app), Session(app.engine()) as session:
+            codes = store_site_codes(session)
+            columns += [(code, store_summary(session, code)) for code in codes]
+    table = Table(title=f"Inventory{' of ' + site if site else ''}")
+    table.add_column("")
+    for name, _ in columns:
+        table.add_column(name, justify="right")
+
+    def row(label: str, key: str, role: str | None = None) -> None:
+        picked = (v["devices_by_role"][role] if role else v[key] for _, v in columns)
+        table.add_row(label, *map(str, picked))
+
     for key in ("sites", "rooms", "racks", "devices"):
-        table.add_row(key, str(summary[key]))
+        row(key, key)
     for role, count in summary["devices_by_role"].items():
         if count:
-            table.add_row(f"  {ROLE_LABELS.get(role, role)}", str(count))
-    table.add_row("interfaces", str(summary["interfaces"]))
-    table.add_row("links", str(summary["links"]))
-    table.add_row("  trunks", str(summary["trunk_links"]))
-    table.add_row("    over leased circuits", str(summary["leased_circuits"]))
-    table.add_row("  member links", str(summary["member_links"]))
-    table.add_row("access units", str(summary["access_units"]))
-    table.add_row("contacts", str(summary["contacts"]))
+            row(f"  {ROLE_LABELS.get(role, role)}", "devices_by_role", role)
+    row("interfaces", "interfaces")
+    row("links", "links")
+    row("  trunks", "trunk_links")
+    row("    over leased circuits", "leased_circuits")
+    row("  member links", "member_links")
+    row("access units", "access_units")
+    row("contacts", "contacts")
     app.out.print(table)
 
 

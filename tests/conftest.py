@@ -1,0 +1,133 @@
+"""Shared fixtures: real stores (SQLite file and a real PostgreSQL server), frozen clocks.
+
+The PostgreSQL server is started by the tests themselves from the machine's PostgreSQL
+binaries (a throwaway cluster in a temporary directory, on a free port of 127.0.0.1), unless
+IXOPS_TEST_DATABASE_URL names one already running. There is no silent skip: without
+PostgreSQL the PostgreSQL-parametrised tests fail and say why.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+
+from ixops.db import make_engine, upgrade
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "tests" / "data"
+EXAMPLE = REPO / "inventory" / "examples" / "shanghai-ix"
+FROZEN_NOW = dt.datetime(2026, 11, 25, 3, 10, tzinfo=dt.UTC)
+
+
+def _pg_bindir() -> Path:
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
+    pg_config = shutil.which("pg_config")
+    if pg_config:
+        out = subprocess.run([pg_config, "--bindir"], capture_output=True, text=True, check=False)
+        candidates.insert(0, out.stdout.strip())
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "pg_ctl").exists():
+            return Path(candidate)
+    raise RuntimeError(
+        "PostgreSQL server binaries not found (install the 'postgresql' package, "
+        "or set IXOPS_TEST_DATABASE_URL to a server the tests may create databases on)"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """A PostgreSQL server for the test session, as a URL to its `postgres` database."""
+    given = os.environ.get("IXOPS_TEST_DATABASE_URL")
+    if given:
+        yield given
+        return
+    bindir = _pg_bindir()
+    workdir = Path(tempfile.mkdtemp(prefix="ixops-pg-"))
+    datadir = workdir / "data"
+    port = _free_port()
+    as_user: list[str] = []
+    if os.geteuid() == 0:
+        # PostgreSQL refuses to run as root; its packaged system user runs it instead.
+        shutil.chown(workdir, "postgres")
+        as_user = ["runuser", "-u", "postgres", "--"]
+    env = {**os.environ, "LC_ALL": "C.UTF-8"}
+    subprocess.run(
+        [*as_user, str(bindir / "initdb"), "-D", str(datadir), "-U", "postgres", "-A", "trust",
+         "-E", "UTF8", "--no-sync"],
+        check=True, capture_output=True, env=env,
+    )  # fmt: skip
+    options = f"-p {port} -k {workdir} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run(
+        [*as_user, str(bindir / "pg_ctl"), "-D", str(datadir), "-o", options, "-w",
+         "-l", str(workdir / "log"), "start"],
+        check=True, capture_output=True, env=env,
+    )  # fmt: skip
+    try:
+        yield f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run(
+            [*as_user, str(bindir / "pg_ctl"), "-D", str(datadir), "-m", "immediate", "stop"],
+            check=False, capture_output=True, env=env,
+        )  # fmt: skip
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _psycopg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def postgres_url(postgres_admin_url: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test."""
+    import psycopg
+
+    name = f"ixops_test_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(_psycopg_dsn(postgres_admin_url), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(postgres_admin_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with psycopg.connect(_psycopg_dsn(postgres_admin_url), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Each store-touching test runs on both backends."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ixops.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    upgrade(engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def now() -> dt.datetime:
+    return FROZEN_NOW

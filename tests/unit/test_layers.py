@@ -1,0 +1,31 @@
+"""The layering of DESIGN.md, checked in fresh interpreters: importing a package loads
+no package above it, and nothing below the TUI drags in Textual."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+LAYERS = ["inventory", "collectors", "tickets", "runbooks", "tui", "ixops"]
+
+
+@pytest.mark.parametrize("index", range(len(LAYERS) - 1), ids=LAYERS[:-1])
+def test_package_imports_nothing_above_it(index: int) -> None:
+    package = LAYERS[index]
+    above = LAYERS[index + 1 :]
+    code = (
+        "import importlib, pkgutil, sys\n"
+        f"pkg = importlib.import_module({package!r})\n"
+        "for mod in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
+        "    importlib.import_module(mod.name)\n"
+        f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {above!r})\n"
+        "textual = 'textual' in sys.modules\n"
+        "print(repr((bad, textual)))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded_above, loaded_textual = eval(out.stdout.strip())  # noqa: S307 - our own repr
+    assert loaded_above == [], f"{package} imports higher layers: {loaded_above}"
+    if package != "tui":
+        assert not loaded_textual, f"{package} drags in Textual"
