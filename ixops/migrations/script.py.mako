@@ -8,7 +8,7 @@ Create Date: ${create_date}
 from __future__ import annotations
 
 import sqlalchemy as sa
-import sqlmodel
+import sqlmodel.sql.sqltypes  # noqa: F401 - autogenerate renders AutoString through it
 from alembic import op
 ${imports if imports else ""}
 import inventory.timeutil
