@@ -1,0 +1,350 @@
+"""The transport-free core of the lab's CLI emulator: command tables, abbreviation, modes, pipes.
+
+A `CliSession` takes one typed line at a time and answers with the text a real device would print
+before its next prompt. Platforms (`cli_ios`, `cli_eos`) supply a `PlatformCli`: their command
+table, prompts and error wording. The SSH side (`ssh_cli`) does echo, secrets and fault injection.
+
+Commands match the way Cisco and Arista CLIs do: every typed word may be any unambiguous prefix of
+its keyword (`sh ip int br`), case-insensitive, with `| include`/`| exclude`/`| begin` filters and,
+on EOS, `| json`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from ixops.lab.state import DeviceState, LabState, PortState
+
+JsonValue = object
+
+
+@dataclass(frozen=True)
+class CliContext:
+    """What a command renders from: the device brought up to `now`, and its lab."""
+
+    lab: LabState
+    device: DeviceState
+    now: float
+    # Seconds to add to lab time to get wall-clock epoch time. Drivers compute some values
+    # against their own clock (napalm's eos uptime is `time.time() - bootupTimestamp`).
+    wall_offset_s: float
+    domain_name: str
+
+    @property
+    def fqdn(self) -> str:
+        return f"{self.device.name}.{self.domain_name}" if self.domain_name else self.device.name
+
+
+TextRenderer = Callable[[CliContext], str]
+JsonRenderer = Callable[[CliContext], JsonValue]
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command of a platform's table. `words` are the full keywords."""
+
+    words: tuple[str, ...]
+    render: TextRenderer | None = None
+    render_json: JsonRenderer | None = None
+    privileged: bool = False
+
+    @property
+    def key(self) -> str:
+        return " ".join(self.words)
+
+
+class Mode(StrEnum):
+    USER = "user"
+    PRIVILEGED = "privileged"
+
+
+@dataclass(frozen=True)
+class PlatformCli:
+    """A platform's CLI dialect."""
+
+    name: str
+    commands: tuple[Command, ...]
+    banner: str
+    terminal_length_reply: str
+    terminal_width_reply: str
+    invalid_input: Callable[[int], str]  # caret column (0-based, prompt included) -> message
+    incomplete_command: str
+    ambiguous_command: Callable[[str], str]
+    privileged_required: Callable[[int], str]
+    json_pipe: bool
+    unconverted_command: str = "% This is an unconverted command"
+
+
+@dataclass
+class CliReply:
+    text: str
+    command_key: str | None = None  # the matched command, for fault injection
+    close: bool = False
+
+
+@dataclass
+class CliSession:
+    """One login session: its mode, and the answer to each line typed."""
+
+    platform: PlatformCli
+    lab: LabState
+    device_name: str
+    enable_secret: str | None
+    domain_name: str
+    wall_offset: Callable[[], float]
+    mode: Mode = Mode.USER
+    awaiting_secret: bool = False
+    _secret_tries: int = field(default=0, repr=False)
+
+    @property
+    def hostname(self) -> str:
+        return self.device_name
+
+    @property
+    def prompt(self) -> str:
+        if self.awaiting_secret:
+            return "Password: "
+        terminator = "#" if self.mode is Mode.PRIVILEGED else ">"
+        return f"{self.hostname}{terminator}"
+
+    def handle_line(self, line: str) -> CliReply:
+        if self.awaiting_secret:
+            return self._check_secret(line)
+        stripped = line.strip()
+        if not stripped:
+            return CliReply("")
+        words = stripped.split()
+        lowered = [w.lower() for w in words]
+        if lowered[0] in ("exit", "logout", "quit"):
+            return CliReply("", close=True)
+        if _is_prefix(lowered, ("enable",), 2):
+            return self._enable()
+        if _is_prefix(lowered, ("disable",), 4):
+            self.mode = Mode.USER
+            return CliReply("")
+        if len(lowered) == 3 and _is_prefix(lowered[:2], ("terminal", "length"), 3):
+            return CliReply(self.platform.terminal_length_reply)
+        if len(lowered) == 3 and _is_prefix(lowered[:2], ("terminal", "width"), 3):
+            return CliReply(self.platform.terminal_width_reply.format(width=words[2]))
+        return self._run(stripped)
+
+    # -- modes -----------------------------------------------------------------------------
+
+    def _enable(self) -> CliReply:
+        if self.mode is Mode.PRIVILEGED:
+            return CliReply("")
+        if self.enable_secret is None:
+            self.mode = Mode.PRIVILEGED
+            return CliReply("")
+        self.awaiting_secret = True
+        self._secret_tries = 0
+        return CliReply("", command_key="enable")
+
+    def _check_secret(self, typed: str) -> CliReply:
+        secret = self.enable_secret or ""
+        if _constant_time_equal(typed.rstrip("\r\n"), secret):
+            self.awaiting_secret = False
+            self.mode = Mode.PRIVILEGED
+            return CliReply("")
+        self._secret_tries += 1
+        if self._secret_tries >= 3:
+            self.awaiting_secret = False
+            return CliReply("% Bad secrets\r\n")
+        return CliReply("")
+
+    # -- commands --------------------------------------------------------------------------
+
+    def _run(self, stripped: str) -> CliReply:
+        command_part, _, pipe_part = stripped.partition("|")
+        words = command_part.split()
+        prompt_width = len(self.prompt)
+        match = _match(words, self.platform.commands)
+        if isinstance(match, _NoMatch):
+            if match.incomplete:
+                return CliReply(self.platform.incomplete_command)
+            if match.ambiguous:
+                return CliReply(self.platform.ambiguous_command(command_part.strip()))
+            column = prompt_width + _word_column(command_part, match.bad_word)
+            return CliReply(self.platform.invalid_input(column))
+        command = match
+        if command.privileged and self.mode is not Mode.PRIVILEGED:
+            column = prompt_width + _word_column(command_part, len(command.words) - 1)
+            return CliReply(self.platform.privileged_required(column), command.key)
+        pipes = [p.strip() for p in pipe_part.split("|")] if pipe_part else []
+        context = self._context()
+        as_json = False
+        filters: list[tuple[str, str]] = []
+        for pipe in pipes:
+            verb, _, argument = pipe.partition(" ")
+            verb = verb.lower()
+            if self.platform.json_pipe and verb and "json".startswith(verb) and not argument:
+                as_json = True
+            elif verb and any(k.startswith(verb) for k in ("include", "exclude", "begin")):
+                filters.append((verb[0], argument.strip()))
+            else:
+                column = prompt_width + len(command_part) + 2
+                return CliReply(self.platform.invalid_input(column), command.key)
+        if as_json:
+            if command.render_json is None:
+                return CliReply(self.platform.unconverted_command + "\r\n", command.key)
+            text = json.dumps(command.render_json(context), indent=2) + "\n"
+        elif command.render is not None:
+            text = command.render(context)
+        else:
+            return CliReply(self.platform.unconverted_command + "\r\n", command.key)
+        for kind, pattern in filters:
+            text = _filter(text, kind, pattern)
+        return CliReply(to_crlf(text), command.key)
+
+    def _context(self) -> CliContext:
+        device = self.lab.snapshot(self.device_name)
+        return CliContext(
+            lab=self.lab,
+            device=device,
+            now=self.lab.clock(),
+            wall_offset_s=self.wall_offset(),
+            domain_name=self.domain_name,
+        )
+
+
+@dataclass(frozen=True)
+class _NoMatch:
+    bad_word: int
+    incomplete: bool = False
+    ambiguous: bool = False
+
+
+def _match(words: list[str], commands: tuple[Command, ...]) -> Command | _NoMatch:
+    lowered = [w.lower() for w in words]
+    full = [c for c in commands if len(c.words) == len(lowered) and _prefixes(lowered, c.words)]
+    if len(full) == 1:
+        return full[0]
+    if len(full) > 1:
+        exact = [c for c in full if list(c.words) == lowered]
+        if len(exact) == 1:
+            return exact[0]
+        return _NoMatch(bad_word=0, ambiguous=True)
+    longer = [c for c in commands if len(c.words) > len(lowered) and _prefixes(lowered, c.words)]
+    if longer:
+        return _NoMatch(bad_word=len(lowered), incomplete=True)
+    depth = 0
+    for command in commands:
+        n = 0
+        for typed, keyword in zip(lowered, command.words, strict=False):
+            if not keyword.startswith(typed):
+                break
+            n += 1
+        depth = max(depth, n)
+    return _NoMatch(bad_word=min(depth, max(len(lowered) - 1, 0)))
+
+
+def _prefixes(typed: list[str], keywords: tuple[str, ...]) -> bool:
+    return all(k.startswith(t) for t, k in zip(typed, keywords, strict=False))
+
+
+def _is_prefix(typed: list[str], keywords: tuple[str, ...], min_len: int) -> bool:
+    if len(typed) != len(keywords):
+        return False
+    return all(
+        len(t) >= min(min_len, len(k)) and k.startswith(t)
+        for t, k in zip(typed, keywords, strict=True)
+    )
+
+
+def _word_column(text: str, index: int) -> int:
+    """The column where the `index`-th word of `text` starts (or its end, past the last word)."""
+    spans = [m.start() for m in re.finditer(r"\S+", text)]
+    if index < len(spans):
+        return spans[index]
+    return len(text.rstrip()) + 1
+
+
+def _filter(text: str, kind: str, pattern: str) -> str:
+    try:
+        regex = re.compile(pattern)
+    except re.error:
+        regex = re.compile(re.escape(pattern))
+    lines = text.splitlines()
+    if kind == "i":
+        kept = [line for line in lines if regex.search(line)]
+    elif kind == "e":
+        kept = [line for line in lines if not regex.search(line)]
+    else:
+        start = next((i for i, line in enumerate(lines) if regex.search(line)), len(lines))
+        kept = lines[start:]
+    return "\n".join(kept) + ("\n" if kept else "")
+
+
+def _constant_time_equal(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+def to_crlf(text: str) -> str:
+    """Device output uses CRLF line ends."""
+    return text.replace("\r\n", "\n").replace("\n", "\r\n")
+
+
+# -- helpers shared by the platforms -----------------------------------------------------------
+
+
+def stable_int(*parts: str, modulo: int) -> int:
+    digest = hashlib.sha256("/".join(parts).encode()).digest()
+    return int.from_bytes(digest[:8], "big") % modulo
+
+
+def stable_mac(*parts: str) -> str:
+    """A locally administered MAC fixed by its inputs, as aa:bb:cc:dd:ee:ff."""
+    digest = hashlib.sha256("/".join(parts).encode()).digest()
+    octets = [0x02, *digest[:5]]
+    return ":".join(f"{o:02x}" for o in octets)
+
+
+def chassis_mac(lab: LabState, device_name: str) -> str:
+    """A device's base MAC: its first port's MAC when the lab knows it, else a stable one."""
+    device = lab.devices.get(device_name)
+    if device is not None and device.ports:
+        return normalise_mac(device.ports[0].mac)
+    return stable_mac("chassis", device_name)
+
+
+def normalise_mac(mac: str) -> str:
+    hex_digits = re.sub(r"[^0-9a-fA-F]", "", mac).lower().rjust(12, "0")[-12:]
+    return ":".join(hex_digits[i : i + 2] for i in range(0, 12, 2))
+
+
+def dotted_mac(mac: str) -> str:
+    """Cisco's `0050.56bf.1234` form."""
+    hex_digits = normalise_mac(mac).replace(":", "")
+    return ".".join(hex_digits[i : i + 4] for i in range(0, 12, 4))
+
+
+def port_is_up(port: PortState) -> bool:
+    return port.admin_up and port.oper_up
+
+
+def lldp_neighbor(port: PortState) -> tuple[str, str] | None:
+    """What LLDP shows on a port: nothing when the link is down (the entry has aged out)."""
+    if not port_is_up(port) or not port.neighbor_device or not port.neighbor_port:
+        return None
+    return port.neighbor_device, port.neighbor_port
+
+
+def uptime_words(seconds: float, *, style: str = "ios") -> str:
+    """`3 weeks, 2 days, 4 hours, 11 minutes` (IOS) or `... 4 hours and 11 minutes` (EOS)."""
+    remaining = int(max(0.0, seconds))
+    units = [("year", 365 * 86400), ("week", 7 * 86400), ("day", 86400), ("hour", 3600)]
+    units.append(("minute", 60))
+    parts: list[str] = []
+    for name, size in units:
+        count, remaining = divmod(remaining, size)
+        if count or parts or name == "minute":
+            parts.append(f"{count} {name}{'' if count == 1 else 's'}")
+    if style == "eos" and len(parts) > 1:
+        return ", ".join(parts[:-1]) + " and " + parts[-1]
+    return ", ".join(parts)
