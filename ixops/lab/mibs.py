@@ -700,19 +700,21 @@ def _add_optic(b: _Builder, base: int, port: PortState) -> None:
 
 
 class _UpsBatteryClock:
-    """When the UPS went on battery. The lab state keeps only a flag, so the agent notes the
-    first moment a request saw it set."""
+    """When the UPS went on battery: the lab state's `on_battery_since` when fault injection
+    set it, else the first moment a request saw the flag (state built by hand in tests)."""
 
     def __init__(self) -> None:
         self.since: float | None = None
 
-    def seconds_on_battery(self, on_battery: bool, now: float) -> int:
-        if not on_battery:
+    def seconds_on_battery(self, ups: UpsState, now: float) -> int:
+        if not ups.on_battery:
             self.since = None
             return 0
-        if self.since is None:
+        if ups.on_battery_since is not None:
+            self.since = ups.on_battery_since
+        elif self.since is None:
             self.since = now
-        return int(now - self.since)
+        return max(0, int(now - self.since))
 
 
 def _add_ups(
@@ -739,7 +741,7 @@ def _add_ups(
     scalar(
         (2, 2),
         TAG_INTEGER,
-        integer(lambda c: battery_clock.seconds_on_battery(ups.on_battery, c.now)),
+        integer(lambda c: battery_clock.seconds_on_battery(ups, c.now)),
     )
     scalar((2, 3), TAG_INTEGER, integer(lambda _c: ups.runtime_minutes))
     scalar((2, 4), TAG_INTEGER, integer(lambda _c: ups.battery_charge_percent))
@@ -825,7 +827,7 @@ class DeviceMib:
         device = self.device
         ctx = ReadContext(self._state, device)
         if device.ups is not None:
-            self._battery_clock.seconds_on_battery(device.ups.on_battery, ctx.now)
+            self._battery_clock.seconds_on_battery(device.ups, ctx.now)
         return ctx
 
     def view(self) -> MibView:

@@ -65,6 +65,9 @@ class PortState:
     description: str = ""
     mac: str = "00:00:5e:00:53:00"
     admin_up: bool = True
+    # Carrier: whether the cable and the far end are fine. The port is operationally up only
+    # with both admin up and carrier, so a `no shutdown` does not repair a cut fibre.
+    carrier: bool = True
     oper_up: bool = True
     last_change_at: float = 0.0
     # Average load as a fraction of line rate; traffic swings around it over the day.
@@ -86,11 +89,15 @@ class PortState:
     neighbor_device: str | None = None
     neighbor_port: str | None = None
 
+    def __post_init__(self) -> None:
+        # Hashing per call showed up in the SNMP agent's profile; the phase never changes.
+        self._phase = _stable_fraction(self.name, str(self.ifindex)) * 2 * math.pi
+
     def rate_bps(self, now: float) -> tuple[float, float]:
         """Current (in, out) bits per second: zero when down, else a smooth daily swing."""
         if not (self.admin_up and self.oper_up):
             return 0.0, 0.0
-        phase = _stable_fraction(self.name, str(self.ifindex)) * 2 * math.pi
+        phase = self._phase
         swing = 1.0 + 0.3 * math.sin(now / 3600.0 + phase)
         line_bps = self.speed_mbps * 1_000_000
         rate_in = line_bps * self.load_fraction * swing
@@ -117,6 +124,7 @@ class PduState:
 @dataclass
 class UpsState:
     on_battery: bool = False
+    on_battery_since: float | None = None
     battery_charge_percent: int = 100
     runtime_minutes: int = 45
     input_voltage_v: float = 230.0
@@ -227,23 +235,28 @@ class LabState:
     # -- fault injection -------------------------------------------------------------------
 
     def set_port(self, device_name: str, port_name: str, *, up: bool) -> None:
-        """Take a port's link down or bring it up (as if the far end or the cable failed)."""
+        """Cut or restore a port's link (carrier), as if the far end or the cable failed."""
         device = self.snapshot(device_name)
         port = device.port(port_name)
-        if port.oper_up == up:
-            return
-        port.oper_up = up
-        port.last_change_at = self.clock()
-        if not device.silent:
-            kind = PortEventKind.LINK_UP if up else PortEventKind.LINK_DOWN
-            self._emit(PortChanged(device_name, port_name, kind))
+        port.carrier = up
+        self._update_oper(device, port)
 
     def set_admin(self, device_name: str, port_name: str, *, up: bool) -> None:
         """Shut or no-shut a port (admin state); a shut port is also operationally down."""
         device = self.snapshot(device_name)
         port = device.port(port_name)
         port.admin_up = up
-        self.set_port(device_name, port_name, up=up)
+        self._update_oper(device, port)
+
+    def _update_oper(self, device: DeviceState, port: PortState) -> None:
+        up = port.admin_up and port.carrier
+        if port.oper_up == up:
+            return
+        port.oper_up = up
+        port.last_change_at = self.clock()
+        if not device.silent:
+            kind = PortEventKind.LINK_UP if up else PortEventKind.LINK_DOWN
+            self._emit(PortChanged(device.name, port.name, kind))
 
     def flap(self, device_name: str, port_name: str, times: int) -> None:
         """Down then up `times` times in a row (each transition emits its own event)."""
@@ -286,6 +299,8 @@ class LabState:
         ups = self.device(device_name).ups
         if ups is None:
             raise KeyError(f"device {device_name} is not a UPS")
+        if ups.on_battery != on_battery:
+            ups.on_battery_since = self.clock() if on_battery else None
         ups.on_battery = on_battery
         ups.input_voltage_v = 0.0 if on_battery else 230.0
 
