@@ -10,6 +10,7 @@ can move time forward without sleeping. Everything runs on one asyncio loop: no 
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import math
 import time
@@ -158,8 +159,9 @@ class DeviceState:
         for candidate in self.ports:
             if candidate.name == name:
                 return candidate
-        known = ", ".join(p.name for p in self.ports) or "none"
-        raise KeyError(f"device {self.name} has no port {name!r} (ports: {known})")
+        close = difflib.get_close_matches(name, [p.name for p in self.ports], n=3, cutoff=0.5)
+        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        raise KeyError(f"device {self.name} has no port {name!r}{hint}")
 
     def port_by_ifindex(self, ifindex: int) -> PortState | None:
         for candidate in self.ports:

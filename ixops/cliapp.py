@@ -1,0 +1,85 @@
+"""What every `ixops` command shares: the App object, store error handling, inventory loading."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from inventory.validate import Inventory, load_inventory
+from ixops.db import DatabaseError, ensure_schema, make_engine
+from ixops.settings import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class App:
+    """What every command shares: settings, and the engine made on first need."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._engine: Engine | None = None
+        self.out = Console(highlight=False, soft_wrap=True)
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+    def engine(self, *, migrate: bool = True) -> Engine:
+        if self._engine is None:
+            self._engine = make_engine(self.settings.database_url)
+            if migrate:
+                ensure_schema(self._engine)
+        return self._engine
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC)
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+@contextmanager
+def store_errors(app: App) -> Iterator[None]:
+    """Turn database failures into one clear line naming the store, never a traceback."""
+    try:
+        yield
+    except OperationalError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unknown error"
+        app.err.print(
+            f"ixops: cannot use the database {app.settings.redacted_database_url()}: {reason}",
+            markup=False,
+        )
+        if "locked" in reason:
+            app.err.print("ixops: another ixops process holds a write lock; try again shortly.")
+        sys.exit(2)
+    except (DatabaseError, SQLAlchemyError) as exc:
+        app.err.print(
+            f"ixops: database {app.settings.redacted_database_url()}: {exc}", markup=False
+        )
+        sys.exit(2)
+
+
+def path_argument(func: F) -> F:
+    decorator = click.argument(
+        "path",
+        required=False,
+        type=click.Path(path_type=Path),
+    )
+    return decorator(func)
+
+
+def load_for(app: App, path: Path | None) -> Inventory:
+    return load_inventory(path or app.settings.inventory_path)
+
+
+def print_errors(app: App, inv: Inventory) -> None:
+    for error in inv.errors:
+        app.err.print(str(error), markup=False)
+    noun = "error" if len(inv.errors) == 1 else "errors"
+    app.err.print(f"{len(inv.errors)} {noun} in {inv.root}", markup=False)
