@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
-from rich.console import Console
 from rich.table import Table
-from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlmodel import Session
 
 from inventory.credentials import CredentialError, CredentialStore
@@ -25,13 +20,15 @@ from inventory.sync import (
     store_summary,
     sync_inventory,
 )
-from inventory.validate import Inventory, load_inventory
+from inventory.validate import Inventory
 from ixops import __version__
-from ixops.db import DatabaseError, current_revision, ensure_schema, head_revision, make_engine
+from ixops.cli_lab import lab_group
+from ixops.cli_tickets import sla_group, ticket_group
+from ixops.cli_users import user_group
+from ixops.cliapp import App, load_for, pass_app, path_argument, print_errors, store_errors
+from ixops.db import current_revision, head_revision
 from ixops.db import upgrade as db_upgrade
 from ixops.settings import Settings
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 ROLE_LABELS = {
     "exchange_switch": "exchange switches",
@@ -43,50 +40,6 @@ ROLE_LABELS = {
     "ups": "UPS",
     "environment_sensor": "environment sensors",
 }
-
-
-class App:
-    """What every command shares: settings, and the engine made on first need."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._engine: Engine | None = None
-        self.out = Console(highlight=False, soft_wrap=True)
-        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-    def engine(self, *, migrate: bool = True) -> Engine:
-        if self._engine is None:
-            self._engine = make_engine(self.settings.database_url)
-            if migrate:
-                ensure_schema(self._engine)
-        return self._engine
-
-    def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.UTC)
-
-
-pass_app = click.make_pass_decorator(App)
-
-
-@contextmanager
-def _store_errors(app: App) -> Iterator[None]:
-    """Turn database failures into one clear line naming the store, never a traceback."""
-    try:
-        yield
-    except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "unknown error"
-        app.err.print(
-            f"ixops: cannot use the database {app.settings.redacted_database_url()}: {reason}",
-            markup=False,
-        )
-        if "locked" in reason:
-            app.err.print("ixops: another ixops process holds a write lock; try again shortly.")
-        sys.exit(2)
-    except (DatabaseError, SQLAlchemyError) as exc:
-        app.err.print(
-            f"ixops: database {app.settings.redacted_database_url()}: {exc}", markup=False
-        )
-        sys.exit(2)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -116,26 +69,6 @@ def inventory_group() -> None:
     """Validate, sync and summarise the inventory files."""
 
 
-def _path_argument(func: F) -> F:
-    decorator = click.argument(
-        "path",
-        required=False,
-        type=click.Path(path_type=Path),
-    )
-    return decorator(func)
-
-
-def _load(app: App, path: Path | None) -> Inventory:
-    return load_inventory(path or app.settings.inventory_path)
-
-
-def _print_errors(app: App, inv: Inventory) -> None:
-    for error in inv.errors:
-        app.err.print(str(error), markup=False)
-    noun = "error" if len(inv.errors) == 1 else "errors"
-    app.err.print(f"{len(inv.errors)} {noun} in {inv.root}", markup=False)
-
-
 def _n(count: int, singular: str, plural: str | None = None) -> str:
     return f"{count} {singular if count == 1 else (plural or singular + 's')}"
 
@@ -151,7 +84,7 @@ def _one_line(summary: dict[str, Any]) -> str:
 
 
 @inventory_group.command("validate")
-@_path_argument
+@path_argument
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
 @pass_app
 def inventory_validate(app: App, path: Path | None, fmt: str) -> None:
@@ -160,7 +93,7 @@ def inventory_validate(app: App, path: Path | None, fmt: str) -> None:
     PATH is an inventory directory or file (default: $IXOPS_INVENTORY, else the example).
     Exits 1 if anything is wrong.
     """
-    inv = _load(app, path)
+    inv = load_for(app, path)
     if fmt == "json":
         document = {
             "path": inv.root,
@@ -175,7 +108,7 @@ def inventory_validate(app: App, path: Path | None, fmt: str) -> None:
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
         sys.exit(0 if inv.ok else 1)
     if not inv.ok:
-        _print_errors(app, inv)
+        print_errors(app, inv)
         sys.exit(1)
     app.out.print(
         f"{inv.root}: OK, {_n(len(inv.files), 'file')}: {_one_line(inv.summary())}", markup=False
@@ -183,18 +116,18 @@ def inventory_validate(app: App, path: Path | None, fmt: str) -> None:
 
 
 @inventory_group.command("sync")
-@_path_argument
+@path_argument
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
 @click.option("-v", "--verbose", is_flag=True, help="List every added row too.")
 @pass_app
 def inventory_sync(app: App, path: Path | None, dry_run: bool, verbose: bool) -> None:
     """Make the store match the inventory files: add, change, retire (never delete)."""
-    inv = _load(app, path)
+    inv = load_for(app, path)
     if not inv.ok:
-        _print_errors(app, inv)
+        print_errors(app, inv)
         app.err.print("Nothing was synced.")
         sys.exit(1)
-    with _store_errors(app), Session(app.engine()) as session:
+    with store_errors(app), Session(app.engine()) as session:
         report = sync_inventory(session=session, inventory=inv, now=app.now(), dry_run=dry_run)
     _print_sync(app, inv, report, verbose)
 
@@ -234,7 +167,7 @@ def _print_sync(app: App, inv: Inventory, report: SyncReport, verbose: bool) -> 
 @pass_app
 def inventory_show(app: App, site: str | None, fmt: str) -> None:
     """Summarise what the store holds (active rows; retired ones are kept but not counted)."""
-    with _store_errors(app), Session(app.engine()) as session:
+    with store_errors(app), Session(app.engine()) as session:
         summary = store_summary(session, site)
     if site is not None and summary["sites"] == 0:
         app.err.print(f"ixops: no active site with code {site!r} in the store", markup=False)
@@ -247,7 +180,7 @@ def inventory_show(app: App, site: str | None, fmt: str) -> None:
         return
     columns = [(site, summary)] if site else [("all sites", summary)]
     if site is None:
-        with _store_errors(app), Session(app.engine()) as session:
+        with store_errors(app), Session(app.engine()) as session:
             codes = store_site_codes(session)
             columns += [(code, store_summary(session, code)) for code in codes]
     table = Table(title=f"Inventory{' of ' + site if site else ''}")
@@ -283,13 +216,13 @@ def secrets_group() -> None:
 
 
 @secrets_group.command("check")
-@_path_argument
+@path_argument
 @pass_app
 def secrets_check(app: App, path: Path | None) -> None:
     """Resolve each profile from the environment or the secrets file; print no values."""
-    inv = _load(app, path)
+    inv = load_for(app, path)
     if not inv.ok:
-        _print_errors(app, inv)
+        print_errors(app, inv)
         sys.exit(1)
     store = CredentialStore(secrets_file=app.settings.secrets_file)
     used_snmp = {d.value.credentials.snmp for d in inv.devices}
@@ -323,7 +256,7 @@ def db_group() -> None:
 @pass_app
 def db_upgrade_command(app: App) -> None:
     """Apply pending migrations (also done automatically on first use)."""
-    with _store_errors(app):
+    with store_errors(app):
         before, after = db_upgrade(app.engine(migrate=False))
     url = app.settings.redacted_database_url()
     if before == after:
@@ -336,7 +269,7 @@ def db_upgrade_command(app: App) -> None:
 @pass_app
 def db_status(app: App) -> None:
     """Show which store is used and its schema revision."""
-    with _store_errors(app):
+    with store_errors(app):
         current = current_revision(app.engine(migrate=False))
     head = head_revision()
     state = "up to date" if current == head else f"behind (head is {head})"
@@ -344,3 +277,9 @@ def db_status(app: App) -> None:
         f"{app.settings.redacted_database_url()}: revision {current or 'none'}, {state}",
         markup=False,
     )
+
+
+main.add_command(lab_group)
+main.add_command(user_group)
+main.add_command(ticket_group)
+main.add_command(sla_group)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from inventory import accounts as inventory_accounts
 from inventory import models as inventory_models
+from tickets import models as tickets_models
 
-__all__ = ["inventory_models"]
+__all__ = ["inventory_accounts", "inventory_models", "tickets_models"]

@@ -1,0 +1,200 @@
+"""The tickets' tables: tickets, their timelines, the access units they affect, stored SLA
+transitions.
+
+**One open ticket per subject and kind** is the database's job, not the code's: an auto-ticket
+carries `open_key` = ``"<kind>|<subject_key>"`` while it is open (any state but closed) and NULL
+once closed; `open_key` is UNIQUE, and both SQLite and PostgreSQL allow any number of NULLs in a
+unique column. Two collectors (or a collector and its restart) racing to open the same fault get
+one ticket: the loser's INSERT fails and it appends to the winner's timeline instead.
+
+Ticket numbers (``IX-2026-000123``) are the year the ticket was opened (Shanghai time) and its
+primary key, so numbering needs no counter row to fight over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from enum import StrEnum
+
+from sqlalchemy import Boolean, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from inventory.timeutil import UTCDateTime, to_local
+from tickets.sla import TicketState
+
+
+class TicketCategory(StrEnum):
+    LINK_DOWN = "link_down"
+    DEVICE_UNREACHABLE = "device_unreachable"
+    FLAPPING = "flapping"
+    THRESHOLD = "threshold"
+    OPTICAL = "optical"
+    ENVIRONMENT = "environment"
+    INSPECTION_FINDING = "inspection_finding"
+    REQUEST = "request"
+    OTHER = "other"
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    MAJOR = "major"
+    MINOR = "minor"
+    INFO = "info"
+
+
+SEVERITY_RANK = {Severity.CRITICAL: 0, Severity.MAJOR: 1, Severity.MINOR: 2, Severity.INFO: 3}
+
+
+class TicketSource(StrEnum):
+    EVENT = "event"
+    PERSON = "person"
+    INSPECTION = "inspection"
+
+
+class EntryKind(StrEnum):
+    OPENED = "opened"
+    EVENT = "event"
+    STATE_CHANGE = "state_change"
+    PUBLIC_REPLY = "public_reply"
+    INTERNAL_NOTE = "internal_note"
+    ASSIGNMENT = "assignment"
+    SLA_TRANSITION = "sla_transition"
+    CORRELATION = "correlation"
+    RECOVERY = "recovery"
+    POLICY_CHANGE = "policy_change"
+    AFFECTED_UNITS = "affected_units"
+
+
+# What an access-unit contact may read of a timeline. Notes, assignments, SLA bookkeeping and
+# correlation (which names other units' tickets) are the center's own business.
+PUBLIC_ENTRY_KINDS = frozenset(
+    {
+        EntryKind.OPENED,
+        EntryKind.EVENT,
+        EntryKind.STATE_CHANGE,
+        EntryKind.PUBLIC_REPLY,
+        EntryKind.RECOVERY,
+    }
+)
+
+OPEN_STATES = frozenset(TicketState) - {TicketState.CLOSED}
+
+_NUMBER_RE = re.compile(r"^(?:IX-(\d{4})-)?0*(\d+)$", re.IGNORECASE)
+
+
+def format_number(ticket_id: int, opened_at: dt.datetime) -> str:
+    return f"IX-{to_local(opened_at).year}-{ticket_id:06d}"
+
+
+def parse_number(text: str | int) -> int | None:
+    """The ticket id in ``IX-2026-000123``, ``000123`` or ``123``; None if it is none of these."""
+    if isinstance(text, int):
+        return text
+    match = _NUMBER_RE.match(text.strip())
+    return int(match.group(2)) if match else None
+
+
+def open_key_for(kind: str, subject_key: str) -> str:
+    return f"{kind}|{subject_key}"
+
+
+class Ticket(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("open_key", name="uq_ticket_open_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(sa_type=String(200))
+    category: str = Field(sa_type=String(32), index=True)
+    severity: str = Field(sa_type=String(16), index=True)
+    state: str = Field(sa_type=String(32), index=True)
+    source: str = Field(sa_type=String(16))
+    sla_policy: str = Field(sa_type=String(64))
+
+    site_id: int | None = Field(default=None, foreign_key="site.id", index=True)
+    device_id: int | None = Field(default=None, foreign_key="device.id", index=True)
+    interface_id: int | None = Field(default=None, foreign_key="interface.id", index=True)
+    link_id: int | None = Field(default=None, foreign_key="link.id", index=True)
+    # The unit the ticket belongs to (its port, or the contact who opened it); units a fault
+    # cuts off are in ticket_access_unit.
+    access_unit_id: int | None = Field(default=None, foreign_key="access_unit.id", index=True)
+
+    # The SLA clock starts at detected_at for an auto-ticket, at opened_at otherwise.
+    detected_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    opened_at: dt.datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    updated_at: dt.datetime = Field(sa_type=UTCDateTime, nullable=False)
+    resolved_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    closed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+    opened_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+    assignee_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+
+    # Auto-tickets: what the fault is about, and the dedupe key held while open.
+    kind: str | None = Field(default=None, sa_type=String(32))
+    subject_key: str | None = Field(default=None, sa_type=String(200), index=True)
+    open_key: str | None = Field(default=None, sa_type=String(240))
+    parent_id: int | None = Field(default=None, foreign_key="ticket.id", index=True)
+    # The current outage: since when the fault stands, when it last cleared, the last event.
+    fault_since: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    recovered_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    last_event_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+    @property
+    def number(self) -> str:
+        if self.id is None:
+            raise ValueError("the ticket has no number until it is flushed")
+        return format_number(self.id, self.opened_at)
+
+    @property
+    def state_enum(self) -> TicketState:
+        return TicketState(self.state)
+
+    @property
+    def sla_start_at(self) -> dt.datetime:
+        return self.detected_at if self.detected_at is not None else self.opened_at
+
+    @property
+    def is_open(self) -> bool:
+        return self.state_enum in OPEN_STATES
+
+
+class TicketEntry(SQLModel, table=True):
+    """One line of a ticket's timeline. `actor` (center/contact/system) is fixed when written, so
+    a later role change never rewrites who responded."""
+
+    __tablename__ = "ticket_entry"
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    at: dt.datetime = Field(sa_type=UTCDateTime, nullable=False)
+    kind: str = Field(sa_type=String(32))
+    actor: str = Field(sa_type=String(16))
+    author_id: int | None = Field(default=None, foreign_key="user_account.id")
+    public: bool = Field(sa_type=Boolean)
+    # For a state change the new state; for opened/policy_change the SLA policy's name; for an
+    # assignment the assignee; for an SLA transition "target:kind".
+    value: str | None = Field(default=None, sa_type=String(64))
+    body: str = Field(default="", sa_type=Text)
+
+
+class TicketAccessUnit(SQLModel, table=True):
+    """An access unit a ticket's fault affects (e.g. cut off by a trunk down)."""
+
+    __tablename__ = "ticket_access_unit"
+    ticket_id: int = Field(foreign_key="ticket.id", primary_key=True)
+    access_unit_id: int = Field(foreign_key="access_unit.id", primary_key=True, index=True)
+
+
+class StoredSlaTransition(SQLModel, table=True):
+    """An SLA transition as it happened, stored once: `seq` counts repeats of the same target and
+    kind (a resolution met again after a reopen), so the key is stable across evaluations."""
+
+    __tablename__ = "sla_transition"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "target", "kind", "seq", name="uq_sla_transition_once"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    target: str = Field(sa_type=String(16))
+    kind: str = Field(sa_type=String(16))
+    seq: int = 0
+    at: dt.datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    policy: str = Field(sa_type=String(64))
+    recorded_at: dt.datetime = Field(sa_type=UTCDateTime, nullable=False)

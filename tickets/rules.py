@@ -1,0 +1,648 @@
+"""Tickets from events: the rules that turn faults the collectors detect into tickets.
+
+The input is :class:`FaultEvent`, a small frozen value the collectors build from their link,
+reachability, flap and threshold events. :func:`apply_event` is idempotent per fault: the first
+event for a subject opens a ticket, repeats append to its timeline, and the database's unique
+``open_key`` makes sure two collectors racing on one fault get one ticket.
+
+Rules:
+
+- **Kinds.** link_down/link_up, device_unreachable/device_reachable, flapping_started/ended and
+  threshold_crossed/cleared: the first of each pair raises a problem (a ticket of that kind on the
+  event's ``subject_key``), the second clears it.
+- **Category and severity.** A trunk down is critical, a member port down major, any other port
+  minor; a device unreachable is critical for exchange switches, routers and route servers, major
+  for anything else; flapping is major on a trunk, minor elsewhere; a threshold is optical for
+  optical-power metrics, environment for temperature/humidity, else threshold, with the severity
+  the collector gives in ``details["severity"]`` (minor if none).
+- **Planned maintenance** (``planned=True``) opens no ticket; on a fault that already has one it
+  is recorded in the timeline like any event.
+- **Correlation.** A device-unreachable ticket absorbs the open link-down and flapping tickets of
+  its ports and of the links that end on it (each gets a correlation entry and ``parent_id``); a
+  link-down on a device (or the far end of whose link is a device) with an open unreachable ticket
+  is attached to that ticket's timeline instead of opening a new one.
+- **Cut-off access units.** Starting from the exchange switches, walk the active trunks that are
+  not down (down: this event's trunk, and every trunk with an open, unrecovered link-down ticket;
+  devices with an open, unrecovered unreachable ticket are not walked through). An access unit is
+  cut off when none of its member ports is on a device that walk reaches; a trunk-down ticket lists
+  the units its loss cut off, a device-unreachable ticket the units with a port on the device plus
+  those its loss cut off. So the first of two redundant trunks going down lists nobody, and the
+  second lists the room's units.
+- **Recovery.** The clearing event marks the ticket recovered (``recovered_at``) with a recovery
+  entry giving the downtime since the fault was (last) detected; the ticket stays for a person to
+  close. A fault returning before that clears the mark (and reopens a resolved ticket).
+  :func:`auto_close_quiet` closes recovered auto-tickets after a quiet period without events.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Final
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, or_, select
+
+from inventory.models import AccessUnit, Device, Interface, Link
+from inventory.schema import DeviceRole, LinkKind
+from inventory.timeutil import format_local, require_aware
+from tickets.models import (
+    EntryKind,
+    Severity,
+    Ticket,
+    TicketAccessUnit,
+    TicketCategory,
+    TicketSource,
+    open_key_for,
+)
+from tickets.service import (
+    TicketAction,
+    TicketRefs,
+    add_entry,
+    change_state,
+    finish_change,
+    link_of_interface,
+    new_ticket,
+    ticket_id,
+)
+from tickets.sla import TicketState
+
+
+class FaultKind(StrEnum):
+    LINK_DOWN = "link_down"
+    LINK_UP = "link_up"
+    DEVICE_UNREACHABLE = "device_unreachable"
+    DEVICE_REACHABLE = "device_reachable"
+    FLAPPING_STARTED = "flapping_started"
+    FLAPPING_ENDED = "flapping_ended"
+    THRESHOLD_CROSSED = "threshold_crossed"
+    THRESHOLD_CLEARED = "threshold_cleared"
+
+
+class ProblemKind(StrEnum):
+    """The ``kind`` of an auto-ticket: what is wrong with its subject."""
+
+    LINK_DOWN = "link_down"
+    DEVICE_UNREACHABLE = "device_unreachable"
+    FLAPPING = "flapping"
+    THRESHOLD = "threshold"
+
+
+_RAISES: Final = {
+    FaultKind.LINK_DOWN: ProblemKind.LINK_DOWN,
+    FaultKind.DEVICE_UNREACHABLE: ProblemKind.DEVICE_UNREACHABLE,
+    FaultKind.FLAPPING_STARTED: ProblemKind.FLAPPING,
+    FaultKind.THRESHOLD_CROSSED: ProblemKind.THRESHOLD,
+}
+_CLEARS: Final = {
+    FaultKind.LINK_UP: ProblemKind.LINK_DOWN,
+    FaultKind.DEVICE_REACHABLE: ProblemKind.DEVICE_UNREACHABLE,
+    FaultKind.FLAPPING_ENDED: ProblemKind.FLAPPING,
+    FaultKind.THRESHOLD_CLEARED: ProblemKind.THRESHOLD,
+}
+_CORE_ROLES: Final = frozenset(
+    {DeviceRole.EXCHANGE_SWITCH, DeviceRole.ROUTER, DeviceRole.ROUTE_SERVER}
+)
+_OPTICAL_METRICS: Final = frozenset({"rx_power", "tx_power", "optical_power", "optical"})
+_ENVIRONMENT_METRICS: Final = frozenset({"temperature", "humidity"})
+
+
+@dataclass(frozen=True)
+class FaultEvent:
+    """A fault (or its clearing) as a collector detected it.
+
+    ``subject_key`` names what the fault is about, stably across collectors and restarts, e.g.
+    ``interface:chj-ex-core1:Ethernet1/1`` or ``device:ndr-acc1``; ``detected_at`` is the trap or
+    poll time, where the SLA clock starts.
+    """
+
+    kind: FaultKind
+    subject_key: str
+    detected_at: dt.datetime
+    device_id: int | None = None
+    interface_id: int | None = None
+    link_id: int | None = None
+    planned: bool = False
+    details: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        require_aware(self.detected_at, "FaultEvent.detected_at")
+        if not self.subject_key:
+            raise ValueError("FaultEvent.subject_key must not be empty")
+
+
+class EventOutcome(StrEnum):
+    TICKET_OPENED = "TicketOpened"
+    EVENT_APPENDED = "EventAppended"
+    EVENT_ATTACHED = "EventAttached"
+    TICKET_RECOVERED = "TicketRecovered"
+    PLANNED_IGNORED = "PlannedEventIgnored"
+    NO_OPEN_TICKET = "NoOpenTicket"
+
+
+@dataclass(frozen=True)
+class EventResult:
+    outcome: EventOutcome
+    ticket: str | None = None
+    absorbed: tuple[str, ...] = ()
+    affected_units: tuple[str, ...] = ()
+    downtime_s: float | None = None
+
+
+@dataclass(frozen=True)
+class _Subject:
+    device: Device | None
+    interface: Interface | None
+    link: Link | None
+
+    @property
+    def is_trunk(self) -> bool:
+        return self.link is not None and self.link.kind == LinkKind.TRUNK.value
+
+    @property
+    def is_member(self) -> bool:
+        return self.link is not None and self.link.kind == LinkKind.MEMBER.value
+
+
+def _subject(session: Session, event: FaultEvent) -> _Subject:
+    interface = session.get(Interface, event.interface_id) if event.interface_id else None
+    device_id = event.device_id or (interface.device_id if interface is not None else None)
+    device = session.get(Device, device_id) if device_id else None
+    link = session.get(Link, event.link_id) if event.link_id else None
+    if link is None and interface is not None and interface.id is not None:
+        link = link_of_interface(session, interface.id)
+    return _Subject(device=device, interface=interface, link=link)
+
+
+def classify(
+    problem: ProblemKind, subject: _Subject, details: Mapping[str, str]
+) -> tuple[TicketCategory, Severity]:
+    if problem is ProblemKind.LINK_DOWN:
+        if subject.is_trunk:
+            return TicketCategory.LINK_DOWN, Severity.CRITICAL
+        if subject.is_member:
+            return TicketCategory.LINK_DOWN, Severity.MAJOR
+        return TicketCategory.LINK_DOWN, Severity.MINOR
+    if problem is ProblemKind.DEVICE_UNREACHABLE:
+        core = subject.device is not None and subject.device.role in _CORE_ROLES
+        return TicketCategory.DEVICE_UNREACHABLE, Severity.CRITICAL if core else Severity.MAJOR
+    if problem is ProblemKind.FLAPPING:
+        return TicketCategory.FLAPPING, Severity.MAJOR if subject.is_trunk else Severity.MINOR
+    metric = details.get("metric", "").lower()
+    category = (
+        TicketCategory.OPTICAL
+        if metric in _OPTICAL_METRICS
+        else TicketCategory.ENVIRONMENT
+        if metric in _ENVIRONMENT_METRICS
+        else TicketCategory.THRESHOLD
+    )
+    wanted = details.get("severity", Severity.MINOR.value)
+    severity = Severity(wanted) if wanted in Severity.__members__.values() else Severity.MINOR
+    return category, severity
+
+
+_TITLES: Final = {
+    ProblemKind.LINK_DOWN: "Link down",
+    ProblemKind.DEVICE_UNREACHABLE: "Device unreachable",
+    ProblemKind.FLAPPING: "Flapping",
+    ProblemKind.THRESHOLD: "Threshold crossed",
+}
+
+
+def _title(session: Session, problem: ProblemKind, subject: _Subject, event: FaultEvent) -> str:
+    label = (
+        "Trunk down" if problem is ProblemKind.LINK_DOWN and subject.is_trunk else _TITLES[problem]
+    )
+    where = subject.device.name if subject.device is not None else event.subject_key
+    if subject.interface is not None:
+        where += f" {subject.interface.name}"
+    if problem is ProblemKind.THRESHOLD and event.details.get("metric"):
+        label += f" ({event.details['metric']})"
+    extra = ""
+    if subject.is_member and subject.link is not None and subject.link.access_unit_id:
+        unit = session.get(AccessUnit, subject.link.access_unit_id)
+        extra = f" ({unit.code})" if unit is not None else ""
+    elif subject.is_trunk and subject.link is not None and subject.link.description:
+        extra = f" ({subject.link.description})"
+    return f"{label}: {where}{extra}"[:200]
+
+
+def _event_body(event: FaultEvent) -> str:
+    body = f"{event.kind} detected {format_local(event.detected_at)}"
+    if event.planned:
+        body += " (planned maintenance)"
+    if event.details:
+        body += "; " + ", ".join(f"{k}={v}" for k, v in sorted(event.details.items()))
+    return body
+
+
+def _open_ticket(session: Session, key: str) -> Ticket | None:
+    return session.exec(select(Ticket).where(Ticket.open_key == key)).first()
+
+
+def _far_end_device_ids(session: Session, subject: _Subject) -> set[int]:
+    ids: set[int] = set()
+    if subject.device is not None and subject.device.id is not None:
+        ids.add(subject.device.id)
+    if subject.link is not None:
+        for iface_id in (subject.link.a_interface_id, subject.link.b_interface_id):
+            iface = session.get(Interface, iface_id) if iface_id else None
+            if iface is not None:
+                ids.add(iface.device_id)
+    return ids
+
+
+def _unreachable_parent(session: Session, device_ids: Iterable[int]) -> Ticket | None:
+    wanted = list(device_ids)
+    if not wanted:
+        return None
+    return session.exec(
+        select(Ticket)
+        .where(
+            Ticket.kind == ProblemKind.DEVICE_UNREACHABLE.value,
+            col(Ticket.open_key).is_not(None),
+            col(Ticket.recovered_at).is_(None),
+            col(Ticket.device_id).in_(wanted),
+        )
+        .order_by(col(Ticket.id))
+    ).first()
+
+
+def cut_off_units(
+    session: Session,
+    *,
+    down_links: Iterable[int] = (),
+    down_devices: Iterable[int] = (),
+) -> list[int]:
+    """Access units none of whose member ports can reach an exchange switch over trunks that are
+    up (see the module docstring). Empty if the inventory has no exchange switch to start from."""
+    devices = {d.id: d for d in session.exec(select(Device)).all() if d.active and d.id is not None}
+    open_faults = session.exec(
+        select(Ticket).where(
+            col(Ticket.open_key).is_not(None),
+            col(Ticket.recovered_at).is_(None),
+            col(Ticket.kind).in_(
+                [ProblemKind.LINK_DOWN.value, ProblemKind.DEVICE_UNREACHABLE.value]
+            ),
+        )
+    ).all()
+    dead_links = set(down_links) | {
+        t.link_id for t in open_faults if t.kind == ProblemKind.LINK_DOWN and t.link_id
+    }
+    dead_devices = set(down_devices) | {
+        t.device_id for t in open_faults if t.kind == ProblemKind.DEVICE_UNREACHABLE and t.device_id
+    }
+    iface_device = {
+        i.id: i.device_id for i in session.exec(select(Interface)).all() if i.id is not None
+    }
+    links = [lk for lk in session.exec(select(Link)).all() if lk.active]
+    neighbours: dict[int, set[int]] = {}
+    for lk in links:
+        if lk.kind != LinkKind.TRUNK.value or lk.id in dead_links or lk.b_interface_id is None:
+            continue
+        a, b = iface_device.get(lk.a_interface_id), iface_device.get(lk.b_interface_id)
+        if a is None or b is None:
+            continue
+        neighbours.setdefault(a, set()).add(b)
+        neighbours.setdefault(b, set()).add(a)
+    roots = [i for i, d in devices.items() if d.role == DeviceRole.EXCHANGE_SWITCH.value]
+    if not roots:
+        return []
+    reached: set[int] = set()
+    queue = deque(r for r in roots if r not in dead_devices)
+    while queue:
+        device_id = queue.popleft()
+        if device_id in reached:
+            continue
+        reached.add(device_id)
+        queue.extend(
+            n for n in neighbours.get(device_id, ()) if n not in reached and n not in dead_devices
+        )
+    unit_devices: dict[int, set[int]] = {}
+    for lk in links:
+        if lk.kind == LinkKind.MEMBER.value and lk.access_unit_id is not None:
+            port_device = iface_device.get(lk.a_interface_id)
+            if port_device is not None:
+                unit_devices.setdefault(lk.access_unit_id, set()).add(port_device)
+    return sorted(u for u, devs in unit_devices.items() if not devs & reached)
+
+
+def _units_on_device(session: Session, device_id: int) -> list[int]:
+    iface_ids = select(Interface.id).where(Interface.device_id == device_id)
+    rows = session.exec(
+        select(Link.access_unit_id).where(
+            Link.kind == LinkKind.MEMBER.value,
+            col(Link.a_interface_id).in_(iface_ids),
+            col(Link.retired_at).is_(None),
+        )
+    ).all()
+    return sorted({u for u in rows if u is not None})
+
+
+def _list_affected(
+    session: Session, ticket: Ticket, unit_ids: Iterable[int], now: dt.datetime
+) -> tuple[str, ...]:
+    tid = ticket_id(ticket)
+    have = set(
+        session.exec(
+            select(TicketAccessUnit.access_unit_id).where(TicketAccessUnit.ticket_id == tid)
+        ).all()
+    )
+    new = sorted(set(unit_ids) - have)
+    for unit_id in new:
+        session.add(TicketAccessUnit(ticket_id=tid, access_unit_id=unit_id))
+    if not new:
+        return ()
+    codes = tuple(
+        sorted(session.exec(select(AccessUnit.code).where(col(AccessUnit.id).in_(new))).all())
+    )
+    add_entry(
+        session,
+        ticket,
+        kind=EntryKind.AFFECTED_UNITS,
+        at=now,
+        body="access units affected: " + ", ".join(codes),
+    )
+    return codes
+
+
+def _absorb(session: Session, parent: Ticket, device_id: int, now: dt.datetime) -> tuple[str, ...]:
+    iface_ids = select(Interface.id).where(Interface.device_id == device_id)
+    link_ids = select(Link.id).where(
+        or_(col(Link.a_interface_id).in_(iface_ids), col(Link.b_interface_id).in_(iface_ids))
+    )
+    children = session.exec(
+        select(Ticket).where(
+            col(Ticket.open_key).is_not(None),
+            col(Ticket.parent_id).is_(None),
+            Ticket.id != parent.id,
+            col(Ticket.kind).in_([ProblemKind.LINK_DOWN.value, ProblemKind.FLAPPING.value]),
+            or_(Ticket.device_id == device_id, col(Ticket.link_id).in_(link_ids)),
+        )
+    ).all()
+    absorbed: list[str] = []
+    for child in children:
+        child.parent_id = parent.id
+        child.updated_at = now
+        session.add(child)
+        add_entry(
+            session,
+            child,
+            kind=EntryKind.CORRELATION,
+            at=now,
+            body=f"part of {parent.number}: {parent.title}",
+            value=parent.number,
+        )
+        absorbed.append(child.number)
+    if absorbed:
+        add_entry(
+            session,
+            parent,
+            kind=EntryKind.CORRELATION,
+            at=now,
+            body="absorbed " + ", ".join(absorbed),
+        )
+    return tuple(absorbed)
+
+
+def _append_fault(
+    session: Session, ticket: Ticket, event: FaultEvent, now: dt.datetime
+) -> EventResult:
+    body = _event_body(event)
+    if ticket.recovered_at is not None:
+        # The fault is back before anyone closed the ticket: a new outage on the same ticket.
+        ticket.recovered_at = None
+        ticket.fault_since = event.detected_at
+        body = "fault returned: " + body
+    add_entry(session, ticket, kind=EntryKind.EVENT, at=now, body=body, value=event.kind.value)
+    ticket.last_event_at = now
+    if ticket.state_enum is TicketState.RESOLVED:
+        change_state(
+            session, ticket, TicketState.REOPENED, user=None, now=now, body="fault returned"
+        )
+    finish_change(
+        session,
+        ticket,
+        user=None,
+        action=TicketAction.EVENT_APPENDED,
+        now=now,
+        details={"event": event.kind.value, "planned": event.planned},
+    )
+    return EventResult(EventOutcome.EVENT_APPENDED, ticket.number)
+
+
+def _attach(
+    session: Session, parent: Ticket, event: FaultEvent, subject: _Subject, now: dt.datetime
+) -> EventResult:
+    where = f"{subject.device.name} " if subject.device is not None else ""
+    where += subject.interface.name if subject.interface is not None else event.subject_key
+    add_entry(
+        session,
+        parent,
+        kind=EntryKind.EVENT,
+        at=now,
+        body=f"{where}: {_event_body(event)}",
+        value=event.kind.value,
+    )
+    parent.last_event_at = now
+    finish_change(
+        session,
+        parent,
+        user=None,
+        action=TicketAction.EVENT_ATTACHED,
+        now=now,
+        details={"event": event.kind.value, "subject": event.subject_key},
+    )
+    return EventResult(EventOutcome.EVENT_ATTACHED, parent.number)
+
+
+def apply_event(*, session: Session, event: FaultEvent, now: dt.datetime) -> EventResult:
+    """Act on one fault event (see the module docstring). Commits; on a lost race for the open
+    ticket it rolls back its own work and appends to the winner's ticket instead, so call it with
+    no uncommitted work of yours in the session."""
+    now = require_aware(now, "now")
+    if event.kind in _RAISES:
+        return _raise(session, event, _RAISES[event.kind], now)
+    return _clear(session, event, _CLEARS[event.kind], now)
+
+
+def _raise(
+    session: Session, event: FaultEvent, problem: ProblemKind, now: dt.datetime
+) -> EventResult:
+    key = open_key_for(problem.value, event.subject_key)
+    existing = _open_ticket(session, key)
+    if existing is not None:
+        return _append_fault(session, existing, event, now)
+    if event.planned:
+        return EventResult(EventOutcome.PLANNED_IGNORED)
+    subject = _subject(session, event)
+    if problem is ProblemKind.LINK_DOWN:
+        parent = _unreachable_parent(session, _far_end_device_ids(session, subject))
+        if parent is not None:
+            return _attach(session, parent, event, subject, now)
+    category, severity = classify(problem, subject, event.details)
+    refs = TicketRefs(
+        site_id=subject.device.site_id if subject.device is not None else None,
+        device_id=subject.device.id if subject.device is not None else None,
+        interface_id=subject.interface.id if subject.interface is not None else None,
+        link_id=subject.link.id if subject.link is not None else None,
+        access_unit_id=subject.link.access_unit_id if subject.link is not None else None,
+    )
+    # Units cut off by *this* loss: reachable before it, not after (computed before our own
+    # ticket exists, since open tickets mark what is already down).
+    cut_off: set[int] = set()
+    if (
+        problem is ProblemKind.DEVICE_UNREACHABLE
+        and subject.device is not None
+        and subject.device.id
+    ):
+        before = set(cut_off_units(session))
+        cut_off = set(cut_off_units(session, down_devices={subject.device.id})) - before
+        cut_off |= set(_units_on_device(session, subject.device.id))
+    elif problem is ProblemKind.LINK_DOWN and subject.is_trunk and subject.link is not None:
+        before = set(cut_off_units(session))
+        cut_off = set(cut_off_units(session, down_links={subject.link.id or 0})) - before
+    try:
+        ticket = new_ticket(
+            session,
+            title=_title(session, problem, subject, event),
+            category=category,
+            severity=severity,
+            source=TicketSource.EVENT,
+            refs=refs,
+            now=now,
+            detected_at=event.detected_at,
+            kind=problem.value,
+            subject_key=event.subject_key,
+        )
+    except IntegrityError:
+        # Another collector opened it between our look and our insert: theirs is the ticket.
+        session.rollback()
+        existing = _open_ticket(session, key)
+        if existing is None:
+            raise
+        return _append_fault(session, existing, event, now)
+    add_entry(
+        session,
+        ticket,
+        kind=EntryKind.EVENT,
+        at=now,
+        body=_event_body(event),
+        value=event.kind.value,
+    )
+    absorbed: tuple[str, ...] = ()
+    affected: tuple[str, ...] = ()
+    if (
+        problem is ProblemKind.DEVICE_UNREACHABLE
+        and subject.device is not None
+        and subject.device.id
+    ):
+        absorbed = _absorb(session, ticket, subject.device.id, now)
+    if cut_off:
+        affected = _list_affected(session, ticket, cut_off, now)
+    finish_change(
+        session,
+        ticket,
+        user=None,
+        action=TicketAction.OPENED,
+        now=now,
+        details={
+            "event": event.kind.value,
+            "subject": event.subject_key,
+            "absorbed": list(absorbed),
+        },
+    )
+    return EventResult(
+        EventOutcome.TICKET_OPENED, ticket.number, absorbed=absorbed, affected_units=affected
+    )
+
+
+def _clear(
+    session: Session, event: FaultEvent, problem: ProblemKind, now: dt.datetime
+) -> EventResult:
+    ticket = _open_ticket(session, open_key_for(problem.value, event.subject_key))
+    if ticket is None:
+        if problem is ProblemKind.LINK_DOWN:
+            subject = _subject(session, event)
+            parent = _unreachable_parent(session, _far_end_device_ids(session, subject))
+            if parent is not None:
+                return _attach(session, parent, event, subject, now)
+        return EventResult(EventOutcome.NO_OPEN_TICKET)
+    if ticket.recovered_at is not None:
+        add_entry(
+            session,
+            ticket,
+            kind=EntryKind.EVENT,
+            at=now,
+            body=_event_body(event),
+            value=event.kind.value,
+        )
+        ticket.last_event_at = now
+        finish_change(session, ticket, user=None, action=TicketAction.EVENT_APPENDED, now=now)
+        return EventResult(EventOutcome.EVENT_APPENDED, ticket.number)
+    since = ticket.fault_since or ticket.sla_start_at
+    downtime = max(event.detected_at - since, dt.timedelta(0))
+    ticket.recovered_at = event.detected_at
+    ticket.last_event_at = now
+    add_entry(
+        session,
+        ticket,
+        kind=EntryKind.RECOVERY,
+        at=now,
+        value=str(int(downtime.total_seconds())),
+        body=(
+            f"recovered at {format_local(event.detected_at)} after {_duration(downtime)} down"
+            + (" (planned maintenance)" if event.planned else "")
+            + "; left open for a person to close"
+        ),
+    )
+    finish_change(
+        session,
+        ticket,
+        user=None,
+        action=TicketAction.RECOVERED,
+        now=now,
+        details={"downtime_s": int(downtime.total_seconds())},
+    )
+    return EventResult(
+        EventOutcome.TICKET_RECOVERED, ticket.number, downtime_s=downtime.total_seconds()
+    )
+
+
+def _duration(span: dt.timedelta) -> str:
+    seconds = int(span.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}m{seconds:02d}s" if hours else f"{minutes}m{seconds:02d}s"
+
+
+def auto_close_quiet(*, session: Session, now: dt.datetime, quiet: dt.timedelta) -> list[str]:
+    """Close recovered auto-tickets that have had no event for ``quiet``; returns their numbers.
+    Called periodically by the collector loop."""
+    now = require_aware(now, "now")
+    cutoff = now - quiet
+    tickets = session.exec(
+        select(Ticket).where(
+            Ticket.source == TicketSource.EVENT.value,
+            col(Ticket.open_key).is_not(None),
+            col(Ticket.recovered_at).is_not(None),
+            col(Ticket.recovered_at) <= cutoff,
+            col(Ticket.last_event_at) <= cutoff,
+        )
+    ).all()
+    closed: list[str] = []
+    for ticket in tickets:
+        change_state(
+            session,
+            ticket,
+            TicketState.CLOSED,
+            user=None,
+            now=now,
+            body=f"closed automatically: recovered and quiet for {_duration(quiet)}",
+        )
+        finish_change(session, ticket, user=None, action=TicketAction.AUTO_CLOSED, now=now)
+        closed.append(ticket.number)
+    return closed
