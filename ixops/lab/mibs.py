@@ -169,14 +169,28 @@ def encode_message(
     varbinds: list[bytes],
 ) -> bytes:
     """An SNMPv1/v2c message around already-encoded varbinds."""
-    pdu = (
+    pdu = encode_pdu(
+        pdu_tag=pdu_tag,
+        request_id=request_id,
+        error_status=error_status,
+        error_index=error_index,
+        varbinds=varbinds,
+    )
+    body = encode_integer(version) + encode_octets(community) + pdu
+    return encode_tlv(TAG_SEQUENCE, body)
+
+
+def encode_pdu(
+    *, pdu_tag: int, request_id: int, error_status: int, error_index: int, varbinds: list[bytes]
+) -> bytes:
+    """A PDU around already-encoded varbinds: what a v1/v2c message or a v3 scopedPDU carries."""
+    content = (
         encode_integer(request_id)
         + encode_integer(error_status)
         + encode_integer(error_index)
         + encode_tlv(TAG_SEQUENCE, b"".join(varbinds))
     )
-    body = encode_integer(version) + encode_octets(community) + encode_tlv(pdu_tag, pdu)
-    return encode_tlv(TAG_SEQUENCE, body)
+    return encode_tlv(pdu_tag, content)
 
 
 # -- the tree -------------------------------------------------------------------------------
