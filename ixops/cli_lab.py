@@ -45,7 +45,29 @@ def lab_secrets(inv: Inventory, store: CredentialStore) -> LabSecrets:
     login = store.ssh(ssh[0])
     if community is None or login.password is None:
         raise CredentialError("the lab's SSH profile must use a password")
-    return LabSecrets(community.reveal(), login.username, login.password.reveal())
+    v3_users = []
+    for profile in inv.snmp_profiles:
+        if profile.value.version is SnmpVersion.V3 and profile.value.name in used_snmp:
+            v3 = store.snmp(profile.value)
+            v3_users.append(
+                (
+                    v3.user or "",
+                    v3.auth_protocol,
+                    v3.auth_key.reveal() if v3.auth_key else None,
+                    v3.priv_protocol,
+                    v3.priv_key.reveal() if v3.priv_key else None,
+                )
+            )
+    v3_names = {p.value.name for p in inv.snmp_profiles if p.value.version is SnmpVersion.V3}
+    return LabSecrets(
+        community.reveal(),
+        login.username,
+        login.password.reveal(),
+        v3_users=tuple(v3_users),
+        v3_devices=frozenset(
+            d.value.name for d in inv.devices if d.value.credentials.snmp in v3_names
+        ),
+    )
 
 
 def write_lab_secrets(inv: Inventory, path: Path) -> list[str]:

@@ -24,6 +24,10 @@ class LabSecrets:
     community: str
     ssh_username: str
     ssh_password: str
+    # SNMPv3 users as (name, auth protocol, auth password, priv protocol, priv password), and
+    # the devices whose inventory profile is v3 (they answer v3 as well as v2c).
+    v3_users: tuple[tuple[str, str | None, str | None, str | None, str | None], ...] = ()
+    v3_devices: frozenset[str] = frozenset()
 
     def __repr__(self) -> str:
         return "LabSecrets(********)"

@@ -14,13 +14,14 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from ixops.lab.build import ssh_devices
 from ixops.lab.control import LabCommandError, LabSecrets
 from ixops.lab.snmp_agent import LabSnmpAgent
 from ixops.lab.ssh_cli import LabSshServer
 from ixops.lab.state import LabState
+from ixops.lab.usm import AuthProtocol, PrivProtocol, UsmUser
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,28 @@ def status_text(state: LabState) -> str:
     return "\n".join(lines) or "all devices answering, all ports up"
 
 
+def _usm_user(
+    name: str,
+    auth_protocol: str | None,
+    auth_key: str | None,
+    priv_protocol: str | None,
+    priv_key: str | None,
+) -> UsmUser:
+    auth = {"MD5", "SHA", "SHA224", "SHA256", "SHA384", "SHA512"}
+    priv = {"DES": "DES", "AES": "AES", "AES128": "AES"}
+    if auth_protocol is not None and auth_protocol not in auth:
+        raise LabCommandError(f"the lab does not speak SNMPv3 auth {auth_protocol}")
+    if priv_protocol is not None and priv_protocol not in priv:
+        raise LabCommandError(f"the lab does not speak SNMPv3 privacy {priv_protocol}")
+    return UsmUser(
+        name=name,
+        auth_protocol=cast(AuthProtocol | None, auth_protocol),
+        auth_key=auth_key,
+        priv_protocol=cast(PrivProtocol | None, priv[priv_protocol] if priv_protocol else None),
+        priv_key=priv_key,
+    )
+
+
 class Lab:
     """SNMP agents, SSH CLIs and the control socket over one `LabState`."""
 
@@ -124,6 +147,8 @@ class Lab:
             read_community=secrets.community,
             trap_receivers=trap_receivers,
             trap_community=secrets.community if trap_receivers else None,
+            v3_users=[_usm_user(*user) for user in secrets.v3_users],
+            v3_devices=secrets.v3_devices if secrets.v3_users else None,
         )
         self.ssh = (
             LabSshServer(

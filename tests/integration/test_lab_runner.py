@@ -146,3 +146,30 @@ def test_ixops_lab_run_and_inject_from_the_command_line(tmp_path: Path) -> None:
         if lab.poll() is None:
             lab.kill()
     assert lab.returncode == 0
+
+
+async def test_lab_answers_snmpv3_for_devices_with_a_v3_profile(tmp_path: Path) -> None:
+    inv = load_inventory(EXAMPLE)
+    path = tmp_path / "secrets.yaml"
+    write_lab_secrets(inv, path)
+    secrets = lab_secrets(inv, CredentialStore(environ={}, secrets_file=path))
+    assert secrets.v3_devices == {"chj-ex-core1", "chj-ex-core2"}
+    (user, auth, auth_key, priv, priv_key) = secrets.v3_users[0]
+    assert (auth, priv) == ("SHA", "AES")
+    state = lab_from_inventory(inv, snmp_port=0, ssh_port=0)
+    lab = Lab(state, secrets, ssh=False)
+    await lab.start()
+    try:
+        host, port = lab.snmp.address_of("chj-ex-core1")
+        command = [
+            "snmpget", "-v3", "-l", "authPriv", "-u", user, "-a", "SHA", "-A", str(auth_key),
+            "-x", "AES", "-X", str(priv_key), "-On", "-t", "1", "-r", "1", f"{host}:{port}",
+            "1.3.6.1.2.1.1.5.0",
+        ]  # fmt: skip
+        out = await asyncio.to_thread(
+            subprocess.run, command, capture_output=True, text=True, check=False,
+            env={**os.environ, "MIBS": ""},
+        )  # fmt: skip
+        assert 'STRING: "chj-ex-core1"' in out.stdout, out.stderr
+    finally:
+        await lab.stop()
