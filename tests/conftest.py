@@ -131,3 +131,24 @@ def engine(database_url: str) -> Iterator[Engine]:
 @pytest.fixture
 def now() -> dt.datetime:
     return FROZEN_NOW
+
+
+# -- real peers that must be present (never skipped: a missing peer fails and says so) ------
+
+
+@pytest.fixture
+def require_snmpd() -> None:
+    if shutil.which("snmpd", path="/usr/sbin:/usr/bin") is None or shutil.which("snmpget") is None:
+        pytest.fail("net-snmp snmpd/snmpget are not installed (apt-get install snmp snmpd)")
+
+
+@pytest.fixture
+def require_snmptrap() -> None:
+    if shutil.which("snmptrap") is None:
+        pytest.fail("net-snmp's snmptrap is not installed (apt-get install snmp)")
+
+
+@pytest.fixture
+def require_netns() -> None:
+    if os.geteuid() != 0 or shutil.which("ip") is None:
+        pytest.fail("network-namespace tests need root and iproute2")

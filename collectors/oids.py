@@ -1,0 +1,160 @@
+"""The numeric OIDs the collectors read, and the column sets each kind of poll walks.
+
+Numeric tuples only: the collector never loads MIB modules (pysmi stays out of its environment,
+and MIB lookup is what makes pysnmp's slow path slow). Each constant names its MIB object; the
+RFC that defines it is given once per group.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+Oid = tuple[int, ...]
+
+# -- SNMPv2-MIB (RFC 3418) ------------------------------------------------------------------
+SYSTEM: Final[Oid] = (1, 3, 6, 1, 2, 1, 1)
+SYS_DESCR: Final[Oid] = (*SYSTEM, 1)
+SYS_OBJECT_ID: Final[Oid] = (*SYSTEM, 2)
+SYS_UPTIME: Final[Oid] = (*SYSTEM, 3)
+SYS_UPTIME_0: Final[Oid] = (*SYS_UPTIME, 0)
+SYS_NAME: Final[Oid] = (*SYSTEM, 5)
+
+SNMP_TRAP_OID_0: Final[Oid] = (1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0)
+SNMP_TRAP_ENTERPRISE_0: Final[Oid] = (1, 3, 6, 1, 6, 3, 1, 1, 4, 3, 0)
+SNMP_TRAP_ADDRESS_0: Final[Oid] = (1, 3, 6, 1, 6, 3, 18, 1, 3, 0)
+SNMP_TRAPS: Final[Oid] = (1, 3, 6, 1, 6, 3, 1, 1, 5)
+COLD_START: Final[Oid] = (*SNMP_TRAPS, 1)
+WARM_START: Final[Oid] = (*SNMP_TRAPS, 2)
+LINK_DOWN: Final[Oid] = (*SNMP_TRAPS, 3)
+LINK_UP: Final[Oid] = (*SNMP_TRAPS, 4)
+AUTHENTICATION_FAILURE: Final[Oid] = (*SNMP_TRAPS, 5)
+
+# -- IF-MIB (RFC 2863) ----------------------------------------------------------------------
+IF_NUMBER_0: Final[Oid] = (1, 3, 6, 1, 2, 1, 2, 1, 0)
+IF_ENTRY: Final[Oid] = (1, 3, 6, 1, 2, 1, 2, 2, 1)
+IF_INDEX: Final[Oid] = (*IF_ENTRY, 1)
+IF_DESCR: Final[Oid] = (*IF_ENTRY, 2)
+IF_TYPE: Final[Oid] = (*IF_ENTRY, 3)
+IF_SPEED: Final[Oid] = (*IF_ENTRY, 5)
+IF_PHYS_ADDRESS: Final[Oid] = (*IF_ENTRY, 6)
+IF_ADMIN_STATUS: Final[Oid] = (*IF_ENTRY, 7)
+IF_OPER_STATUS: Final[Oid] = (*IF_ENTRY, 8)
+IF_LAST_CHANGE: Final[Oid] = (*IF_ENTRY, 9)
+IF_IN_DISCARDS: Final[Oid] = (*IF_ENTRY, 13)
+IF_IN_ERRORS: Final[Oid] = (*IF_ENTRY, 14)
+IF_OUT_DISCARDS: Final[Oid] = (*IF_ENTRY, 19)
+IF_OUT_ERRORS: Final[Oid] = (*IF_ENTRY, 20)
+
+IFX_ENTRY: Final[Oid] = (1, 3, 6, 1, 2, 1, 31, 1, 1, 1)
+IF_NAME: Final[Oid] = (*IFX_ENTRY, 1)
+IF_HC_IN_OCTETS: Final[Oid] = (*IFX_ENTRY, 6)
+IF_HC_IN_UCAST_PKTS: Final[Oid] = (*IFX_ENTRY, 7)
+IF_HC_OUT_OCTETS: Final[Oid] = (*IFX_ENTRY, 10)
+IF_HC_OUT_UCAST_PKTS: Final[Oid] = (*IFX_ENTRY, 11)
+IF_HIGH_SPEED: Final[Oid] = (*IFX_ENTRY, 15)
+IF_ALIAS: Final[Oid] = (*IFX_ENTRY, 18)
+IF_COUNTER_DISCONTINUITY_TIME: Final[Oid] = (*IFX_ENTRY, 19)
+
+# Read only on discovery: they change when someone edits the configuration, not every minute.
+DISCOVERY_COLUMNS: Final[tuple[Oid, ...]] = (
+    IF_NAME,
+    IF_ALIAS,
+    IF_HIGH_SPEED,
+    IF_TYPE,
+    IF_PHYS_ADDRESS,
+)
+
+# Read every round: what the link-state, rate and error logic consumes.
+STATUS_COLUMNS: Final[tuple[Oid, ...]] = (
+    IF_ADMIN_STATUS,
+    IF_OPER_STATUS,
+    IF_LAST_CHANGE,
+    IF_HC_IN_OCTETS,
+    IF_HC_OUT_OCTETS,
+    IF_HC_IN_UCAST_PKTS,
+    IF_HC_OUT_UCAST_PKTS,
+    IF_IN_ERRORS,
+    IF_OUT_ERRORS,
+    IF_IN_DISCARDS,
+    IF_OUT_DISCARDS,
+    IF_COUNTER_DISCONTINUITY_TIME,
+)
+
+# -- ENTITY-MIB (RFC 4133) and ENTITY-SENSOR-MIB (RFC 3433) ----------------------------------
+ENT_PHYSICAL_ENTRY: Final[Oid] = (1, 3, 6, 1, 2, 1, 47, 1, 1, 1, 1)
+ENT_PHYSICAL_CONTAINED_IN: Final[Oid] = (*ENT_PHYSICAL_ENTRY, 4)
+ENT_PHYSICAL_CLASS: Final[Oid] = (*ENT_PHYSICAL_ENTRY, 5)
+ENT_PHYSICAL_NAME: Final[Oid] = (*ENT_PHYSICAL_ENTRY, 7)
+ENT_ALIAS_MAPPING_IDENTIFIER: Final[Oid] = (1, 3, 6, 1, 2, 1, 47, 1, 3, 2, 1, 2)
+
+ENT_PHY_SENSOR_ENTRY: Final[Oid] = (1, 3, 6, 1, 2, 1, 99, 1, 1, 1)
+ENT_PHY_SENSOR_TYPE: Final[Oid] = (*ENT_PHY_SENSOR_ENTRY, 1)
+ENT_PHY_SENSOR_SCALE: Final[Oid] = (*ENT_PHY_SENSOR_ENTRY, 2)
+ENT_PHY_SENSOR_PRECISION: Final[Oid] = (*ENT_PHY_SENSOR_ENTRY, 3)
+ENT_PHY_SENSOR_VALUE: Final[Oid] = (*ENT_PHY_SENSOR_ENTRY, 4)
+ENT_PHY_SENSOR_OPER_STATUS: Final[Oid] = (*ENT_PHY_SENSOR_ENTRY, 5)
+ENT_PHY_SENSOR_UNITS_DISPLAY: Final[Oid] = (*ENT_PHY_SENSOR_ENTRY, 6)
+
+ENTITY_SENSOR_COLUMNS: Final[tuple[Oid, ...]] = (
+    ENT_PHY_SENSOR_TYPE,
+    ENT_PHY_SENSOR_SCALE,
+    ENT_PHY_SENSOR_PRECISION,
+    ENT_PHY_SENSOR_VALUE,
+    ENT_PHY_SENSOR_OPER_STATUS,
+    ENT_PHY_SENSOR_UNITS_DISPLAY,
+)
+ENTITY_COLUMNS: Final[tuple[Oid, ...]] = (ENT_PHYSICAL_CONTAINED_IN, ENT_PHYSICAL_NAME)
+
+# -- UPS-MIB (RFC 1628) ---------------------------------------------------------------------
+UPS_OBJECTS: Final[Oid] = (1, 3, 6, 1, 2, 1, 33, 1)
+UPS_BATTERY_STATUS_0: Final[Oid] = (*UPS_OBJECTS, 2, 1, 0)
+UPS_SECONDS_ON_BATTERY_0: Final[Oid] = (*UPS_OBJECTS, 2, 2, 0)
+UPS_ESTIMATED_MINUTES_REMAINING_0: Final[Oid] = (*UPS_OBJECTS, 2, 3, 0)
+UPS_ESTIMATED_CHARGE_REMAINING_0: Final[Oid] = (*UPS_OBJECTS, 2, 4, 0)
+UPS_BATTERY_TEMPERATURE_0: Final[Oid] = (*UPS_OBJECTS, 2, 7, 0)
+UPS_INPUT_VOLTAGE_1: Final[Oid] = (*UPS_OBJECTS, 3, 3, 1, 3, 1)
+UPS_OUTPUT_SOURCE_0: Final[Oid] = (*UPS_OBJECTS, 4, 1, 0)
+UPS_OUTPUT_PERCENT_LOAD_1: Final[Oid] = (*UPS_OBJECTS, 4, 4, 1, 5, 1)
+UPS_ALARMS_PRESENT_0: Final[Oid] = (*UPS_OBJECTS, 6, 1, 0)
+
+UPS_SCALARS: Final[tuple[Oid, ...]] = (
+    UPS_BATTERY_STATUS_0,
+    UPS_SECONDS_ON_BATTERY_0,
+    UPS_ESTIMATED_MINUTES_REMAINING_0,
+    UPS_ESTIMATED_CHARGE_REMAINING_0,
+    UPS_BATTERY_TEMPERATURE_0,
+    UPS_INPUT_VOLTAGE_1,
+    UPS_OUTPUT_SOURCE_0,
+    UPS_OUTPUT_PERCENT_LOAD_1,
+    UPS_ALARMS_PRESENT_0,
+)
+
+# -- APC PowerNet-MIB rPDU ------------------------------------------------------------------
+RPDU: Final[Oid] = (1, 3, 6, 1, 4, 1, 318, 1, 1, 12)
+RPDU_IDENT_DEVICE_POWER_WATTS_0: Final[Oid] = (*RPDU, 1, 16, 0)
+RPDU_LOAD_STATUS_ENTRY: Final[Oid] = (*RPDU, 2, 3, 1, 1)
+RPDU_LOAD_STATUS_LOAD: Final[Oid] = (*RPDU_LOAD_STATUS_ENTRY, 2)
+RPDU_LOAD_STATUS_LOAD_STATE: Final[Oid] = (*RPDU_LOAD_STATUS_ENTRY, 3)
+RPDU_LOAD_STATUS_PHASE_NUMBER: Final[Oid] = (*RPDU_LOAD_STATUS_ENTRY, 4)
+
+RPDU_PHASE_COLUMNS: Final[tuple[Oid, ...]] = (
+    RPDU_LOAD_STATUS_LOAD,
+    RPDU_LOAD_STATUS_LOAD_STATE,
+    RPDU_LOAD_STATUS_PHASE_NUMBER,
+)
+
+
+def dotted(oid: Oid) -> str:
+    return ".".join(map(str, oid))
+
+
+def parse_oid(text: str) -> Oid:
+    """`1.3.6.1` or `.1.3.6.1` → `(1, 3, 6, 1)`; raises `ValueError` on anything else."""
+    parts = text.strip().lstrip(".").split(".")
+    try:
+        oid = tuple(int(part) for part in parts)
+    except ValueError:
+        raise ValueError(f"not a numeric OID: {text!r}") from None
+    if len(oid) < 2 or any(arc < 0 for arc in oid):
+        raise ValueError(f"not a numeric OID: {text!r}")
+    return oid
