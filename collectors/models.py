@@ -1,0 +1,159 @@
+"""What the collectors observed: current status, raw samples and roll-ups, readings, events.
+
+Events before consequences: a collector first stores what it saw (an `link_event` row with a
+unique `event_key`, so that a retry after a crash cannot store it twice), then the ticket rules
+act on it. Raw interface samples are kept for a bounded window and folded into hourly and daily
+roll-ups, so the store does not grow without bound.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Index, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from inventory.timeutil import UTCDateTime
+
+
+class DeviceStatus(SQLModel, table=True):
+    """A device's reachability as the poller last saw it (one row per device)."""
+
+    __tablename__ = "device_status"
+    device_id: int = Field(foreign_key="device.id", primary_key=True)
+    reachable: bool = True
+    missed_rounds: int = 0
+    last_polled_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_seen_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sys_uptime_cs: int | None = Field(default=None, sa_type=BigInteger)
+    last_error: str | None = None
+    updated_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class InterfaceStatus(SQLModel, table=True):
+    """A port's last polled state and rates, and the flap detector's saved state."""
+
+    __tablename__ = "interface_status"
+    interface_id: int = Field(foreign_key="interface.id", primary_key=True)
+    if_index: int | None = None
+    admin_status: str | None = Field(default=None, sa_type=String(16))
+    oper_status: str | None = Field(default=None, sa_type=String(16))
+    changed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_polled_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    in_bps: float | None = None
+    out_bps: float | None = None
+    in_utilisation_pct: float | None = None
+    out_utilisation_pct: float | None = None
+    in_errors_per_s: float | None = None
+    in_discards_per_s: float | None = None
+    flapping: bool = False
+    flap_state: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    raised_thresholds: list[str] | None = Field(default=None, sa_type=JSON)
+    updated_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class InterfaceSample(SQLModel, table=True):
+    """One raw counter sample: the input of rates, kept for the retention window."""
+
+    __tablename__ = "interface_sample"
+    __table_args__ = (Index("ix_interface_sample_if_time", "interface_id", "sampled_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    interface_id: int = Field(foreign_key="interface.id")
+    sampled_at: dt.datetime = Field(sa_type=UTCDateTime)
+    sys_uptime_cs: int = Field(sa_type=BigInteger)
+    in_octets: int | None = Field(default=None, sa_type=BigInteger)
+    out_octets: int | None = Field(default=None, sa_type=BigInteger)
+    in_ucast_pkts: int | None = Field(default=None, sa_type=BigInteger)
+    out_ucast_pkts: int | None = Field(default=None, sa_type=BigInteger)
+    in_errors: int | None = Field(default=None, sa_type=BigInteger)
+    out_errors: int | None = Field(default=None, sa_type=BigInteger)
+    in_discards: int | None = Field(default=None, sa_type=BigInteger)
+    out_discards: int | None = Field(default=None, sa_type=BigInteger)
+    discontinuity_cs: int | None = Field(default=None, sa_type=BigInteger)
+    speed_mbps: int | None = None
+
+
+class InterfaceRollup(SQLModel, table=True):
+    """Hourly and daily figures per port and metric (bits/s in and out, errors/s …)."""
+
+    __tablename__ = "interface_rollup"
+    __table_args__ = (
+        UniqueConstraint(
+            "interface_id", "width", "bucket_start", "metric", name="uq_rollup_bucket"
+        ),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    interface_id: int = Field(foreign_key="interface.id", index=True)
+    width: str = Field(sa_type=String(8))
+    bucket_start: dt.datetime = Field(sa_type=UTCDateTime)
+    metric: str = Field(sa_type=String(32))
+    count: int
+    min_value: float
+    avg_value: float
+    max_value: float
+    p95_value: float
+
+
+class LinkEvent(SQLModel, table=True):
+    """Something that happened to a port, link or device, as detected, with its source."""
+
+    __tablename__ = "link_event"
+    __table_args__ = (Index("ix_link_event_interface_time", "interface_id", "detected_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    # Unique per fact: a retried write after a crash finds its own row instead of a twin.
+    event_key: str = Field(unique=True)
+    kind: str = Field(sa_type=String(32), index=True)
+    device_id: int | None = Field(default=None, foreign_key="device.id", index=True)
+    interface_id: int | None = Field(default=None, foreign_key="interface.id")
+    link_id: int | None = Field(default=None, foreign_key="link.id", index=True)
+    state: str | None = Field(default=None, sa_type=String(16))
+    previous_state: str | None = Field(default=None, sa_type=String(16))
+    source: str = Field(sa_type=String(16))
+    detected_at: dt.datetime = Field(sa_type=UTCDateTime, index=True)
+    recorded_at: dt.datetime = Field(sa_type=UTCDateTime)
+    planned: bool = False
+    maintenance_ref: str | None = None
+    details: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    # Set once the ticket rules have seen the event: a restart re-offers the rest.
+    handled_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Observation(SQLModel, table=True):
+    """A reading: temperature, optical power, UPS battery, PDU load, CPU …"""
+
+    __tablename__ = "observation"
+    __table_args__ = (Index("ix_observation_lookup", "device_id", "metric", "observed_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    device_id: int = Field(foreign_key="device.id")
+    interface_id: int | None = Field(default=None, foreign_key="interface.id")
+    metric: str = Field(sa_type=String(32))
+    sensor: str = ""
+    value: float
+    unit: str = Field(default="", sa_type=String(16))
+    source: str = Field(sa_type=String(16))
+    observed_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class MaintenanceWindow(SQLModel, table=True):
+    """Planned work on a device or link: events inside it are planned, not faults."""
+
+    __tablename__ = "maintenance_window"
+    id: int | None = Field(default=None, primary_key=True)
+    starts_at: dt.datetime = Field(sa_type=UTCDateTime, index=True)
+    ends_at: dt.datetime = Field(sa_type=UTCDateTime, index=True)
+    device_id: int | None = Field(default=None, foreign_key="device.id")
+    link_id: int | None = Field(default=None, foreign_key="link.id")
+    reference: str = ""
+    description: str = ""
+    created_by: str = ""
+    created_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class CollectorLease(SQLModel, table=True):
+    """Which collector polls which device, until when: a dead collector's lease runs out."""
+
+    __tablename__ = "collector_lease"
+    device_id: int = Field(foreign_key="device.id", primary_key=True)
+    collector: str
+    expires_at: dt.datetime = Field(sa_type=UTCDateTime)
