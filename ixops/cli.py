@@ -22,6 +22,7 @@ from inventory.sync import (
 )
 from inventory.validate import Inventory
 from ixops import __version__
+from ixops.cli_collect import collect, links_group, maintenance_group
 from ixops.cli_lab import lab_group
 from ixops.cli_tickets import sla_group, ticket_group
 from ixops.cli_users import user_group
@@ -279,6 +280,9 @@ def db_status(app: App) -> None:
     )
 
 
+main.add_command(collect)
+main.add_command(links_group)
+main.add_command(maintenance_group)
 main.add_command(lab_group)
 main.add_command(user_group)
 main.add_command(ticket_group)

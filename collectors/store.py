@@ -1,0 +1,583 @@
+"""Recording what the SNMP collectors saw: samples, status, rates and link events.
+
+Each `record_*` function writes in the caller's transaction and returns the `LinkEvent` rows it
+added; the caller commits, then hands the events to the ticket rules (events before
+consequences). Every event has a unique `event_key` built from what it is about and when it was
+detected, so writing the same fact twice (a retry after a crash, a trap and the poll that
+confirms it) stores it once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, func
+from sqlmodel import Session, col, select
+
+from collectors.counters import InterfaceRates, NoRate, interface_rates
+from collectors.counters import InterfaceSample as Sample
+from collectors.flaps import (
+    DEFAULT_FLAP_POLICY,
+    DEFAULT_THRESHOLDS,
+    FlapEvent,
+    FlappingEnded,
+    FlappingStarted,
+    FlapPolicy,
+    FlapState,
+    LinkState,
+    LinkTransition,
+    Metric,
+    StateChanged,
+    ThresholdCleared,
+    ThresholdCrossed,
+    ThresholdSet,
+    TransitionSource,
+    advance,
+    evaluate_readings,
+    interface_readings,
+    tick,
+)
+from collectors.models import (
+    DeviceStatus,
+    InterfaceStatus,
+    LinkEvent,
+    MaintenanceWindow,
+)
+from collectors.models import InterfaceSample as SampleRow
+from collectors.snmp import IfStatus, InterfacePollResult, ReachabilityChange, ReachabilityEvent
+from collectors.traps import TrapKind, TrapReceived
+from inventory import models as inv
+from inventory.timeutil import require_aware
+
+# -- the inventory as the collectors need it -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DeviceRef:
+    id: int
+    name: str
+    role: str
+    address: str
+    snmp_port: int
+    snmp_profile: str | None
+    site_id: int
+
+
+@dataclass(frozen=True)
+class PortRef:
+    interface_id: int
+    device_id: int
+    device: str
+    name: str
+    speed_mbps: int
+    role: str
+    link_id: int | None
+
+
+@dataclass
+class InventoryIndex:
+    """Active devices and ports by the names and addresses collectors see."""
+
+    devices: dict[str, DeviceRef]
+    ports: dict[tuple[str, str], PortRef]
+    by_address: dict[str, str]
+
+    def port(self, device: str, name: str | None) -> PortRef | None:
+        return None if name is None else self.ports.get((device, name))
+
+    def device_for(self, address: str) -> str | None:
+        return self.by_address.get(address)
+
+    def port_name_for(self, address: str, if_index: int, names: Mapping[int, str]) -> str | None:
+        return names.get(if_index) if self.device_for(address) else None
+
+
+def load_index(session: Session) -> InventoryIndex:
+    devices = {
+        d.name: DeviceRef(
+            id=_id(d.id),
+            name=d.name,
+            role=d.role,
+            address=d.mgmt_address,
+            snmp_port=d.snmp_port,
+            snmp_profile=d.snmp_profile,
+            site_id=d.site_id,
+        )
+        for d in session.exec(select(inv.Device).where(col(inv.Device.retired_at).is_(None)))
+    }
+    by_id = {d.id: d for d in devices.values()}
+    links: dict[int, int] = {}
+    for link in session.exec(select(inv.Link).where(col(inv.Link.retired_at).is_(None))):
+        for end in (link.a_interface_id, link.b_interface_id):
+            if end is not None:
+                links[end] = _id(link.id)
+    ports: dict[tuple[str, str], PortRef] = {}
+    for interface in session.exec(
+        select(inv.Interface).where(col(inv.Interface.retired_at).is_(None))
+    ):
+        device = by_id.get(interface.device_id)
+        if device is None:
+            continue
+        interface_id = _id(interface.id)
+        ports[(device.name, interface.name)] = PortRef(
+            interface_id=interface_id,
+            device_id=device.id,
+            device=device.name,
+            name=interface.name,
+            speed_mbps=interface.speed_mbps,
+            role=interface.role,
+            link_id=links.get(interface_id),
+        )
+    return InventoryIndex(
+        devices=devices,
+        ports=ports,
+        by_address={d.address: d.name for d in devices.values()},
+    )
+
+
+def _id(value: int | None) -> int:
+    if value is None:
+        raise RuntimeError("row without an id")
+    return value
+
+
+# -- maintenance ------------------------------------------------------------------------------
+
+
+def covering_maintenance(
+    session: Session, *, at: dt.datetime, device_id: int | None, link_id: int | None
+) -> MaintenanceWindow | None:
+    """The maintenance window covering a device or link at an instant, if any."""
+    windows = session.exec(
+        select(MaintenanceWindow).where(
+            MaintenanceWindow.starts_at <= at, MaintenanceWindow.ends_at > at
+        )
+    ).all()
+    for window in windows:
+        if window.device_id is not None and window.device_id == device_id:
+            return window
+        if window.link_id is not None and window.link_id == link_id:
+            return window
+    return None
+
+
+# -- events -----------------------------------------------------------------------------------
+
+
+def _event(
+    session: Session,
+    *,
+    kind: str,
+    subject: str,
+    detected_at: dt.datetime,
+    now: dt.datetime,
+    source: str,
+    device_id: int | None,
+    interface_id: int | None = None,
+    link_id: int | None = None,
+    state: str | None = None,
+    previous_state: str | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> LinkEvent | None:
+    """Store one event unless this fact is already stored; return the new row."""
+    key = f"{kind}|{subject}|{detected_at.isoformat()}"
+    exists = session.exec(select(LinkEvent.id).where(LinkEvent.event_key == key)).first()
+    if exists is not None:
+        return None
+    window = covering_maintenance(session, at=detected_at, device_id=device_id, link_id=link_id)
+    row = LinkEvent(
+        event_key=key,
+        kind=kind,
+        device_id=device_id,
+        interface_id=interface_id,
+        link_id=link_id,
+        state=state,
+        previous_state=previous_state,
+        source=source,
+        detected_at=detected_at,
+        recorded_at=now,
+        planned=window is not None,
+        maintenance_ref=(window.reference or f"maintenance #{window.id}") if window else None,
+        details=dict(details) if details else None,
+    )
+    session.add(row)
+    return row
+
+
+def _port_events(
+    session: Session,
+    port: PortRef,
+    flap_events: Iterable[FlapEvent | ThresholdCrossed | ThresholdCleared],
+    *,
+    now: dt.datetime,
+) -> list[LinkEvent]:
+    subject = f"interface:{port.device}:{port.name}"
+    stored: list[LinkEvent] = []
+    for event in flap_events:
+        row: LinkEvent | None = None
+        common: dict[str, Any] = {
+            "subject": subject,
+            "detected_at": event.detected_at,
+            "now": now,
+            "device_id": port.device_id,
+            "interface_id": port.interface_id,
+            "link_id": port.link_id,
+        }
+        if isinstance(event, StateChanged):
+            kind = "link_down" if event.new_state is LinkState.DOWN else "link_up"
+            if event.new_state is LinkState.UNKNOWN:
+                continue
+            row = _event(
+                session,
+                kind=kind,
+                source=event.source.value,
+                state=event.new_state.value,
+                previous_state=event.previous_state.value,
+                **common,
+            )
+        elif isinstance(event, FlappingStarted):
+            row = _event(
+                session,
+                kind="flapping_started",
+                source="poll",
+                details={
+                    "transitions": event.transition_count,
+                    "window_s": event.window_s,
+                    "first_transition_at": event.first_transition_at.isoformat(),
+                },
+                **common,
+            )
+        elif isinstance(event, FlappingEnded):
+            row = _event(
+                session,
+                kind="flapping_ended",
+                source="poll",
+                state=event.final_state.value,
+                details={"transitions": event.transition_count},
+                **common,
+            )
+        elif isinstance(event, ThresholdCrossed | ThresholdCleared):
+            crossed = isinstance(event, ThresholdCrossed)
+            limit = event.raise_at if isinstance(event, ThresholdCrossed) else event.clear_at
+            row = _event(
+                session,
+                kind="threshold_crossed" if crossed else "threshold_cleared",
+                source="poll",
+                details={
+                    "metric": event.metric.value,
+                    "direction": event.subject,
+                    "value": round(event.value, 3),
+                    "limit": limit,
+                },
+                **{**common, "subject": f"{subject}:{event.metric.value}:{event.subject}"},
+            )
+        if row is not None:
+            stored.append(row)
+    return stored
+
+
+def link_state_of(admin: IfStatus | None, oper: IfStatus | None) -> LinkState | None:
+    """The link state a report means; None for a port shut on purpose (not a fault)."""
+    if admin is IfStatus.DOWN:
+        return None
+    if oper is IfStatus.UP:
+        return LinkState.UP
+    if oper in (IfStatus.DOWN, IfStatus.LOWER_LAYER_DOWN, IfStatus.NOT_PRESENT):
+        return LinkState.DOWN
+    return LinkState.UNKNOWN
+
+
+def _status_row(session: Session, interface_id: int, now: dt.datetime) -> InterfaceStatus:
+    row = session.get(InterfaceStatus, interface_id)
+    if row is None:
+        row = InterfaceStatus(interface_id=interface_id, updated_at=now)
+    return row
+
+
+def _apply_transition(
+    session: Session,
+    port: PortRef,
+    row: InterfaceStatus,
+    transition: LinkTransition,
+    policy: FlapPolicy,
+    now: dt.datetime,
+) -> list[LinkEvent]:
+    state = FlapState.from_record(row.flap_state) if row.flap_state else FlapState()
+    step = advance(state, transition, policy)
+    row.flap_state = step.state.to_record()
+    row.flapping = step.state.flapping_since is not None
+    if any(isinstance(e, StateChanged) for e in step.events):
+        row.changed_at = transition.detected_at
+    stored = _port_events(session, port, step.events, now=now)
+    if state.known_state is None and step.state.known_state is not None:
+        # The first state ever known for the port: where its stability history begins.
+        first = _event(
+            session,
+            kind="link_observed",
+            subject=f"interface:{port.device}:{port.name}",
+            detected_at=transition.detected_at,
+            now=now,
+            source=transition.source.value,
+            device_id=port.device_id,
+            interface_id=port.interface_id,
+            link_id=port.link_id,
+            state=step.state.known_state.value,
+        )
+        if first is not None:
+            first.handled_at = now  # opens nothing
+            stored.append(first)
+    return stored
+
+
+# -- polls ------------------------------------------------------------------------------------
+
+
+def _latest_samples(session: Session, interface_ids: Sequence[int]) -> dict[int, SampleRow]:
+    if not interface_ids:
+        return {}
+    latest = (
+        select(SampleRow.interface_id, func.max(SampleRow.sampled_at).label("at"))
+        .where(col(SampleRow.interface_id).in_(interface_ids))
+        .group_by(col(SampleRow.interface_id))
+        .subquery()
+    )
+    rows = session.exec(
+        select(SampleRow).join(
+            latest,
+            and_(
+                col(SampleRow.interface_id) == latest.c.interface_id,
+                col(SampleRow.sampled_at) == latest.c.at,
+            ),
+        )
+    ).all()
+    return {row.interface_id: row for row in rows}
+
+
+def _as_sample(row: SampleRow) -> Sample | None:
+    values = (
+        row.in_octets,
+        row.out_octets,
+        row.in_ucast_pkts,
+        row.out_ucast_pkts,
+        row.in_errors,
+        row.out_errors,
+        row.in_discards,
+        row.out_discards,
+    )
+    if any(v is None for v in values):
+        return None
+    in_o, out_o, in_p, out_p, in_e, out_e, in_d, out_d = (int(v or 0) for v in values)
+    return Sample(
+        sampled_at=row.sampled_at,
+        sys_uptime_cs=row.sys_uptime_cs,
+        speed_bps=row.speed_mbps * 1_000_000 if row.speed_mbps else None,
+        in_octets=in_o,
+        out_octets=out_o,
+        in_ucast_pkts=in_p,
+        out_ucast_pkts=out_p,
+        in_errors=in_e,
+        out_errors=out_e,
+        in_discards=in_d,
+        out_discards=out_d,
+        discontinuity_time_cs=row.discontinuity_cs,
+    )
+
+
+def record_interface_poll(
+    *,
+    session: Session,
+    index: InventoryIndex,
+    result: InterfacePollResult,
+    now: dt.datetime,
+    flap_policy: FlapPolicy = DEFAULT_FLAP_POLICY,
+    thresholds: ThresholdSet = DEFAULT_THRESHOLDS,
+) -> list[LinkEvent]:
+    """Store one device's round: samples, status, rates, state changes, thresholds."""
+    now = require_aware(now)
+    device = index.devices.get(result.device)
+    if device is None or not result.ok or result.polled_at is None:
+        return []
+    polled_at = require_aware(result.polled_at)
+    uptime = result.sys_uptime_cs or 0
+    mapped = [
+        (status, port)
+        for status in result.interfaces
+        if (port := index.port(result.device, status.port)) is not None
+    ]
+    previous = _latest_samples(session, [port.interface_id for _, port in mapped])
+    events: list[LinkEvent] = []
+    for status, port in mapped:
+        row = _status_row(session, port.interface_id, now)
+        row.if_index = status.if_index
+        row.admin_status = status.admin_status.value if status.admin_status else None
+        row.oper_status = status.oper_status.value if status.oper_status else None
+        row.last_polled_at = polled_at
+        row.updated_at = now
+        sample_row = SampleRow(
+            interface_id=port.interface_id,
+            sampled_at=polled_at,
+            sys_uptime_cs=uptime,
+            in_octets=status.hc_in_octets,
+            out_octets=status.hc_out_octets,
+            in_ucast_pkts=status.hc_in_ucast_pkts,
+            out_ucast_pkts=status.hc_out_ucast_pkts,
+            in_errors=status.in_errors,
+            out_errors=status.out_errors,
+            in_discards=status.in_discards,
+            out_discards=status.out_discards,
+            discontinuity_cs=status.counter_discontinuity_cs,
+            speed_mbps=port.speed_mbps,
+        )
+        session.add(sample_row)
+        current = _as_sample(sample_row)
+        before = previous.get(port.interface_id)
+        prior = _as_sample(before) if before is not None else None
+        rates: InterfaceRates | NoRate | None = (
+            interface_rates(prior, current) if current is not None and prior is not None else None
+        )
+        if isinstance(rates, InterfaceRates):
+            row.in_bps = rates.in_rate_bps
+            row.out_bps = rates.out_rate_bps
+            row.in_utilisation_pct = rates.in_utilisation_pct
+            row.out_utilisation_pct = rates.out_utilisation_pct
+            row.in_errors_per_s = rates.in_errors_per_s
+            row.in_discards_per_s = rates.in_discards_per_s
+            raised = frozenset(
+                (Metric(m), s)
+                for m, s in (key.split(":", 1) for key in row.raised_thresholds or [])
+            )
+            raised, crossed = evaluate_readings(
+                interface_readings(rates, polled_at), raised, thresholds
+            )
+            row.raised_thresholds = sorted(f"{m.value}:{s}" for m, s in raised)
+            events.extend(_port_events(session, port, crossed, now=now))
+        link_state = link_state_of(status.admin_status, status.oper_status)
+        if link_state is not None:
+            transition = LinkTransition(
+                detected_at=polled_at, new_state=link_state, source=TransitionSource.POLL
+            )
+            events.extend(_apply_transition(session, port, row, transition, flap_policy, now))
+        session.add(row)
+    status_row = session.get(DeviceStatus, device.id) or DeviceStatus(
+        device_id=device.id, updated_at=now
+    )
+    status_row.last_polled_at = polled_at
+    status_row.last_seen_at = polled_at
+    status_row.sys_uptime_cs = result.sys_uptime_cs
+    status_row.updated_at = now
+    session.add(status_row)
+    session.flush()
+    return events
+
+
+def record_trap(
+    *,
+    session: Session,
+    index: InventoryIndex,
+    trap: TrapReceived,
+    now: dt.datetime,
+    flap_policy: FlapPolicy = DEFAULT_FLAP_POLICY,
+) -> list[LinkEvent]:
+    """Store a link trap as the state change it announces (detected when it arrived)."""
+    port = index.port(trap.device, trap.port)
+    device = index.devices.get(trap.device)
+    if device is None:
+        return []
+    if trap.kind in (TrapKind.COLD_START, TrapKind.WARM_START):
+        row = _event(
+            session,
+            kind="device_restarted",
+            subject=f"device:{device.name}",
+            detected_at=require_aware(trap.received_at),
+            now=now,
+            source="trap",
+            device_id=device.id,
+            details={"trap": trap.kind.value},
+        )
+        session.flush()
+        return [row] if row is not None else []
+    if port is None or trap.kind not in (TrapKind.LINK_DOWN, TrapKind.LINK_UP):
+        return []
+    status_row = _status_row(session, port.interface_id, now)
+    new_state = LinkState.DOWN if trap.kind is TrapKind.LINK_DOWN else LinkState.UP
+    if trap.admin_status is IfStatus.DOWN:
+        return []  # shut on purpose: recorded by the next poll, not a fault
+    transition = LinkTransition(
+        detected_at=require_aware(trap.received_at),
+        new_state=new_state,
+        source=TransitionSource.TRAP,
+        previous_state=LinkState.UP if new_state is LinkState.DOWN else LinkState.DOWN,
+    )
+    events = _apply_transition(session, port, status_row, transition, flap_policy, now)
+    status_row.oper_status = "down" if new_state is LinkState.DOWN else "up"
+    status_row.updated_at = now
+    session.add(status_row)
+    session.flush()
+    return events
+
+
+def record_reachability(
+    *,
+    session: Session,
+    index: InventoryIndex,
+    event: ReachabilityEvent,
+    detected_at: dt.datetime,
+    now: dt.datetime,
+) -> list[LinkEvent]:
+    device = index.devices.get(event.device)
+    if device is None:
+        return []
+    unreachable = event.change is ReachabilityChange.BECAME_UNREACHABLE
+    status = session.get(DeviceStatus, device.id) or DeviceStatus(
+        device_id=device.id, updated_at=now
+    )
+    status.reachable = not unreachable
+    status.missed_rounds = event.missed_rounds if unreachable else 0
+    status.last_error = event.message if unreachable else None
+    status.updated_at = now
+    session.add(status)
+    row = _event(
+        session,
+        kind="device_unreachable" if unreachable else "device_reachable",
+        subject=f"device:{device.name}",
+        detected_at=require_aware(detected_at),
+        now=now,
+        source="poll",
+        device_id=device.id,
+        details={"message": event.message},
+    )
+    session.flush()
+    return [row] if row is not None else []
+
+
+def tick_flapping(
+    *, session: Session, index: InventoryIndex, now: dt.datetime,
+    flap_policy: FlapPolicy = DEFAULT_FLAP_POLICY,
+) -> list[LinkEvent]:  # fmt: skip
+    """End flapping episodes of ports that have been quiet long enough."""
+    by_id = {p.interface_id: p for p in index.ports.values()}
+    events: list[LinkEvent] = []
+    for row in session.exec(select(InterfaceStatus).where(col(InterfaceStatus.flapping))):
+        port = by_id.get(row.interface_id)
+        if port is None or not row.flap_state:
+            continue
+        step = tick(FlapState.from_record(row.flap_state), now, flap_policy)
+        if step.events:
+            row.flap_state = step.state.to_record()
+            row.flapping = step.state.flapping_since is not None
+            row.updated_at = now
+            session.add(row)
+            events.extend(_port_events(session, port, step.events, now=now))
+    session.flush()
+    return events
+
+
+def prune_samples(*, session: Session, before: dt.datetime) -> int:
+    """Delete raw samples older than `before` (roll-ups keep the history)."""
+    from sqlalchemy import delete
+
+    result = session.execute(delete(SampleRow).where(col(SampleRow.sampled_at) < before))
+    return int(getattr(result, "rowcount", 0) or 0)

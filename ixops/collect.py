@@ -1,0 +1,339 @@
+"""The collector service: poll, receive traps, store, and let the ticket rules act.
+
+One asyncio loop: the SNMP poller's round every `interval_s`, the trap receiver always
+listening. Database work runs in a worker thread, one piece at a time, so a slow store never
+stops a trap from being received. Order per fact: store the event and commit, then hand it to
+the ticket rules and mark it handled; a crash in between leaves the event unhandled, and the
+next start offers it again (the rules are idempotent), so a fault is neither lost nor ticketed
+twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
+
+from collectors.flaps import DEFAULT_FLAP_POLICY, FlapPolicy
+from collectors.models import LinkEvent
+from collectors.snmp import (
+    InterfacePollResult,
+    Reachability,
+    SnmpPoller,
+    SnmpTarget,
+    track_reachability,
+)
+from collectors.store import (
+    InventoryIndex,
+    load_index,
+    prune_samples,
+    record_interface_poll,
+    record_reachability,
+    record_trap,
+    tick_flapping,
+)
+from collectors.traps import TrapReceived, TrapReceiver
+from inventory.credentials import CredentialError, CredentialStore, Secret
+from inventory.schema import SnmpVersion
+from inventory.validate import Inventory
+from tickets.rules import FaultEvent, FaultKind, apply_event, auto_close_quiet
+from tickets.service import record_due_sla_transitions
+
+log = logging.getLogger(__name__)
+
+FAULT_KINDS = {kind.value: kind for kind in FaultKind}
+RAW_SAMPLE_RETENTION = dt.timedelta(days=14)
+
+
+@dataclass
+class RoundReport:
+    polled: int = 0
+    answered: int = 0
+    events: int = 0
+    tickets_touched: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def fault_event_of(row: LinkEvent, index: InventoryIndex) -> FaultEvent | None:
+    """The ticket rules' view of a stored event (None for kinds that open no ticket)."""
+    kind = FAULT_KINDS.get(row.kind)
+    if kind is None:
+        return None
+    device = next((d for d in index.devices.values() if d.id == row.device_id), None)
+    port = next((p for p in index.ports.values() if p.interface_id == row.interface_id), None)
+    if port is not None:
+        subject = f"interface:{port.device}:{port.name}"
+    elif device is not None:
+        subject = f"device:{device.name}"
+    else:
+        return None
+    details = {str(k): str(v) for k, v in (row.details or {}).items()}
+    details.setdefault("source", row.source)
+    return FaultEvent(
+        kind=kind,
+        subject_key=subject,
+        detected_at=row.detected_at,
+        device_id=row.device_id,
+        interface_id=row.interface_id,
+        link_id=row.link_id,
+        planned=row.planned,
+        details=details,
+    )
+
+
+def snmp_targets(
+    inventory: Inventory, index: InventoryIndex, store: CredentialStore, timeout_s: float
+) -> tuple[list[SnmpTarget], list[str]]:
+    """One target per device with an SNMP profile whose values resolve; problems as text."""
+    profiles = {p.value.name: p.value for p in inventory.snmp_profiles}
+    targets: list[SnmpTarget] = []
+    problems: list[str] = []
+    for device in index.devices.values():
+        if device.snmp_profile is None:
+            continue
+        profile = profiles.get(device.snmp_profile)
+        if profile is None:
+            problems.append(f"{device.name}: SNMP profile {device.snmp_profile!r} not defined")
+            continue
+        try:
+            credentials = store.snmp(profile)
+        except CredentialError as exc:
+            problems.append(f"{device.name}: {exc}")
+            continue
+        targets.append(
+            SnmpTarget(
+                device=device.name,
+                address=device.address,
+                port=device.snmp_port,
+                credentials=credentials,
+                timeout_s=timeout_s,
+            )
+        )
+    return targets, problems
+
+
+class Collector:
+    """Polls every device with an SNMP profile and listens for traps; see the module doc."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        inventory: Inventory,
+        credentials: CredentialStore,
+        clock: Callable[[], dt.datetime],
+        interval_s: float = 60.0,
+        timeout_s: float = 2.0,
+        trap_host: str | None = "127.0.0.1",
+        trap_port: int = 1162,
+        missed_rounds_limit: int = 3,
+        flap_policy: FlapPolicy = DEFAULT_FLAP_POLICY,
+        auto_close_after: dt.timedelta | None = dt.timedelta(hours=24),
+    ) -> None:
+        self.engine = engine
+        self.inventory = inventory
+        self.credentials = credentials
+        self.clock = clock
+        self.interval_s = interval_s
+        self.timeout_s = timeout_s
+        self.trap_host = trap_host
+        self.trap_port = trap_port
+        self.missed_rounds_limit = missed_rounds_limit
+        self.flap_policy = flap_policy
+        self.auto_close_after = auto_close_after
+        self.poller = SnmpPoller(clock=clock)
+        self.receiver: TrapReceiver | None = None
+        self.reachability: dict[str, Reachability] = {}
+        self.problems: list[str] = []
+        self._db_lock = asyncio.Lock()
+        with Session(engine) as session:
+            self.index = load_index(session)
+        self.targets, self.problems = snmp_targets(inventory, self.index, credentials, timeout_s)
+        self._by_device = {t.device: t for t in self.targets}
+        self._traps: asyncio.Queue[TrapReceived] = asyncio.Queue()
+        self._last_prune: dt.datetime | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self.trap_host is None:
+            return
+        communities = [
+            t.credentials.community
+            for t in self.targets
+            if t.credentials.version is SnmpVersion.V2C and t.credentials.community is not None
+        ]
+        unique: dict[str, Secret] = {c.reveal(): c for c in communities}
+        self.receiver = TrapReceiver(
+            on_trap=self._traps.put_nowait,
+            device_for=self.index.device_for,
+            port_for=self._port_for,
+            communities=list(unique.values()),
+            host=self.trap_host,
+            port=self.trap_port,
+            clock=self.clock,
+        )
+        await self.receiver.start()
+
+    async def stop(self) -> None:
+        if self.receiver is not None:
+            await self.receiver.stop()
+        self.poller.close()
+
+    def _port_for(self, address: str, if_index: int) -> str | None:
+        device = self.index.device_for(address)
+        if device is None:
+            return None
+        info = self.poller.interfaces_of(device).get(if_index)
+        return info.name if info is not None else None
+
+    # -- the work --------------------------------------------------------------------------
+
+    async def _db(self, work: Callable[[Session], int]) -> int:
+        async with self._db_lock:
+            return await asyncio.to_thread(self._in_session, work)
+
+    def _in_session(self, work: Callable[[Session], int]) -> int:
+        with Session(self.engine) as session:
+            return work(session)
+
+    async def run_round(self) -> RoundReport:
+        """Poll every device once, store the results and act on what changed."""
+        report = RoundReport(polled=len(self.targets), errors=list(self.problems))
+        results = await self.poller.poll_interfaces_round(self.targets)
+        report.answered = sum(1 for r in results if r.ok)
+        report.errors.extend(str(r.error) for r in results if r.error is not None)
+        report.events = await self._db(lambda s: self._store_round(s, results))
+        report.tickets_touched = await self._db(self._handle_events)
+        return report
+
+    def _store_round(self, session: Session, results: tuple[InterfacePollResult, ...]) -> int:
+        now = self.clock()
+        stored = 0
+        for result in results:
+            previous = self.reachability.get(result.device, Reachability())
+            state, change = track_reachability(
+                previous,
+                result.device,
+                ok=result.ok,
+                error=result.error,
+                missed_rounds_limit=self.missed_rounds_limit,
+            )
+            self.reachability[result.device] = state
+            if change is not None:
+                stored += len(
+                    record_reachability(
+                        session=session,
+                        index=self.index,
+                        event=change,
+                        detected_at=result.polled_at or now,
+                        now=now,
+                    )
+                )
+            stored += len(
+                record_interface_poll(
+                    session=session,
+                    index=self.index,
+                    result=result,
+                    now=now,
+                    flap_policy=self.flap_policy,
+                )
+            )
+        stored += len(
+            tick_flapping(session=session, index=self.index, now=now, flap_policy=self.flap_policy)
+        )
+        if self._last_prune is None or now - self._last_prune > dt.timedelta(hours=1):
+            prune_samples(session=session, before=now - RAW_SAMPLE_RETENTION)
+            self._last_prune = now
+        session.commit()
+        return stored
+
+    def _handle_events(self, session: Session) -> int:
+        """Offer every unhandled event to the ticket rules, oldest first."""
+        touched = 0
+        pending = session.exec(
+            select(LinkEvent)
+            .where(col(LinkEvent.handled_at).is_(None))
+            .order_by(col(LinkEvent.detected_at), col(LinkEvent.id))
+        ).all()
+        for row in pending:
+            fault = fault_event_of(row, self.index)
+            now = self.clock()
+            if fault is not None:
+                apply_event(session=session, event=fault, now=now)
+                touched += 1
+            row.handled_at = now
+            session.add(row)
+            session.commit()
+        now = self.clock()
+        record_due_sla_transitions(session=session, now=now)
+        if self.auto_close_after is not None:
+            auto_close_quiet(session=session, now=now, quiet=self.auto_close_after)
+        session.commit()
+        return touched
+
+    async def handle_trap(self, trap: TrapReceived) -> int:
+        """Store a trap's event at once, act on it, then confirm with a targeted poll."""
+        stored = await self._db(
+            lambda s: _commit(
+                s, len(record_trap(session=s, index=self.index, trap=trap, now=self.clock()))
+            )
+        )
+        await self._db(self._handle_events)
+        target = self._by_device.get(trap.device)
+        if target is not None and trap.if_index is not None:
+            confirm = await self.poller.poll_interface(target, trap.if_index)
+            await self._db(
+                lambda s: _commit(
+                    s,
+                    len(
+                        record_interface_poll(
+                            session=s,
+                            index=self.index,
+                            result=confirm,
+                            now=self.clock(),
+                            flap_policy=self.flap_policy,
+                        )
+                    ),
+                )
+            )
+            await self._db(self._handle_events)
+        return stored
+
+    async def run(
+        self, *, once: bool = False, on_round: Callable[[RoundReport], None] | None = None
+    ) -> None:
+        await self.start()
+        traps = asyncio.create_task(self._trap_loop())
+        try:
+            while True:
+                report = await self.run_round()
+                if on_round is not None:
+                    on_round(report)
+                if once:
+                    return
+                await asyncio.sleep(self.interval_s)
+        finally:
+            traps.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await traps
+            await self.stop()
+
+    async def _trap_loop(self) -> None:
+        while True:
+            trap = await self._traps.get()
+            try:
+                await self.handle_trap(trap)
+            except Exception:
+                log.exception("could not store the trap from %s", trap.source_address)
+
+
+def _commit(session: Session, value: int) -> int:
+    session.commit()
+    return value

@@ -1,0 +1,302 @@
+"""The collector end to end: the whole example exchange as a lab, polled and trapped, into
+tickets — on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import shutil
+import socket
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
+
+from collectors.models import DeviceStatus, InterfaceStatus, LinkEvent
+from inventory.credentials import CredentialStore
+from inventory.sync import sync_inventory
+from inventory.validate import Inventory, load_inventory
+from ixops.cli_lab import lab_secrets, write_lab_secrets
+from ixops.collect import Collector
+from ixops.lab.build import lab_from_inventory
+from ixops.lab.runner import Lab
+from ixops.lab.state import LabState
+from tickets.models import Ticket
+
+REPO = Path(__file__).resolve().parents[2]
+EXAMPLE = REPO / "inventory" / "examples" / "shanghai-ix"
+START = 1_795_000_000.0  # 2026-11-18, a Wednesday
+
+
+def _free_udp_port_on_all(addresses: list[str]) -> int:
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        try:
+            for address in addresses:
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                    s.bind((address, port))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no UDP port free on every lab address")
+
+
+@dataclass
+class Exchange:
+    inventory: Inventory
+    lab: Lab
+    state: LabState
+    collector: Collector
+    clock: list[float]
+    engine: Engine
+
+    def advance(self, seconds: float) -> None:
+        self.clock[0] += seconds
+
+    def tickets(self) -> list[Ticket]:
+        with Session(self.engine) as session:
+            return list(session.exec(select(Ticket)).all())
+
+    def events(self, kind: str | None = None) -> list[LinkEvent]:
+        with Session(self.engine) as session:
+            query = select(LinkEvent).order_by(col(LinkEvent.id))
+            if kind is not None:
+                query = query.where(LinkEvent.kind == kind)
+            return list(session.exec(query).all())
+
+
+@pytest.fixture
+async def exchange(engine: Engine, tmp_path: Path) -> AsyncIterator[Exchange]:
+    root = tmp_path / "shanghai-ix"
+    shutil.copytree(EXAMPLE, root)
+    probe = load_inventory(root)
+    port = _free_udp_port_on_all([d.value.management.address for d in probe.devices])
+    for file in root.glob("devices-*.yaml"):
+        file.write_text(
+            file.read_text(encoding="utf-8").replace("snmp_port: 1161", f"snmp_port: {port}"),
+            encoding="utf-8",
+        )
+    inventory = load_inventory(root)
+    assert inventory.ok, inventory.errors
+    clock = [START]
+
+    def now() -> dt.datetime:
+        return dt.datetime.fromtimestamp(clock[0], dt.UTC)
+
+    with Session(engine) as session:
+        sync_inventory(session=session, inventory=inventory, now=now())
+    secrets_file = tmp_path / "secrets.yaml"
+    write_lab_secrets(inventory, secrets_file)
+    credentials = CredentialStore(environ={}, secrets_file=secrets_file)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        trap_port = int(s.getsockname()[1])
+    state = lab_from_inventory(inventory, clock=lambda: clock[0])
+    lab = Lab(
+        state,
+        lab_secrets(inventory, credentials),
+        trap_receivers=[("127.0.0.1", trap_port)],
+        ssh=False,
+    )
+    await lab.start()
+    collector = Collector(
+        engine=engine,
+        inventory=inventory,
+        credentials=credentials,
+        clock=now,
+        timeout_s=0.3,
+        trap_port=trap_port,
+    )
+    await collector.start()
+    try:
+        yield Exchange(inventory, lab, state, collector, clock, engine)
+    finally:
+        await collector.stop()
+        await lab.stop()
+
+
+def _member_port(inventory: Inventory) -> tuple[str, str]:
+    for unit in inventory.access_units:
+        for port in unit.value.ports:
+            if port.device.startswith("ndr-acc"):
+                return port.device, port.interface
+    raise AssertionError("no member port on an NDR access switch")
+
+
+async def _next_trap(exchange: Exchange) -> None:
+    trap = await asyncio.wait_for(exchange.collector._traps.get(), timeout=2)
+    await exchange.collector.handle_trap(trap)
+
+
+async def test_a_member_port_down_opens_one_ticket_from_the_trap(exchange: Exchange) -> None:
+    first = await exchange.collector.run_round()
+    assert first.polled == 40
+    assert first.answered == 40, first.errors
+    assert exchange.tickets() == []
+    exchange.advance(60)
+    second = await exchange.collector.run_round()
+    assert second.answered == 40
+    with Session(exchange.engine) as session:
+        rates = session.exec(
+            select(InterfaceStatus).where(col(InterfaceStatus.in_bps).is_not(None))
+        ).all()
+        assert len(rates) > 300
+        assert all(r.in_bps is not None and r.in_bps >= 0 for r in rates)
+
+    device, port = _member_port(exchange.inventory)
+    exchange.advance(5)
+    detected = dt.datetime.fromtimestamp(exchange.clock[0], dt.UTC)
+    exchange.state.set_port(device, port, up=False)
+    await _next_trap(exchange)
+
+    (down,) = exchange.events("link_down")
+    assert down.source == "trap"
+    assert down.detected_at == detected
+    (ticket,) = exchange.tickets()
+    assert ticket.detected_at == detected
+    assert port in ticket.title
+
+    # The poll sees the same fact: no second event, no second ticket.
+    exchange.advance(55)
+    await exchange.collector.run_round()
+    assert len(exchange.events("link_down")) == 1
+    assert len(exchange.tickets()) == 1
+
+    # Back up: the ticket is marked recovered, not closed.
+    exchange.advance(600)
+    exchange.state.set_port(device, port, up=True)
+    await _next_trap(exchange)
+    assert len(exchange.events("link_up")) == 1
+    (ticket,) = exchange.tickets()
+    assert ticket.recovered_at is not None
+
+
+async def test_a_flapping_trunk_gives_one_flapping_event(exchange: Exchange) -> None:
+    await exchange.collector.run_round()
+    for _ in range(6):
+        exchange.advance(10)
+        exchange.state.set_port("zj-acc1", "HundredGigE1/0/26", up=False)
+        await _next_trap(exchange)
+        exchange.advance(10)
+        exchange.state.set_port("zj-acc1", "HundredGigE1/0/26", up=True)
+        await _next_trap(exchange)
+    assert len(exchange.events("flapping_started")) == 1
+    kinds = {t.kind for t in exchange.tickets()}
+    assert "flapping" in kinds
+
+
+async def test_a_reboot_makes_no_rate_spike(exchange: Exchange) -> None:
+    await exchange.collector.run_round()
+    exchange.advance(60)
+    await exchange.collector.run_round()
+    exchange.advance(30)
+    exchange.state.reboot("zhr-acc2")
+    await _next_trap(exchange)  # coldStart
+    exchange.advance(30)
+    await exchange.collector.run_round()
+    with Session(exchange.engine) as session:
+        device_id = exchange.collector.index.devices["zhr-acc2"].id
+        rows = session.exec(select(InterfaceStatus)).all()
+        ports = {p.interface_id: p for p in exchange.collector.index.ports.values()}
+        for row in rows:
+            port = ports[row.interface_id]
+            if port.device_id == device_id and row.in_bps is not None:
+                assert row.in_bps <= port.speed_mbps * 1_000_000 * 1.05
+    assert len(exchange.events("device_restarted")) == 1
+
+
+async def test_a_silent_device_becomes_unreachable_once(exchange: Exchange) -> None:
+    await exchange.collector.run_round()
+    exchange.state.set_silent("zj-pdu1", silent=True)
+    for _ in range(4):
+        exchange.advance(60)
+        report = await exchange.collector.run_round()
+    assert report.answered == 39
+    assert any("zj-pdu1" in e and "timeout" in e for e in report.errors)
+    (event,) = exchange.events("device_unreachable")
+    assert event.source == "poll"
+    with Session(exchange.engine) as session:
+        status = session.get(DeviceStatus, exchange.collector.index.devices["zj-pdu1"].id)
+        assert status is not None
+        assert not status.reachable
+        unreachable = session.exec(
+            select(func.count()).select_from(Ticket).where(Ticket.kind == "device_unreachable")
+        ).one()
+        assert unreachable == 1
+    exchange.state.set_silent("zj-pdu1", silent=False)
+    exchange.advance(60)
+    await exchange.collector.run_round()
+    assert len(exchange.events("device_reachable")) == 1
+
+
+async def test_a_crash_between_event_and_ticket_neither_loses_nor_doubles(
+    exchange: Exchange,
+) -> None:
+    await exchange.collector.run_round()
+    device, port = _member_port(exchange.inventory)
+    exchange.state.set_port(device, port, up=False)
+    trap = await asyncio.wait_for(exchange.collector._traps.get(), timeout=2)
+    # Store the event, then "crash" before the ticket rules run.
+    from collectors.store import record_trap
+
+    with Session(exchange.engine) as session:
+        record_trap(
+            session=session, index=exchange.collector.index, trap=trap, now=trap.received_at
+        )
+        session.commit()
+    assert exchange.tickets() == []
+    # A restarted collector offers the unhandled event again; doing it twice opens one ticket.
+    await exchange.collector._db(exchange.collector._handle_events)
+    await exchange.collector._db(exchange.collector._handle_events)
+    assert len(exchange.tickets()) == 1
+    assert all(e.handled_at is not None for e in exchange.events())
+
+
+async def test_stability_of_a_link_that_was_down_for_two_hours(
+    exchange: Exchange, database_url: str
+) -> None:
+    from click.testing import CliRunner
+
+    from collectors.reports import link_stability_report
+    from collectors.stability import Period
+    from ixops.cli import main
+
+    start = dt.datetime.fromtimestamp(exchange.clock[0], dt.UTC)
+    await exchange.collector.run_round()
+    device, port = _member_port(exchange.inventory)
+    exchange.advance(3600)
+    exchange.state.set_port(device, port, up=False)
+    await _next_trap(exchange)
+    exchange.advance(7200)
+    exchange.state.set_port(device, port, up=True)
+    await _next_trap(exchange)
+    exchange.advance(3600)
+    end = dt.datetime.fromtimestamp(exchange.clock[0], dt.UTC)
+    period = Period("test", start, end)
+    with Session(exchange.engine) as session:
+        rows = link_stability_report(session=session, period=period, now=end)
+    (row,) = [r for r in rows if r.name.endswith(f"@{device}:{port}")]
+    assert row.figures.outages == 1
+    assert row.figures.down_s == pytest.approx(7200, abs=1)
+    # Up for the first and the last hour, down for the two between.
+    assert row.figures.availability_pct == pytest.approx(50.0, abs=0.01)
+    assert not row.verdict.stable
+    steady = [r for r in rows if r.kind == "trunk"]
+    assert steady
+    assert all(r.verdict.stable for r in steady)
+
+    result = CliRunner().invoke(
+        main,
+        ["links", "stability", "--period", "2026-11", "--format", "json", "--unstable"],
+        env={"IXOPS_DATABASE_URL": database_url, "IXOPS_HOME": str(Path.cwd())},
+    )
+    assert result.exit_code == 0, result.output
+    import json
+
+    document = json.loads(result.stdout)
+    assert [link["link"] for link in document["links"]] == [row.name]
