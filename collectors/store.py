@@ -327,8 +327,7 @@ def _apply_transition(
             state=step.state.known_state.value,
         )
         if first is not None:
-            first.handled_at = now  # opens nothing
-            stored.append(first)
+            first.handled_at = now  # history only: opens nothing, so not returned
     return stored
 
 
