@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 import click
+from rich import box
 from rich.table import Table
 from sqlmodel import Session
 
@@ -114,23 +115,34 @@ def ticket_list(
         if not rows:
             app.out.print("No tickets.")
             return
-        table = Table(title="Tickets (times Asia/Shanghai)")
-        table.add_column("number", no_wrap=True)
-        for column in ("state", "sev", "site", "unit", "title", "response", "due/met"):
-            table.add_column(column)
+        cells = []
         for row in rows:
             response, when = _response_text(row)
             state = row.ticket.state + (" (recovered)" if row.ticket.recovered_at else "")
-            table.add_row(
-                row.number,
-                state,
-                row.ticket.severity,
-                row.site or "",
-                row.unit or "",
-                row.ticket.title,
-                response,
-                when,
+            cells.append(
+                [
+                    row.number,
+                    state,
+                    row.ticket.severity,
+                    row.site or "",
+                    row.unit or "",
+                    row.ticket.title,
+                    response,
+                    when,
+                ]
             )
+        # The title gives way (ellipsis) on a narrow terminal; the other columns keep their
+        # full width, since a clipped ticket number or deadline is worse than none.
+        table = Table(title="Tickets (times Asia/Shanghai)", box=box.SIMPLE_HEAD)
+        names = ("number", "state", "sev", "site", "unit", "title", "response", "due/met")
+        for index, name in enumerate(names):
+            if name == "title":
+                table.add_column(name, overflow="ellipsis", no_wrap=True, min_width=10)
+            else:
+                width = max(len(name), *(len(c[index]) for c in cells))
+                table.add_column(name, no_wrap=True, min_width=width)
+        for cell in cells:
+            table.add_row(*cell)
         app.out.print(table)
 
 
