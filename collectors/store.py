@@ -45,9 +45,17 @@ from collectors.models import (
     InterfaceStatus,
     LinkEvent,
     MaintenanceWindow,
+    Observation,
 )
 from collectors.models import InterfaceSample as SampleRow
-from collectors.snmp import IfStatus, InterfacePollResult, ReachabilityChange, ReachabilityEvent
+from collectors.snmp import (
+    IfStatus,
+    InterfacePollResult,
+    ReachabilityChange,
+    ReachabilityEvent,
+    SensorKind,
+    SensorPollResult,
+)
 from collectors.traps import TrapKind, TrapReceived
 from inventory import models as inv
 from inventory.timeutil import require_aware
@@ -579,4 +587,126 @@ def prune_samples(*, session: Session, before: dt.datetime) -> int:
     from sqlalchemy import delete
 
     result = session.execute(delete(SampleRow).where(col(SampleRow.sampled_at) < before))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# -- sensors ----------------------------------------------------------------------------------
+
+# Readings stored as history. Optics only for ports that carry a link: the other ports' lasers
+# are not anyone's business, and they would multiply the rows.
+_STORED_SENSOR_KINDS = frozenset(
+    {
+        SensorKind.TEMPERATURE_C,
+        SensorKind.OPTICAL_RX_DBM,
+        SensorKind.OPTICAL_TX_DBM,
+        SensorKind.UPS_ON_BATTERY,
+        SensorKind.UPS_CHARGE_PCT,
+        SensorKind.UPS_MINUTES_REMAINING,
+        SensorKind.UPS_LOAD_PCT,
+        SensorKind.PDU_PHASE_CURRENT_A,
+        SensorKind.PDU_POWER_W,
+    }
+)
+
+
+def record_sensors(
+    *,
+    session: Session,
+    index: InventoryIndex,
+    result: SensorPollResult,
+    port_names: Mapping[int, str],
+    raised: set[str],
+    now: dt.datetime,
+    thresholds: ThresholdSet = DEFAULT_THRESHOLDS,
+) -> list[LinkEvent]:
+    """Store a device's readings and raise/clear temperature, low-light and on-battery alarms.
+
+    `raised` is the caller's set of alarms currently up (kept in memory: after a restart an
+    alarm still present is raised again, which the ticket rules fold into the open ticket).
+    """
+    device = index.devices.get(result.device)
+    if device is None or not result.ok or result.polled_at is None:
+        return []
+    at = require_aware(result.polled_at)
+    events: list[LinkEvent] = []
+    for reading in result.readings:
+        port = index.port(device.name, port_names.get(reading.if_index or -1))
+        if reading.kind not in _STORED_SENSOR_KINDS:
+            continue
+        optic = reading.kind in (SensorKind.OPTICAL_RX_DBM, SensorKind.OPTICAL_TX_DBM)
+        if optic and (port is None or port.link_id is None):
+            continue
+        session.add(
+            Observation(
+                device_id=device.id,
+                interface_id=port.interface_id if port else None,
+                metric=reading.kind.value,
+                sensor=reading.name,
+                value=reading.value,
+                unit=reading.unit,
+                source="snmp",
+                observed_at=at,
+            )
+        )
+        alarm: tuple[Metric | str, str, float, float, bool, str] | None = None
+        if reading.kind is SensorKind.TEMPERATURE_C and not optic:
+            t = thresholds.temperature
+            alarm = (Metric.TEMPERATURE, reading.name, t.raise_at, t.clear_at, True, "major")
+        elif reading.kind is SensorKind.OPTICAL_RX_DBM and port is not None:
+            t = thresholds.rx_power
+            trunk = port.role in ("trunk", "uplink")
+            alarm = (
+                Metric.RX_POWER,
+                port.name,
+                t.raise_at,
+                t.clear_at,
+                False,
+                "major" if trunk else "minor",
+            )
+        elif reading.kind is SensorKind.UPS_ON_BATTERY:
+            alarm = ("ups_on_battery", reading.name or "ups", 1.0, 0.5, True, "critical")
+        if alarm is None:
+            continue
+        metric, subject, raise_at, clear_at, above, severity = alarm
+        name = metric.value if isinstance(metric, Metric) else metric
+        key = f"{device.name}:{name}:{subject}"
+        is_high = reading.value >= raise_at if above else reading.value <= raise_at
+        is_clear = reading.value < clear_at if above else reading.value > clear_at
+        if key not in raised and is_high:
+            raised.add(key)
+            kind = "threshold_crossed"
+        elif key in raised and is_clear:
+            raised.discard(key)
+            kind = "threshold_cleared"
+        else:
+            continue
+        row = _event(
+            session,
+            kind=kind,
+            subject=f"device:{device.name}:{name}:{subject}",
+            detected_at=at,
+            now=now,
+            source="snmp",
+            device_id=device.id,
+            interface_id=port.interface_id if port and name == Metric.RX_POWER.value else None,
+            link_id=port.link_id if port and name == Metric.RX_POWER.value else None,
+            details={
+                "metric": name,
+                "sensor": subject,
+                "value": round(reading.value, 2),
+                "unit": reading.unit,
+                "limit": raise_at if kind == "threshold_crossed" else clear_at,
+                "severity": severity,
+            },
+        )
+        if row is not None:
+            events.append(row)
+    session.flush()
+    return events
+
+
+def prune_observations(*, session: Session, before: dt.datetime) -> int:
+    from sqlalchemy import delete
+
+    result = session.execute(delete(Observation).where(col(Observation.observed_at) < before))
     return int(getattr(result, "rowcount", 0) or 0)

@@ -32,9 +32,11 @@ from collectors.snmp import (
 from collectors.store import (
     InventoryIndex,
     load_index,
+    prune_observations,
     prune_samples,
     record_interface_poll,
     record_reachability,
+    record_sensors,
     record_trap,
     tick_flapping,
 )
@@ -49,6 +51,7 @@ log = logging.getLogger(__name__)
 
 FAULT_KINDS = {kind.value: kind for kind in FaultKind}
 RAW_SAMPLE_RETENTION = dt.timedelta(days=14)
+OBSERVATION_RETENTION = dt.timedelta(days=30)
 
 
 @dataclass
@@ -135,6 +138,7 @@ class Collector:
         missed_rounds_limit: int = 3,
         flap_policy: FlapPolicy = DEFAULT_FLAP_POLICY,
         auto_close_after: dt.timedelta | None = dt.timedelta(hours=24),
+        sensor_interval_s: float = 300.0,
     ) -> None:
         self.engine = engine
         self.inventory = inventory
@@ -147,6 +151,9 @@ class Collector:
         self.missed_rounds_limit = missed_rounds_limit
         self.flap_policy = flap_policy
         self.auto_close_after = auto_close_after
+        self.sensor_interval_s = sensor_interval_s
+        self._sensors_at: dt.datetime | None = None
+        self._raised_sensor_alarms: set[str] = set()
         self.poller = SnmpPoller(clock=clock)
         self.receiver: TrapReceiver | None = None
         self.reachability: dict[str, Reachability] = {}
@@ -210,8 +217,58 @@ class Collector:
         report.answered = sum(1 for r in results if r.ok)
         report.errors.extend(str(r.error) for r in results if r.error is not None)
         report.events = await self._db(lambda s: self._store_round(s, results))
+        now = self.clock()
+        due = self._sensors_at is None or (
+            (now - self._sensors_at).total_seconds() >= self.sensor_interval_s
+        )
+        if due:
+            self._sensors_at = now
+            report.events += await self.poll_sensors()
         report.tickets_touched = await self._db(self._handle_events)
         return report
+
+    async def poll_sensors(self) -> int:
+        """Temperatures, optics, UPS and PDU readings of every answering device."""
+        roles = {d.name: d.role for d in self.index.devices.values()}
+        answering = [
+            t
+            for t in self.targets
+            if not self.reachability.get(t.device, Reachability()).missed_rounds
+        ]
+        results = await asyncio.gather(
+            *(
+                self.poller.get_sensors(
+                    t,
+                    entity=True,
+                    ups=roles.get(t.device) == "ups",
+                    pdu=roles.get(t.device) == "pdu",
+                )
+                for t in answering
+            )
+        )
+
+        def store(session: Session) -> int:
+            stored = 0
+            for result in results:
+                names = {
+                    i: info.name for i, info in self.poller.interfaces_of(result.device).items()
+                }
+                stored += len(
+                    record_sensors(
+                        session=session,
+                        index=self.index,
+                        result=result,
+                        port_names=names,
+                        raised=self._raised_sensor_alarms,
+                        now=self.clock(),
+                    )
+                )
+            if self._last_prune is not None:
+                prune_observations(session=session, before=self.clock() - OBSERVATION_RETENTION)
+            session.commit()
+            return stored
+
+        return await self._db(store)
 
     def _store_round(self, session: Session, results: tuple[InterfacePollResult, ...]) -> int:
         now = self.clock()

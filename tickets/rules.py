@@ -51,6 +51,7 @@ from inventory.schema import DeviceRole, LinkKind
 from inventory.timeutil import format_local, require_aware
 from tickets.models import (
     EntryKind,
+    NotifyEventKind,
     Severity,
     Ticket,
     TicketAccessUnit,
@@ -58,6 +59,7 @@ from tickets.models import (
     TicketSource,
     open_key_for,
 )
+from tickets.notify_events import enqueue_event
 from tickets.service import (
     TicketAction,
     TicketRefs,
@@ -107,7 +109,7 @@ _CORE_ROLES: Final = frozenset(
     {DeviceRole.EXCHANGE_SWITCH, DeviceRole.ROUTER, DeviceRole.ROUTE_SERVER}
 )
 _OPTICAL_METRICS: Final = frozenset({"rx_power", "tx_power", "optical_power", "optical"})
-_ENVIRONMENT_METRICS: Final = frozenset({"temperature", "humidity"})
+_ENVIRONMENT_METRICS: Final = frozenset({"temperature", "humidity", "ups_on_battery"})
 
 
 @dataclass(frozen=True)
@@ -543,6 +545,7 @@ def _raise(
         absorbed = _absorb(session, ticket, subject.device.id, now)
     if cut_off:
         affected = _list_affected(session, ticket, cut_off, now)
+    enqueue_event(session, ticket, NotifyEventKind.OPENED, now=now)
     finish_change(
         session,
         ticket,
@@ -598,6 +601,16 @@ def _clear(
             + (" (planned maintenance)" if event.planned else "")
             + "; left open for a person to close"
         ),
+    )
+    enqueue_event(
+        session,
+        ticket,
+        NotifyEventKind.RECOVERED,
+        now=now,
+        details={
+            "downtime_s": int(downtime.total_seconds()),
+            "recovered_at": event.detected_at.isoformat(),
+        },
     )
     finish_change(
         session,

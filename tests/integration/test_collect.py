@@ -109,7 +109,9 @@ async def exchange(engine: Engine, tmp_path: Path) -> AsyncIterator[Exchange]:
         inventory=inventory,
         credentials=credentials,
         clock=now,
-        timeout_s=0.3,
+        # Generous: the lab answers 40 devices from one Python process, and a loaded CI
+        # machine can keep it busy; a silent device costs 2 × this per round.
+        timeout_s=1.0,
         trap_port=trap_port,
     )
     await collector.start()
@@ -300,3 +302,34 @@ async def test_stability_of_a_link_that_was_down_for_two_hours(
 
     document = json.loads(result.stdout)
     assert [link["link"] for link in document["links"]] == [row.name]
+
+
+async def test_hot_room_low_light_and_ups_on_battery_are_raised_once(exchange: Exchange) -> None:
+    from collectors.models import Observation
+
+    await exchange.collector.run_round()
+    with Session(exchange.engine) as session:
+        temps = session.exec(
+            select(func.count())
+            .select_from(Observation)
+            .where(Observation.metric == "temperature_c")
+        ).one()
+        assert temps >= 40
+    exchange.state.set_temperature("ndr-env1", 41.0)  # below 70 °C: not an alarm
+    exchange.state.set_temperature("ndr-acc1", 78.5)
+    exchange.state.set_optic_power("chj-ex-core1", "Ethernet1/18", rx_dbm=-17.5)
+    exchange.state.set_ups_on_battery("zhr-ups1", on_battery=True)
+    for _ in range(2):
+        exchange.advance(400)
+        await exchange.collector.run_round()
+    crossed = exchange.events("threshold_crossed")
+    metrics = sorted(str((e.details or {}).get("metric")) for e in crossed)
+    assert metrics == ["rx_power", "temperature", "ups_on_battery"]
+    categories = sorted(t.category for t in exchange.tickets())
+    assert categories == ["environment", "environment", "optical"]
+    exchange.state.set_temperature("ndr-acc1", 40.0)
+    exchange.advance(400)
+    await exchange.collector.run_round()
+    assert [str((e.details or {}).get("metric")) for e in exchange.events("threshold_cleared")] == [
+        "temperature"
+    ]
