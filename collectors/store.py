@@ -17,7 +17,14 @@ from typing import Any
 from sqlalchemy import and_, func
 from sqlmodel import Session, col, select
 
-from collectors.counters import InterfaceRates, NoRate, interface_rates
+from collectors.counters import (
+    BucketWidth,
+    InterfaceRates,
+    NoRate,
+    RatePoint,
+    interface_rates,
+    roll_up,
+)
 from collectors.counters import InterfaceSample as Sample
 from collectors.flaps import (
     DEFAULT_FLAP_POLICY,
@@ -42,6 +49,7 @@ from collectors.flaps import (
 )
 from collectors.models import (
     DeviceStatus,
+    InterfaceRollup,
     InterfaceStatus,
     LinkEvent,
     MaintenanceWindow,
@@ -710,3 +718,86 @@ def prune_observations(*, session: Session, before: dt.datetime) -> int:
 
     result = session.execute(delete(Observation).where(col(Observation.observed_at) < before))
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+# -- roll-ups ---------------------------------------------------------------------------------
+
+ROLLUP_METRICS = ("in_bps", "out_bps", "in_errors_per_s", "in_discards_per_s")
+
+
+def roll_up_range(
+    *,
+    session: Session,
+    start: dt.datetime,
+    end: dt.datetime,
+    width: BucketWidth,
+) -> int:
+    """Fold the raw samples of [start, end) into `width` buckets per port and metric.
+
+    Rates come from consecutive samples (the sample before `start` gives the first one), by
+    the same rules as live rates, so a reboot inside the range adds no spike. Buckets are
+    replaced whole, so running it again over the same range changes nothing.
+    """
+    start, end = require_aware(start), require_aware(end)
+    rows = session.exec(
+        select(SampleRow)
+        .where(
+            SampleRow.sampled_at >= start - dt.timedelta(hours=1),
+            SampleRow.sampled_at < end,
+        )
+        .order_by(col(SampleRow.interface_id), col(SampleRow.sampled_at))
+    ).all()
+    series: dict[tuple[int, str], list[RatePoint]] = {}
+    previous: dict[int, Sample] = {}
+    for row in rows:
+        current = _as_sample(row)
+        if current is None:
+            continue
+        before = previous.get(row.interface_id)
+        previous[row.interface_id] = current
+        if before is None or row.sampled_at < start:
+            continue
+        rates = interface_rates(before, current)
+        if not isinstance(rates, InterfaceRates):
+            continue
+        values = {
+            "in_bps": rates.in_rate_bps,
+            "out_bps": rates.out_rate_bps,
+            "in_errors_per_s": rates.in_errors_per_s,
+            "in_discards_per_s": rates.in_discards_per_s,
+        }
+        for metric, value in values.items():
+            series.setdefault((row.interface_id, metric), []).append(
+                RatePoint(row.sampled_at, value, rates.interval_s)
+            )
+    written = 0
+    for (interface_id, metric), points in series.items():
+        for bucket in roll_up(points, width):
+            existing = session.exec(
+                select(InterfaceRollup).where(
+                    InterfaceRollup.interface_id == interface_id,
+                    InterfaceRollup.width == width.value,
+                    InterfaceRollup.bucket_start == bucket.bucket_start,
+                    InterfaceRollup.metric == metric,
+                )
+            ).first()
+            row_out = existing or InterfaceRollup(
+                interface_id=interface_id,
+                width=width.value,
+                bucket_start=bucket.bucket_start,
+                metric=metric,
+                count=0,
+                min_value=0,
+                avg_value=0,
+                max_value=0,
+                p95_value=0,
+            )
+            row_out.count = bucket.count
+            row_out.min_value = bucket.min_value
+            row_out.avg_value = bucket.avg_value
+            row_out.max_value = bucket.max_value
+            row_out.p95_value = bucket.p95_value
+            session.add(row_out)
+            written += 1
+    session.flush()
+    return written

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
+from collectors.counters import BucketWidth
 from collectors.flaps import DEFAULT_FLAP_POLICY, FlapPolicy
 from collectors.models import LinkEvent
 from collectors.snmp import (
@@ -38,6 +39,7 @@ from collectors.store import (
     record_reachability,
     record_sensors,
     record_trap,
+    roll_up_range,
     tick_flapping,
 )
 from collectors.traps import TrapReceived, TrapReceiver
@@ -52,6 +54,7 @@ log = logging.getLogger(__name__)
 FAULT_KINDS = {kind.value: kind for kind in FaultKind}
 RAW_SAMPLE_RETENTION = dt.timedelta(days=14)
 OBSERVATION_RETENTION = dt.timedelta(days=30)
+ONE_HOUR = dt.timedelta(hours=1)
 
 
 @dataclass
@@ -165,6 +168,7 @@ class Collector:
         self._by_device = {t.device: t for t in self.targets}
         self._traps: asyncio.Queue[TrapReceived] = asyncio.Queue()
         self._last_prune: dt.datetime | None = None
+        self._rolled_hour: dt.datetime | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -305,11 +309,30 @@ class Collector:
         stored += len(
             tick_flapping(session=session, index=self.index, now=now, flap_policy=self.flap_policy)
         )
+        self._roll_up_finished(session, now)
         if self._last_prune is None or now - self._last_prune > dt.timedelta(hours=1):
             prune_samples(session=session, before=now - RAW_SAMPLE_RETENTION)
             self._last_prune = now
         session.commit()
         return stored
+
+    def _roll_up_finished(self, session: Session, now: dt.datetime) -> None:
+        """Fold each hour (and each UTC day) into roll-ups once it is over."""
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        if self._rolled_hour is None:
+            self._rolled_hour = hour
+            return
+        while self._rolled_hour < hour:
+            start = self._rolled_hour
+            roll_up_range(
+                session=session, start=start, end=start + ONE_HOUR, width=BucketWidth.HOUR
+            )
+            self._rolled_hour = start + ONE_HOUR
+            if self._rolled_hour.hour == 0:
+                day = self._rolled_hour - dt.timedelta(days=1)
+                roll_up_range(
+                    session=session, start=day, end=self._rolled_hour, width=BucketWidth.DAY
+                )
 
     def _handle_events(self, session: Session) -> int:
         """Offer every unhandled event to the ticket rules, oldest first."""

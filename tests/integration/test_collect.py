@@ -333,3 +333,21 @@ async def test_hot_room_low_light_and_ups_on_battery_are_raised_once(exchange: E
     assert [str((e.details or {}).get("metric")) for e in exchange.events("threshold_cleared")] == [
         "temperature"
     ]
+
+
+async def test_finished_hours_are_rolled_up(exchange: Exchange) -> None:
+    from collectors.models import InterfaceRollup
+
+    # Start just before an hour boundary; poll across it.
+    exchange.clock[0] = (exchange.clock[0] // 3600 + 1) * 3600 - 150
+    for _ in range(5):
+        await exchange.collector.run_round()
+        exchange.advance(60)
+    with Session(exchange.engine) as session:
+        rows = session.exec(select(InterfaceRollup).where(InterfaceRollup.metric == "in_bps")).all()
+        assert len(rows) > 300
+        port = exchange.collector.index.ports[("chj-ex-core1", "Ethernet1/1")]
+        (row,) = [r for r in rows if r.interface_id == port.interface_id]
+        assert row.width == "hour"
+        assert row.count == 2  # the two rates ending inside the finished hour
+        assert 0 < row.min_value <= row.avg_value <= row.max_value <= 100e9
