@@ -23,8 +23,10 @@ from inventory.sync import (
 from inventory.validate import Inventory
 from ixops import __version__
 from ixops.cli_collect import collect, links_group, maintenance_group
+from ixops.cli_demo import demo
 from ixops.cli_lab import lab_group
 from ixops.cli_tickets import sla_group, ticket_group
+from ixops.cli_tui import tui_command
 from ixops.cli_users import user_group
 from ixops.cliapp import App, load_for, pass_app, path_argument, print_errors, store_errors
 from ixops.db import current_revision, head_revision
@@ -284,6 +286,8 @@ main.add_command(collect)
 main.add_command(links_group)
 main.add_command(maintenance_group)
 main.add_command(lab_group)
+main.add_command(demo)
+main.add_command(tui_command)
 main.add_command(user_group)
 main.add_command(ticket_group)
 main.add_command(sla_group)

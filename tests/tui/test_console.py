@@ -1,0 +1,429 @@
+"""The console's flows, driven with the pilot on a real store and a frozen clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from sqlmodel import select
+from textual.widgets import Button, Input, Select, Static
+from ticket_fixtures import World
+from tui_fixtures import AppFactory, FrozenClock, Seeded, seed, settle
+
+from tickets import service
+from tickets.models import Ticket, TicketEntry
+from tickets.sla import SlaStatus
+from tui.app import IxopsApp, make_app
+from tui.i18n import LANGS, Labels, all_keys
+from tui.present import format_left
+from tui.screens.login import LoginScreen
+from tui.screens.new_ticket import NewTicketScreen
+from tui.screens.overview import OverviewScreen
+from tui.screens.prompts import QueueFilter, TextPrompt
+from tui.screens.queue import QueueScreen
+from tui.screens.ticket import TicketScreen
+from tui.widgets.rooms import RoomsTable
+
+
+def queue_of(app: IxopsApp) -> QueueScreen:
+    screen = app.screen
+    assert isinstance(screen, QueueScreen)
+    return screen
+
+
+def shown(app: IxopsApp) -> list[str]:
+    return [row.number for row in queue_of(app).table.rows_shown]
+
+
+def cell(app: IxopsApp, number: str, column: str) -> str:
+    table = queue_of(app).table
+    value = table.get_cell(number, column)
+    return value.plain if hasattr(value, "plain") else str(value)
+
+
+def plain(widget: Static) -> str:
+    """What a Static shows, as text (it may hold a Rich table)."""
+    console = Console(width=160, record=True, file=io.StringIO())
+    console.print(widget.content)
+    return console.export_text()
+
+
+def notifications(app: IxopsApp) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def open_ticket(app: IxopsApp, pilot: object, number: str) -> TicketScreen:
+    queue = queue_of(app)
+    queue.table.move_cursor(row=shown(app).index(number))
+    await pilot.press("enter")  # type: ignore[attr-defined]
+    await settle(pilot)  # type: ignore[arg-type]
+    screen = app.screen
+    assert isinstance(screen, TicketScreen)
+    assert screen.number == number
+    return screen
+
+
+async def test_queue_is_sorted_by_time_left_with_a_text_marker_for_each_sla_state(
+    seeded: Seeded, console: AppFactory
+) -> None:
+    app = console("eng")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert shown(app) == [
+            seeded.breached,
+            seeded.at_risk,
+            seeded.zj,
+            seeded.ok_contact,
+            seeded.met,
+        ]
+        markers = [cell(app, n, "sla").strip() for n in shown(app)]
+        assert markers == ["BREACH", "RISK", "OK", "OK", "MET"]
+        assert cell(app, seeded.at_risk, "left").strip() == "0:30:00"
+        assert cell(app, seeded.breached, "left").strip() == "-1:00:00"
+
+
+async def test_acknowledging_from_the_detail_screen_turns_risk_into_met(
+    seeded: Seeded, console: AppFactory
+) -> None:
+    app = console("eng")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert cell(app, seeded.at_risk, "sla").strip() == "RISK"
+        detail = await open_ticket(app, pilot, seeded.at_risk)
+        assert "RISK" in plain(detail.query_one("#clocks", Static))
+        await pilot.press("a")
+        await settle(pilot)
+        assert " MET " in plain(detail.query_one("#clocks", Static))
+        assert any("acknowledged" in m for m in notifications(app))
+        await pilot.press("escape")
+        await settle(pilot)
+        assert cell(app, seeded.at_risk, "sla").strip() == "MET"
+        assert cell(app, seeded.at_risk, "state") == "ack'd"
+
+
+async def test_a_refusal_from_the_service_is_a_notification_not_a_crash(
+    world: World, seeded: Seeded, console: AppFactory
+) -> None:
+    # Polls every minute: the screen still shows the ticket as new when another engineer has
+    # resolved it, so `a` is offered, and the service refuses it.
+    app = console("eng", refresh_s=60.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        detail = await open_ticket(app, pilot, seeded.breached)
+        with world.session() as s:
+            service.resolve(
+                session=s, user=world.user(s, "eng2"), ticket=seeded.breached, now=world.now
+            )
+        await pilot.press("a")
+        await settle(pilot)
+        assert app.is_running
+        assert any("cannot become acknowledged" in m for m in notifications(app))
+        # The refusal also brought nothing new; the next poll shows the ticket resolved.
+        detail.poll_now()
+        await settle(pilot)
+        assert detail.detail is not None
+        assert detail.detail.row.ticket.state == "resolved"
+
+
+async def test_reply_and_note_go_through_modal_prompts_and_notes_stay_internal(
+    world: World, seeded: Seeded, console: AppFactory
+) -> None:
+    app = console("eng")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await open_ticket(app, pilot, seeded.ok_contact)
+        await pilot.press("n")
+        assert isinstance(app.screen, TextPrompt)
+        await pilot.press(*"cable swapped", "enter")
+        await settle(pilot)
+        await pilot.press("r")
+        await pilot.press("enter")  # empty: refused by the prompt itself, which stays open
+        assert isinstance(app.screen, TextPrompt)
+        await pilot.press(*"on it", "enter")
+        await settle(pilot)
+    with world.session() as s:
+        detail = service.get_ticket(
+            session=s, user=world.user(s, "cx"), ticket=seeded.ok_contact, now=world.now
+        )
+    bodies = [e.body for e in detail.entries]
+    assert "on it" in bodies
+    assert "cable swapped" not in bodies
+
+
+async def test_a_contact_logs_an_issue_for_their_own_port_and_sees_no_other_units_tickets(
+    world: World, seeded: Seeded, console: AppFactory
+) -> None:
+    app = console("cx")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        # excloud's tickets only: the port ticket, their own, none of sbband's or the rooms'.
+        assert set(shown(app)) == {seeded.at_risk, seeded.ok_contact}
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, NewTicketScreen)
+        ports = form.query_one("#device", Select)
+        offered = [label for label, _ in ports._options if str(label)]
+        assert offered == [
+            "CHJ chj-ex-core1 Ethernet1/1 (excloud)",
+            "CHJ chj-ex-core2 Ethernet1/1 (excloud)",
+        ]
+        form.query_one("#title", Input).value = "Light levels low on our port"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen)
+        number = app.screen.number
+    with world.session() as s:
+        ticket = s.exec(select(Ticket).where(Ticket.title == "Light levels low on our port")).one()
+        assert ticket.number == number
+        assert ticket.source == "person"
+        assert ticket.interface_id is not None
+        assert world.user(s, "cx").access_unit_id == ticket.access_unit_id
+
+
+async def test_a_contact_never_sees_internal_notes_or_center_only_keys(
+    seeded: Seeded, console: AppFactory
+) -> None:
+    app = console("cx")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("escape")
+        detail = await open_ticket(app, pilot, seeded.at_risk)
+        assert detail.detail is not None
+        assert all(e.kind != "internal_note" for e in detail.detail.entries)
+        keys = {b.binding.action for b in app.active_bindings.values()}
+        assert {"reply", "close_ticket"} <= keys
+        assert not keys & {"acknowledge", "note", "assign", "wait", "resolve"}
+
+
+async def test_filters_by_room_unit_state_and_assignee_and_slash_search(
+    seeded: Seeded, console: AppFactory
+) -> None:
+    app = console("eng")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        queue = queue_of(app)
+        queue.set_filter(QueueFilter(site="ZJ"))
+        await settle(pilot)
+        assert shown(app) == [seeded.zj]
+        queue.set_filter(QueueFilter(unit="sbband"))
+        await settle(pilot)
+        assert shown(app) == [seeded.breached]
+        queue.set_filter(QueueFilter(assignee="eng2"))
+        await settle(pilot)
+        assert shown(app) == [seeded.zj]
+        queue.set_filter(QueueFilter(state=service.TicketState.ACKNOWLEDGED))
+        await settle(pilot)
+        assert shown(app) == [seeded.met]
+        await pilot.press("x")
+        await settle(pilot)
+        assert len(shown(app)) == 5
+        await pilot.press("slash", *"ups")
+        await settle(pilot)
+        assert shown(app) == [seeded.met]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert len(shown(app)) == 5
+        await pilot.press("slash", *"000002", "enter")
+        await settle(pilot)
+        assert shown(app) == [seeded.breached]
+
+
+async def test_the_filter_dialog_sets_the_queue_filter(seeded: Seeded, console: AppFactory) -> None:
+    app = console("eng")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("f")
+        await settle(pilot)
+        app.screen.query_one("#site", Select).value = "ZJ"
+        app.screen.query_one("#apply", Button).press()
+        await settle(pilot)
+        assert queue_of(app).filter == QueueFilter(site="ZJ")
+        assert shown(app) == [seeded.zj]
+
+
+async def test_the_countdown_follows_the_clock_without_asking_the_store(
+    seeded: Seeded, console: AppFactory, clock: FrozenClock
+) -> None:
+    app = console("eng", refresh_s=60.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        queue = queue_of(app)
+        before = cell(app, seeded.at_risk, "left").strip()
+        clock.advance(seconds=75)
+        queue.tick()
+        assert cell(app, seeded.at_risk, "left").strip() == format_left(30 * 60 - 75)
+        assert before == "0:30:00"
+        # Past the deadline between two polls: the marker turns at once.
+        clock.advance(minutes=30)
+        queue.tick()
+        assert cell(app, seeded.at_risk, "sla").strip() == "BREACH"
+        assert cell(app, seeded.at_risk, "left").strip().startswith("-0:01")
+
+
+async def test_polls_pick_up_changes_made_elsewhere(
+    world: World, seeded: Seeded, console: AppFactory
+) -> None:
+    app = console("eng", refresh_s=0.1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        with world.session() as s:
+            service.acknowledge(
+                session=s, user=world.user(s, "eng2"), ticket=seeded.breached, now=world.now
+            )
+        for _ in range(50):
+            await pilot.pause(0.05)
+            if cell(app, seeded.breached, "state") == "ack'd":
+                break
+        assert cell(app, seeded.breached, "sla").strip() == "LATE"
+
+
+async def test_a_broken_store_is_shown_in_the_top_bar_and_the_keys_still_work(
+    seeded: Seeded, console: AppFactory
+) -> None:
+    app = console("eng", refresh_s=60.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        queue = queue_of(app)
+
+        def broken(now: dt.datetime) -> object:
+            raise RuntimeError("database is locked")
+
+        queue.load = broken  # type: ignore[method-assign,assignment]
+        queue.poll_now()
+        await settle(pilot)
+        assert "database is locked" in plain(queue.top_bar)
+        await pilot.press("2")
+        await settle(pilot)
+        assert isinstance(app.screen, OverviewScreen)
+
+
+async def test_login_with_a_password(seeded: Seeded, console: AppFactory) -> None:
+    app = console(None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen)
+        await pilot.press(*"eng", "enter", *"wrong password", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, LoginScreen)
+        assert "wrong password" in plain(app.screen.query_one("#problem", Static))
+        await pilot.press(*"correct horse battery", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        assert app.ctx.me.name == "eng"
+
+
+async def test_overview_shows_rooms_devices_tickets_and_no_invented_collector_figures(
+    seeded: Seeded, console: AppFactory
+) -> None:
+    app = console("eng")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, OverviewScreen)
+        text = plain(screen.query_one(RoomsTable))
+        for code in ("CHJ", "NDR", "ZJ", "ZHR"):
+            assert code in text
+        assert "no data yet" in text
+        assert [r.number for r in screen.nearest][:2] == [seeded.breached, seeded.at_risk]
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen)
+        await pilot.press("1")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+
+
+async def test_chinese_labels(seeded: Seeded, console: AppFactory) -> None:
+    app = console("eng", lang="zh")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert cell(app, seeded.breached, "sla").strip() == "已超时"
+        assert cell(app, seeded.at_risk, "sla").strip() == "有风险"
+        assert cell(app, seeded.met, "state") == "已确认"
+        footer = {b.binding.description for b in app.active_bindings.values()}
+        assert "搜索" in footer
+
+
+def test_every_label_has_both_languages() -> None:
+    for lang in LANGS:
+        labels = Labels(lang)  # type: ignore[arg-type]
+        for key in all_keys():
+            assert labels(key).strip() or key.startswith("cmd."), (lang, key)
+    # Each binding id has a description in the table.
+    from tui.app import IxopsApp as AppClass
+
+    for cls in (AppClass, QueueScreen, TicketScreen, OverviewScreen, NewTicketScreen):
+        for binding in cls.BINDINGS:
+            assert binding.id is not None, (cls.__name__, binding)  # type: ignore[union-attr]
+            assert Labels("zh").has(f"key.{binding.id}")  # type: ignore[union-attr]
+
+
+async def test_a_keymap_file_remaps_keys(
+    tmp_path: Path, seeded: Seeded, console: AppFactory
+) -> None:
+    keymap = tmp_path / "keymap.yaml"
+    keymap.write_text("queue.search: s\n", encoding="utf-8")
+    app = console("eng", keymap_path=keymap)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("s", *"fan")
+        await settle(pilot)
+        assert shown(app) == [seeded.zj]
+
+
+@pytest.mark.postgres
+async def test_acknowledge_on_postgresql(postgres_url: str, example_inventory: object) -> None:
+    from ticket_fixtures import world as world_fixture
+
+    from ixops.db import make_engine, upgrade
+
+    engine = make_engine(postgres_url)
+    upgrade(engine)
+    try:
+        now = dt.datetime(2026, 11, 25, 3, 10, tzinfo=dt.UTC)
+        pg_world: World = world_fixture.__wrapped__(engine, now, example_inventory)  # type: ignore[attr-defined]
+        seeded = seed(pg_world)
+        app = make_app(engine=engine, user_name="eng", clock=FrozenClock(now))
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await open_ticket(app, pilot, seeded.at_risk)
+            await pilot.press("a")
+            await settle(pilot)
+            await pilot.press("escape")
+            await settle(pilot)
+            assert cell(app, seeded.at_risk, "sla").strip() == "MET"
+        with pg_world.session() as s:
+            kinds = [
+                e.kind for e in s.exec(select(TicketEntry).where(TicketEntry.ticket_id == 1)).all()
+            ]
+        assert "state_change" in kinds
+    finally:
+        engine.dispose()
+
+
+def test_sla_status_markers_cover_every_status() -> None:
+    labels = Labels("en")
+    assert {labels.sla(s) for s in SlaStatus} == {"OK", "RISK", "BREACH", "PAUSE", "MET", "LATE"}
+
+
+async def test_the_command_palette_offers_ixops_commands(
+    seeded: Seeded, console: AppFactory
+) -> None:
+    app = console("eng")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"Go to the overview", "Log a new ticket", "Queue: only room ZJ"} <= titles
+        assert f"Open {seeded.zj}" in titles
+        command = next(
+            c for c in app.get_system_commands(app.screen) if c.title == "Queue: only room ZJ"
+        )
+        command.callback()
+        await settle(pilot)
+        assert shown(app) == [seeded.zj]

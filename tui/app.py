@@ -1,0 +1,208 @@
+"""The operations console: the App and its factory.
+
+:func:`make_app` is the one way to build it, for the CLI and the tests alike (posting's
+``make_posting()``): it takes the database engine, who is acting (or nobody: log in first), a
+clock and a language, so tests can freeze time and run on any store.
+
+Navigation: the queue is the home screen; ``2`` shows the overview above it and ``1`` goes back;
+Enter opens a ticket; ``?`` shows every key; ``ctrl+p`` the command palette.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from pathlib import Path
+from typing import ClassVar
+
+from sqlalchemy import Engine
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import ModalScreen, Screen
+
+from tui.bindings import load_keymap, localize
+from tui.context import Clock, Context
+from tui.i18n import Labels, parse_lang
+from tui.screens.base import PollingScreen
+from tui.screens.help import HelpScreen
+from tui.screens.login import LoginScreen
+from tui.screens.new_ticket import NewTicketScreen
+from tui.screens.overview import OverviewScreen
+from tui.screens.prompts import QueueFilter
+from tui.screens.queue import QueueScreen
+from tui.screens.ticket import TicketScreen
+from tui.store import Store, UserInfo
+
+_GLOBAL_ACTIONS = frozenset({"quit", "help", "go", "refresh"})
+
+
+def system_clock() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class IxopsApp(App[None]):
+    CSS_PATH = "styles/app.tcss"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark,f1", "help", "Help", key_display="?", id="app.help"),
+        Binding("1", "go('queue')", "Queue", id="app.queue"),
+        Binding("2", "go('overview')", "Overview", id="app.overview"),
+        Binding("ctrl+r", "refresh", "Refresh", show=False, id="app.refresh"),
+    ]
+
+    def __init__(self, ctx: Context, *, keymap_problem: str | None = None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.keymap_problem = keymap_problem
+        self.title = ctx.labels("app.title")
+        localize(self, ctx.labels)
+
+    def on_mount(self) -> None:
+        if self.ctx.keymap:
+            self.set_keymap(self.ctx.keymap)
+        if self.keymap_problem:
+            self.notify(
+                self.ctx.labels(
+                    "help.keymap_bad", path=self.ctx.keymap_path, reason=self.keymap_problem
+                ),
+                severity="warning",
+                markup=False,
+            )
+        if self.ctx.user is not None:
+            self.push_screen(QueueScreen(self.ctx))
+        else:
+            self.push_screen(LoginScreen(self.ctx), self._logged_in)
+
+    def _logged_in(self, user: UserInfo | None) -> None:
+        if user is None:
+            self.exit()
+            return
+        self.ctx.user = user
+        self.notify(
+            self.ctx.labels("login.welcome", user=user.name, role=self.ctx.labels.role(user.role))
+        )
+        self.push_screen(QueueScreen(self.ctx))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # A dialog keeps the keyboard: no quitting or jumping away from half-typed input.
+        if isinstance(self.screen, ModalScreen) and action in _GLOBAL_ACTIONS:
+            return False
+        if action == "go":
+            # No footer space spent on going where you already are.
+            here = QueueScreen if parameters == ("queue",) else OverviewScreen
+            return not isinstance(self.screen, here)
+        return True
+
+    # -- navigation
+
+    def _logged_in_yet(self) -> bool:
+        return self.ctx.user is not None
+
+    def action_go(self, name: str) -> None:
+        if not self._logged_in_yet():
+            return
+        target: type[Screen[None]] = QueueScreen if name == "queue" else OverviewScreen
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, target):
+                while self.screen is not screen:
+                    self.pop_screen()
+                return
+        self.push_screen(OverviewScreen(self.ctx) if name == "overview" else QueueScreen(self.ctx))
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, HelpScreen):
+            return
+        lab = self.ctx.labels
+        sections = [
+            (lab("help.global"), IxopsApp.BINDINGS),
+            (lab("screen.queue"), QueueScreen.BINDINGS),
+            (lab("screen.ticket"), TicketScreen.BINDINGS),
+            (lab("screen.overview"), OverviewScreen.BINDINGS),
+            (lab("screen.new"), NewTicketScreen.BINDINGS),
+        ]
+        self.push_screen(HelpScreen(self.ctx, sections))
+
+    def action_refresh(self) -> None:
+        screen = self.screen
+        if isinstance(screen, PollingScreen):
+            screen.poll_now()
+
+    def _queue(self) -> QueueScreen | None:
+        for screen in self.screen_stack:
+            if isinstance(screen, QueueScreen):
+                return screen
+        return None
+
+    def _filter_queue(self, chosen: QueueFilter) -> None:
+        self.action_go("queue")
+        queue = self._queue()
+        if queue is not None:
+            queue.set_filter(chosen)
+
+    def _open(self, number: str) -> None:
+        self.push_screen(TicketScreen(self.ctx, number))
+
+    def _new(self) -> None:
+        self.push_screen(NewTicketScreen(self.ctx))
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if not self._logged_in_yet():
+            return
+        lab = self.ctx.labels
+        help_text = lab("cmd.help_text")
+        yield SystemCommand(lab("cmd.queue"), help_text, lambda: self.action_go("queue"))
+        yield SystemCommand(lab("cmd.overview"), help_text, lambda: self.action_go("overview"))
+        yield SystemCommand(lab("cmd.new"), help_text, self._new)
+        yield SystemCommand(lab("cmd.help"), help_text, self.action_help)
+        yield SystemCommand(lab("cmd.refresh"), help_text, self.action_refresh)
+        queue = self._queue()
+        if queue is None:
+            return
+        yield SystemCommand(lab("cmd.clear"), help_text, queue.action_clear)
+        if queue.choices is not None:
+            for site in queue.choices.sites:
+                chosen = QueueFilter(site=site.code)
+                yield SystemCommand(
+                    lab("cmd.filter_site", code=site.code),
+                    site.name,
+                    lambda chosen=chosen: self._filter_queue(chosen),
+                    discover=False,
+                )
+        for row in queue.all_rows:
+            number = row.number
+            yield SystemCommand(
+                lab("cmd.open", number=number),
+                row.ticket.title,
+                lambda number=number: self._open(number),
+                discover=False,
+            )
+
+
+def make_app(
+    *,
+    engine: Engine,
+    user_name: str | None = None,
+    clock: Clock = system_clock,
+    lang: str = "en",
+    refresh_s: float = 2.0,
+    keymap_path: Path | None = None,
+) -> IxopsApp:
+    """The console on ``engine``. With ``user_name`` it starts logged in as that account (the
+    CLI decides when that is allowed); without, it asks for a name and password. Raises
+    ``inventory.accounts.UnknownUserError`` for an unknown ``user_name``."""
+    labels = Labels(parse_lang(lang))
+    keymap, problem = load_keymap(keymap_path)
+    store = Store(engine)
+    ctx = Context(
+        store=store,
+        clock=clock,
+        labels=labels,
+        refresh_s=refresh_s,
+        keymap=keymap,
+        keymap_path=keymap_path,
+    )
+    if user_name is not None:
+        ctx.user = store.user_named(user_name)
+    return IxopsApp(ctx, keymap_problem=problem)

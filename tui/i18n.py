@@ -1,0 +1,327 @@
+"""Every label the console shows, in English and Chinese.
+
+One table, key → (English, 中文), so a missing translation is a test failure rather than a
+half-translated screen. Labels may carry ``str.format`` fields (``{n}``); the same fields in both
+languages. Binding descriptions are looked up as ``key.<binding id>``.
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal, get_args
+
+from tickets.models import EntryKind, Severity, TicketCategory, TicketSource
+from tickets.sla import SlaStatus, TicketState
+
+Lang = Literal["en", "zh"]
+LANGS: Final[tuple[str, ...]] = get_args(Lang)
+
+_LABELS: Final[dict[str, tuple[str, str]]] = {
+    # -- the app and its screens
+    "app.title": ("ixops console", "ixops 运维控制台"),
+    "screen.login": ("Log in", "登录"),
+    "screen.queue": ("Ticket queue", "工单队列"),
+    "screen.ticket": ("Ticket", "工单"),
+    "screen.new": ("New ticket", "新建工单"),
+    "screen.overview": ("Overview", "总览"),
+    "screen.help": ("Keys", "按键帮助"),
+    # -- login
+    "login.user": ("User name", "用户名"),
+    "login.password": ("Password", "密码"),
+    "login.submit": ("Log in", "登录"),
+    "login.checking": ("Checking…", "正在验证…"),
+    "login.hint": (
+        "Log in with your ixops account. Contacts see only their access unit's tickets.",
+        "请使用 ixops 账号登录。接入单位联系人只能看到本单位的工单。",
+    ),
+    "login.refused": ("unknown user or wrong password", "用户名或密码错误"),
+    "login.failed": ("Login failed: {reason}", "登录失败：{reason}"),
+    "login.welcome": ("Logged in as {user} ({role})", "已登录：{user}（{role}）"),
+    # -- roles
+    "role.admin": ("admin", "管理员"),
+    "role.engineer": ("engineer", "工程师"),
+    "role.contact": ("contact", "联系人"),
+    "role.viewer": ("viewer", "只读用户"),
+    # -- SLA markers (always text, never colour alone) and their words
+    "sla.ok": ("OK", "正常"),
+    "sla.at_risk": ("RISK", "有风险"),
+    "sla.breached": ("BREACH", "已超时"),
+    "sla.paused": ("PAUSE", "暂停"),
+    "sla.met": ("MET", "已响应"),
+    "sla.met_late": ("LATE", "超时响应"),
+    "sla.response": ("Response SLA", "响应时限"),
+    "sla.resolution": ("Resolution SLA", "解决时限"),
+    "sla.policy": ("policy {name}", "策略 {name}"),
+    "sla.left": ("{left} left", "剩余 {left}"),
+    "sla.over": ("{left} over", "超时 {left}"),
+    "sla.due": ("due {at}", "截止 {at}"),
+    "sla.met_at": ("at {at}", "于 {at}"),
+    "sla.paused_left": ("{left} left, paused", "剩余 {left}（暂停）"),
+    # -- ticket states
+    "state.new": ("new", "新建"),
+    "state.acknowledged": ("ack'd", "已确认"),
+    "state.in_progress": ("working", "处理中"),
+    "state.waiting_access_unit": ("wait unit", "待接入方"),
+    "state.waiting_vendor": ("wait vendor", "待厂商"),
+    "state.resolved": ("resolved", "已解决"),
+    "state.closed": ("closed", "已关闭"),
+    "state.reopened": ("reopened", "已重开"),
+    # -- severities
+    "severity.critical": ("CRIT", "紧急"),
+    "severity.major": ("MAJ", "重要"),
+    "severity.minor": ("MIN", "次要"),
+    "severity.info": ("INFO", "提示"),
+    # -- categories
+    "category.link_down": ("link down", "链路中断"),
+    "category.device_unreachable": ("device unreachable", "设备不可达"),
+    "category.flapping": ("flapping", "链路抖动"),
+    "category.threshold": ("threshold", "阈值告警"),
+    "category.optical": ("optical", "光功率"),
+    "category.environment": ("environment", "环境"),
+    "category.inspection_finding": ("inspection finding", "巡检发现"),
+    "category.request": ("request", "服务请求"),
+    "category.other": ("other", "其他"),
+    # -- where a ticket came from
+    "source.event": ("alarm", "告警"),
+    "source.person": ("logged", "人工"),
+    "source.inspection": ("inspection", "巡检"),
+    # -- timeline entry kinds
+    "entry.opened": ("opened", "开单"),
+    "entry.event": ("event", "事件"),
+    "entry.state_change": ("state", "状态"),
+    "entry.public_reply": ("reply", "回复"),
+    "entry.internal_note": ("note", "内部备注"),
+    "entry.assignment": ("assigned", "指派"),
+    "entry.sla_transition": ("SLA", "时限"),
+    "entry.correlation": ("related", "关联"),
+    "entry.recovery": ("recovered", "恢复"),
+    "entry.policy_change": ("policy", "策略变更"),
+    "entry.affected_units": ("units", "受影响单位"),
+    "entry.sla_pending": ("SLA (now)", "时限（当前）"),
+    "entry.system": ("system", "系统"),
+    # -- columns
+    "col.sla": ("SLA", "时限"),
+    "col.left": ("Left", "剩余"),
+    "col.number": ("Ticket", "工单"),
+    "col.severity": ("Sev", "级别"),
+    "col.state": ("State", "状态"),
+    "col.title": ("Title", "标题"),
+    "col.where": ("Site / device / port", "机房 / 设备 / 端口"),
+    "col.unit": ("Unit", "接入单位"),
+    "col.due": ("Due (CST)", "响应时限"),
+    "col.assignee": ("Assignee", "处理人"),
+    "col.at": ("When (CST)", "时间"),
+    "col.kind": ("What", "类型"),
+    "col.who": ("Who", "操作人"),
+    "col.text": ("Text", "内容"),
+    # -- queue
+    "queue.counts": ("{n} open", "未关闭 {n}"),
+    "queue.filters": ("Filters", "筛选"),
+    "queue.no_filters": ("no filter", "无筛选"),
+    "queue.search": ("Search title, number or unit", "搜索标题、工单号或接入单位"),
+    "queue.search_active": ("search “{text}”", "搜索“{text}”"),
+    "queue.empty": ("No tickets match.", "没有符合条件的工单。"),
+    "queue.updated": ("updated {at}", "更新于 {at}"),
+    "queue.stale": ("database unreachable since {at}: {reason}", "{at} 起无法读取数据库：{reason}"),
+    "queue.loading": ("loading…", "加载中…"),
+    "queue.preview": (
+        "{where} · unit {unit} · due {due} · {assignee}",
+        "{where} · 接入单位 {unit} · 响应时限 {due} · {assignee}",
+    ),
+    "queue.nobody": ("unassigned", "未指派"),
+    "queue.assigned": ("assignee {name}", "处理人 {name}"),
+    "filter.site": ("Room (site)", "机房"),
+    "filter.unit": ("Access unit", "接入单位"),
+    "filter.state": ("State", "状态"),
+    "filter.assignee": ("Assignee", "处理人"),
+    "filter.any": ("any", "全部"),
+    "filter.open": ("any open", "全部未关闭"),
+    "filter.nobody": ("unassigned", "未指派"),
+    "filter.apply": ("Apply", "应用"),
+    "filter.cancel": ("Cancel", "取消"),
+    "filter.title": ("Filter the queue", "筛选工单队列"),
+    # -- ticket detail
+    "ticket.where": ("Where", "位置"),
+    "ticket.unit": ("Access unit", "接入单位"),
+    "ticket.affected": ("Affected units", "受影响单位"),
+    "ticket.category": ("Category", "类别"),
+    "ticket.source": ("Source", "来源"),
+    "ticket.opened": ("Opened", "开单时间"),
+    "ticket.detected": ("Detected", "发现时间"),
+    "ticket.assignee": ("Assignee", "处理人"),
+    "ticket.parent": ("Part of", "上级工单"),
+    "ticket.children": ("Related", "下级工单"),
+    "ticket.timeline": ("Timeline", "处理记录"),
+    "ticket.none": ("—", "—"),
+    "ticket.loading": ("loading…", "加载中…"),
+    "ticket.gone": (
+        "{number} is not visible to you (or does not exist).",
+        "{number} 不存在或无权查看。",
+    ),
+    "ticket.runbook": ("Runbook", "处置预案"),
+    "ticket.no_runbook": ("no runbooks yet", "暂无处置预案"),
+    # -- actions and their prompts
+    "action.done.acknowledge": ("{number} acknowledged", "{number} 已确认"),
+    "action.done.reply": ("Reply added to {number}", "已回复 {number}"),
+    "action.done.note": ("Note added to {number}", "已为 {number} 添加内部备注"),
+    "action.done.assign": ("{number} assigned", "{number} 已指派"),
+    "action.done.wait": ("{number} is waiting", "{number} 已转为等待"),
+    "action.done.resolve": ("{number} resolved", "{number} 已解决"),
+    "action.done.close": ("{number} closed", "{number} 已关闭"),
+    "action.done.reopen": ("{number} reopened", "{number} 已重开"),
+    "action.failed": ("Refused", "操作被拒绝"),
+    "prompt.reply": ("Public reply to {number}", "公开回复 {number}"),
+    "prompt.note": (
+        "Internal note on {number} (never shown to contacts)",
+        "{number} 内部备注（联系人不可见）",
+    ),
+    "prompt.resolve": ("Resolve {number}: what fixed it?", "解决 {number}：处理结果"),
+    "prompt.close": ("Close {number}: why? (optional)", "关闭 {number}：原因（可选）"),
+    "prompt.reopen": ("Reopen {number}: why? (optional)", "重开 {number}：原因（可选）"),
+    "prompt.wait": ("Set {number} waiting on", "{number} 等待"),
+    "prompt.wait_unit": ("the access unit", "接入单位"),
+    "prompt.wait_vendor": ("a vendor", "厂商"),
+    "prompt.wait_text": ("What are we waiting for? (optional)", "等待什么？（可选）"),
+    "prompt.assign": ("Assign {number} to", "指派 {number} 给"),
+    "prompt.nobody": ("nobody (take back)", "无人（收回）"),
+    "prompt.ok": ("OK", "确定"),
+    "prompt.cancel": ("Cancel", "取消"),
+    "prompt.required": ("A text is needed.", "请填写内容。"),
+    # -- new ticket
+    "new.title": ("Title", "标题"),
+    "new.body": ("Description", "描述"),
+    "new.category": ("Category", "类别"),
+    "new.severity": ("Severity", "级别"),
+    "new.port": ("Your port", "本单位端口"),
+    "new.device": ("Device", "设备"),
+    "new.interface": ("Port", "端口"),
+    "new.unit": ("Access unit", "接入单位"),
+    "new.site": ("Room (site)", "机房"),
+    "new.none": ("none", "无"),
+    "new.submit": ("Open ticket", "提交工单"),
+    "new.cancel": ("Cancel", "取消"),
+    "new.opened": ("{number} opened", "{number} 已创建"),
+    "new.hint_contact": (
+        "You log an issue for one of your unit's ports; "
+        "the center's 4-hour response clock starts now.",
+        "为本单位的端口报障；中心的 4 小时响应时限从现在开始计算。",
+    ),
+    "new.hint_center": (
+        "Name a device and port, a room, or an access unit, or nothing for a general issue.",
+        "可指定设备和端口、机房或接入单位，也可都不填。",
+    ),
+    # -- overview
+    "overview.devices": ("Devices", "设备"),
+    "overview.tickets": ("Open tickets", "未关闭工单"),
+    "overview.worst": ("Worst SLA", "最差时限"),
+    "overview.collectors": ("Up/down (collectors)", "通断（采集器）"),
+    "overview.no_collector": ("no data yet", "暂无数据"),
+    "overview.nearest": ("Nearest response deadlines", "最近的响应时限"),
+    "overview.none_open": ("none open", "无"),
+    "overview.no_deadlines": ("No running response clocks.", "没有正在计时的响应时限。"),
+    "overview.no_site": ("no room", "未指定机房"),
+    "role.exchange_switch": ("exchange switches", "交换机"),
+    "role.access_switch": ("access switches", "接入交换机"),
+    "role.router": ("routers", "路由器"),
+    "role.route_server": ("route servers", "路由服务器"),
+    "role.server": ("servers", "服务器"),
+    "role.pdu": ("PDUs", "PDU"),
+    "role.ups": ("UPS", "UPS"),
+    "role.environment_sensor": ("env. sensors", "环境传感器"),
+    # -- help
+    "help.intro": (
+        "Keys by screen. Remap any of them by its id in {path}.",
+        "各界面的按键。可在 {path} 中按编号重新映射。",
+    ),
+    "help.key": ("Key", "按键"),
+    "help.id": ("Id", "编号"),
+    "help.what": ("What it does", "作用"),
+    "help.global": ("Everywhere", "全局"),
+    "help.keymap_bad": ("keymap {path}: {reason}", "按键映射 {path}：{reason}"),
+    # -- the command palette
+    "cmd.queue": ("Go to the ticket queue", "打开工单队列"),
+    "cmd.overview": ("Go to the overview", "打开总览"),
+    "cmd.new": ("Log a new ticket", "新建工单"),
+    "cmd.help": ("Show the keys", "显示按键帮助"),
+    "cmd.refresh": ("Refresh from the database now", "立即从数据库刷新"),
+    "cmd.filter_site": ("Queue: only room {code}", "队列：仅看机房 {code}"),
+    "cmd.clear": ("Queue: clear filters and search", "队列：清除筛选和搜索"),
+    "cmd.open": ("Open {number}", "打开 {number}"),
+    "cmd.help_text": ("ixops", "ixops"),
+    # -- binding descriptions, by binding id
+    "key.app.quit": ("Quit", "退出"),
+    "key.app.help": ("Help", "帮助"),
+    "key.app.queue": ("Queue", "队列"),
+    "key.app.overview": ("Overview", "总览"),
+    "key.app.refresh": ("Refresh", "刷新"),
+    "key.app.palette": ("Commands", "命令"),
+    "key.queue.open": ("Open", "打开"),
+    "key.queue.search": ("Search", "搜索"),
+    "key.queue.filter": ("Filter", "筛选"),
+    "key.queue.clear": ("Clear", "清除"),
+    "key.queue.new": ("New", "新建"),
+    "key.ticket.back": ("Back", "返回"),
+    "key.ticket.acknowledge": ("Ack", "确认"),
+    "key.ticket.reply": ("Reply", "回复"),
+    "key.ticket.note": ("Note", "备注"),
+    "key.ticket.assign": ("Assign", "指派"),
+    "key.ticket.wait": ("Wait", "等待"),
+    "key.ticket.resolve": ("Resolve", "解决"),
+    "key.ticket.close": ("Close", "关闭"),
+    "key.ticket.reopen": ("Reopen", "重开"),
+    "key.new.submit": ("Submit", "提交"),
+    "key.new.cancel": ("Cancel", "取消"),
+    "key.overview.open": ("Open", "打开"),
+    "key.help.close": ("Close", "关闭"),
+    "key.modal.cancel": ("Cancel", "取消"),
+    "key.modal.submit": ("OK", "确定"),
+    "key.search.cancel": ("Stop search", "结束搜索"),
+}
+
+
+class Labels:
+    """The label table in one language; ``labels("key", n=3)`` formats its fields."""
+
+    def __init__(self, lang: Lang) -> None:
+        self.lang: Lang = lang
+        self._index = LANGS.index(lang)
+
+    def __call__(self, key: str, **fields: object) -> str:
+        text = _LABELS[key][self._index]
+        return text.format(**fields) if fields else text
+
+    def has(self, key: str) -> bool:
+        return key in _LABELS
+
+    def state(self, state: TicketState | str) -> str:
+        return self(f"state.{TicketState(state).value}")
+
+    def severity(self, severity: Severity | str) -> str:
+        return self(f"severity.{Severity(severity).value}")
+
+    def category(self, category: TicketCategory | str) -> str:
+        return self(f"category.{TicketCategory(category).value}")
+
+    def sla(self, status: SlaStatus) -> str:
+        return self(f"sla.{status.value}")
+
+    def source(self, source: TicketSource | str) -> str:
+        return self(f"source.{TicketSource(source).value}")
+
+    def entry(self, kind: EntryKind | str) -> str:
+        key = f"entry.{kind}"
+        return self(key) if key in _LABELS else str(kind)
+
+    def role(self, role: str) -> str:
+        key = f"role.{role}"
+        return self(key) if key in _LABELS else role
+
+
+def parse_lang(value: str | None) -> Lang:
+    """``zh``/``en`` (and ``zh_CN``-style locales) to a language; anything else is English."""
+    if value and value.lower().startswith("zh"):
+        return "zh"
+    return "en"
+
+
+def all_keys() -> list[str]:
+    return list(_LABELS)

@@ -1,0 +1,179 @@
+"""What the console's screens share: the context, translated bindings, and the poll loop.
+
+A :class:`PollingScreen` loads its data in a worker thread (``@work(thread=True,
+exclusive=True)``) and hears back only through messages. The next poll is armed when the last
+one has reported, so polls never overlap, and a slow or locked store slows the refresh, never the
+keys (dolphie's pattern). A poll requested while one runs (a filter changed, an action done)
+supersedes it: the older result is dropped by its generation number when it arrives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar, Generic, TypeVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.events import ScreenResume, ScreenSuspend
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Static
+
+from inventory.timeutil import to_local
+from tui.bindings import localize
+from tui.context import Context
+
+T = TypeVar("T")
+
+
+class IxScreen(Screen[None]):
+    def __init__(self, ctx: Context) -> None:
+        super().__init__()
+        self.ctx = ctx
+        localize(self, ctx.labels)
+
+
+class TopBar(Static):
+    """One line: where you are, who you are, how fresh the data is."""
+
+    def __init__(self, ctx: Context, screen_title: str) -> None:
+        super().__init__("", markup=False)
+        self.ctx = ctx
+        self.screen_title = screen_title
+        self.status = ctx.labels("queue.loading")
+
+    def on_mount(self) -> None:
+        self.redraw()
+
+    def set_status(self, status: str) -> None:
+        self.status = status
+        self.redraw()
+
+    def redraw(self) -> None:
+        who = ""
+        if self.ctx.user is not None:
+            user = self.ctx.user
+            unit = f" · {user.unit}" if user.unit else ""
+            who = f"{user.name} ({self.ctx.labels.role(user.role.value)}{unit})"
+        parts = ["ixops", self.screen_title, who, self.status]
+        self.update("  │  ".join(p for p in parts if p))
+
+
+class PollingScreen(IxScreen, Generic[T]):
+    class Polled(Message):
+        def __init__(self, generation: int, data: object, at: dt.datetime) -> None:
+            super().__init__()
+            self.generation = generation
+            self.data = data
+            self.at = at
+
+    class PollFailed(Message):
+        def __init__(self, generation: int, reason: str, at: dt.datetime) -> None:
+            super().__init__()
+            self.generation = generation
+            self.reason = reason
+            self.at = at
+
+    # Whether the top bar says when the data was last read (not for a form's pick lists).
+    SHOWS_FRESHNESS: ClassVar[bool] = True
+
+    def __init__(self, ctx: Context, screen_title: str) -> None:
+        super().__init__(ctx)
+        self.top_bar = TopBar(ctx, screen_title)
+        if not self.SHOWS_FRESHNESS:
+            self.top_bar.status = ""
+        self._generation = 0
+        self._timer: Timer | None = None
+        self._suspended = False
+        self._failing_since: dt.datetime | None = None
+        self.loaded = False
+
+    def compose_top(self) -> ComposeResult:
+        yield self.top_bar
+
+    # -- what a subclass provides
+
+    def load(self, now: dt.datetime) -> T:
+        """Runs in a worker thread: read the store through the Store, return plain values."""
+        raise NotImplementedError
+
+    def show(self, data: T) -> None:
+        """Runs on the event loop with what :meth:`load` returned."""
+        raise NotImplementedError
+
+    def tick(self) -> None:
+        """Once a second: redraw what depends on the clock (countdowns); no store access."""
+
+    # -- the loop
+
+    def on_mount(self) -> None:
+        self.poll_now()
+        self.set_interval(1.0, self._tick)
+
+    def _tick(self) -> None:
+        if self.loaded and self.is_current:
+            self.tick()
+
+    def poll_now(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        self._generation += 1
+        self._poll(self._generation)
+
+    @work(thread=True, exclusive=True, group="poll")
+    def _poll(self, generation: int) -> None:
+        now = self.ctx.clock()
+        try:
+            data = self.load(now)
+        except Exception as exc:  # noqa: BLE001 - any store failure is shown and retried, never fatal
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            self.post_message(self.PollFailed(generation, reason, now))
+            return
+        self.post_message(self.Polled(generation, data, now))
+
+    @on(Polled)
+    def _polled(self, message: Polled) -> None:
+        if message.generation != self._generation:
+            return
+        self._failing_since = None
+        self.loaded = True
+        self.show(message.data)  # type: ignore[arg-type]  # what load() returned, as T
+        if self.SHOWS_FRESHNESS:
+            self.top_bar.set_status(self.ctx.labels("queue.updated", at=_clock_time(message.at)))
+        self._arm()
+
+    @on(PollFailed)
+    def _poll_failed(self, message: PollFailed) -> None:
+        if message.generation != self._generation:
+            return
+        if self._failing_since is None:
+            self._failing_since = message.at
+        self.top_bar.set_status(
+            self.ctx.labels(
+                "queue.stale", at=_clock_time(self._failing_since), reason=message.reason
+            )
+        )
+        self._arm()
+
+    def _arm(self) -> None:
+        if not self._suspended:
+            self._timer = self.set_timer(self.ctx.refresh_s, self.poll_now)
+
+    def on_screen_suspend(self, _event: ScreenSuspend) -> None:
+        # A screen under another one stops polling; it catches up the moment it is back.
+        self._suspended = True
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+
+    def on_screen_resume(self, _event: ScreenResume) -> None:
+        was_suspended = self._suspended
+        self._suspended = False
+        if was_suspended:
+            self.poll_now()
+
+
+def _clock_time(at: dt.datetime) -> str:
+    return to_local(at).strftime("%H:%M:%S")

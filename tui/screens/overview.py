@@ -1,0 +1,109 @@
+"""The four rooms side by side, and the tickets nearest their response deadline."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.widgets import DataTable, Footer, Label
+
+from tickets.service import TicketRow
+from tickets.sla import SlaStatus
+from tui.context import Context
+from tui.present import left_text, live, marker, short_local, worst
+from tui.screens.base import PollingScreen
+from tui.screens.ticket import TicketScreen
+from tui.store import Overview
+from tui.widgets.rooms import RoomsTable
+from tui.widgets.sla_counts import SlaCounts
+from tui.widgets.ticket_table import where
+
+NEAREST = 8
+
+
+class OverviewScreen(PollingScreen[Overview]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "open", "Open", id="overview.open")]
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx, ctx.labels("screen.overview"))
+        self.data: Overview | None = None
+        self.nearest: list[TicketRow] = []
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_top()
+        yield SlaCounts(self.ctx.labels, id="counts")
+        yield RoomsTable(self.ctx.labels, id="rooms")
+        yield Label(self.ctx.labels("overview.nearest"), classes="section")
+        table: DataTable[Text | str] = DataTable(id="nearest", cursor_type="row")
+        yield table
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        lab = self.ctx.labels
+        table = self.query_one("#nearest", DataTable)
+        for key, width in (("sla", 8), ("left", 9), ("number", 14), ("where", 28)):
+            table.add_column(lab(f"col.{key}"), key=key, width=width)
+        table.add_column(lab("col.due"), key="due", width=11)
+        table.add_column(lab("col.title"), key="title")
+        table.focus()
+
+    def load(self, now: dt.datetime) -> Overview:
+        return self.ctx.store.overview(self.ctx.me, now=now)
+
+    def show(self, data: Overview) -> None:
+        self.data = data
+        now = self.ctx.clock()
+        running = [r for r in data.rows if live(r.sla.response, now).running]
+        running.sort(key=lambda r: live(r.sla.response, now).remaining_s or 0.0)
+        nearest = running[:NEAREST]
+        if [r.number for r in nearest] != [r.number for r in self.nearest]:
+            self.nearest = nearest
+            table = self.query_one("#nearest", DataTable)
+            table.clear()
+            for row in nearest:
+                clock = live(row.sla.response, now)
+                table.add_row(
+                    marker(clock.status, self.ctx.labels),
+                    left_text(clock),
+                    row.number,
+                    where(row),
+                    short_local(clock.due_at),
+                    row.ticket.title,
+                    key=row.number,
+                )
+        self.tick()
+
+    def tick(self) -> None:
+        data = self.data
+        if data is None:
+            return
+        now = self.ctx.clock()
+        by_site: dict[str | None, list[SlaStatus]] = defaultdict(list)
+        for row in data.rows:
+            by_site[row.site].append(live(row.sla.response, now).status)
+        self.query_one("#counts", SlaCounts).show_counts(
+            [live(r.sla.response, now).status for r in data.rows]
+        )
+        self.query_one("#rooms", RoomsTable).show_rooms(
+            data.sites,
+            data.devices,
+            {code: statuses for code, statuses in by_site.items() if code is not None},
+            {code: worst(statuses) for code, statuses in by_site.items() if code is not None},
+            data.collector_data,
+        )
+        table = self.query_one("#nearest", DataTable)
+        for row in self.nearest:
+            clock = live(row.sla.response, now)
+            table.update_cell(row.number, "sla", marker(clock.status, self.ctx.labels))
+            table.update_cell(row.number, "left", left_text(clock))
+
+    @on(DataTable.RowSelected)
+    def action_open(self) -> None:
+        table = self.query_one("#nearest", DataTable)
+        if 0 <= table.cursor_row < len(self.nearest):
+            self.app.push_screen(TicketScreen(self.ctx, self.nearest[table.cursor_row].number))

@@ -1,0 +1,228 @@
+"""The ticket queue: the home screen. Least time left on the response SLA first, a countdown every
+second, filters by room, unit, state and assignee, and ``/`` to search."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.events import Resize
+from textual.widgets import DataTable, Footer, Input, Static
+
+from inventory.timeutil import format_local
+from tickets.service import TicketRow
+from tui.context import Context
+from tui.present import live
+from tui.screens.base import PollingScreen
+from tui.screens.new_ticket import NewTicketScreen
+from tui.screens.prompts import FilterPrompt, QueueFilter
+from tui.screens.ticket import TicketScreen
+from tui.store import Choices, QueueQuery
+from tui.widgets.sla_counts import SlaCounts
+from tui.widgets.ticket_table import TicketTable, where
+
+
+class QueueScreen(PollingScreen[tuple[list[TicketRow], Choices]]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "open", "Open", id="queue.open"),
+        Binding("slash", "search", "Search", key_display="/", id="queue.search"),
+        Binding("f", "filter", "Filter", id="queue.filter"),
+        Binding("x", "clear", "Clear", id="queue.clear"),
+        Binding("n", "new", "New", id="queue.new"),
+        Binding("escape", "stop_search", "Stop search", show=False, id="search.cancel"),
+    ]
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx, ctx.labels("screen.queue"))
+        self.filter = QueueFilter()
+        self.search = ""
+        self.all_rows: list[TicketRow] = []
+        self.choices: Choices | None = None
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_top()
+        yield SlaCounts(self.ctx.labels, id="counts")
+        yield Static("", id="filters", markup=False)
+        yield TicketTable(self.ctx.labels, id="tickets")
+        yield Static("", id="preview", markup=False)
+        yield Input(placeholder=self.ctx.labels("queue.search"), id="search", compact=True)
+        yield Footer(compact=True)
+
+    @property
+    def table(self) -> TicketTable:
+        return self.query_one("#tickets", TicketTable)
+
+    def on_mount(self) -> None:
+        self.query_one("#search", Input).display = False
+        self.table.focus()
+        self._show_filters()
+
+    # -- data
+
+    def load(self, now: dt.datetime) -> tuple[list[TicketRow], Choices]:
+        query = QueueQuery(site=self.filter.site, unit=self.filter.unit, state=self.filter.state)
+        store = self.ctx.store
+        # The pick lists change with the inventory only; fetched with the first poll, then kept.
+        choices = self.choices if self.choices is not None else store.choices(self.ctx.me)
+        return store.tickets(self.ctx.me, query, now=now), choices
+
+    def show(self, data: tuple[list[TicketRow], Choices]) -> None:
+        self.all_rows, self.choices = data
+        self._redraw()
+
+    def _visible(self) -> list[TicketRow]:
+        rows = self.all_rows
+        wanted = self.filter.assignee
+        if wanted is not None:
+            rows = [r for r in rows if (r.assignee or "") == wanted]
+        needle = self.search.strip().casefold()
+        if needle:
+            rows = [
+                r
+                for r in rows
+                if needle in r.ticket.title.casefold()
+                or needle in r.number.casefold()
+                or needle in (r.unit or "").casefold()
+            ]
+        return rows
+
+    def _redraw(self) -> None:
+        now = self.ctx.clock()
+        table = self.table
+        table.show_rows(self._visible(), now=now, assignee=self.ctx.me.is_center)
+        self.query_one("#counts", SlaCounts).show_counts(table.statuses(now))
+        self._show_preview()
+
+    def tick(self) -> None:
+        now = self.ctx.clock()
+        self.table.tick(now)
+        self.query_one("#counts", SlaCounts).show_counts(self.table.statuses(now))
+        self._show_preview()
+
+    def on_resize(self, _event: Resize) -> None:
+        if self.loaded:
+            self._redraw()
+
+    # -- the lines around the table
+
+    def _show_filters(self) -> None:
+        lab = self.ctx.labels
+        f = self.filter
+        parts: list[str] = []
+        if f.site:
+            parts.append(f"{lab('filter.site')} {f.site}")
+        if f.unit:
+            parts.append(f"{lab('filter.unit')} {f.unit}")
+        if f.state:
+            parts.append(f"{lab('filter.state')} {lab.state(f.state)}")
+        if f.assignee is not None:
+            parts.append(f"{lab('filter.assignee')} {f.assignee or lab('filter.nobody')}")
+        if self.search.strip():
+            parts.append(lab("queue.search_active", text=self.search.strip()))
+        shown = " · ".join(parts) if parts else lab("queue.no_filters")
+        self.query_one("#filters", Static).update(f"{lab('queue.filters')}: {shown}")
+
+    def _show_preview(self) -> None:
+        lab = self.ctx.labels
+        preview = self.query_one("#preview", Static)
+        row = self.table.selected_row
+        if row is None:
+            preview.update(lab("queue.empty") if self.loaded else "")
+            return
+        clock = live(row.sla.response, self.ctx.clock())
+        assignee = ""
+        if self.ctx.me.is_center:
+            assignee = (
+                lab("queue.assigned", name=row.assignee) if row.assignee else lab("queue.nobody")
+            )
+        text = lab(
+            "queue.preview",
+            where=where(row),
+            unit=row.unit or "—",
+            due=format_local(clock.due_at),
+            assignee=assignee,
+        )
+        # The table truncates titles at 80 columns; the preview always has the whole one.
+        lines = Text(f"{row.number}  ", style="bold")
+        lines.append(row.ticket.title)
+        lines.append("\n" + text.rstrip(" ·"), style="dim")
+        preview.update(lines)
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        self._show_preview()
+
+    # -- actions
+
+    @on(DataTable.RowSelected)
+    def action_open(self) -> None:
+        number = self.table.selected_number
+        if number is not None:
+            self.app.push_screen(TicketScreen(self.ctx, number))
+
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.display = True
+        # At once, not on the next turn of the loop: keys typed right after `/` go to the search.
+        self.set_focus(search)
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        self.search = event.value
+        self._show_filters()
+        if self.loaded:
+            self._redraw()
+
+    @on(Input.Submitted, "#search")
+    def _search_done(self) -> None:
+        # Enter keeps the search and goes back to the list; Escape (below) drops it.
+        self.table.focus()
+        if not self.search.strip():
+            self.query_one("#search", Input).display = False
+
+    def action_stop_search(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.display:
+            search.value = ""
+            search.display = False
+            self.table.focus()
+
+    def action_filter(self) -> None:
+        choices = self.choices
+        if choices is None:
+            return
+        prompt = FilterPrompt(
+            self.ctx.labels,
+            self.filter,
+            sites=[
+                (s.code, s.name_zh if self.ctx.labels.lang == "zh" and s.name_zh else s.name)
+                for s in choices.sites
+            ],
+            units=choices.units,
+            assignees=choices.assignees if self.ctx.me.is_center else None,
+        )
+        self.app.push_screen(prompt, self._filter_chosen)
+
+    def _filter_chosen(self, chosen: QueueFilter | None) -> None:
+        if chosen is not None:
+            self.set_filter(chosen)
+
+    def set_filter(self, chosen: QueueFilter) -> None:
+        self.filter = chosen
+        self._show_filters()
+        self.poll_now()
+
+    def action_clear(self) -> None:
+        search = self.query_one("#search", Input)
+        search.value = ""
+        search.display = False
+        self.search = ""
+        self.set_filter(QueueFilter())
+        self.table.focus()
+
+    def action_new(self) -> None:
+        self.app.push_screen(NewTicketScreen(self.ctx))

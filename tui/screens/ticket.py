@@ -1,0 +1,375 @@
+"""One ticket: what and where, its SLA clocks ticking, the timeline, and single-key actions.
+
+Every action is one call to the ticket service in a worker thread; a refusal (permission,
+transition, input) comes back as a notification, never a crash. Keys for actions the user's role
+never has are hidden rather than offered and refused: the service still decides.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import ClassVar, Final
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from sqlalchemy.exc import SQLAlchemyError
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import Footer, Label, Static
+
+from inventory.accounts import AccountError, PermissionDenied
+from inventory.timeutil import format_local
+from tickets.models import EntryKind, TicketEntry
+from tickets.service import TicketDetail, TicketError, TicketNotFound, WaitingOn
+from tickets.sla import SlaStatus, TargetClock, TicketState
+from tui.context import Context
+from tui.present import STYLES, format_left, live, long_local, marker
+from tui.screens.base import PollingScreen
+from tui.screens.prompts import ChoicePrompt, TextPrompt
+from tui.store import Action, ActionRequest
+from tui.widgets.ticket_table import where
+
+_CENTER_ONLY: Final = frozenset({"acknowledge", "note", "assign", "wait", "resolve"})
+_CONTACT_TOO: Final = frozenset({"reply", "close_ticket", "reopen"})
+_NOBODY: Final = "__nobody__"
+_S = TicketState
+_UNDONE = frozenset(TicketState) - {_S.RESOLVED, _S.CLOSED}
+_BY_STATE: Final[dict[str, frozenset[TicketState]]] = {
+    "acknowledge": frozenset({_S.NEW, _S.REOPENED}),
+    "wait": _UNDONE,
+    "resolve": _UNDONE,
+    "reply": frozenset(TicketState) - {_S.CLOSED},
+    "close_ticket": frozenset(TicketState) - {_S.CLOSED},
+    "reopen": frozenset({_S.RESOLVED, _S.CLOSED}),
+}
+
+
+@dataclass(frozen=True)
+class Loaded:
+    detail: TicketDetail | None
+    assignees: list[str]
+
+
+class TicketScreen(PollingScreen[Loaded]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", show=False, id="ticket.back"),
+        Binding("a", "acknowledge", "Ack", id="ticket.acknowledge"),
+        Binding("r", "reply", "Reply", id="ticket.reply"),
+        Binding("n", "note", "Note", id="ticket.note"),
+        Binding("g", "assign", "Assign", id="ticket.assign"),
+        Binding("w", "wait", "Wait", id="ticket.wait"),
+        Binding("s", "resolve", "Resolve", id="ticket.resolve"),
+        Binding("c", "close_ticket", "Close", id="ticket.close"),
+        Binding("o", "reopen", "Reopen", id="ticket.reopen"),
+    ]
+
+    class ActionDone(Message):
+        def __init__(self, request: ActionRequest) -> None:
+            super().__init__()
+            self.request = request
+
+    class ActionFailed(Message):
+        def __init__(self, reason: str) -> None:
+            super().__init__()
+            self.reason = reason
+
+    def __init__(self, ctx: Context, number: str) -> None:
+        super().__init__(ctx, f"{ctx.labels('screen.ticket')} {number}")
+        self.number = number
+        self.detail: TicketDetail | None = None
+        self.assignees: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_top()
+        yield Static(self.ctx.labels("ticket.loading"), id="facts")
+        yield Static("", id="clocks")
+        yield Label(self.ctx.labels("ticket.timeline"), classes="section")
+        with VerticalScroll(id="timeline-box"):
+            yield Static("", id="timeline")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#timeline-box").focus()
+
+    # -- data
+
+    def load(self, now: dt.datetime) -> Loaded:
+        store, me = self.ctx.store, self.ctx.me
+        try:
+            detail = store.ticket(me, self.number, now=now)
+        except TicketNotFound:
+            detail = None
+        assignees = self.assignees
+        if not assignees and me.is_center:
+            assignees = store.choices(me).assignees
+        return Loaded(detail, assignees)
+
+    def show(self, data: Loaded) -> None:
+        self.detail, self.assignees = data.detail, data.assignees
+        if self.detail is None:
+            self.query_one("#facts", Static).update(
+                self.ctx.labels("ticket.gone", number=self.number)
+            )
+            return
+        self.query_one("#facts", Static).update(self._facts(self.detail))
+        self.query_one("#timeline", Static).update(self._timeline(self.detail))
+        self.refresh_bindings()
+        self.tick()
+
+    def tick(self) -> None:
+        if self.detail is not None:
+            self.query_one("#clocks", Static).update(self._clocks(self.detail))
+
+    # -- rendering
+
+    def _facts(self, detail: TicketDetail) -> Group:
+        lab = self.ctx.labels
+        row, ticket = detail.row, detail.row.ticket
+        heading = Text(f" {row.number} ", style="bold reverse")
+        heading.append(f" {ticket.title}", style="bold")
+        grid = Table.grid(padding=(0, 1), expand=True)
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column(ratio=1)
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column(ratio=1)
+        grid.add_row(
+            lab("col.state"),
+            f"{lab.state(ticket.state)} · {lab.severity(ticket.severity)}",
+            lab("ticket.category"),
+            f"{lab.category(ticket.category)} · {lab.source(ticket.source)}",
+        )
+        grid.add_row(
+            lab("ticket.where"),
+            where(row),
+            lab("ticket.unit"),
+            row.unit or lab("ticket.none"),
+        )
+        grid.add_row(
+            lab("ticket.opened"),
+            format_local(ticket.opened_at),
+            lab("ticket.detected"),
+            format_local(ticket.detected_at),
+        )
+        affected = ", ".join(detail.affected_units) or lab("ticket.none")
+        if self.ctx.me.is_center:
+            grid.add_row(
+                lab("ticket.assignee"),
+                row.assignee or lab("queue.nobody"),
+                lab("ticket.affected"),
+                affected,
+            )
+            related = [*([detail.parent] if detail.parent else []), *detail.children]
+            if related:
+                grid.add_row(lab("ticket.children"), ", ".join(related), "", "")
+        else:
+            grid.add_row(lab("ticket.affected"), affected, "", "")
+        return Group(heading, grid)
+
+    def _clock_line(self, title: str, clock: TargetClock, now: dt.datetime) -> Text:
+        lab = self.ctx.labels
+        current = live(clock, now)
+        text = Text(f"{title} ", style="bold")
+        text.append_text(marker(current.status, lab))
+        text.append(" ")
+        style = STYLES[current.status]
+        if current.status in (SlaStatus.MET, SlaStatus.MET_LATE):
+            text.append(lab("sla.met_at", at=format_local(clock.met_at)), style=style)
+        elif current.status is SlaStatus.PAUSED:
+            text.append(lab("sla.paused_left", left=format_left(current.remaining_s)), style=style)
+        else:
+            remaining = current.remaining_s or 0.0
+            key = "sla.left" if remaining >= 0 else "sla.over"
+            text.append(lab(key, left=format_left(abs(remaining))), style=style)
+            text.append(" · " + lab("sla.due", at=format_local(current.due_at)))
+        return text
+
+    def _clocks(self, detail: TicketDetail) -> Text:
+        lab = self.ctx.labels
+        now = self.ctx.clock()
+        sla = detail.row.sla
+        text = self._clock_line(lab("sla.response"), sla.response, now)
+        if sla.resolution is not None:
+            text.append("\n")
+            text.append_text(self._clock_line(lab("sla.resolution"), sla.resolution, now))
+        text.append("   " + lab("sla.policy", name=sla.policy_name), style="dim")
+        return text
+
+    def _entry_text(self, entry: TicketEntry) -> Text:
+        lab = self.ctx.labels
+        text = Text()
+        kind = entry.kind
+        if kind == EntryKind.STATE_CHANGE and entry.value:
+            text.append(f"→ {lab.state(entry.value)}", style="bold")
+            if entry.body:
+                text.append(f"  {entry.body}")
+        elif kind == EntryKind.INTERNAL_NOTE:
+            text.append(entry.body, style="italic")
+        elif kind == EntryKind.OPENED and not entry.body and entry.value:
+            text.append(lab("sla.policy", name=entry.value), style="dim")
+        else:
+            text.append(entry.body or (entry.value or ""))
+        return text
+
+    def _timeline(self, detail: TicketDetail) -> Table:
+        lab = self.ctx.labels
+        table = Table(expand=True, box=None, show_edge=False, pad_edge=False, padding=(0, 1))
+        table.add_column(lab("col.at"), no_wrap=True, style="dim")
+        table.add_column(lab("col.kind"), no_wrap=True)
+        table.add_column(lab("col.who"), no_wrap=True)
+        table.add_column(lab("col.text"), ratio=1)
+        lines: list[tuple[dt.datetime, int, list[Text | str]]] = []
+        for entry in detail.entries:
+            who = (
+                detail.authors.get(entry.author_id, "?")
+                if entry.author_id is not None
+                else lab("entry.system")
+            )
+            kind_style = "magenta" if entry.kind == EntryKind.INTERNAL_NOTE else "cyan"
+            lines.append(
+                (
+                    entry.at,
+                    0,
+                    [
+                        long_local(entry.at),
+                        Text(lab.entry(entry.kind), style=kind_style),
+                        who,
+                        self._entry_text(entry),
+                    ],
+                )
+            )
+        if self.ctx.me.is_center:
+            # Transitions the clock has reached but nobody has stored yet (the collector loop
+            # stores them): shown so a breach is visible the moment it happens.
+            stored = {(e.value, e.at) for e in detail.entries if e.kind == EntryKind.SLA_TRANSITION}
+            for transition in detail.row.sla.transitions:
+                value = f"{transition.target.value}:{transition.kind.value}"
+                if (value, transition.at) in stored:
+                    continue
+                lines.append(
+                    (
+                        transition.at,
+                        1,
+                        [
+                            long_local(transition.at),
+                            Text(lab("entry.sla_pending"), style="yellow"),
+                            lab("entry.system"),
+                            f"{transition.target.value} {transition.kind.value}",
+                        ],
+                    )
+                )
+        for _at, _order, cells in sorted(lines, key=lambda line: (line[0], line[1])):
+            table.add_row(*cells)
+        return table
+
+    # -- actions
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        me = self.ctx.me
+        if action in _CENTER_ONLY and not me.is_center:
+            return False
+        if action in _CONTACT_TOO and not (me.is_center or me.is_contact):
+            return False
+        # Offer only what the ticket's state allows, as last seen; the service checks again
+        # against the state in the store (another user may have moved it meanwhile).
+        state = self.detail.row.ticket.state_enum if self.detail is not None else None
+        if state is None or action not in _BY_STATE:
+            return True
+        return state in _BY_STATE[action]
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    def _ask_text(self, action: Action, prompt_key: str, *, required: bool) -> None:
+        def then(text: str | None) -> None:
+            if text is not None:
+                self.perform(ActionRequest(action, self.number, body=text))
+
+        prompt = TextPrompt(
+            self.ctx.labels, self.ctx.labels(prompt_key, number=self.number), required=required
+        )
+        self.app.push_screen(prompt, then)
+
+    def action_acknowledge(self) -> None:
+        self.perform(ActionRequest(Action.ACKNOWLEDGE, self.number))
+
+    def action_reply(self) -> None:
+        self._ask_text(Action.REPLY, "prompt.reply", required=True)
+
+    def action_note(self) -> None:
+        self._ask_text(Action.NOTE, "prompt.note", required=True)
+
+    def action_resolve(self) -> None:
+        self._ask_text(Action.RESOLVE, "prompt.resolve", required=False)
+
+    def action_close_ticket(self) -> None:
+        self._ask_text(Action.CLOSE, "prompt.close", required=False)
+
+    def action_reopen(self) -> None:
+        self._ask_text(Action.REOPEN, "prompt.reopen", required=False)
+
+    def action_assign(self) -> None:
+        lab = self.ctx.labels
+
+        def then(choice: str | None) -> None:
+            if choice is not None:
+                assignee = None if choice == _NOBODY else choice
+                self.perform(ActionRequest(Action.ASSIGN, self.number, assignee=assignee))
+
+        options = [(name, name) for name in self.assignees]
+        options.append((_NOBODY, lab("prompt.nobody")))
+        self.app.push_screen(
+            ChoicePrompt(lab, lab("prompt.assign", number=self.number), options), then
+        )
+
+    def action_wait(self) -> None:
+        lab = self.ctx.labels
+
+        def then_text(on: WaitingOn, text: str | None) -> None:
+            if text is not None:
+                self.perform(ActionRequest(Action.WAIT, self.number, body=text, waiting_on=on))
+
+        def then_choice(choice: str | None) -> None:
+            if choice is None:
+                return
+            on = WaitingOn(choice)
+            self.app.push_screen(
+                TextPrompt(lab, lab("prompt.wait_text"), required=False),
+                lambda text: then_text(on, text),
+            )
+
+        options = [
+            (WaitingOn.ACCESS_UNIT.value, lab("prompt.wait_unit")),
+            (WaitingOn.VENDOR.value, lab("prompt.wait_vendor")),
+        ]
+        self.app.push_screen(
+            ChoicePrompt(lab, lab("prompt.wait", number=self.number), options), then_choice
+        )
+
+    @work(thread=True, group="ticket-action")
+    def perform(self, request: ActionRequest) -> None:
+        try:
+            self.ctx.store.act(self.ctx.me, request, now=self.ctx.clock())
+        except (PermissionDenied, TicketError, AccountError) as exc:
+            self.post_message(self.ActionFailed(str(exc)))
+        except SQLAlchemyError as exc:
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            self.post_message(self.ActionFailed(reason))
+        else:
+            self.post_message(self.ActionDone(request))
+
+    @on(ActionDone)
+    def _done(self, message: ActionDone) -> None:
+        key = f"action.done.{message.request.action.value}"
+        self.notify(self.ctx.labels(key, number=self.number))
+        self.poll_now()
+
+    @on(ActionFailed)
+    def _failed(self, message: ActionFailed) -> None:
+        self.notify(
+            message.reason, title=self.ctx.labels("action.failed"), severity="error", markup=False
+        )

@@ -1,0 +1,248 @@
+"""The console's one door to the database: each method opens a session, calls the ticket service
+(or a read-only query), and returns plain values.
+
+Methods are blocking and run in worker threads, never on the event loop; each call has its own
+session, so threads never share one. The acting account is looked up again in every call rather
+than kept from the login, so disabling an account takes effect in a console already open (the
+service refuses a disabled account). Permissions are the service's: nothing here filters tickets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from inventory.accounts import PermissionDenied, Role, User, acting_user, authenticate
+from inventory.models import AccessUnit
+from tickets import service
+from tickets.models import Severity, TicketCategory
+from tickets.service import TicketDetail, TicketRow, WaitingOn
+from tickets.sla import TicketState
+from tui import queries
+from tui.queries import DeviceChoice, PortChoice, SiteInfo
+
+
+@dataclass(frozen=True)
+class UserInfo:
+    """Who is logged in, as the screens need it (no password hash travels with it)."""
+
+    id: int
+    name: str
+    role: Role
+    unit: str | None
+
+    @property
+    def is_center(self) -> bool:
+        return self.role in (Role.ADMIN, Role.ENGINEER)
+
+    @property
+    def is_contact(self) -> bool:
+        return self.role is Role.CONTACT
+
+
+class Action(StrEnum):
+    ACKNOWLEDGE = "acknowledge"
+    REPLY = "reply"
+    NOTE = "note"
+    ASSIGN = "assign"
+    WAIT = "wait"
+    RESOLVE = "resolve"
+    CLOSE = "close"
+    REOPEN = "reopen"
+
+
+@dataclass(frozen=True)
+class ActionRequest:
+    action: Action
+    number: str
+    body: str = ""
+    assignee: str | None = None
+    waiting_on: WaitingOn = WaitingOn.ACCESS_UNIT
+
+
+@dataclass(frozen=True)
+class NewTicketRequest:
+    title: str
+    body: str
+    category: TicketCategory
+    severity: Severity
+    site: str | None = None
+    device: str | None = None
+    interface: str | None = None
+    unit: str | None = None
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    """What the queue asks the service for; assignee and search are applied on screen."""
+
+    site: str | None = None
+    unit: str | None = None
+    state: TicketState | None = None
+
+
+@dataclass(frozen=True)
+class Choices:
+    sites: list[SiteInfo]
+    units: list[str]
+    assignees: list[str]
+
+
+@dataclass(frozen=True)
+class Overview:
+    sites: list[SiteInfo]
+    devices: dict[str, dict[str, int]]
+    rows: list[TicketRow]
+    # No collector tables exist yet; when they do, their figures go here.
+    collector_data: bool = False
+
+
+class Store:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def _session(self) -> Session:
+        # Rows outlive the session (they are shown after it closes), so nothing expires on commit.
+        return Session(self.engine, expire_on_commit=False)
+
+    @staticmethod
+    def _info(session: Session, user: User) -> UserInfo:
+        if user.id is None:
+            raise ValueError("an account without an id")
+        unit = session.get(AccessUnit, user.access_unit_id) if user.access_unit_id else None
+        return UserInfo(user.id, user.name, user.role_enum, unit.code if unit else None)
+
+    @staticmethod
+    def _user(session: Session, who: UserInfo) -> User:
+        user = session.get(User, who.id)
+        if user is None:
+            raise PermissionDenied(who.name, "use ixops (the account no longer exists)")
+        return user
+
+    # -- who
+
+    def login(self, name: str, password: str) -> UserInfo:
+        with self._session() as session:
+            return self._info(session, authenticate(session=session, name=name, password=password))
+
+    def user_named(self, name: str) -> UserInfo:
+        with self._session() as session:
+            return self._info(session, acting_user(session, name))
+
+    # -- reading
+
+    def tickets(self, who: UserInfo, query: QueueQuery, *, now: dt.datetime) -> list[TicketRow]:
+        states: Sequence[TicketState] | None = [query.state] if query.state else None
+        with self._session() as session:
+            return service.list_tickets(
+                session=session,
+                user=self._user(session, who),
+                states=states,
+                site=query.site,
+                unit=query.unit,
+                now=now,
+            )
+
+    def ticket(self, who: UserInfo, number: str, *, now: dt.datetime) -> TicketDetail:
+        with self._session() as session:
+            return service.get_ticket(
+                session=session, user=self._user(session, who), ticket=number, now=now
+            )
+
+    def choices(self, who: UserInfo) -> Choices:
+        with self._session() as session:
+            units = [who.unit] if who.is_contact and who.unit else queries.unit_codes(session)
+            # Contacts never learn who works a ticket (assignments are the center's business).
+            assignees = [] if who.is_contact else queries.center_user_names(session)
+            return Choices(queries.sites(session), units, assignees)
+
+    def ports(self, who: UserInfo) -> list[PortChoice]:
+        """A contact's own unit's ports (what they may log issues for)."""
+        with self._session() as session:
+            user = self._user(session, who)
+            if user.access_unit_id is None:
+                return []
+            return queries.unit_ports(session, user.access_unit_id)
+
+    def devices(self) -> list[DeviceChoice]:
+        with self._session() as session:
+            return queries.devices(session)
+
+    def overview(self, who: UserInfo, *, now: dt.datetime) -> Overview:
+        with self._session() as session:
+            rows = service.list_tickets(session=session, user=self._user(session, who), now=now)
+            return Overview(queries.sites(session), queries.device_counts(session), rows)
+
+    # -- changing
+
+    def act(self, who: UserInfo, request: ActionRequest, *, now: dt.datetime) -> str:
+        """Carry out one action through the service; returns the ticket number. Refusals
+        (PermissionDenied, TicketError) propagate for the screen to show."""
+        number = request.number
+        with self._session() as session:
+            user = self._user(session, who)
+            match request.action:
+                case Action.ACKNOWLEDGE:
+                    service.acknowledge(
+                        session=session, user=user, ticket=number, body=request.body, now=now
+                    )
+                case Action.REPLY:
+                    service.reply(
+                        session=session, user=user, ticket=number, body=request.body, now=now
+                    )
+                case Action.NOTE:
+                    service.add_note(
+                        session=session, user=user, ticket=number, body=request.body, now=now
+                    )
+                case Action.ASSIGN:
+                    service.assign(
+                        session=session,
+                        user=user,
+                        ticket=number,
+                        assignee=request.assignee,
+                        now=now,
+                    )
+                case Action.WAIT:
+                    service.set_waiting(
+                        session=session,
+                        user=user,
+                        ticket=number,
+                        on=request.waiting_on,
+                        body=request.body,
+                        now=now,
+                    )
+                case Action.RESOLVE:
+                    service.resolve(
+                        session=session, user=user, ticket=number, body=request.body, now=now
+                    )
+                case Action.CLOSE:
+                    service.close(
+                        session=session, user=user, ticket=number, body=request.body, now=now
+                    )
+                case Action.REOPEN:
+                    service.reopen(
+                        session=session, user=user, ticket=number, body=request.body, now=now
+                    )
+        return number
+
+    def open_ticket(self, who: UserInfo, request: NewTicketRequest, *, now: dt.datetime) -> str:
+        with self._session() as session:
+            ticket = service.open_ticket(
+                session=session,
+                user=self._user(session, who),
+                title=request.title,
+                body=request.body,
+                category=request.category,
+                severity=request.severity,
+                site=request.site,
+                device=request.device,
+                interface=request.interface,
+                unit=request.unit,
+                now=now,
+            )
+            return ticket.number

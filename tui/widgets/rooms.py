@@ -1,0 +1,72 @@
+"""The machine rooms side by side, one column each: devices by role, open tickets and their
+worst SLA, and what the collectors say (nothing yet: the table says so rather than invent
+figures). A table rather than cards so the four rooms stay readable at 80 columns."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from inventory.schema import DeviceRole
+from tickets.sla import SlaStatus
+from tui.i18n import Labels
+from tui.present import marker
+from tui.queries import SiteInfo
+
+
+class RoomsTable(Static):
+    def __init__(self, labels: Labels, *, id: str | None = None) -> None:
+        super().__init__("", id=id)
+        self.labels = labels
+
+    def show_rooms(
+        self,
+        sites: list[SiteInfo],
+        devices: dict[str, dict[str, int]],
+        tickets: dict[str, list[SlaStatus]],
+        worst: dict[str, SlaStatus | None],
+        collector_data: bool,
+    ) -> None:
+        lab = self.labels
+        zh = lab.lang == "zh"
+        table = Table(expand=True, box=None, padding=(0, 1), show_edge=False)
+        table.add_column("", no_wrap=True, overflow="ellipsis", min_width=12, max_width=22)
+        for site in sites:
+            name = site.name_zh if zh and site.name_zh else site.name
+            header = Text(site.code, style="bold")
+            header.append("\n" + name, style="dim")
+            table.add_column(header, ratio=1, no_wrap=True, overflow="ellipsis", justify="right")
+        total = [str(sum(devices.get(s.code, {}).values())) for s in sites]
+        table.add_row(Text(lab("overview.devices"), style="bold"), *total)
+        for role in DeviceRole:
+            counts = [devices.get(s.code, {}).get(role.value, 0) for s in sites]
+            if any(counts):
+                table.add_row(
+                    Text(" " + lab.role(role.value), style="dim"),
+                    *(str(n) if n else Text("·", style="dim") for n in counts),
+                )
+        table.add_row(
+            Text(lab("overview.tickets"), style="bold"),
+            *(
+                Text(str(len(tickets.get(s.code, []))), style="bold")
+                if tickets.get(s.code)
+                else Text("0", style="dim")
+                for s in sites
+            ),
+        )
+        table.add_row(
+            Text(lab("overview.worst"), style="bold"),
+            *(
+                marker(status, lab)
+                if (status := worst.get(s.code)) is not None
+                else Text(lab("overview.none_open"), style="dim")
+                for s in sites
+            ),
+        )
+        if not collector_data:
+            table.add_row(
+                Text(lab("overview.collectors"), style="bold"),
+                *(Text(lab("overview.no_collector"), style="italic dim") for _ in sites),
+            )
+        self.update(table)

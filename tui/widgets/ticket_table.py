@@ -1,0 +1,128 @@
+"""The ticket list: a DataTable whose SLA and time-left cells tick every second.
+
+Rows are rebuilt only when a poll brings different tickets; a tick rewrites just the two clock
+cells of each row from the clocks the last poll evaluated and the injected clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.widgets import DataTable
+
+from tickets.models import Severity
+from tickets.service import TicketRow
+from tickets.sla import SlaStatus
+from tui.i18n import Labels
+from tui.present import LiveClock, left_text, live, marker, short_local
+
+_SEVERITY_STYLE = {
+    Severity.CRITICAL: "bold red",
+    Severity.MAJOR: "yellow",
+    Severity.MINOR: "",
+    Severity.INFO: "dim",
+}
+# Columns and widths in cells; the title takes what is left.
+_FIXED = (("sla", 8), ("left", 9), ("number", 14), ("severity", 4), ("state", 11))
+_WIDE = (("unit", 9), ("where", 26), ("due", 11))
+_ASSIGNEE = ("assignee", 10)
+WIDE_AT = 150
+
+
+def where(row: TicketRow) -> str:
+    parts = [p for p in (row.site, row.device, row.interface) if p]
+    return " ".join(parts) if parts else "—"
+
+
+@dataclass(frozen=True)
+class Layout:
+    wide: bool
+    assignee: bool
+    width: int
+
+
+class TicketTable(DataTable[Text | str]):
+    def __init__(self, labels: Labels, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.labels = labels
+        self.rows_shown: list[TicketRow] = []
+        self._layout: Layout | None = None
+        self._signature: tuple[object, ...] | None = None
+
+    def _columns(self, layout: Layout) -> list[tuple[str, int]]:
+        columns = list(_FIXED)
+        if layout.wide:
+            columns += list(_WIDE)
+            if layout.assignee:
+                columns.append(_ASSIGNEE)
+        used = sum(w + 2 for _, w in columns) + 2 + 2  # cell padding, title padding, scrollbar
+        columns.insert(5, ("title", max(12, layout.width - used)))
+        return columns
+
+    def _rebuild_columns(self, layout: Layout) -> None:
+        self.clear(columns=True)
+        for key, width in self._columns(layout):
+            self.add_column(self.labels(f"col.{key}"), key=key, width=width)
+        self._layout = layout
+        self._signature = None
+
+    def show_rows(self, rows: list[TicketRow], *, now: dt.datetime, assignee: bool) -> None:
+        layout = Layout(self.size.width >= WIDE_AT, assignee, self.size.width or 80)
+        if layout != self._layout:
+            self._rebuild_columns(layout)
+        signature = tuple(
+            (r.number, r.ticket.state, r.ticket.title, r.assignee, r.sla.response) for r in rows
+        )
+        if signature == self._signature:
+            self.tick(now)
+            return
+        self._signature = signature
+        selected = self.selected_number
+        self.clear()
+        self.rows_shown = rows
+        for row in rows:
+            self.add_row(*self._cells(row, now, layout), key=row.number)
+        if selected is not None and selected in {r.number for r in rows}:
+            self.move_cursor(row=self.get_row_index(selected))
+
+    def _cells(self, row: TicketRow, now: dt.datetime, layout: Layout) -> list[Text | str]:
+        clock = live(row.sla.response, now)
+        severity = Severity(row.ticket.severity)
+        cells: list[Text | str] = [
+            marker(clock.status, self.labels),
+            left_text(clock),
+            row.number,
+            Text(self.labels.severity(severity), style=_SEVERITY_STYLE[severity]),
+            self.labels.state(row.ticket.state),
+            row.ticket.title,
+        ]
+        if layout.wide:
+            cells += [row.unit or "—", where(row), short_local(clock.due_at)]
+            if layout.assignee:
+                cells.append(row.assignee or "—")
+        return cells
+
+    def tick(self, now: dt.datetime) -> None:
+        for row in self.rows_shown:
+            clock = live(row.sla.response, now)
+            self.update_cell(row.number, "sla", marker(clock.status, self.labels))
+            self.update_cell(row.number, "left", left_text(clock))
+
+    def live_clocks(self, now: dt.datetime) -> list[LiveClock]:
+        return [live(row.sla.response, now) for row in self.rows_shown]
+
+    def statuses(self, now: dt.datetime) -> list[SlaStatus]:
+        return [clock.status for clock in self.live_clocks(now)]
+
+    @property
+    def selected_row(self) -> TicketRow | None:
+        if not self.rows_shown or self.cursor_row < 0 or self.cursor_row >= len(self.rows_shown):
+            return None
+        return self.rows_shown[self.cursor_row]
+
+    @property
+    def selected_number(self) -> str | None:
+        row = self.selected_row
+        return row.number if row is not None else None
