@@ -25,6 +25,7 @@ from ixops import __version__
 from ixops.cli_collect import collect, links_group, maintenance_group
 from ixops.cli_demo import demo
 from ixops.cli_lab import lab_group
+from ixops.cli_serve import serve
 from ixops.cli_tickets import sla_group, ticket_group
 from ixops.cli_tui import tui_command
 from ixops.cli_users import user_group
@@ -288,6 +289,7 @@ main.add_command(maintenance_group)
 main.add_command(lab_group)
 main.add_command(demo)
 main.add_command(tui_command)
+main.add_command(serve)
 main.add_command(user_group)
 main.add_command(ticket_group)
 main.add_command(sla_group)
