@@ -183,7 +183,7 @@ def covering_maintenance(
 # -- events -----------------------------------------------------------------------------------
 
 
-def _event(
+def store_event(
     session: Session,
     *,
     kind: str,
@@ -246,7 +246,7 @@ def _port_events(
             kind = "link_down" if event.new_state is LinkState.DOWN else "link_up"
             if event.new_state is LinkState.UNKNOWN:
                 continue
-            row = _event(
+            row = store_event(
                 session,
                 kind=kind,
                 source=event.source.value,
@@ -255,7 +255,7 @@ def _port_events(
                 **common,
             )
         elif isinstance(event, FlappingStarted):
-            row = _event(
+            row = store_event(
                 session,
                 kind="flapping_started",
                 source="poll",
@@ -267,7 +267,7 @@ def _port_events(
                 **common,
             )
         elif isinstance(event, FlappingEnded):
-            row = _event(
+            row = store_event(
                 session,
                 kind="flapping_ended",
                 source="poll",
@@ -278,7 +278,7 @@ def _port_events(
         elif isinstance(event, ThresholdCrossed | ThresholdCleared):
             crossed = isinstance(event, ThresholdCrossed)
             limit = event.raise_at if isinstance(event, ThresholdCrossed) else event.clear_at
-            row = _event(
+            row = store_event(
                 session,
                 kind="threshold_crossed" if crossed else "threshold_cleared",
                 source="poll",
@@ -330,7 +330,7 @@ def _apply_transition(
     stored = _port_events(session, port, step.events, now=now)
     if state.known_state is None and step.state.known_state is not None:
         # The first state ever known for the port: where its stability history begins.
-        first = _event(
+        first = store_event(
             session,
             kind="link_observed",
             subject=f"interface:{port.device}:{port.name}",
@@ -502,7 +502,7 @@ def record_trap(
     if device is None:
         return []
     if trap.kind in (TrapKind.COLD_START, TrapKind.WARM_START):
-        row = _event(
+        row = store_event(
             session,
             kind="device_restarted",
             subject=f"device:{device.name}",
@@ -554,7 +554,7 @@ def record_reachability(
     status.last_error = event.message if unreachable else None
     status.updated_at = now
     session.add(status)
-    row = _event(
+    row = store_event(
         session,
         kind="device_unreachable" if unreachable else "device_reachable",
         subject=f"device:{device.name}",
@@ -617,6 +617,13 @@ _STORED_SENSOR_KINDS = frozenset(
 )
 
 
+# The same names as the SSH collector's readings, so history does not depend on the source.
+_OBSERVATION_METRIC = {
+    SensorKind.OPTICAL_RX_DBM: "rx_power_dbm",
+    SensorKind.OPTICAL_TX_DBM: "tx_power_dbm",
+}
+
+
 def record_sensors(
     *,
     session: Session,
@@ -648,7 +655,7 @@ def record_sensors(
             Observation(
                 device_id=device.id,
                 interface_id=port.interface_id if port else None,
-                metric=reading.kind.value,
+                metric=_OBSERVATION_METRIC.get(reading.kind, reading.kind.value),
                 sensor=reading.name,
                 value=reading.value,
                 unit=reading.unit,
@@ -688,7 +695,7 @@ def record_sensors(
             kind = "threshold_cleared"
         else:
             continue
-        row = _event(
+        row = store_event(
             session,
             kind=kind,
             subject=f"device:{device.name}:{name}:{subject}",

@@ -125,7 +125,9 @@ def load_secrets_file(path: Path) -> dict[str, dict[str, dict[str, str]]]:
             if not isinstance(fields, dict):
                 raise CredentialError(f"{path}: {kind} profile {profile!r} must be a mapping")
             result[kind][str(profile)] = {str(k): str(v) for k, v in fields.items()}
-    unknown = set(document) - {"snmp", "ssh"}
+    # `notify` holds the notification channels' secrets (webhook URLs, SMTP password); its
+    # own reader is in tickets.notify_config.
+    unknown = set(document) - {"snmp", "ssh", "notify"}
     if unknown:
         raise CredentialError(f"{path}: unknown sections {', '.join(sorted(map(str, unknown)))}")
     return result

@@ -25,7 +25,9 @@ from ixops import __version__
 from ixops.cli_collect import collect, links_group, maintenance_group
 from ixops.cli_demo import demo
 from ixops.cli_lab import lab_group
+from ixops.cli_notify import notify_group, rate_command, satisfaction_group
 from ixops.cli_serve import serve
+from ixops.cli_ssh import audit_group, collect_ssh, config_group
 from ixops.cli_tickets import sla_group, ticket_group
 from ixops.cli_tui import tui_command
 from ixops.cli_users import user_group
@@ -290,6 +292,12 @@ main.add_command(lab_group)
 main.add_command(demo)
 main.add_command(tui_command)
 main.add_command(serve)
+main.add_command(notify_group)
+main.add_command(satisfaction_group)
+ticket_group.add_command(rate_command)
+main.add_command(audit_group)
+main.add_command(config_group)
+main.add_command(collect_ssh, "collect-ssh")
 main.add_command(user_group)
 main.add_command(ticket_group)
 main.add_command(sla_group)

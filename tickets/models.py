@@ -17,7 +17,7 @@ import datetime as dt
 import re
 from enum import StrEnum
 
-from sqlalchemy import Boolean, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from inventory.timeutil import UTCDateTime, to_local
@@ -198,3 +198,101 @@ class StoredSlaTransition(SQLModel, table=True):
     at: dt.datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
     policy: str = Field(sa_type=String(64))
     recorded_at: dt.datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+# -- notifications and satisfaction ------------------------------------------------------------
+
+
+class NotifyEventKind(StrEnum):
+    """What a notification is about."""
+
+    OPENED = "opened"
+    SLA_WARNING = "sla_warning"
+    SLA_BREACH = "sla_breach"
+    RECOVERED = "recovered"
+    RESOLVED = "resolved"
+
+
+class OutboxStatus(StrEnum):
+    QUEUED = "queued"  # waiting for its first attempt
+    SENDING = "sending"  # claimed by one dispatcher
+    SENT = "sent"
+    FAILED = "failed"  # the last attempt failed; retried at next_attempt_at
+    DEAD = "dead"  # given up; shown by `ixops notify list --failed`
+
+
+class NotificationEvent(SQLModel, table=True):
+    """Something to tell people about, written in the transaction of the change it reports, so
+    no notification is lost and none is sent for a change that was rolled back.
+
+    ``dedupe_key`` (``"<ticket>|<kind>|<seq>"``) makes a repeat of the same fact a no-op.
+    ``facts`` is a JSON snapshot of what the ticket looked like then (never internal notes);
+    messages are rendered from it, not from the ticket as it is when they go out. The
+    dispatcher routes an event (``routed_at``) into one outbox row per channel and recipient.
+    """
+
+    __tablename__ = "notification_event"
+    __table_args__ = (UniqueConstraint("dedupe_key", name="uq_notification_event_dedupe"),)
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(sa_type=String(160))
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    kind: str = Field(sa_type=String(32))
+    seq: int = 0
+    at: dt.datetime = Field(sa_type=UTCDateTime, nullable=False)
+    facts: str = Field(default="{}", sa_type=Text)
+    created_at: dt.datetime = Field(sa_type=UTCDateTime, nullable=False)
+    routed_at: dt.datetime | None = Field(
+        default=None, sa_type=UTCDateTime, nullable=True, index=True
+    )
+
+
+class NotificationOutbox(SQLModel, table=True):
+    """One message to one recipient over one channel. ``dedupe_key`` (the event's key, the
+    channel and the recipient) is unique, so routing an event twice queues nothing twice; the
+    status moves queued → sending → sent (or failed → … → dead) only through guarded UPDATEs, so
+    two dispatchers never both send it. Secrets (webhook URLs, SMTP passwords) are never here."""
+
+    __tablename__ = "notification_outbox"
+    __table_args__ = (UniqueConstraint("dedupe_key", name="uq_notification_outbox_dedupe"),)
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str = Field(sa_type=String(400))
+    event_id: int = Field(foreign_key="notification_event.id", index=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    event_kind: str = Field(sa_type=String(32))
+    channel: str = Field(sa_type=String(64))
+    channel_kind: str = Field(sa_type=String(16))
+    # An e-mail address, or the channel's name for a webhook.
+    recipient: str = Field(sa_type=String(254))
+    # "center", or "unit:<code>" for an access unit's contacts (who see only their unit's part).
+    audience: str = Field(sa_type=String(80))
+    subject: str = Field(sa_type=String(300))
+    body: str = Field(sa_type=Text)
+    facts: str = Field(default="{}", sa_type=Text)
+    status: str = Field(sa_type=String(16), index=True)
+    attempts: int = 0
+    next_attempt_at: dt.datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    claimed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    claimed_by: str | None = Field(default=None, sa_type=String(64))
+    sent_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    last_error: str | None = Field(default=None, sa_type=Text)
+    created_at: dt.datetime = Field(sa_type=UTCDateTime, nullable=False)
+    updated_at: dt.datetime = Field(sa_type=UTCDateTime, nullable=False)
+
+
+class TicketRating(SQLModel, table=True):
+    """An access unit's rating of how a ticket was handled: one per ticket and unit, given by
+    one of the unit's contacts, changeable for a while after it was first given."""
+
+    __tablename__ = "ticket_rating"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "access_unit_id", name="uq_ticket_rating_once"),
+        CheckConstraint("score BETWEEN 1 AND 5", name="ck_ticket_rating_score"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    access_unit_id: int = Field(foreign_key="access_unit.id", index=True)
+    rated_by_id: int = Field(foreign_key="user_account.id")
+    score: int
+    comment: str = Field(default="", sa_type=Text)
+    rated_at: dt.datetime = Field(sa_type=UTCDateTime, nullable=False)
+    updated_at: dt.datetime = Field(sa_type=UTCDateTime, nullable=False)

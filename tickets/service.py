@@ -51,6 +51,7 @@ from tickets.models import (
     OPEN_STATES,
     PUBLIC_ENTRY_KINDS,
     EntryKind,
+    NotifyEventKind,
     Severity,
     StoredSlaTransition,
     Ticket,
@@ -60,6 +61,7 @@ from tickets.models import (
     TicketSource,
     parse_number,
 )
+from tickets.notify_events import enqueue_event, enqueue_sla_events
 from tickets.policies import policy_by_name, policy_name_for
 from tickets.sla import (
     Actor,
@@ -693,6 +695,7 @@ def open_ticket(
         user=user,
         body=body,
     )
+    enqueue_event(session, ticket, NotifyEventKind.OPENED, now=now)
     return finish_change(
         session,
         ticket,
@@ -812,6 +815,8 @@ def resolve(
     _center_only(user, "resolve", row)
     now = require_aware(now, "now")
     change_state(session, row, TicketState.RESOLVED, user=user, now=now, body=body)
+    resolution = {"resolution": body.strip()} if body.strip() else None
+    enqueue_event(session, row, NotifyEventKind.RESOLVED, now=now, details=resolution)
     return finish_change(session, row, user=user, action=TicketAction.RESOLVED, now=now)
 
 
@@ -921,6 +926,7 @@ def record_due_sla_transitions(*, session: Session, now: dt.datetime) -> list[St
     for ticket in candidates:
         added = store_sla_transitions(session, ticket, now=now)
         if added:
+            enqueue_sla_events(session, ticket, added, now=now)
             record_audit(
                 session,
                 actor=None,

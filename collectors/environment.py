@@ -1,0 +1,228 @@
+"""Environment and optics from the SSH getters: readings kept as history, alarms as link events.
+
+Every reading becomes an `Observation` (source `ssh`): temperature per sensor, each fan's and
+power supply's state (1 ok, 0 failed), CPU and memory use, and per-lane Rx/Tx optical power of
+ports that carry a link (a port with nothing plugged in reads −40 dBm and is nobody's alarm).
+
+Thresholds use `collectors.flaps.evaluate_threshold` (hysteresis), so an optic hovering at the
+low-light limit alarms once, not on every round. Low light on an inter-room trunk is the classic
+early warning of a dirty connector or a failing circuit. Which alarms are up is read back from
+the `threshold_crossed`/`threshold_cleared` events this module wrote before, so a restarted
+collector neither forgets an alarm nor raises it twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from collectors.flaps import (
+    DEFAULT_THRESHOLDS,
+    Metric,
+    Reading,
+    ThresholdCrossed,
+    ThresholdSet,
+    evaluate_threshold,
+)
+from collectors.models import LinkEvent, Observation
+from collectors.ssh import DeviceCollection, Environment, OpticChannel
+from collectors.store import InventoryIndex, PortRef, store_event
+from inventory.timeutil import require_aware
+
+SOURCE = "ssh"
+CROSSED = "threshold_crossed"
+CLEARED = "threshold_cleared"
+
+
+@dataclass(frozen=True)
+class MetricReading:
+    """One value for the store: `interface` is a port name when the reading is a port's."""
+
+    metric: str
+    sensor: str
+    value: float
+    unit: str
+    interface: str | None = None
+
+
+def environment_readings(environment: Environment) -> list[MetricReading]:
+    readings = [
+        MetricReading("temperature_c", t.name, t.temperature_c, "C")
+        for t in environment.temperatures
+    ]
+    readings += [
+        MetricReading("fan_ok", f.name, 1.0 if f.ok else 0.0, "") for f in environment.fans
+    ]
+    readings += [
+        MetricReading("psu_ok", p.name, 1.0 if p.ok else 0.0, "")
+        for p in environment.power_supplies
+    ]
+    readings.append(MetricReading("cpu_pct", "", environment.cpu_percent, "%"))
+    memory = environment.memory_used_pct
+    if memory is not None:
+        readings.append(MetricReading("memory_used_pct", "", round(memory, 2), "%"))
+    return readings
+
+
+def optic_readings(channels: Iterable[OpticChannel]) -> list[MetricReading]:
+    readings: list[MetricReading] = []
+    for c in channels:
+        lane = f"lane{c.channel}"
+        readings.append(MetricReading("rx_power_dbm", lane, c.rx_power_dbm, "dBm", c.interface))
+        readings.append(MetricReading("tx_power_dbm", lane, c.tx_power_dbm, "dBm", c.interface))
+    return readings
+
+
+def _raised_alarms(session: Session, device_id: int) -> set[str]:
+    """Subjects whose latest SSH threshold event for this device is a crossing."""
+    rows = session.exec(
+        select(LinkEvent.event_key, LinkEvent.kind)
+        .where(
+            LinkEvent.device_id == device_id,
+            LinkEvent.source == SOURCE,
+            col(LinkEvent.kind).in_((CROSSED, CLEARED)),
+        )
+        .order_by(col(LinkEvent.detected_at), col(LinkEvent.id))
+    ).all()
+    raised: set[str] = set()
+    for key, kind in rows:
+        subject = key.split("|")[1]
+        if kind == CROSSED:
+            raised.add(subject)
+        else:
+            raised.discard(subject)
+    return raised
+
+
+def _port(index: InventoryIndex, device: str, name: str) -> PortRef | None:
+    from napalm.base.helpers import canonical_interface_name
+
+    port = index.port(device, name)
+    if port is not None:
+        return port
+    # napalm spells some names in full (HundredGigE → HundredGigabitEthernet); match on that.
+    wanted = canonical_interface_name(name)
+    for (owner, port_name), candidate in index.ports.items():
+        if owner == device and canonical_interface_name(port_name) == wanted:
+            return candidate
+    return None
+
+
+def record_environment(
+    *,
+    session: Session,
+    index: InventoryIndex,
+    collection: DeviceCollection,
+    now: dt.datetime,
+    thresholds: ThresholdSet = DEFAULT_THRESHOLDS,
+) -> list[LinkEvent]:
+    """Store a device's environment and optics readings; return the threshold events added.
+
+    Writes in the caller's transaction (the caller commits, then hands the events on).
+    """
+    now = require_aware(now)
+    device = index.devices.get(collection.device)
+    if device is None or (collection.environment is None and collection.optics is None):
+        return []
+    at = require_aware(collection.finished_at)
+    raised = _raised_alarms(session, device.id)
+    events: list[LinkEvent] = []
+
+    def alarm(
+        metric: Metric,
+        subject: str,
+        value: float,
+        *,
+        unit: str,
+        port: PortRef | None = None,
+        severity: str = "major",
+    ) -> None:
+        key = f"device:{device.name}:{metric.value}:{subject}"
+        threshold = thresholds.for_metric(metric)
+        _, event = evaluate_threshold(
+            threshold, Reading(metric, subject, value, at), raised=key in raised
+        )
+        if event is None:
+            return
+        crossed = isinstance(event, ThresholdCrossed)
+        limit = event.raise_at if isinstance(event, ThresholdCrossed) else event.clear_at
+        row = store_event(
+            session,
+            kind=CROSSED if crossed else CLEARED,
+            subject=key,
+            detected_at=at,
+            now=now,
+            source=SOURCE,
+            device_id=device.id,
+            interface_id=port.interface_id if port else None,
+            link_id=port.link_id if port else None,
+            details={
+                "metric": metric.value,
+                "sensor": subject,
+                "value": round(value, 2),
+                "unit": unit,
+                "limit": limit,
+                "severity": severity,
+            },
+        )
+        if crossed:
+            raised.add(key)
+        else:
+            raised.discard(key)
+        if row is not None:
+            events.append(row)
+
+    if collection.environment is not None:
+        for reading in environment_readings(collection.environment):
+            session.add(
+                Observation(
+                    device_id=device.id,
+                    metric=reading.metric,
+                    sensor=reading.sensor,
+                    value=reading.value,
+                    unit=reading.unit,
+                    source=SOURCE,
+                    observed_at=at,
+                )
+            )
+        for sensor in collection.environment.temperatures:
+            alarm(Metric.TEMPERATURE, sensor.name, sensor.temperature_c, unit="C")
+
+    if collection.optics is not None:
+        worst_rx: dict[str, tuple[PortRef, float]] = {}
+        for reading in optic_readings(collection.optics):
+            port = _port(index, device.name, reading.interface or "")
+            if port is None or port.link_id is None:
+                continue
+            session.add(
+                Observation(
+                    device_id=device.id,
+                    interface_id=port.interface_id,
+                    metric=reading.metric,
+                    sensor=reading.sensor,
+                    value=reading.value,
+                    unit=reading.unit,
+                    source=SOURCE,
+                    observed_at=at,
+                )
+            )
+            if reading.metric == "rx_power_dbm":
+                # One failing lane of a four-lane optic is the early warning: alarm on the worst.
+                previous = worst_rx.get(port.name)
+                if previous is None or reading.value < previous[1]:
+                    worst_rx[port.name] = (port, reading.value)
+        for name, (port, value) in sorted(worst_rx.items()):
+            trunk = port.role in ("trunk", "uplink")
+            alarm(
+                Metric.RX_POWER,
+                name,
+                value,
+                unit="dBm",
+                port=port,
+                severity="major" if trunk else "minor",
+            )
+    session.flush()
+    return events

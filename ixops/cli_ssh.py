@@ -1,0 +1,445 @@
+"""SSH collection from the command line: `collect ssh`, `audit cabling`, `config show|diff|history`.
+
+`run_ssh_round` is the one path from getters to the store, used by every command here and by
+the tests: collect in the thread pool, then in one transaction store the environment and optics
+readings, the cabling audit and the config backups, commit, and report the events recorded
+(events before consequences: the ticket rules read them from the store afterwards).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+from rich.table import Table
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from collectors.cabling import CablingFinding, plan_from_store, record_cabling
+from collectors.configs import ConfigRepository, ConfigRepositoryError, record_config
+from collectors.environment import record_environment
+from collectors.flaps import DEFAULT_THRESHOLDS, ThresholdSet
+from collectors.ssh import (
+    ALL_KINDS,
+    DEFAULT_INTERVALS,
+    DeviceCollection,
+    GetterKind,
+    SshCollector,
+    SshTarget,
+    TargetProblem,
+    due_kinds,
+    ssh_targets,
+)
+from collectors.store import load_index
+from inventory.credentials import CredentialStore
+from inventory.timeutil import format_local
+from ixops.cliapp import App, load_for, pass_app, print_errors, store_errors
+
+
+@dataclass(frozen=True)
+class RecordedEvent:
+    kind: str
+    event_key: str
+    device: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SshRoundReport:
+    collections: tuple[DeviceCollection, ...]
+    events: tuple[RecordedEvent, ...]
+    findings: Mapping[str, tuple[CablingFinding, ...]]
+
+    @property
+    def failed(self) -> tuple[DeviceCollection, ...]:
+        return tuple(c for c in self.collections if not c.ok)
+
+
+def store_collections(
+    *,
+    engine: Engine,
+    collections: Sequence[DeviceCollection],
+    repository: ConfigRepository,
+    now: dt.datetime,
+    thresholds: ThresholdSet = DEFAULT_THRESHOLDS,
+) -> tuple[tuple[RecordedEvent, ...], dict[str, tuple[CablingFinding, ...]]]:
+    """Store what a round collected, in one transaction; the events recorded and the findings."""
+    recorded: list[RecordedEvent] = []
+    findings: dict[str, tuple[CablingFinding, ...]] = {}
+    with Session(engine) as session:
+        index = load_index(session)
+        plan = plan_from_store(session)
+        for collection in collections:
+            rows = record_environment(
+                session=session, index=index, collection=collection, now=now, thresholds=thresholds
+            )
+            if collection.lldp is not None:
+                ports_up = (
+                    {i.name: i.is_up for i in collection.interfaces}
+                    if collection.interfaces is not None
+                    else None
+                )
+                found = plan.audit(collection.device, collection.lldp, ports_up=ports_up)
+                findings[collection.device] = found
+                rows += record_cabling(
+                    session=session,
+                    index=index,
+                    device=collection.device,
+                    findings=found,
+                    detected_at=collection.finished_at,
+                    now=now,
+                )
+            if collection.config is not None:
+                row = record_config(
+                    session=session,
+                    index=index,
+                    repository=repository,
+                    device=collection.device,
+                    running_config=collection.config.running,
+                    detected_at=collection.finished_at,
+                    now=now,
+                )
+                if row is not None:
+                    rows.append(row)
+            recorded += [
+                RecordedEvent(r.kind, r.event_key, collection.device, dict(r.details or {}))
+                for r in rows
+            ]
+        session.commit()
+    return tuple(recorded), findings
+
+
+async def run_ssh_round(
+    *,
+    engine: Engine,
+    collector: SshCollector,
+    plan: Sequence[tuple[SshTarget, Collection[GetterKind]]],
+    repository: ConfigRepository,
+    clock: Callable[[], dt.datetime],
+    thresholds: ThresholdSet = DEFAULT_THRESHOLDS,
+) -> SshRoundReport:
+    """Collect every (target, kinds) pair, then store it all (see the module doc)."""
+    collections = await collector.collect_plan(plan)
+    events, findings = await asyncio.to_thread(
+        lambda: store_collections(
+            engine=engine,
+            collections=collections,
+            repository=repository,
+            now=clock(),
+            thresholds=thresholds,
+        )
+    )
+    return SshRoundReport(tuple(collections), events, findings)
+
+
+# -- shared command plumbing --------------------------------------------------------------------
+
+
+def _repository(app: App) -> ConfigRepository:
+    return ConfigRepository(app.settings.home / "configs")
+
+
+def _targets(
+    app: App,
+    *,
+    site: str | None,
+    devices: Collection[str] | None,
+    timeout_s: float,
+) -> tuple[list[SshTarget], list[TargetProblem]]:
+    inventory = load_for(app, None)
+    if not inventory.ok:
+        print_errors(app, inventory)
+        sys.exit(1)
+    profiles = {p.value.name: p.value for p in inventory.ssh_profiles}
+    store = CredentialStore(secrets_file=app.settings.secrets_file)
+    with store_errors(app), Session(app.engine()) as session:
+        targets, problems = ssh_targets(
+            session,
+            profiles=profiles,
+            credentials=store,
+            devices=devices or None,
+            site=site,
+            connect_timeout_s=timeout_s,
+            command_timeout_s=timeout_s * 2,
+        )
+    for problem in problems:
+        app.err.print(f"warning: {problem}", markup=False)
+    if not targets:
+        app.err.print("ixops: no device to reach over SSH", markup=False)
+        sys.exit(1)
+    return targets, problems
+
+
+def _print_failures(app: App, report: SshRoundReport) -> None:
+    for collection in report.failed:
+        app.err.print(f"  {collection.device}: {collection.error}", markup=False)
+
+
+# -- collect ssh --------------------------------------------------------------------------------
+
+
+@click.command("ssh")
+@click.option("--once", is_flag=True, help="Run every getter on every device once, then stop.")
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice([k.value for k in GetterKind]),
+    help="Only these getters (repeatable; default: all with --once, else as scheduled).",
+)
+@click.option("--site", help="Only devices of this site (code).")
+@click.option("--device", "devices", multiple=True, help="Only this device (repeatable).")
+@click.option("--workers", default=8, show_default=True, help="Devices at a time.")
+@click.option("--timeout", "timeout_s", default=10.0, show_default=True, help="Seconds.")
+@click.option("--tick", "tick_s", default=60.0, show_default=True, help="Scheduler tick, s.")
+@pass_app
+def collect_ssh(
+    app: App,
+    once: bool,
+    kinds: tuple[str, ...],
+    site: str | None,
+    devices: tuple[str, ...],
+    workers: int,
+    timeout_s: float,
+    tick_s: float,
+) -> None:
+    """Facts, environment, optics, LLDP and configs over SSH (napalm, netmiko).
+
+    Scheduled per kind: environment and optics every 5 minutes, LLDP hourly, configs daily.
+    """
+    targets, _ = _targets(app, site=site, devices=devices, timeout_s=timeout_s)
+    chosen = frozenset(GetterKind(k) for k in kinds) if kinds else None
+    repository = _repository(app)
+
+    async def main() -> None:
+        collector = SshCollector(max_workers=workers, clock=app.now)
+        last: dict[tuple[str, GetterKind], dt.datetime] = {}
+        try:
+            while True:
+                now = app.now()
+                plan: list[tuple[SshTarget, Collection[GetterKind]]] = []
+                for target in targets:
+                    if once:
+                        due = chosen or ALL_KINDS
+                    else:
+                        runs = {k: last.get((target.device, k)) for k in GetterKind}
+                        due = due_kinds(runs, now, DEFAULT_INTERVALS)
+                        due = due & chosen if chosen else due
+                    if due:
+                        plan.append((target, due))
+                if plan:
+                    report = await run_ssh_round(
+                        engine=app.engine(),
+                        collector=collector,
+                        plan=plan,
+                        repository=repository,
+                        clock=app.now,
+                    )
+                    for collection in report.collections:
+                        for kind in collection.collected:
+                            last[(collection.device, kind)] = collection.finished_at
+                    ok = len(report.collections) - len(report.failed)
+                    app.out.print(
+                        f"{format_local(app.now())}  ssh: {ok} of {len(report.collections)} "
+                        f"devices answered, {len(report.events)} new events",
+                        markup=False,
+                    )
+                    _print_failures(app, report)
+                if once:
+                    return
+                await asyncio.sleep(tick_s)
+        finally:
+            await collector.aclose()
+
+    with store_errors(app):
+        try:
+            asyncio.run(main())
+        except KeyboardInterrupt:
+            app.out.print("SSH collector stopped.")
+        except ConfigRepositoryError as exc:
+            app.err.print(f"ixops: {exc}", markup=False)
+            sys.exit(2)
+
+
+# -- audit cabling ------------------------------------------------------------------------------
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """Audits of the exchange against the inventory."""
+
+
+@audit_group.command("cabling")
+@click.option("--site", help="Only devices of this site (code).")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option("--timeout", "timeout_s", default=10.0, show_default=True, help="Seconds.")
+@pass_app
+def audit_cabling(app: App, site: str | None, fmt: str, timeout_s: float) -> None:
+    """Compare what LLDP sees on every port with the inventory's links; record mismatches.
+
+    Exit status 0 when the cabling matches, 1 when there are mismatches or devices that
+    could not be asked.
+    """
+    targets, _ = _targets(app, site=site, devices=None, timeout_s=timeout_s)
+    kinds = frozenset({GetterKind.LLDP, GetterKind.INTERFACES})
+
+    async def main() -> SshRoundReport:
+        collector = SshCollector(clock=app.now)
+        try:
+            return await run_ssh_round(
+                engine=app.engine(),
+                collector=collector,
+                plan=[(t, kinds) for t in targets],
+                repository=_repository(app),
+                clock=app.now,
+            )
+        finally:
+            await collector.aclose()
+
+    with store_errors(app):
+        report = asyncio.run(main())
+    findings = [f for device in sorted(report.findings) for f in report.findings[device]]
+    if fmt == "json":
+        document = {
+            "audited": sorted(report.findings),
+            "unreachable": {c.device: str(c.error) for c in report.failed},
+            "mismatches": [f.as_dict() for f in findings],
+        }
+        click.echo(json.dumps(document, indent=2))
+    else:
+        audited = len(report.findings)
+        if findings:
+            table = Table(title=f"Cabling: {len(findings)} mismatches on {audited} devices")
+            for name in ("device", "port", "problem", "expected", "LLDP sees", "note"):
+                table.add_column(name)
+            for f in findings:
+                note = f"belongs on {f.belongs_on}" if f.belongs_on else ""
+                table.add_row(
+                    f.device, f.port, f.kind.value.replace("_", " "), f.expected, f.observed, note
+                )
+            app.out.print(table)
+        else:
+            app.out.print(f"Cabling matches the inventory on {audited} devices.")
+        _print_failures(app, report)
+    if findings or report.failed:
+        sys.exit(1)
+
+
+# -- config -------------------------------------------------------------------------------------
+
+
+@click.group("config")
+def config_group() -> None:
+    """Device configuration backups (a git repository in IXOPS_HOME/configs)."""
+
+
+@config_group.command("backup")
+@click.option("--site", help="Only devices of this site (code).")
+@click.option("--device", "devices", multiple=True, help="Only this device (repeatable).")
+@click.option("--timeout", "timeout_s", default=10.0, show_default=True, help="Seconds.")
+@pass_app
+def config_backup(app: App, site: str | None, devices: tuple[str, ...], timeout_s: float) -> None:
+    """Fetch running configs now (on demand; `collect ssh` does it daily)."""
+    targets, _ = _targets(app, site=site, devices=devices, timeout_s=timeout_s)
+
+    async def main() -> SshRoundReport:
+        collector = SshCollector(clock=app.now)
+        try:
+            return await run_ssh_round(
+                engine=app.engine(),
+                collector=collector,
+                plan=[(t, {GetterKind.CONFIG}) for t in targets],
+                repository=_repository(app),
+                clock=app.now,
+            )
+        finally:
+            await collector.aclose()
+
+    with store_errors(app):
+        try:
+            report = asyncio.run(main())
+        except ConfigRepositoryError as exc:
+            app.err.print(f"ixops: {exc}", markup=False)
+            sys.exit(2)
+    changed = {e.device for e in report.events if e.kind == "config_changed"}
+    for collection in report.collections:
+        if collection.ok:
+            state = "changed" if collection.device in changed else "stored"
+            app.out.print(f"{collection.device}: {state}", markup=False)
+    _print_failures(app, report)
+    if report.failed:
+        sys.exit(1)
+
+
+def _require_history(app: App, device: str) -> ConfigRepository:
+    repository = _repository(app)
+    try:
+        known = bool(repository.history(device))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="DEVICE") from None
+    if not known:
+        app.err.print(f"ixops: no configuration backed up for {device!r}", markup=False)
+        sys.exit(1)
+    return repository
+
+
+@config_group.command("show")
+@click.argument("device")
+@click.option("--revision", help="A commit from `config history` (default: the latest).")
+@pass_app
+def config_show(app: App, device: str, revision: str | None) -> None:
+    """A device's backed-up configuration (secrets masked)."""
+    text = _require_history(app, device).show(device, revision)
+    if text is None:
+        app.err.print(f"ixops: {device} has no version {revision!r}", markup=False)
+        sys.exit(1)
+    click.echo(text, nl=False)
+
+
+@config_group.command("diff")
+@click.argument("device")
+@click.argument("old", required=False)
+@click.argument("new", required=False)
+@pass_app
+def config_diff(app: App, device: str, old: str | None, new: str | None) -> None:
+    """What changed: the last change by default, or between two commits."""
+    try:
+        text = _require_history(app, device).diff(device, old, new)
+    except ConfigRepositoryError as exc:
+        app.err.print(f"ixops: {exc}", markup=False)
+        sys.exit(1)
+    if not text:
+        app.out.print(f"{device}: no change recorded since the first backup.")
+        return
+    click.echo(text, nl=False)
+
+
+@config_group.command("history")
+@click.argument("device")
+@pass_app
+def config_history(app: App, device: str) -> None:
+    """Every backed-up version of a device's configuration, newest first."""
+    versions = _require_history(app, device).history(device)
+    table = Table(title=f"Configuration history of {device}")
+    for name in ("commit", "detected", "what"):
+        table.add_column(name)
+    for version in versions:
+        table.add_row(version.commit[:10], format_local(version.committed_at), version.message)
+    app.out.print(table)
+
+
+__all__ = [
+    "RecordedEvent",
+    "SshRoundReport",
+    "audit_group",
+    "collect_ssh",
+    "config_group",
+    "run_ssh_round",
+    "store_collections",
+]

@@ -1,0 +1,188 @@
+"""What a notification says: bilingual (Chinese, then English) plain text for e-mail, markdown for
+the WeCom and DingTalk robots, and the JSON of a generic webhook. Pure functions of an event's
+fact snapshot and its audience.
+
+An audience is ``"center"`` (the exchange's own staff) or ``"unit:<code>"`` (an access unit's
+contacts): a unit's contacts read only their own unit among the affected ones, and the snapshot
+never holds internal notes in the first place (:mod:`tickets.notify_events`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, Final
+
+from inventory.timeutil import format_local
+
+CENTER: Final = "center"
+_UNIT_PREFIX: Final = "unit:"
+
+_EVENT_LABELS: Final[Mapping[str, tuple[str, str]]] = {
+    "opened": ("故障工单已创建", "Ticket opened"),
+    "sla_warning": ("时限预警（已用 75%）", "SLA warning (75 % of the time used)"),
+    "sla_breach": ("已超出时限", "SLA breached"),
+    "recovered": ("已恢复", "Recovered"),
+    "resolved": ("工单已解决", "Ticket resolved"),
+    "test": ("测试消息", "Test message"),
+}
+_SEVERITY_ZH: Final = {"critical": "紧急", "major": "重要", "minor": "次要", "info": "提示"}
+_CATEGORY_ZH: Final = {
+    "link_down": "链路中断",
+    "device_unreachable": "设备不可达",
+    "flapping": "链路抖动",
+    "threshold": "阈值越限",
+    "optical": "光功率异常",
+    "environment": "机房环境",
+    "inspection_finding": "巡检发现",
+    "request": "服务请求",
+    "other": "其他",
+}
+_TARGET_LABELS: Final = {"response": ("响应", "response"), "resolution": ("解决", "resolution")}
+
+
+def unit_audience(code: str) -> str:
+    return f"{_UNIT_PREFIX}{code}"
+
+
+def audience_unit(audience: str) -> str | None:
+    return audience[len(_UNIT_PREFIX) :] if audience.startswith(_UNIT_PREFIX) else None
+
+
+def for_audience(facts: Mapping[str, Any], audience: str) -> dict[str, Any]:
+    """The facts a given audience may read."""
+    shown = dict(facts)
+    unit = audience_unit(audience)
+    if unit is not None:
+        shown["affected_units"] = [u for u in facts.get("affected_units", []) if u == unit]
+        if shown.get("unit") != unit:
+            shown["unit"] = None
+        shown["audience_unit"] = unit
+    return shown
+
+
+def _local(value: Any) -> str:
+    if not isinstance(value, str):
+        return "—"
+    return format_local(dt.datetime.fromisoformat(value))
+
+
+def _duration(seconds: Any) -> str:
+    total = int(seconds) if isinstance(seconds, int | float) else 0
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
+
+
+def _where(facts: Mapping[str, Any]) -> str:
+    return " ".join(str(facts[k]) for k in ("device", "interface") if facts.get(k)) or "—"
+
+
+def _site(facts: Mapping[str, Any], zh: bool) -> str:
+    code = facts.get("site")
+    if not code:
+        return "—"
+    name = facts.get("site_name_zh") if zh else facts.get("site_name")
+    return f"{code} {name}" if name else str(code)
+
+
+def _lines(kind: str, facts: Mapping[str, Any], zh: bool) -> list[str]:
+    severity, category = str(facts.get("severity", "")), str(facts.get("category", ""))
+    units = ", ".join(facts.get("affected_units") or []) or "—"
+    target = _TARGET_LABELS.get(str(facts.get("sla_target", "response")), ("", ""))
+    if zh:
+        lines = [
+            f"工单编号：{facts.get('number', '—')}",
+            f"标题：{facts.get('title', '')}",
+            f"级别：{_SEVERITY_ZH.get(severity, severity)}（{severity}）",
+            f"类别：{_CATEGORY_ZH.get(category, category)}",
+            f"站点：{_site(facts, zh=True)}",
+            f"设备/端口：{_where(facts)}",
+            f"受影响接入单位：{units}",
+            f"发现时间：{_local(facts.get('detected_at') or facts.get('opened_at'))}",
+            f"响应截止：{_local(facts.get('response_due_at'))}",
+        ]
+        if kind in ("sla_warning", "sla_breach"):
+            verb = "预警" if kind == "sla_warning" else "超时"
+            lines.append(f"{target[0]}时限{verb}：{_local(facts.get('sla_at'))}")
+        if kind == "recovered":
+            lines.append(f"恢复时间：{_local(facts.get('recovered_at'))}")
+            lines.append(f"中断时长：{_duration(facts.get('downtime_s'))}")
+        if kind == "resolved" and facts.get("resolution"):
+            lines.append(f"处理说明：{facts['resolution']}")
+        return lines
+    lines = [
+        f"Ticket: {facts.get('number', '—')}",
+        f"Title: {facts.get('title', '')}",
+        f"Severity: {severity}",
+        f"Category: {category.replace('_', ' ')}",
+        f"Site: {_site(facts, zh=False)}",
+        f"Device/port: {_where(facts)}",
+        f"Affected access units: {units}",
+        f"Detected: {_local(facts.get('detected_at') or facts.get('opened_at'))}",
+        f"Response due: {_local(facts.get('response_due_at'))}",
+    ]
+    if kind in ("sla_warning", "sla_breach"):
+        what = "warning" if kind == "sla_warning" else "breached"
+        lines.append(f"{target[1].capitalize()} SLA {what}: {_local(facts.get('sla_at'))}")
+    if kind == "recovered":
+        lines.append(f"Recovered: {_local(facts.get('recovered_at'))}")
+        lines.append(f"Downtime: {_duration(facts.get('downtime_s'))}")
+    if kind == "resolved" and facts.get("resolution"):
+        lines.append(f"Resolution: {facts['resolution']}")
+    return lines
+
+
+def subject(kind: str, facts: Mapping[str, Any]) -> str:
+    zh, en = _EVENT_LABELS.get(kind, (kind, kind))
+    text = f"[{facts.get('number', 'ixops')}] {zh} / {en}: {facts.get('title', '')}"
+    return text[:250]
+
+
+def plain_text(kind: str, facts: Mapping[str, Any], audience: str) -> str:
+    """The e-mail body: the Chinese text, then the English one, then a footer."""
+    shown = for_audience(facts, audience)
+    zh, en = _EVENT_LABELS.get(kind, (kind, kind))
+    parts = [
+        zh,
+        "",
+        *_lines(kind, shown, zh=True),
+        "",
+        "-" * 40,
+        en,
+        "",
+        *_lines(kind, shown, zh=False),
+    ]
+    if kind == "resolved" and audience_unit(audience) is not None:
+        number = shown.get("number", "")
+        parts += [
+            "",
+            f"请为本次服务评分（1–5 分）/ Please rate how we handled this ticket (1–5): "
+            f"ixops ticket rate {number} SCORE",
+        ]
+    parts += ["", "-- ", "本消息由 ixops 自动发送，请勿直接回复。", "Sent automatically by ixops."]
+    return "\n".join(parts) + "\n"
+
+
+def markdown(kind: str, facts: Mapping[str, Any], audience: str = CENTER) -> tuple[str, str]:
+    """(title, markdown text) for the robots: the facts in Chinese, then in English."""
+    shown = for_audience(facts, audience)
+    zh, en = _EVENT_LABELS.get(kind, (kind, kind))
+    title = f"{shown.get('number', 'ixops')} {zh} / {en}"
+    body = [f"### {title}", f"**{shown.get('title', '')}**", ""]
+    body += [f"> {line}" for line in _lines(kind, shown, zh=True)]
+    body.append("")
+    body += [f"> {line}" for line in _lines(kind, shown, zh=False)]
+    return title, "\n".join(body)
+
+
+def webhook_json(kind: str, facts: Mapping[str, Any], audience: str = CENTER) -> dict[str, Any]:
+    """A generic webhook's document: the event, the facts the audience may read, and texts."""
+    shown = for_audience(facts, audience)
+    return {
+        "source": "ixops",
+        "event": kind,
+        "subject": subject(kind, shown),
+        "text": plain_text(kind, shown, audience),
+        "ticket": {k: v for k, v in shown.items() if k not in ("event", "audience_unit")},
+    }
