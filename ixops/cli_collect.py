@@ -57,11 +57,20 @@ def collect(
     PATH is the inventory (for its credential profiles); the devices come from the store.
     """
     from ixops.collect import Collector, RoundReport
+    from tickets.notify_config import NotifyConfigError, load_config
+    from tickets.notify_senders import NotifySecrets, build_senders
 
     inventory = load_for(app, path)
     if not inventory.ok:
         print_errors(app, inventory)
         sys.exit(1)
+    try:
+        notify_config = load_config(app.settings.home / "notifications.yaml")
+    except NotifyConfigError as exc:
+        for config_problem in exc.problems:
+            app.err.print(str(config_problem), markup=False)
+        sys.exit(1)
+    senders = build_senders(notify_config, NotifySecrets(secrets_file=app.settings.secrets_file))
     with store_errors(app):
         engine = app.engine()
         collector = Collector(
@@ -73,6 +82,8 @@ def collect(
             timeout_s=timeout_s,
             trap_host=trap_host if trap_port else None,
             trap_port=trap_port,
+            notify_config=notify_config,
+            notify_senders=senders,
         )
     if not collector.targets:
         app.err.print("ixops: no device can be polled:", markup=False)

@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -46,6 +46,9 @@ from collectors.traps import TrapReceived, TrapReceiver
 from inventory.credentials import CredentialError, CredentialStore, Secret
 from inventory.schema import SnmpVersion
 from inventory.validate import Inventory
+from tickets.notify import dispatch_due
+from tickets.notify_config import NotifyConfig
+from tickets.notify_senders import Sender
 from tickets.rules import FaultEvent, FaultKind, apply_event, auto_close_quiet
 from tickets.service import record_due_sla_transitions
 
@@ -142,6 +145,8 @@ class Collector:
         flap_policy: FlapPolicy = DEFAULT_FLAP_POLICY,
         auto_close_after: dt.timedelta | None = dt.timedelta(hours=24),
         sensor_interval_s: float = 300.0,
+        notify_config: NotifyConfig | None = None,
+        notify_senders: Mapping[str, Sender] | None = None,
     ) -> None:
         self.engine = engine
         self.inventory = inventory
@@ -155,6 +160,8 @@ class Collector:
         self.flap_policy = flap_policy
         self.auto_close_after = auto_close_after
         self.sensor_interval_s = sensor_interval_s
+        self.notify_config = notify_config
+        self.notify_senders = notify_senders or {}
         self._sensors_at: dt.datetime | None = None
         self._raised_sensor_alarms: set[str] = set()
         self.poller = SnmpPoller(clock=clock)
@@ -173,7 +180,7 @@ class Collector:
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
-        if self.trap_host is None:
+        if self.trap_host is None or self.receiver is not None:
             return
         communities = [
             t.credentials.community
@@ -195,6 +202,11 @@ class Collector:
     async def stop(self) -> None:
         if self.receiver is not None:
             await self.receiver.stop()
+            self.receiver = None
+
+    async def close(self) -> None:
+        """Stop listening and release the poller's sockets (the collector is done for good)."""
+        await self.stop()
         self.poller.close()
 
     def _port_for(self, address: str, if_index: int) -> str | None:
@@ -394,6 +406,14 @@ class Collector:
         try:
             while True:
                 report = await self.run_round()
+                if self.notify_config is not None and self.notify_config.routes:
+                    # Deliveries run after the round, so a slow mail server never delays a poll.
+                    await dispatch_due(
+                        session_factory=lambda: Session(self.engine),
+                        now=self.clock(),
+                        senders=self.notify_senders,
+                        config=self.notify_config,
+                    )
                 if on_round is not None:
                     on_round(report)
                 if once:

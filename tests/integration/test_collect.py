@@ -11,7 +11,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import notify_peers
 import pytest
+from notify_peers import Receiver
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
@@ -28,6 +30,7 @@ from tickets.models import Ticket
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "inventory" / "examples" / "shanghai-ix"
+http_receiver = notify_peers.http_receiver  # a fixture shared with the notification tests
 START = 1_795_000_000.0  # 2026-11-18, a Wednesday
 
 
@@ -118,7 +121,7 @@ async def exchange(engine: Engine, tmp_path: Path) -> AsyncIterator[Exchange]:
     try:
         yield Exchange(inventory, lab, state, collector, clock, engine)
     finally:
-        await collector.stop()
+        await collector.close()
         await lab.stop()
 
 
@@ -351,3 +354,30 @@ async def test_finished_hours_are_rolled_up(exchange: Exchange) -> None:
         assert row.width == "hour"
         assert row.count == 2  # the two rates ending inside the finished hour
         assert 0 < row.min_value <= row.avg_value <= row.max_value <= 100e9
+
+
+async def test_the_collector_delivers_a_wecom_message_for_a_new_ticket(
+    exchange: Exchange, tmp_path: Path, http_receiver: Receiver
+) -> None:
+    from inventory.source import load_yaml
+    from tickets.notify_config import parse_config
+    from tickets.notify_senders import NotifySecrets, build_senders
+
+    routes = tmp_path / "notifications.yaml"
+    routes.write_text(
+        "channels:\n  noc-wecom: {kind: wecom}\nroutes:\n  - channels: [noc-wecom]\n",
+        encoding="utf-8",
+    )
+    config = parse_config(load_yaml(routes), str(routes))
+    url = http_receiver.url("/wecom?key=demo-key")
+    secrets = NotifySecrets(environ={"IXOPS_SECRET_NOTIFY_NOC_WECOM_URL": url})
+    exchange.collector.notify_config = config
+    exchange.collector.notify_senders = build_senders(config, secrets)
+    await exchange.collector.run_round()
+    device, port = _member_port(exchange.inventory)
+    exchange.state.set_port(device, port, up=False)
+    exchange.advance(60)
+    await exchange.collector.run(once=True)
+    (request,) = http_receiver.delivered
+    assert request.body["msgtype"] == "markdown"
+    assert port in request.body["markdown"]["content"]
