@@ -1,4 +1,4 @@
-"""SSH collection from the command line: `collect ssh`, `audit cabling`, `config show|diff|history`.
+"""SSH collection from the command line: `collect-ssh`, `audit cabling`, `config show|diff|history`.
 
 `run_ssh_round` is the one path from getters to the store, used by every command here and by
 the tests: collect in the thread pool, then in one transaction store the environment and optics
@@ -181,7 +181,7 @@ def _print_failures(app: App, report: SshRoundReport) -> None:
         app.err.print(f"  {collection.device}: {collection.error}", markup=False)
 
 
-# -- collect ssh --------------------------------------------------------------------------------
+# -- collect-ssh --------------------------------------------------------------------------------
 
 
 @click.command("ssh")
@@ -345,7 +345,7 @@ def config_group() -> None:
 @click.option("--timeout", "timeout_s", default=10.0, show_default=True, help="Seconds.")
 @pass_app
 def config_backup(app: App, site: str | None, devices: tuple[str, ...], timeout_s: float) -> None:
-    """Fetch running configs now (on demand; `collect ssh` does it daily)."""
+    """Fetch running configs now (on demand; `collect-ssh` does it daily)."""
     targets, _ = _targets(app, site=site, devices=devices, timeout_s=timeout_s)
 
     async def main() -> SshRoundReport:
