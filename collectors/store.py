@@ -42,6 +42,7 @@ from collectors.flaps import (
     ThresholdCrossed,
     ThresholdSet,
     TransitionSource,
+    TransitionVerdict,
     advance,
     evaluate_readings,
     interface_readings,
@@ -328,6 +329,29 @@ def _apply_transition(
     if any(isinstance(e, StateChanged) for e in step.events):
         row.changed_at = transition.detected_at
     stored = _port_events(session, port, step.events, now=now)
+    if (
+        step.verdict is TransitionVerdict.DUPLICATE
+        and transition.source is TransitionSource.TRAP
+        and transition.new_state is LinkState.DOWN
+    ):
+        # The device says again that the link is down: not a new fault (the state did not
+        # change), but the engineer on the ticket should see it in the timeline.
+        repeat = store_event(
+            session,
+            kind="link_down",
+            subject=f"interface:{port.device}:{port.name}",
+            detected_at=transition.detected_at,
+            now=now,
+            source=transition.source.value,
+            device_id=port.device_id,
+            interface_id=port.interface_id,
+            link_id=port.link_id,
+            state=LinkState.DOWN.value,
+            previous_state=LinkState.DOWN.value,
+            details={"repeat": "the device reported the link down again"},
+        )
+        if repeat is not None:
+            stored.append(repeat)
     if state.known_state is None and step.state.known_state is not None:
         # The first state ever known for the port: where its stability history begins.
         first = store_event(

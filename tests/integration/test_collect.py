@@ -7,6 +7,7 @@ import asyncio
 import datetime as dt
 import shutil
 import socket
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from collectors.models import DeviceStatus, InterfaceStatus, LinkEvent
+from collectors.traps import TrapReceived
 from inventory.credentials import CredentialStore
 from inventory.sync import sync_inventory
 from inventory.validate import Inventory, load_inventory
@@ -133,6 +135,14 @@ def _member_port(inventory: Inventory) -> tuple[str, str]:
     raise AssertionError("no member port on an NDR access switch")
 
 
+async def _send_link_down_again(exchange: Exchange, device: str, port: str) -> TrapReceived:
+    """Make the lab's agent send another linkDown for a port that is already down."""
+    from ixops.lab.state import PortChanged, PortEventKind
+
+    exchange.lab.snmp._on_lab_event(PortChanged(device, port, PortEventKind.LINK_DOWN))
+    return await exchange.collector._traps.get()
+
+
 async def _next_trap(exchange: Exchange) -> None:
     trap = await asyncio.wait_for(exchange.collector._traps.get(), timeout=2)
     await exchange.collector.handle_trap(trap)
@@ -156,8 +166,10 @@ async def test_a_member_port_down_opens_one_ticket_from_the_trap(exchange: Excha
     device, port = _member_port(exchange.inventory)
     exchange.advance(5)
     detected = dt.datetime.fromtimestamp(exchange.clock[0], dt.UTC)
+    started = time.monotonic()
     exchange.state.set_port(device, port, up=False)
     await _next_trap(exchange)
+    assert time.monotonic() - started < 1.0  # from the lab's trap to the stored ticket
 
     (down,) = exchange.events("link_down")
     assert down.source == "trap"
@@ -166,10 +178,25 @@ async def test_a_member_port_down_opens_one_ticket_from_the_trap(exchange: Excha
     assert ticket.detected_at == detected
     assert port in ticket.title
 
-    # The poll sees the same fact: no second event, no second ticket.
+    # The device sends linkDown again: the ticket's timeline shows it, nothing new opens.
+    exchange.advance(20)
+    trap = await asyncio.wait_for(_send_link_down_again(exchange, device, port), timeout=5)
+    await exchange.collector.handle_trap(trap)
+    assert len(exchange.tickets()) == 1
+    with Session(exchange.engine) as session:
+        from tickets.models import TicketEntry
+
+        events = session.exec(
+            select(TicketEntry).where(
+                TicketEntry.ticket_id == ticket.id, TicketEntry.kind == "event"
+            )
+        ).all()
+        assert len(events) == 2
+
+    # The poll sees the same fact: no new event (the two are the trap and its repeat).
     exchange.advance(55)
     await exchange.collector.run_round()
-    assert len(exchange.events("link_down")) == 1
+    assert len(exchange.events("link_down")) == 2
     assert len(exchange.tickets()) == 1
 
     # Back up: the ticket is marked recovered, not closed.
