@@ -368,6 +368,23 @@ def _apply_transition(
         )
         if first is not None:
             first.handled_at = now  # history only: opens nothing, so not returned
+        if step.state.known_state is LinkState.DOWN and port.link_id is not None:
+            # A link found down when ixops first looks is a fault all the same.
+            found_down = store_event(
+                session,
+                kind="link_down",
+                subject=f"interface:{port.device}:{port.name}",
+                detected_at=transition.detected_at,
+                now=now,
+                source=transition.source.value,
+                device_id=port.device_id,
+                interface_id=port.interface_id,
+                link_id=port.link_id,
+                state=LinkState.DOWN.value,
+                details={"first_seen": "the link was already down when first polled"},
+            )
+            if found_down is not None:
+                stored.append(found_down)
     return stored
 
 

@@ -165,7 +165,15 @@ class DemoBackend:
         )
         await lab.start()
         try:
-            polling = asyncio.create_task(collector.run())
+            baseline = asyncio.Event()
+            polling = asyncio.create_task(collector.run(on_round=lambda _r: baseline.set()))
+            # The story starts once the collector knows the exchange as it is: a port that
+            # goes down before its first poll would look like it was always down.
+            waiting = asyncio.create_task(baseline.wait())
+            await asyncio.wait({polling, waiting}, return_when=asyncio.FIRST_COMPLETED)
+            if polling.done():
+                waiting.cancel()
+                polling.result()  # the collector could not start: raise why
             story = asyncio.create_task(self.story(pace))
             self.ready.set()
             await self._stop.wait()

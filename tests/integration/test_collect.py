@@ -408,3 +408,15 @@ async def test_the_collector_delivers_a_wecom_message_for_a_new_ticket(
     (request,) = http_receiver.delivered
     assert request.body["msgtype"] == "markdown"
     assert port in request.body["markdown"]["content"]
+
+
+async def test_a_link_already_down_at_the_first_poll_opens_a_ticket(exchange: Exchange) -> None:
+    device, port = _member_port(exchange.inventory)
+    exchange.state.set_silent(device, silent=True)  # no trap: only the poll will tell
+    exchange.state.set_port(device, port, up=False)
+    exchange.state.set_silent(device, silent=False)
+    await exchange.collector.run_round()
+    (down,) = exchange.events("link_down")
+    assert (down.details or {}).get("first_seen")
+    (ticket,) = exchange.tickets()
+    assert port in ticket.title
