@@ -35,19 +35,15 @@ def test_demo_opens_a_ticket_that_keystrokes_acknowledge(tmp_path: Path) -> None
     if shutil.which("tmux") is None:
         pytest.fail("tmux is not installed (apt-get install tmux)")
     session = f"ixops-demo-{uuid.uuid4().hex[:8]}"
-    log = tmp_path / "demo.err"
-    command = f"{sys.executable} -m ixops demo 2>{log}; echo DEMO-EXITED $?; sleep 30"
+    # Textual draws on stderr: it must stay the terminal, so nothing is redirected here.
+    command = f"{sys.executable} -m ixops demo; echo DEMO-EXITED $?; sleep 30"
     env = {**os.environ, "IXOPS_HOME": str(tmp_path), "IXOPS_LANG": "en", "TERM": "xterm-256color"}
     subprocess.run(
         ["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "32", command],
         check=True, env=env,
     )  # fmt: skip
     try:
-        try:
-            screen = _wait_for(session, "Link down", 60)
-        except AssertionError as exc:
-            errors = log.read_text(encoding="utf-8") if log.exists() else "(no stderr)"
-            raise AssertionError(f"{exc}\ndemo stderr:\n{errors}") from None
+        screen = _wait_for(session, "Link down", 60)
         assert "OK" in screen
         assert "3:59:" in screen  # the 4-hour countdown has started
         subprocess.run(["tmux", "send-keys", "-t", session, "Enter"], check=True)
