@@ -109,6 +109,11 @@ def load_yaml(path: Path, display_path: str | None = None) -> Any:
         raise SourceError(Location(shown, 1), f"not UTF-8 text ({exc.reason})") from None
     except OSError as exc:
         raise SourceError(Location(shown, 1), f"cannot read file: {exc.strerror}") from None
+    return load_yaml_text(text, shown)
+
+
+def load_yaml_text(text: str, shown: str) -> Any:
+    """Parse YAML text (e.g. a Markdown file's front matter) as `load_yaml` does a file."""
     try:
         return yaml.load(text, Loader=_loader_for(shown))  # noqa: S506 - a SafeLoader subclass
     except DuplicateKeyError as exc:

@@ -24,8 +24,10 @@ from inventory.validate import Inventory
 from ixops import __version__
 from ixops.cli_collect import collect, links_group, maintenance_group
 from ixops.cli_demo import demo
+from ixops.cli_inspect import inspect_group
 from ixops.cli_lab import lab_group
 from ixops.cli_notify import notify_group, rate_command, satisfaction_group
+from ixops.cli_runbooks import runbook_group
 from ixops.cli_serve import serve
 from ixops.cli_ssh import audit_group, collect_ssh, config_group
 from ixops.cli_tickets import sla_group, ticket_group
@@ -292,6 +294,8 @@ main.add_command(lab_group)
 main.add_command(demo)
 main.add_command(tui_command)
 main.add_command(serve)
+main.add_command(inspect_group)
+main.add_command(runbook_group)
 main.add_command(notify_group)
 main.add_command(satisfaction_group)
 ticket_group.add_command(rate_command)

@@ -1,0 +1,220 @@
+"""`ixops runbook …`: the procedures, which tickets they apply to, and the command allow-list.
+
+``runbook for TICKET`` acts as a user (the ticket service decides whether they may see the
+ticket) and lists the matching runbooks with each step's commands filled in for the ticket's
+device and checked against the allow-list again, exactly as they would be sent. Runbooks are the
+bundled ones unless ``IXOPS_RUNBOOKS`` names a file or directory of them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+from rich import box
+from rich.table import Table
+from sqlmodel import Session
+
+from ixops.cli_users import acting_option, resolve_actor, user_errors
+from ixops.cliapp import App, pass_app
+from runbooks.allowlist import (
+    ALLOWED,
+    CommandRefused,
+    allowed_patterns,
+    check_command,
+    render_command,
+)
+from runbooks.procedures import (
+    Runbook,
+    RunbookSet,
+    bundled_runbooks,
+    load_runbooks,
+    match,
+    ticket_facts,
+)
+from tickets import service
+
+
+def _runbooks(app: App) -> RunbookSet:
+    given = os.environ.get("IXOPS_RUNBOOKS")
+    found = load_runbooks(Path(given)) if given else bundled_runbooks()
+    if not found.ok:
+        for error in found.errors:
+            app.err.print(str(error), markup=False)
+        app.err.print(f"ixops: the runbooks in {found.root} have errors", markup=False)
+        sys.exit(1)
+    return found
+
+
+@click.group("runbook")
+def runbook_group() -> None:
+    """Runbooks: procedures for tickets, with read-only device commands."""
+
+
+@runbook_group.command("validate")
+@click.argument("path", required=False, type=click.Path(path_type=Path))
+@pass_app
+def runbook_validate(app: App, path: Path | None) -> None:
+    """Check runbook files (front matter, steps, every command against the allow-list)."""
+    given = os.environ.get("IXOPS_RUNBOOKS")
+    found = load_runbooks(path or (Path(given) if given else None))
+    if not found.ok:
+        for error in found.errors:
+            app.err.print(str(error), markup=False)
+        noun = "error" if len(found.errors) == 1 else "errors"
+        app.err.print(f"{len(found.errors)} {noun} in {found.root}", markup=False)
+        sys.exit(1)
+    app.out.print(f"{found.root}: OK: {len(found.runbooks)} runbooks", markup=False)
+
+
+def _applies(runbook: Runbook) -> str:
+    a = runbook.applies_to
+    parts = [
+        ("categories", [c.value for c in a.categories]),
+        ("kinds", a.kinds),
+        ("links", [k.value for k in a.link_kinds]),
+        ("roles", [r.value for r in a.device_roles]),
+        ("platforms", a.platforms),
+        ("metrics", a.metrics),
+    ]
+    return "; ".join(f"{name}: {', '.join(values)}" for name, values in parts if values)
+
+
+@runbook_group.command("list")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@pass_app
+def runbook_list(app: App, fmt: str) -> None:
+    """Every runbook and what it applies to."""
+    found = _runbooks(app)
+    if fmt == "json":
+        document = [
+            {
+                "name": r.name,
+                "title": r.title,
+                "title_zh": r.title_zh,
+                "applies_to": r.applies_to.model_dump(mode="json"),
+                "steps": len(r.steps),
+            }
+            for r in found.runbooks.values()
+        ]
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    table = Table(box=box.SIMPLE_HEAD)
+    for heading in ("Runbook", "Title 标题", "Applies to 适用", "Steps"):
+        table.add_column(heading, no_wrap=heading == "Runbook")
+    for r in found.runbooks.values():
+        title = r.title + (f" / {r.title_zh}" if r.title_zh else "")
+        table.add_row(r.name, title, _applies(r), str(len(r.steps)))
+    app.out.print(table)
+
+
+def _print_runbook(app: App, runbook: Runbook) -> None:
+    title = runbook.title + (f" / {runbook.title_zh}" if runbook.title_zh else "")
+    app.out.print(f"# {title}", markup=False)
+    app.out.print(f"({runbook.name}; applies to {_applies(runbook)})", markup=False)
+    app.out.print("")
+    app.out.print(runbook.body, markup=False)
+
+
+@runbook_group.command("show")
+@click.argument("name")
+@pass_app
+def runbook_show(app: App, name: str) -> None:
+    """One runbook, as written."""
+    found = _runbooks(app)
+    try:
+        runbook = found.get(name)
+    except LookupError as exc:
+        app.err.print(f"ixops: {exc}", markup=False)
+        sys.exit(1)
+    _print_runbook(app, runbook)
+
+
+@runbook_group.command("for")
+@click.argument("ticket")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text")
+@acting_option
+@pass_app
+def runbook_for(app: App, ticket: str, fmt: str, as_user: str | None) -> None:
+    """The runbooks for TICKET, most specific first, with its device's commands filled in."""
+    found = _runbooks(app)
+    with user_errors(app), Session(app.engine()) as session:
+        user = resolve_actor(session, as_user)
+        detail = service.get_ticket(session=session, user=user, ticket=ticket, now=app.now())
+        facts = ticket_facts(session, detail.row.ticket)
+    matched = match(found.runbooks.values(), facts)
+    prepared: dict[str, list[tuple[str, str | None, str | None]]] = {}
+    for runbook in matched:
+        rows: list[tuple[str, str | None, str | None]] = []
+        for step, command in runbook.commands_for(facts.platform):
+            try:
+                rendered = render_command(facts.platform, command.text, facts.placeholders())
+                rows.append((step.title, rendered, None))
+            except CommandRefused as exc:
+                rows.append((step.title, None, str(exc)))
+        prepared[runbook.name] = rows
+    if fmt == "json":
+        document = {
+            "ticket": detail.row.number,
+            "device": facts.device,
+            "platform": facts.platform,
+            "runbooks": [
+                {
+                    "name": r.name,
+                    "title": r.title,
+                    "commands": [
+                        {"step": heading, "command": text, "refused": refused}
+                        for heading, text, refused in prepared[r.name]
+                    ],
+                }
+                for r in matched
+            ],
+        }
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    if not matched:
+        app.out.print(f"No runbook applies to {detail.row.number}.")
+        return
+    where = f" on {facts.device} ({facts.platform})" if facts.device else ""
+    app.out.print(f"Runbooks for {detail.row.number}{where}, most specific first:", markup=False)
+    for runbook in matched:
+        title = runbook.title + (f" / {runbook.title_zh}" if runbook.title_zh else "")
+        app.out.print(f"  {runbook.name}: {title}", markup=False)
+        for heading, text, refused in prepared[runbook.name]:
+            shown = text if text is not None else f"REFUSED: {refused}"
+            app.out.print(f"      [{heading}] {shown}", markup=False)
+
+
+@runbook_group.command("allowlist")
+@click.argument("platform", required=False)
+@pass_app
+def runbook_allowlist(app: App, platform: str | None) -> None:
+    """The read-only commands runbooks may run, per platform."""
+    platforms = [platform] if platform else sorted(ALLOWED)
+    for name in platforms:
+        try:
+            patterns = allowed_patterns(name)
+        except ValueError as exc:
+            app.err.print(f"ixops: {exc}", markup=False)
+            sys.exit(1)
+        app.out.print(f"{name}:", markup=False)
+        for pattern in patterns:
+            app.out.print(f"  {pattern}", markup=False)
+    app.out.print("Any of them may end in one filter: | include|exclude|begin|section WORD")
+
+
+@runbook_group.command("check")
+@click.argument("platform")
+@click.argument("command")
+@pass_app
+def runbook_check(app: App, platform: str, command: str) -> None:
+    """Whether COMMAND may run on PLATFORM (exit 1 with the reason if not)."""
+    try:
+        allowed = check_command(platform, command)
+    except CommandRefused as exc:
+        app.err.print(f"ixops: {exc}", markup=False)
+        sys.exit(1)
+    app.out.print(f"allowed on {platform}: {allowed}", markup=False)
