@@ -1,4 +1,5 @@
-"""`ixops ticket …` and `ixops sla report`: tickets as people work them, and the SLA's record.
+"""`ixops ticket …` and `ixops sla`: tickets as people work them, what is at risk now, and the
+SLA's record (`ixops sla report`).
 
 Every command acts as a user (``--as USER`` or ``IXOPS_USER``) and calls one service function;
 the service decides what that user may see and do. Times are shown in Asia/Shanghai.
@@ -7,14 +8,20 @@ the service decides what that user may see and do. Times are shown in Asia/Shang
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 from collections.abc import Callable
+from dataclasses import asdict, fields
 from typing import Any, TypeVar
 
 import click
+from click.core import ParameterSource
 from rich import box
+from rich.cells import cell_len, chop_cells
+from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlmodel import Session
 
 from inventory.timeutil import format_local
@@ -22,7 +29,16 @@ from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, pass_app
 from tickets import service
 from tickets.models import Severity, Ticket, TicketCategory
-from tickets.reports import SlaReportTable, parse_period, sla_report
+from tickets.reports import (
+    NO_KEY,
+    AtRiskRow,
+    ComplianceRow,
+    Dimension,
+    SlaReportTable,
+    parse_period,
+    sla_at_risk,
+    sla_report,
+)
 from tickets.service import TicketDetail, TicketRow, WaitingOn
 from tickets.sla import SlaStatus, TicketState
 
@@ -380,31 +396,192 @@ def ticket_classify(
 # -- sla -------------------------------------------------------------------------------------
 
 
-@click.group("sla")
-def sla_group() -> None:
-    """The response SLA's record."""
+def _span(seconds: float) -> str:
+    """A duration in minutes, or in days and hours from two days on: ``7h05m``, ``3d04h``."""
+    minutes = int(abs(seconds)) // 60
+    hours, minutes = divmod(minutes, 60)
+    if hours >= 48:
+        days, hours = divmod(hours, 24)
+        return f"{days}d{hours:02d}h"
+    return f"{hours}h{minutes:02d}m"
 
 
-def _minutes(seconds: float | None) -> str:
-    return "" if seconds is None else _duration(seconds)
+def _left_text(row: AtRiskRow) -> str:
+    if row.status in (SlaStatus.MET, SlaStatus.MET_LATE):
+        return row.status.value.replace("_", " ")
+    text = (
+        f"overdue {_span(row.remaining_s)}"
+        if row.remaining_s < 0
+        else f"{_span(row.remaining_s)} left"
+    )
+    return f"paused, {text}" if row.status is SlaStatus.PAUSED else text
 
 
-_FIELDS = (
-    "dimension",
-    "key",
-    "count",
-    "met",
-    "met_late",
-    "breached",
-    "pending",
-    "compliance_pct",
-    "median_response_s",
-    "p90_response_s",
-)
+def _where_text(row: AtRiskRow) -> str:
+    site = row.site or NO_KEY
+    if not row.units:
+        return site
+    more = f" +{len(row.units) - 1}" if len(row.units) > 1 else ""
+    return f"{site} / {row.units[0]}{more}"
+
+
+def _at_risk_json(rows: list[AtRiskRow], *, now: dt.datetime, all_open: bool) -> dict[str, Any]:
+    return {
+        "evaluated_at": now.isoformat(),
+        "scope": "all_open" if all_open else "at_risk",
+        "tickets": [
+            {
+                "number": r.number,
+                "title": r.title,
+                "state": r.state.value,
+                "severity": r.severity.value,
+                "site": r.site,
+                "units": list(r.units),
+                "target": r.target.value,
+                "status": r.status.value,
+                "due_at": r.due_at.isoformat() if r.due_at else None,
+                "due_local": format_local(r.due_at) if r.due_at else None,
+                "remaining_s": r.remaining_s,
+                "overdue_s": r.overdue_s,
+            }
+            for r in rows
+        ],
+    }
+
+
+def _two_lines(console: Console, text: str, width: int) -> Text:
+    """``text`` on two lines of ``width`` cells, broken between words unless that wastes a third
+    of the first line; the second line ends in an ellipsis if it is cut."""
+    lines = Text(text).wrap(console, width)
+    first = lines[0].plain.rstrip() if lines else ""
+    if cell_len(first) < width * 2 // 3:
+        first = chop_cells(text, width)[0]
+    rest = Text(text[len(first) :].strip(), end="")
+    rest.truncate(width, overflow="ellipsis")
+    return Text("\n").join([Text(first), rest]) if rest.plain else Text(first)
+
+
+def _narrow_table(title: str) -> Table:
+    """Columns one space apart and no edges: the SLA tables fit 80 columns."""
+    return Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 0))
+
+
+def _print_at_risk(app: App, rows: list[AtRiskRow], *, now: dt.datetime, all_open: bool) -> None:
+    if not rows:
+        app.out.print("No open tickets." if all_open else "Nothing at risk.")
+        return
+    scope = "Open tickets" if all_open else "Breached or at risk"
+    # Two lines per ticket keep every number and deadline whole on an 80-column terminal; only
+    # the title gives way (ellipsis).
+    table = _narrow_table(f"{scope} at {format_local(now)}, most urgent first")
+    cells = [
+        (
+            f"{r.number}\n{r.severity.value}",
+            f"{r.state.value}\n{_where_text(r)}",
+            f"{r.target.value}\n{r.status.value.replace('_', ' ')}",
+            f"{format_local(r.due_at)}\n{_left_text(r)}",
+        )
+        for r in rows
+    ]
+    headers = ("ticket\nseverity", "state\nsite / unit", "SLA\nstatus", "due\nleft")
+    widths = [
+        max(
+            cell_len(line) for text in (header, *(c[i] for c in cells)) for line in text.split("\n")
+        )
+        for i, header in enumerate(headers)
+    ]
+    for header, width in zip(headers, widths, strict=True):
+        table.add_column(header, no_wrap=True, min_width=width)
+    # Rich would shrink every column to fit; the title alone is given what is left.
+    title_width = max(8, app.out.width - sum(widths) - len(widths))
+    table.add_column("title", no_wrap=True, max_width=title_width)
+    for index, (cell, row) in enumerate(zip(cells, rows, strict=True)):
+        title = _two_lines(app.out, row.title, title_width)
+        table.add_row(*cell, title, end_section=index < len(cells) - 1)
+    app.out.print(table)
+
+
+# `ixops sla --as eng report …` acts as eng too.
+_AS_USER_KEY = "ixops.sla.as_user"
+
+
+@click.group("sla", invoke_without_command=True)
+@click.option("--all-open", is_flag=True, help="Every open ticket, not only those at risk.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@acting_option
+@click.pass_context
+def sla_group(ctx: click.Context, all_open: bool, fmt: str, as_user: str | None) -> None:
+    """What is breached or at risk right now, most urgent first (times Asia/Shanghai); and the
+    SLA's record (`ixops sla report`)."""
+    if ctx.invoked_subcommand is not None:
+        given = [
+            flag
+            for name, flag in (("all_open", "--all-open"), ("fmt", "--format"))
+            if ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
+        ]
+        if given:
+            verb = "applies" if len(given) == 1 else "apply"
+            raise click.UsageError(
+                f"{' and '.join(given)} {verb} to `ixops sla` alone, "
+                f"not to `ixops sla {ctx.invoked_subcommand}`"
+            )
+        ctx.meta[_AS_USER_KEY] = as_user
+        return
+    app = ctx.find_object(App)
+    if app is None:
+        raise click.UsageError("ixops sla runs under the ixops command")
+    with user_errors(app), Session(app.engine()) as session:
+        user = resolve_actor(session, as_user)
+        now = app.now()
+        rows = sla_at_risk(session=session, user=user, now=now, include_ok=all_open)
+        if fmt == "json":
+            document = _at_risk_json(rows, now=now, all_open=all_open)
+            click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+            return
+        _print_at_risk(app, rows, now=now, all_open=all_open)
+
+
+_FIELDS = tuple(f.name for f in fields(ComplianceRow))
+_HEADINGS = {
+    Dimension.SITE.value: "Site 机房",
+    Dimension.ACCESS_UNIT.value: "Access unit 接入单位",
+    Dimension.SEVERITY.value: "Severity 级别",
+}
+
+
+def _time(seconds: float | None) -> str:
+    return NO_KEY if seconds is None else _span(seconds)
+
+
+def _pct_text(value: float | None) -> str:
+    return NO_KEY if value is None else f"{value:.1f}%"
+
+
+def _report_table(title: str, columns: tuple[str, ...]) -> Table:
+    table = _narrow_table(title)
+    for column in columns:
+        table.add_column(column, justify="left" if not column else "right", no_wrap=True)
+    return table
+
+
+def _add_rows(
+    table: Table, report: SlaReportTable, cells: Callable[[ComplianceRow], list[str]]
+) -> None:
+    previous = Dimension.ALL.value
+    blanks = [""] * (len(table.columns) - 1)
+    for r in report.rows:
+        if r.dimension != previous:
+            table.add_row(_HEADINGS.get(r.dimension, r.dimension), *blanks, style="bold")
+            previous = r.dimension
+        if r.dimension == Dimension.ALL.value:
+            label = "All 全部"
+        else:
+            label = f"  {r.key}" if r.key != NO_KEY else "  (none 无)"
+        table.add_row(label, *cells(r), end_section=r.dimension == Dimension.ALL.value)
 
 
 def _print_report(app: App, report: SlaReportTable, fmt: str) -> None:
-    rows = [{f: getattr(r, f) for f in _FIELDS} for r in report.rows]
+    rows = [asdict(r) for r in report.rows]
     if fmt == "json":
         document = {
             "period": report.period.label,
@@ -422,38 +599,60 @@ def _print_report(app: App, report: SlaReportTable, fmt: str) -> None:
             writer.writerow({"period": report.period.label, **row})
         click.echo(buffer.getvalue(), nl=False)
         return
-    table = Table(
-        title=f"Response SLA {report.period.label} "
-        f"({format_local(report.period.start)} – {format_local(report.period.end)})"
+    span = f"{format_local(report.period.start)} – {format_local(report.period.end)}"
+    app.out.print(f"SLA report {report.period.label} ({span})", markup=False)
+    response = _report_table(
+        "Response 响应 (≤ 4 h)",
+        ("", "tickets", "met", "late", "breached", "pending", "compliance", "median", "p90"),
     )
-    for column in ("", "tickets", "met", "met late", "breached", "pending", "compliance",
-                   "median", "p90"):  # fmt: skip
-        table.add_column(column, justify="left" if not column else "right", no_wrap=True)
-    for r in report.rows:
-        label = "all tickets" if r.dimension == "all" else f"{r.dimension} {r.key}"
-        table.add_row(
-            label,
+    _add_rows(
+        response,
+        report,
+        lambda r: [
             str(r.count),
             str(r.met),
             str(r.met_late),
             str(r.breached),
             str(r.pending),
-            "" if r.compliance_pct is None else f"{r.compliance_pct:.1f}%",
-            _minutes(r.median_response_s),
-            _minutes(r.p90_response_s),
-        )
-    app.out.print(table)
+            _pct_text(r.compliance_pct),
+            _time(r.median_response_s),
+            _time(r.p90_response_s),
+        ],
+    )
+    app.out.print(response)
+    app.out.print()
+    resolution = _report_table(
+        "Resolution 处理 · satisfaction 满意度 (score ≥ 4)",
+        ("", "resolved", "pending", "median", "p90", "rated", "satisfied"),
+    )
+    _add_rows(
+        resolution,
+        report,
+        lambda r: [
+            str(r.resolved),
+            str(r.resolution_pending),
+            _time(r.median_resolution_s),
+            _time(r.p90_resolution_s),
+            str(r.rated),
+            _pct_text(r.satisfaction_pct),
+        ],
+    )
+    app.out.print(resolution)
 
 
 @sla_group.command("report")
 @click.option("--period", required=True, help="YYYY-MM, YYYY-Qn or YYYY (Shanghai time).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
 @acting_option
-@pass_app
-def sla_report_command(app: App, period: str, fmt: str, as_user: str | None) -> None:
-    """Response-time compliance: met, met late, breached; median and p90 time to respond."""
+@click.pass_context
+def sla_report_command(ctx: click.Context, period: str, fmt: str, as_user: str | None) -> None:
+    """Per site, access unit and severity: response compliance, median and p90 response and
+    resolution times, satisfaction (— where there is no data)."""
+    app = ctx.find_object(App)
+    if app is None:
+        raise click.UsageError("ixops sla report runs under the ixops command")
     with user_errors(app), Session(app.engine()) as session:
-        user = resolve_actor(session, as_user)
+        user = resolve_actor(session, as_user or ctx.meta.get(_AS_USER_KEY))
         report = sla_report(session=session, user=user, period=parse_period(period), now=app.now())
         _print_report(app, report, fmt)
 

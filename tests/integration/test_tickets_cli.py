@@ -122,12 +122,20 @@ def test_users_tickets_and_the_sla_report_through_the_cli(env: dict[str, str]) -
         "compliance_pct": 100.0,
         "median_response_s": 0.0,
         "p90_response_s": 0.0,
+        "resolved": 0,
+        "resolution_pending": 1,
+        "median_resolution_s": None,
+        "p90_resolution_s": None,
+        "rated": 0,
+        "satisfied": 0,
+        "satisfaction_pct": None,
     }
     code, out, _ = run(env_eng, "sla", "report", "--period", "2026-11", "--format", "csv")
     rows = list(csv.DictReader(io.StringIO(out)))
     assert {(r["dimension"], r["key"]) for r in rows} == {
         ("all", "all"),
         ("site", "CHJ"),
+        ("access_unit", "excloud"),
         ("severity", "minor"),
     }
     code, out, _ = run(env_eng, "sla", "report", "--period", "2026-11")
