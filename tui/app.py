@@ -4,8 +4,9 @@
 ``make_posting()``): it takes the database engine, who is acting (or nobody: log in first), a
 clock and a language, so tests can freeze time and run on any store.
 
-Navigation: the queue is the home screen; ``2`` shows the overview above it and ``1`` goes back;
-Enter opens a ticket; ``?`` shows every key; ``ctrl+p`` the command palette.
+Navigation: the queue is the home screen; ``2`` shows the overview above it, ``3`` the exchange
+browser, and ``1`` goes back; Enter opens a ticket; ``?`` shows every key; ``ctrl+p`` the command
+palette.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from textual.screen import ModalScreen, Screen
 from tui.bindings import load_keymap, localize
 from tui.context import Clock, Context
 from tui.i18n import Labels, parse_lang
-from tui.screens.base import PollingScreen
+from tui.screens.base import IxScreen, PollingScreen
+from tui.screens.exchange import ExchangeScreen, ExchangeTree
 from tui.screens.help import HelpScreen
 from tui.screens.login import LoginScreen
 from tui.screens.new_ticket import NewTicketScreen
@@ -34,6 +36,11 @@ from tui.screens.ticket import TicketScreen
 from tui.store import Store, UserInfo
 
 _GLOBAL_ACTIONS = frozenset({"quit", "help", "go", "refresh"})
+_SCREENS: dict[str, type[IxScreen]] = {
+    "queue": QueueScreen,
+    "overview": OverviewScreen,
+    "exchange": ExchangeScreen,
+}
 
 
 def system_clock() -> dt.datetime:
@@ -48,6 +55,7 @@ class IxopsApp(App[None]):
         Binding("question_mark,f1", "help", "Help", key_display="?", id="app.help"),
         Binding("1", "go('queue')", "Queue", id="app.queue"),
         Binding("2", "go('overview')", "Overview", id="app.overview"),
+        Binding("3", "go('exchange')", "Exchange", id="app.exchange"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="app.refresh"),
     ]
 
@@ -90,7 +98,7 @@ class IxopsApp(App[None]):
             return False
         if action == "go":
             # No footer space spent on going where you already are.
-            here = QueueScreen if parameters == ("queue",) else OverviewScreen
+            here = _SCREENS.get(str(parameters[0]) if parameters else "", QueueScreen)
             return not isinstance(self.screen, here)
         return True
 
@@ -102,13 +110,13 @@ class IxopsApp(App[None]):
     def action_go(self, name: str) -> None:
         if not self._logged_in_yet():
             return
-        target: type[Screen[None]] = QueueScreen if name == "queue" else OverviewScreen
+        target = _SCREENS.get(name, QueueScreen)
         for screen in reversed(self.screen_stack):
             if isinstance(screen, target):
                 while self.screen is not screen:
                     self.pop_screen()
                 return
-        self.push_screen(OverviewScreen(self.ctx) if name == "overview" else QueueScreen(self.ctx))
+        self.push_screen(target(self.ctx))
 
     def action_help(self) -> None:
         if isinstance(self.screen, HelpScreen):
@@ -119,6 +127,7 @@ class IxopsApp(App[None]):
             (lab("screen.queue"), QueueScreen.BINDINGS),
             (lab("screen.ticket"), TicketScreen.BINDINGS),
             (lab("screen.overview"), OverviewScreen.BINDINGS),
+            (lab("screen.exchange"), [*ExchangeScreen.BINDINGS, *ExchangeTree.BINDINGS]),
             (lab("screen.new"), NewTicketScreen.BINDINGS),
         ]
         self.push_screen(HelpScreen(self.ctx, sections))
@@ -154,9 +163,21 @@ class IxopsApp(App[None]):
         help_text = lab("cmd.help_text")
         yield SystemCommand(lab("cmd.queue"), help_text, lambda: self.action_go("queue"))
         yield SystemCommand(lab("cmd.overview"), help_text, lambda: self.action_go("overview"))
+        yield SystemCommand(lab("cmd.exchange"), help_text, lambda: self.action_go("exchange"))
         yield SystemCommand(lab("cmd.new"), help_text, self._new)
         yield SystemCommand(lab("cmd.help"), help_text, self.action_help)
         yield SystemCommand(lab("cmd.refresh"), help_text, self.action_refresh)
+        exchange = screen if isinstance(screen, ExchangeScreen) else None
+        if exchange is not None:
+            for device_id, node in exchange.device_nodes.items():
+                if node.data is None:
+                    continue
+                yield SystemCommand(
+                    lab("cmd.device", name=node.data.name),
+                    lab.role(node.data.role),
+                    lambda device_id=device_id: exchange.open_device(device_id),
+                    discover=False,
+                )
         queue = self._queue()
         if queue is None:
             return

@@ -24,6 +24,7 @@ _LABELS: Final[dict[str, tuple[str, str]]] = {
     "screen.new": ("New ticket", "新建工单"),
     "screen.overview": ("Overview", "总览"),
     "screen.help": ("Keys", "按键帮助"),
+    "screen.exchange": ("Exchange", "交换中心"),
     # -- login
     "login.user": ("User name", "用户名"),
     "login.password": ("Password", "密码"),
@@ -213,8 +214,9 @@ _LABELS: Final[dict[str, tuple[str, str]]] = {
     "overview.devices": ("Devices", "设备"),
     "overview.tickets": ("Open tickets", "未关闭工单"),
     "overview.worst": ("Worst SLA", "最差时限"),
-    "overview.collectors": ("Up/down (collectors)", "通断（采集器）"),
     "overview.no_collector": ("no data yet", "暂无数据"),
+    "overview.devices_live": ("Devices up/down", "设备 在线/离线"),
+    "overview.links_live": ("Links up/down/flap", "链路 通/断/抖动"),
     "overview.nearest": ("Nearest response deadlines", "最近的响应时限"),
     "overview.none_open": ("none open", "无"),
     "overview.no_deadlines": ("No running response clocks.", "没有正在计时的响应时限。"),
@@ -227,6 +229,114 @@ _LABELS: Final[dict[str, tuple[str, str]]] = {
     "role.pdu": ("PDUs", "PDU"),
     "role.ups": ("UPS", "UPS"),
     "role.environment_sensor": ("env. sensors", "环境传感器"),
+    # -- the exchange browser
+    "ex.rooms": ("Rooms", "机房"),
+    "ex.devices_n": ("{n} devices", "{n} 台设备"),
+    "ex.down_n": ("{n} DOWN", "{n} 台离线"),
+    "ex.floor": ("floor {floor}", "{floor} 层"),
+    "ex.device.up": ("UP", "在线"),
+    "ex.device.down": ("DOWN", "离线"),
+    "ex.device.no_data": ("--", "--"),
+    "ex.port.up": ("UP", "通"),
+    "ex.port.down": ("DOWN", "断"),
+    "ex.port.admin_down": ("SHUT", "关闭"),
+    "ex.port.unknown": ("?", "未知"),
+    "ex.port.no_data": ("--", "--"),
+    "ex.flap": ("FLAP", "抖动"),
+    "ex.pick_device": (
+        "Pick a device in the tree (Enter) to see its ports.",
+        "在左侧树中选择设备（回车）查看端口。",
+    ),
+    "ex.pick_port": (
+        "Pick a port (Enter) for its traffic, stability and events.",
+        "选择端口（回车）查看流量、稳定性和事件。",
+    ),
+    "ex.no_data_device": (
+        "no collector data yet for this device",
+        "该设备暂无采集数据",
+    ),
+    "ex.no_ports": ("no ports", "无端口"),
+    "ex.reachable": ("reachable, last seen {at}", "可达，最近应答 {at}"),
+    "ex.unreachable": (
+        "UNREACHABLE, last seen {at} ({error})",
+        "不可达，最近应答 {at}（{error}）",
+    ),
+    "ex.never_seen": ("never answered", "从未应答"),
+    "ex.readings": ("Readings {at}", "读数 {at}"),
+    "ex.no_readings": ("no readings yet", "暂无读数"),
+    "ex.last_event": ("Last event", "最近事件"),
+    "ex.no_events": ("no events recorded", "暂无事件记录"),
+    "ex.col.state": ("State", "状态"),
+    "ex.col.port": ("Port", "端口"),
+    "ex.col.link": ("Link", "链路"),
+    "ex.col.speed": ("Speed", "速率"),
+    "ex.col.in": ("In", "入"),
+    "ex.col.out": ("Out", "出"),
+    "ex.col.util": ("Util", "利用率"),
+    "ex.col.errors": ("Err/s", "错包/秒"),
+    "ex.col.since": ("Since (CST)", "变化时间"),
+    "ex.col.description": ("Description", "描述"),
+    "ex.member": ("member link of {unit}", "{unit} 接入链路"),
+    "ex.trunk": ("trunk to {far}", "中继至 {far}"),
+    "ex.no_link": ("no link", "无链路"),
+    "ex.since": ("since {at}", "自 {at}"),
+    "ex.flapping": ("flapping", "抖动中"),
+    "ex.now": (
+        "in {in_} ({in_pct}) · out {out} ({out_pct}) · errors {err} · polled {at}",
+        "入 {in_}（{in_pct}）· 出 {out}（{out_pct}）· 错包 {err} · 采集于 {at}",
+    ),
+    "ex.not_polled": ("not polled yet", "尚未采集"),
+    "ex.hour": ("Last hour (raw samples)", "最近一小时（原始采样）"),
+    "ex.days": ("Last {days} days (hourly averages)", "最近 {days} 天（小时均值）"),
+    "ex.series.in": ("in", "入"),
+    "ex.series.out": ("out", "出"),
+    "ex.series.errors": ("errors", "错包"),
+    "ex.max": ("max {value}", "峰值 {value}"),
+    "ex.no_samples": ("no samples in the last hour", "最近一小时无采样"),
+    "ex.no_rollups": (
+        "no hourly roll-ups yet (one is made as each hour ends)",
+        "暂无小时汇总（每小时结束时生成）",
+    ),
+    "ex.stability": ("Link stability {period} (month to date)", "链路稳定性 {period}（本月至今）"),
+    "ex.stability_figures": (
+        "availability {availability} · outages {outages} · flap episodes {flaps} · "
+        "MTTR {mttr} · down {down} · unknown {unknown}",
+        "可用率 {availability} · 中断 {outages} 次 · 抖动 {flaps} 次 · "
+        "平均修复 {mttr} · 中断时长 {down} · 未知 {unknown}",
+    ),
+    "ex.stable": ("STABLE", "稳定"),
+    "ex.unstable": ("UNSTABLE", "不稳定"),
+    "ex.no_stability_link": (
+        "no link on this port: no stability figures",
+        "该端口无链路，无稳定性数据",
+    ),
+    "ex.no_stability_data": (
+        "no state reports for this link yet",
+        "该链路尚无状态记录",
+    ),
+    "ex.optics": ("Optics", "光功率"),
+    "ex.events": ("Recent events (CST)", "最近事件"),
+    "ex.find": ("Find a device by name", "按名称查找设备"),
+    "ex.not_found": ("no device matches “{text}”", "没有匹配“{text}”的设备"),
+    "event.link_observed": ("first seen", "首次观测"),
+    "event.link_down": ("link down", "链路中断"),
+    "event.link_up": ("link up", "链路恢复"),
+    "event.flapping_started": ("flapping started", "开始抖动"),
+    "event.flapping_ended": ("flapping ended", "抖动结束"),
+    "event.threshold_crossed": ("threshold crossed", "越限"),
+    "event.threshold_cleared": ("threshold cleared", "越限恢复"),
+    "event.device_unreachable": ("unreachable", "设备不可达"),
+    "event.device_reachable": ("reachable again", "设备恢复可达"),
+    "event.device_restarted": ("restarted", "设备重启"),
+    "event.planned": ("planned", "计划内"),
+    "device_role.exchange_switch": ("exchange switch", "交换机"),
+    "device_role.access_switch": ("access switch", "接入交换机"),
+    "device_role.router": ("router", "路由器"),
+    "device_role.route_server": ("route server", "路由服务器"),
+    "device_role.server": ("server", "服务器"),
+    "device_role.pdu": ("PDU", "PDU"),
+    "device_role.ups": ("UPS", "UPS"),
+    "device_role.environment_sensor": ("environment sensor", "环境传感器"),
     # -- help
     "help.intro": (
         "Keys by screen. Remap any of them by its id in {path}.",
@@ -240,6 +350,8 @@ _LABELS: Final[dict[str, tuple[str, str]]] = {
     # -- the command palette
     "cmd.queue": ("Go to the ticket queue", "打开工单队列"),
     "cmd.overview": ("Go to the overview", "打开总览"),
+    "cmd.exchange": ("Go to the exchange browser", "打开交换中心浏览"),
+    "cmd.device": ("Exchange: device {name}", "交换中心：设备 {name}"),
     "cmd.new": ("Log a new ticket", "新建工单"),
     "cmd.help": ("Show the keys", "显示按键帮助"),
     "cmd.refresh": ("Refresh from the database now", "立即从数据库刷新"),
@@ -252,6 +364,13 @@ _LABELS: Final[dict[str, tuple[str, str]]] = {
     "key.app.help": ("Help", "帮助"),
     "key.app.queue": ("Queue", "队列"),
     "key.app.overview": ("Overview", "总览"),
+    "key.app.exchange": ("Exchange", "交换中心"),
+    "key.exchange.open": ("Open", "打开"),
+    "key.exchange.back": ("Back", "返回"),
+    "key.exchange.find": ("Find", "查找"),
+    "key.exchange.expand": ("Expand", "展开"),
+    "key.exchange.collapse": ("Collapse", "收起"),
+    "key.exchange.stop_find": ("Stop finding", "结束查找"),
     "key.app.refresh": ("Refresh", "刷新"),
     "key.app.palette": ("Commands", "命令"),
     "key.queue.open": ("Open", "打开"),
@@ -310,6 +429,14 @@ class Labels:
     def entry(self, kind: EntryKind | str) -> str:
         key = f"entry.{kind}"
         return self(key) if key in _LABELS else str(kind)
+
+    def event(self, kind: str) -> str:
+        key = f"event.{kind}"
+        return self(key) if key in _LABELS else kind.replace("_", " ")
+
+    def device_role(self, role: str) -> str:
+        key = f"device_role.{role}"
+        return self(key) if key in _LABELS else role
 
     def role(self, role: str) -> str:
         key = f"role.{role}"

@@ -24,7 +24,20 @@ from tickets.models import Severity, TicketCategory
 from tickets.service import TicketDetail, TicketRow, WaitingOn
 from tickets.sla import TicketState
 from tui import queries
-from tui.queries import DeviceChoice, PortChoice, SiteInfo
+from tui.queries import (
+    DeviceChoice,
+    DeviceFacts,
+    DeviceLive,
+    EventRow,
+    LinkFigures,
+    PortChoice,
+    PortRow,
+    PortSeries,
+    ReadingRow,
+    RoomLive,
+    SiteInfo,
+    SiteNode,
+)
 
 
 @dataclass(frozen=True)
@@ -98,8 +111,43 @@ class Overview:
     sites: list[SiteInfo]
     devices: dict[str, dict[str, int]]
     rows: list[TicketRow]
-    # No collector tables exist yet; when they do, their figures go here.
-    collector_data: bool = False
+    # What the collectors say per site code (devices and links by state).
+    live: dict[str, RoomLive]
+
+
+@dataclass(frozen=True)
+class ExchangeQuery:
+    """What the exchange browser has selected: the more, the more it reads."""
+
+    device_id: int | None = None
+    interface_id: int | None = None
+    with_layout: bool = False
+
+
+@dataclass(frozen=True)
+class PortView:
+    port: PortRow
+    series: PortSeries
+    stability: LinkFigures | None
+    events: list[EventRow]
+    optics: list[ReadingRow]
+
+
+@dataclass(frozen=True)
+class DeviceView:
+    facts: DeviceFacts
+    live: DeviceLive | None
+    ports: list[PortRow]
+    readings: list[ReadingRow]
+    events: list[EventRow]
+
+
+@dataclass(frozen=True)
+class Exchange:
+    layout: list[SiteNode] | None  # only when asked (it changes with the inventory alone)
+    live: dict[int, DeviceLive]
+    device: DeviceView | None
+    port: PortView | None
 
 
 class Store:
@@ -176,7 +224,63 @@ class Store:
     def overview(self, who: UserInfo, *, now: dt.datetime) -> Overview:
         with self._session() as session:
             rows = service.list_tickets(session=session, user=self._user(session, who), now=now)
-            return Overview(queries.sites(session), queries.device_counts(session), rows)
+            return Overview(
+                queries.sites(session),
+                queries.device_counts(session),
+                rows,
+                queries.room_live(session),
+            )
+
+    def exchange(self, who: UserInfo, query: ExchangeQuery, *, now: dt.datetime) -> Exchange:
+        """The exchange browser's poll. Center staff see everything; a contact sees the
+        devices and ports of their own unit's member links, and no device-wide readings or
+        events (other units' ports are on the same switch)."""
+        with self._session() as session:
+            user = self._user(session, who)
+            devices: frozenset[int] | None = None
+            ports: frozenset[int] | None = None
+            if user.role_enum is Role.CONTACT:
+                unit_id = user.access_unit_id
+                devices, ports = (
+                    queries.contact_scope(session, unit_id)
+                    if unit_id is not None
+                    else (frozenset(), frozenset())
+                )
+            layout = queries.exchange_layout(session, devices) if query.with_layout else None
+            live = queries.device_live(session, devices)
+            device = None
+            device_id = query.device_id
+            if device_id is not None and (devices is None or device_id in devices):
+                facts = queries.device_facts(session, device_id)
+                if facts is not None:
+                    port_rows = queries.device_ports(session, device_id, ports)
+                    center = ports is None
+                    device = DeviceView(
+                        facts,
+                        live.get(device_id),
+                        port_rows,
+                        queries.latest_readings(session, device_id) if center else [],
+                        queries.recent_events(session, device_id=device_id)
+                        if center
+                        else queries.recent_events(
+                            session, interface_ids=frozenset(p.interface_id for p in port_rows)
+                        ),
+                    )
+            port = None
+            chosen = query.interface_id
+            if device is not None and chosen is not None:
+                row = next((p for p in device.ports if p.interface_id == chosen), None)
+                if row is not None:
+                    port = PortView(
+                        row,
+                        queries.port_series(session, chosen, now=now),
+                        queries.link_figures(session, row.link_id, now=now)
+                        if row.link_id is not None
+                        else None,
+                        queries.recent_events(session, interface_ids=frozenset({chosen})),
+                        queries.latest_readings(session, device.facts.id, chosen),
+                    )
+            return Exchange(layout, live, device, port)
 
     # -- changing
 

@@ -10,6 +10,7 @@ supersedes it: the older result is dropped by its generation number when it arri
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import ClassVar, Generic, TypeVar
 
 from textual import on, work
@@ -87,6 +88,7 @@ class PollingScreen(IxScreen, Generic[T]):
         self._timer: Timer | None = None
         self._suspended = False
         self._failing_since: dt.datetime | None = None
+        self._poll_started = time.monotonic()
         self.loaded = False
 
     def compose_top(self) -> ComposeResult:
@@ -124,6 +126,7 @@ class PollingScreen(IxScreen, Generic[T]):
 
     @work(thread=True, exclusive=True, group="poll")
     def _poll(self, generation: int) -> None:
+        self._poll_started = time.monotonic()
         now = self.ctx.clock()
         try:
             data = self.load(now)
@@ -159,7 +162,10 @@ class PollingScreen(IxScreen, Generic[T]):
 
     def _arm(self) -> None:
         if not self._suspended:
-            self._timer = self.set_timer(self.ctx.refresh_s, self.poll_now)
+            # A store so big or busy that a poll takes longer than the interval is polled at
+            # most a third of the time, so the worker never starves the keys of the GIL.
+            took_s = time.monotonic() - self._poll_started
+            self._timer = self.set_timer(max(self.ctx.refresh_s, 2 * took_s), self.poll_now)
 
     def on_screen_suspend(self, _event: ScreenSuspend) -> None:
         # A screen under another one stops polling; it catches up the moment it is back.

@@ -94,7 +94,7 @@ class OverviewScreen(PollingScreen[Overview]):
             data.devices,
             {code: statuses for code, statuses in by_site.items() if code is not None},
             {code: worst(statuses) for code, statuses in by_site.items() if code is not None},
-            data.collector_data,
+            data.live,
         )
         table = self.query_one("#nearest", DataTable)
         for row in self.nearest:

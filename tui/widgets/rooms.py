@@ -1,6 +1,7 @@
 """The machine rooms side by side, one column each: devices by role, open tickets and their
-worst SLA, and what the collectors say (nothing yet: the table says so rather than invent
-figures). A table rather than cards so the four rooms stay readable at 80 columns."""
+worst SLA, and what the collectors say (devices up/down, links up/down/flapping; a room the
+collectors have not reported on says so rather than show zeros). A table rather than cards so
+the four rooms stay readable at 80 columns."""
 
 from __future__ import annotations
 
@@ -12,7 +13,17 @@ from inventory.schema import DeviceRole
 from tickets.sla import SlaStatus
 from tui.i18n import Labels
 from tui.present import marker
-from tui.queries import SiteInfo
+from tui.queries import RoomLive, SiteInfo
+
+
+def _live_cell(figures: list[tuple[int, str]]) -> Text:
+    """``12/1`` with the non-zero bad figures marked: colour backs up the position."""
+    text = Text(no_wrap=True)
+    for i, (n, style) in enumerate(figures):
+        if i:
+            text.append("/", style="dim")
+        text.append(str(n), style=style if n else "")
+    return text
 
 
 class RoomsTable(Static):
@@ -26,7 +37,7 @@ class RoomsTable(Static):
         devices: dict[str, dict[str, int]],
         tickets: dict[str, list[SlaStatus]],
         worst: dict[str, SlaStatus | None],
-        collector_data: bool,
+        live: dict[str, RoomLive],
     ) -> None:
         lab = self.labels
         zh = lab.lang == "zh"
@@ -64,9 +75,27 @@ class RoomsTable(Static):
                 for s in sites
             ),
         )
-        if not collector_data:
-            table.add_row(
-                Text(lab("overview.collectors"), style="bold"),
-                *(Text(lab("overview.no_collector"), style="italic dim") for _ in sites),
+        no_data = Text(lab("overview.no_collector"), style="italic dim")
+        devices_row: list[Text] = []
+        links_row: list[Text] = []
+        for site in sites:
+            room = live.get(site.code)
+            if room is None or not room.any_data:
+                devices_row.append(no_data)
+                links_row.append(no_data)
+                continue
+            devices_row.append(
+                _live_cell([(room.devices_up, "green"), (room.devices_down, "bold white on red")])
             )
+            links_row.append(
+                _live_cell(
+                    [
+                        (room.links_up, "green"),
+                        (room.links_down, "bold white on red"),
+                        (room.links_flapping, "bold black on yellow"),
+                    ]
+                )
+            )
+        table.add_row(Text(lab("overview.devices_live"), style="bold"), *devices_row)
+        table.add_row(Text(lab("overview.links_live"), style="bold"), *links_row)
         self.update(table)

@@ -1,0 +1,522 @@
+"""Benchmark: the console on a big store (2,000 devices, 100,000 ports, 10,000 open tickets).
+
+    .venv/bin/python bench/bench_tui.py [--runs 5] [--ticks 10] [--no-profile]
+
+Builds a SQLite store in a temporary directory (and a PostgreSQL one too when
+IXOPS_BENCH_PG_URL names an empty database) with bulk SQLAlchemy core inserts: 4 sites, 200
+racks, 2,000 devices of 50 ports (48 member ports, an uplink, a management port), 38,400
+member links, status rows for every device and port, an hour of samples and a week of hourly
+roll-ups on the first device, and 10,000 open tickets cloned from five opened through the ticket
+service (so their SLA entries are real). Then, headless with ``App.run_test()``, over --runs
+fresh apps (medians and p90):
+
+- first paint of the queue: app start → the queue's table holds its rows;
+- refresh per tick: the poll worker's read (``QueueScreen.load``) and the table update
+  (``show``) on the event loop, over --ticks ticks;
+- key → screen for opening a ticket: Enter on a row → the detail screen shows its timeline;
+- the exchange browser opening a 48-port device: → its ports in the table;
+
+beside references measured in the same run: the raw SQL of the same reads through the DB-API
+cursor (the ratio says how much is ours). Finally a cProfile of the slowest part.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import datetime as dt
+import io
+import os
+import pstats
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import Engine, insert
+from sqlmodel import Session, select
+
+from collectors.models import (
+    DeviceStatus,
+    InterfaceRollup,
+    InterfaceSample,
+    InterfaceStatus,
+)
+from inventory.accounts import User
+from inventory.models import AccessUnit, Device, Interface, Link, Rack, Room, Site
+from ixops.db import make_engine, upgrade
+from tickets import service
+from tickets.models import Severity, Ticket, TicketCategory, TicketEntry
+from tui.app import make_app
+from tui.screens.exchange import ExchangeScreen
+from tui.screens.queue import QueueScreen
+from tui.screens.ticket import TicketScreen
+
+NOW = dt.datetime(2026, 11, 25, 3, 10, tzinfo=dt.UTC)
+DEVICES, PORTS_PER_DEVICE, TICKETS, UNITS = 2_000, 50, 10_000, 500
+SITES = (
+    ("CHJ", "Caohejing main room"),
+    ("NDR", "Nandan Road"),
+    ("ZJ", "Zhangjiang"),
+    ("ZHR", "Zhangheng Road"),
+)
+TARGETS = {"first paint": 1.0, "refresh": 0.100, "key → ticket": 0.050, "exchange device": 0.050}
+
+
+def _chunks(rows: list[dict[str, Any]], n: int = 5_000) -> list[list[dict[str, Any]]]:
+    return [rows[i : i + n] for i in range(0, len(rows), n)]
+
+
+def build(engine: Engine) -> dict[str, float]:
+    """Fill an empty, migrated store; returns seconds per step."""
+    took: dict[str, float] = {}
+    t0 = time.perf_counter()
+    stamp = {"created_at": NOW - dt.timedelta(days=60), "updated_at": NOW - dt.timedelta(days=60)}
+    with engine.begin() as conn:
+
+        def bulk(table: Any, rows: list[dict[str, Any]]) -> None:
+            for chunk in _chunks(rows):
+                conn.execute(insert(table), chunk)
+
+        bulk(
+            Site.__table__,
+            [
+                {
+                    "id": i + 1,
+                    "code": c,
+                    "name": n,
+                    "name_zh": "",
+                    "kind": "main" if i == 0 else "access_point",
+                    **stamp,
+                }
+                for i, (c, n) in enumerate(SITES)
+            ],
+        )
+        bulk(
+            Room.__table__,
+            [
+                {"id": i + 1, "site_id": i + 1, "name": "Hall", "floor": "1", **stamp}
+                for i in range(len(SITES))
+            ],
+        )
+        racks = [
+            {
+                "id": r + 1,
+                "site_id": r % 4 + 1,
+                "room_id": r % 4 + 1,
+                "name": f"R{r // 4 + 1:03d}",
+                **stamp,
+            }
+            for r in range(200)
+        ]
+        bulk(Rack.__table__, racks)
+        devices = [
+            {
+                "id": d + 1,
+                "name": f"sw{d + 1:04d}",
+                "site_id": racks[d % 200]["site_id"],
+                "rack_id": d % 200 + 1,
+                "position": d // 200 + 1,
+                "role": "access_switch",
+                "vendor": "Arista",
+                "model": "7050",
+                "serial": f"S{d}",
+                "mgmt_address": f"10.{d // 250}.{d % 250}.1",
+                **stamp,
+            }
+            for d in range(DEVICES)
+        ]
+        bulk(Device.__table__, devices)
+        interfaces: list[dict[str, Any]] = []
+        for d in range(DEVICES):
+            for p in range(PORTS_PER_DEVICE):
+                name, role = (
+                    (f"Ethernet1/{p + 1}", "member")
+                    if p < 48
+                    else ("Ethernet49/1", "uplink")
+                    if p == 48
+                    else ("Management1", "management")
+                )
+                interfaces.append(
+                    {
+                        "id": d * PORTS_PER_DEVICE + p + 1,
+                        "device_id": d + 1,
+                        "name": name,
+                        "role": role,
+                        "speed_mbps": 100_000,
+                        **stamp,
+                    }
+                )
+        bulk(Interface.__table__, interfaces)
+        bulk(
+            AccessUnit.__table__,
+            [
+                {
+                    "id": u + 1,
+                    "code": f"unit{u + 1:03d}",
+                    "name": f"Unit {u}",
+                    "asn": 64_512 + u,
+                    **stamp,
+                }
+                for u in range(UNITS)
+            ],
+        )
+        links = []
+        for d in range(DEVICES):
+            for p in range(48 * 2 // 5):  # 19 of 48 member ports carry a member link
+                iface = d * PORTS_PER_DEVICE + p + 1
+                links.append(
+                    {
+                        "id": len(links) + 1,
+                        "key": f"u@sw{d + 1}:{p}",
+                        "kind": "member",
+                        "a_interface_id": iface,
+                        "access_unit_id": (iface % UNITS) + 1,
+                        **stamp,
+                    }
+                )
+        bulk(Link.__table__, links)
+        took["inventory"] = time.perf_counter() - t0
+        t1 = time.perf_counter()
+        bulk(
+            DeviceStatus.__table__,
+            [
+                {
+                    "device_id": d + 1,
+                    "reachable": d % 97 != 0,
+                    "last_polled_at": NOW,
+                    "last_seen_at": NOW,
+                    "updated_at": NOW,
+                }
+                for d in range(DEVICES)
+            ],
+        )
+        bulk(
+            InterfaceStatus.__table__,
+            [
+                {
+                    "interface_id": i["id"],
+                    "admin_status": "up",
+                    "oper_status": "down" if i["id"] % 101 == 0 else "up",
+                    "last_polled_at": NOW,
+                    "in_bps": 1e9,
+                    "out_bps": 9e8,
+                    "in_utilisation_pct": 1.0,
+                    "out_utilisation_pct": 0.9,
+                    "in_errors_per_s": 0.0,
+                    "flapping": i["id"] % 997 == 0,
+                    "updated_at": NOW,
+                }
+                for i in interfaces
+            ],
+        )
+        samples, rollups = [], []
+        for p in range(48):
+            octets = 0
+            for minute in range(61, -1, -1):
+                octets += 60 * 125_000_000
+                samples.append(
+                    {
+                        "interface_id": p + 1,
+                        "sampled_at": NOW - dt.timedelta(minutes=minute),
+                        "sys_uptime_cs": 1_000_000 + (61 - minute) * 6000,
+                        "in_octets": octets,
+                        "out_octets": octets,
+                        "in_ucast_pkts": octets // 900,
+                        "out_ucast_pkts": octets // 900,
+                        "in_errors": 0,
+                        "out_errors": 0,
+                        "in_discards": 0,
+                        "out_discards": 0,
+                        "speed_mbps": 100_000,
+                    }
+                )
+            for hour in range(7 * 24):
+                for metric in ("in_bps", "out_bps", "in_errors_per_s"):
+                    rollups.append(
+                        {
+                            "interface_id": p + 1,
+                            "width": "hour",
+                            "metric": metric,
+                            "bucket_start": NOW - dt.timedelta(hours=hour + 1),
+                            "count": 60,
+                            "min_value": 1.0,
+                            "avg_value": 1.0,
+                            "max_value": 1.0,
+                            "p95_value": 1.0,
+                        }
+                    )
+        bulk(InterfaceSample.__table__, samples)
+        bulk(InterfaceRollup.__table__, rollups)
+        took["collector rows"] = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    with Session(engine) as session:
+        # A placeholder hash: the benchmark's account never logs in.
+        placeholder = "x"
+        session.add(
+            User(
+                name="bench",
+                role="engineer",
+                password_hash=placeholder,
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+        session.commit()
+        user = session.exec(select(User).where(User.name == "bench")).one()
+        for n in range(5):
+            service.open_ticket(
+                session=session,
+                user=user,
+                title=f"Template {n}",
+                body="",
+                category=TicketCategory.LINK_DOWN,
+                severity=Severity.MAJOR,
+                device=f"sw{n + 1:04d}",
+                interface="Ethernet1/1",
+                now=NOW - dt.timedelta(minutes=30 * n),
+            )
+        templates = list(session.exec(select(Ticket)).all())
+        entries = list(session.exec(select(TicketEntry)).all())
+    ticket_cols = [c.name for c in Ticket.__table__.columns if c.name != "id"]  # type: ignore[attr-defined]
+    entry_cols = [
+        c.name for c in TicketEntry.__table__.columns if c.name not in ("id", "ticket_id")
+    ]  # type: ignore[attr-defined]
+    new_tickets, new_entries = [], []
+    for k in range(TICKETS - len(templates)):
+        template = templates[k % len(templates)]
+        shift = dt.timedelta(seconds=(k * 7) % 14_000)
+        row = {c: getattr(template, c) for c in ticket_cols}
+        ticket_id = 1_000 + k
+        row.update(
+            id=ticket_id,
+            open_key=None,
+            title=f"Bench ticket {k}",
+            opened_at=template.opened_at - shift,
+            detected_at=None,
+            device_id=(k % DEVICES) + 1,
+            interface_id=(k % DEVICES) * PORTS_PER_DEVICE + 1,
+        )
+        new_tickets.append(row)
+        for entry in entries:
+            if entry.ticket_id == template.id:
+                values = {c: getattr(entry, c) for c in entry_cols}
+                values.update(ticket_id=ticket_id, at=entry.at - shift)
+                new_entries.append(values)
+    with engine.begin() as conn:
+        for chunk in _chunks(new_tickets):
+            conn.execute(insert(Ticket.__table__), chunk)  # type: ignore[attr-defined]
+        for chunk in _chunks(new_entries):
+            conn.execute(insert(TicketEntry.__table__), chunk)  # type: ignore[attr-defined]
+    took["tickets"] = time.perf_counter() - t2
+    took["total"] = time.perf_counter() - t0
+    return took
+
+
+# -- measuring --------------------------------------------------------------------------------
+
+
+async def wait_until(check: Callable[[], bool], timeout_s: float = 60) -> None:
+    deadline = time.perf_counter() + timeout_s
+    while not check():
+        if time.perf_counter() > deadline:
+            raise TimeoutError("the screen never got there")
+        await asyncio.sleep(0.001)
+
+
+async def one_run(engine: Engine, ticks: int, out: dict[str, list[float]]) -> None:
+    start = time.perf_counter()
+    app = make_app(engine=engine, user_name="bench", clock=lambda: NOW, refresh_s=3600)
+    async with app.run_test(size=(160, 50)) as pilot:
+
+        def queue_ready() -> bool:
+            screen = app.screen
+            return isinstance(screen, QueueScreen) and screen.table.row_count > 0
+
+        await wait_until(queue_ready)
+        out["first paint"].append(time.perf_counter() - start)
+        queue = app.screen
+        assert isinstance(queue, QueueScreen)
+        for _ in range(ticks):
+            t0 = time.perf_counter()
+            data = await asyncio.to_thread(queue.load, NOW)
+            t1 = time.perf_counter()
+            queue.show(data)
+            await pilot.pause()
+            t2 = time.perf_counter()
+            out["refresh (read)"].append(t1 - t0)
+            out["refresh (update)"].append(t2 - t1)
+            out["refresh"].append(t2 - t0)
+
+        def ticket_shown() -> bool:
+            screen = app.screen
+            return isinstance(screen, TicketScreen) and screen.detail is not None
+
+        for row in (0, 7, 42):
+            queue.table.move_cursor(row=row)
+            await pilot.pause()
+            t0 = time.perf_counter()
+            await pilot.press("enter")
+            await wait_until(ticket_shown)
+            await pilot.pause()
+            out["key → ticket"].append(time.perf_counter() - t0)
+            await pilot.press("escape")
+            await wait_until(lambda: isinstance(app.screen, QueueScreen))
+        await pilot.press("3")
+        await wait_until(lambda: isinstance(app.screen, ExchangeScreen))
+        exchange = app.screen
+        assert isinstance(exchange, ExchangeScreen)
+        await wait_until(lambda: bool(exchange.device_nodes))
+
+        def ports_shown(device_id: int) -> bool:
+            data = exchange.data
+            return (
+                data is not None
+                and data.device is not None
+                and data.device.facts.id == device_id
+                and exchange.ports_table.row_count == PORTS_PER_DEVICE
+            )
+
+        for device_id in (1, 2, 1):
+            exchange.device_id = None
+            t0 = time.perf_counter()
+            exchange.open_device(device_id)
+            await wait_until(lambda device_id=device_id: ports_shown(device_id))
+            await pilot.pause()
+            out["exchange device"].append(time.perf_counter() - t0)
+            await pilot.press("escape")
+
+
+async def measure(engine: Engine, runs: int, ticks: int) -> dict[str, list[float]]:
+    names = (
+        "first paint",
+        "refresh",
+        "refresh (read)",
+        "refresh (update)",
+        "key → ticket",
+        "exchange device",
+    )
+    out: dict[str, list[float]] = {name: [] for name in names}
+    for _ in range(runs):
+        await one_run(engine, ticks, out)
+    return out
+
+
+def reference(engine: Engine) -> dict[str, float]:
+    """The same reads as raw SQL through the DB-API cursor: the floor under our figures."""
+    open_tickets = (
+        "SELECT id FROM ticket WHERE state IN ('new', 'acknowledged', 'in_progress',"
+        " 'waiting_access_unit', 'waiting_vendor', 'resolved', 'reopened')"
+    )
+    device_ports = "SELECT id FROM interface WHERE device_id = 1"
+    queries = {
+        "queue (tickets + entries)": [
+            f"SELECT * FROM ticket WHERE id IN ({open_tickets})",  # noqa: S608 - constants
+            f"SELECT * FROM ticket_entry WHERE ticket_id IN ({open_tickets})",  # noqa: S608
+        ],
+        "one ticket + timeline": [
+            "SELECT * FROM ticket WHERE id = 1042",
+            "SELECT * FROM ticket_entry WHERE ticket_id = 1042 ORDER BY at",
+        ],
+        "device ports + status + links": [
+            "SELECT * FROM interface i LEFT JOIN interface_status s ON s.interface_id = i.id"
+            " WHERE i.device_id = 1",
+            f"SELECT * FROM link WHERE a_interface_id IN ({device_ports})"  # noqa: S608
+            f" OR b_interface_id IN ({device_ports})",
+            "SELECT * FROM interface_sample WHERE interface_id = 1 AND sampled_at >= '2026-11-25'",
+        ],
+    }
+    out: dict[str, float] = {}
+    raw = engine.raw_connection()
+    try:
+        for name, sqls in queries.items():
+            times = []
+            for _ in range(5):
+                t0 = time.perf_counter()
+                cursor = raw.cursor()
+                for sql in sqls:
+                    cursor.execute(sql)
+                    cursor.fetchall()
+                cursor.close()
+                times.append(time.perf_counter() - t0)
+            out[name] = statistics.median(times)
+    finally:
+        raw.close()
+    return out
+
+
+def profile(engine: Engine) -> str:
+    from tui.store import QueueQuery, Store
+
+    store = Store(engine)
+    who = store.user_named("bench")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    store.tickets(who, QueueQuery(), now=NOW)
+    profiler.disable()
+    stream = io.StringIO()
+    pstats.Stats(profiler, stream=stream).sort_stats("cumulative").print_stats(18)
+    return stream.getvalue()
+
+
+def p90(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+
+
+def report(
+    label: str, took: dict[str, float], figures: dict[str, list[float]], refs: dict[str, float]
+) -> None:
+    print(f"\n== {label}")
+    print("build: " + ", ".join(f"{k} {v:.1f} s" for k, v in took.items()))
+    print(f"{'measure':<20} {'median':>9} {'p90':>9} {'n':>4} {'target':>8}  verdict")
+    for name, values in figures.items():
+        target = TARGETS.get(name)
+        median = statistics.median(values)
+        verdict = "" if target is None else ("met" if median < target else "MISSED")
+        shown = f"{target * 1000:.0f} ms" if target else ""
+        print(
+            f"{name:<20} {median * 1000:>7.1f}ms {p90(values) * 1000:>7.1f}ms {len(values):>4} "
+            f"{shown:>8}  {verdict}"
+        )
+    print("reference (raw SQL via the DB-API cursor, median of 5):")
+    for name, value in refs.items():
+        print(f"  {name:<32} {value * 1000:7.1f} ms")
+    q = statistics.median(figures["refresh (read)"]) / refs["queue (tickets + entries)"]
+    print(f"ratio: queue read / raw SQL = {q:.1f}×")
+
+
+def run(url: str, label: str, args: argparse.Namespace) -> None:
+    engine = make_engine(url)
+    upgrade(engine)
+    took = build(engine)
+    figures = asyncio.run(measure(engine, args.runs, args.ticks))
+    refs = reference(engine)
+    report(label, took, figures, refs)
+    if not args.no_profile:
+        print("\ncProfile of one queue read (Store.tickets), top entries by cumulative time:")
+        print(profile(engine))
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--ticks", type=int, default=10)
+    parser.add_argument("--no-profile", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="ixops-bench-tui-") as tmp:
+        run(f"sqlite:///{Path(tmp) / 'bench.db'}", "SQLite", args)
+    pg = os.environ.get("IXOPS_BENCH_PG_URL")
+    if pg:
+        run(pg, "PostgreSQL", args)
+
+
+if __name__ == "__main__":
+    main()
