@@ -2,8 +2,9 @@
 
 ``runbook for TICKET`` acts as a user (the ticket service decides whether they may see the
 ticket) and lists the matching runbooks with each step's commands filled in for the ticket's
-device and checked against the allow-list again, exactly as they would be sent. Runbooks are the
-bundled ones unless ``IXOPS_RUNBOOKS`` names a file or directory of them.
+device and checked against the allow-list again, exactly as they would be sent. ``runbook run
+TICKET`` sends them, one confirmation each, and adds the output to the ticket's timeline.
+Runbooks are the bundled ones unless ``IXOPS_RUNBOOKS`` names a file or directory of them.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from rich import box
 from rich.table import Table
 from sqlmodel import Session
 
+from inventory.credentials import CredentialStore
 from ixops.cli_users import acting_option, resolve_actor, user_errors
-from ixops.cliapp import App, pass_app
+from ixops.cliapp import App, load_for, pass_app, print_errors
 from runbooks.allowlist import (
     ALLOWED,
     CommandRefused,
@@ -35,6 +37,7 @@ from runbooks.procedures import (
     match,
     ticket_facts,
 )
+from runbooks.run import RunnableCommand, SshAccess, run_runbook_command, runnable_commands
 from tickets import service
 
 
@@ -218,3 +221,145 @@ def runbook_check(app: App, platform: str, command: str) -> None:
         app.err.print(f"ixops: {exc}", markup=False)
         sys.exit(1)
     app.out.print(f"allowed on {platform}: {allowed}", markup=False)
+
+
+@runbook_group.command("run")
+@click.argument("ticket")
+@click.option("--runbook", "name", metavar="NAME", help="The runbook (default: the most specific).")
+@click.option("--step", type=click.IntRange(min=1), help="Only this step's commands.")
+@click.option(
+    "--command", "command_index", type=click.IntRange(min=1), help="Only this command of the step."
+)
+@click.option("--yes", is_flag=True, help="Run without asking for each command.")
+@click.option(
+    "--timeout",
+    "timeout_s",
+    type=click.FloatRange(min=0.5),
+    default=10.0,
+    show_default=True,
+    help="SSH connect timeout in seconds (the command itself may take twice as long).",
+)
+@acting_option
+@pass_app
+def runbook_run(
+    app: App,
+    ticket: str,
+    name: str | None,
+    step: int | None,
+    command_index: int | None,
+    yes: bool,
+    timeout_s: float,
+    as_user: str | None,
+) -> None:
+    """Run TICKET's runbook commands on its device (read-only, allow-listed), one
+    confirmation each; the output goes into the ticket's timeline as an internal note."""
+    if command_index is not None and step is None:
+        app.err.print("ixops: --command needs --step", markup=False)
+        sys.exit(1)
+    found = _runbooks(app)
+    named: Runbook | None = None
+    if name is not None:
+        try:
+            named = found.get(name)
+        except LookupError as exc:
+            app.err.print(f"ixops: {exc}", markup=False)
+            sys.exit(1)
+    inventory = load_for(app, None)
+    if not inventory.ok:
+        print_errors(app, inventory)
+        sys.exit(1)
+    access = SshAccess.from_inventory(
+        inventory,
+        CredentialStore(secrets_file=app.settings.secrets_file),
+        connect_timeout_s=timeout_s,
+        command_timeout_s=2 * timeout_s,
+    )
+    failures = 0
+    with user_errors(app), Session(app.engine()) as session:
+        user = resolve_actor(session, as_user)
+        detail = service.get_ticket(session=session, user=user, ticket=ticket, now=app.now())
+        number = detail.row.number
+        facts = ticket_facts(session, detail.row.ticket)
+        if named is not None:
+            runbook = named
+        else:
+            matched = match(found.runbooks.values(), facts)
+            if not matched:
+                app.err.print(f"ixops: no runbook applies to {number}", markup=False)
+                sys.exit(1)
+            runbook = matched[0]
+        chosen = [
+            c
+            for c in runnable_commands(facts, runbook)
+            if (step is None or c.step.number == step)
+            and (command_index is None or c.index == command_index)
+        ]
+        if not chosen:
+            app.err.print(
+                f"ixops: {runbook.name} has no such command for {facts.device} "
+                f"({facts.platform}); see `ixops runbook for {number}`",
+                markup=False,
+            )
+            sys.exit(1)
+        title = runbook.title + (f" / {runbook.title_zh}" if runbook.title_zh else "")
+        app.out.print(
+            f"{number} on {facts.device} ({facts.platform}): {runbook.name}: {title}", markup=False
+        )
+        for c in chosen:
+            app.out.print(f"  {_numbered(c)}", markup=False)
+        for c in chosen:
+            if c.command is None:
+                # Asked of the service all the same, so that the refusal is in the audit log.
+                try:
+                    run_runbook_command(
+                        session=session,
+                        user=user,
+                        ticket=number,
+                        runbook=runbook,
+                        step=c.step.number,
+                        command_index=c.index,
+                        confirm=False,
+                        access=access,
+                        now=app.now(),
+                    )
+                except CommandRefused as exc:
+                    app.err.print(f"ixops: {exc}", markup=False)
+                failures += 1
+                continue
+            if not yes and not click.confirm(
+                f"Run `{c.command}` on {facts.device}?", default=False, err=True
+            ):
+                app.out.print(f"Skipped `{c.command}`.", markup=False)
+                continue
+            run = run_runbook_command(
+                session=session,
+                user=user,
+                ticket=number,
+                runbook=runbook,
+                step=c.step.number,
+                command_index=c.index,
+                confirm=True,
+                access=access,
+                now=app.now(),
+            )
+            result = run.result
+            if result is None:  # only a run without confirmation has none
+                continue
+            app.out.print(f"$ {run.command}", markup=False)
+            if result.output:
+                app.out.print(result.output.rstrip("\n"), markup=False)
+            if result.error is not None:
+                failures += 1
+                app.err.print(f"ixops: {run.device}: {result.error}", markup=False)
+                app.out.print(f"The failed attempt was added to {number}'s timeline.", markup=False)
+            else:
+                app.out.print(f"Added to {number}'s timeline (internal note).", markup=False)
+    if failures:
+        sys.exit(1)
+
+
+def _numbered(command: RunnableCommand) -> str:
+    where = f"[step {command.step.number}.{command.index}]"
+    if command.command is None:
+        return f"{where} REFUSED: {command.refused}"
+    return f"{where} {command.command}"
