@@ -59,6 +59,33 @@ class Command:
         return " ".join(self.words)
 
 
+@dataclass(frozen=True)
+class InterfaceCommand:
+    """A command naming one port: `before` keywords, the port, then `after` keywords, e.g.
+    `show interfaces Te1/0/1 transceiver detail`. The port may be abbreviated as on a device."""
+
+    before: tuple[str, ...]
+    after: tuple[str, ...]
+    render: Callable[[CliContext, PortState], str]
+
+    @property
+    def key(self) -> str:
+        return " ".join((*self.before, "<interface>", *self.after))
+
+
+def resolve_port(device: DeviceState, typed: str) -> PortState | None:
+    """The port a typed name means: `Te1/0/1`, `ten1/0/1` or the full name, as IOS accepts."""
+    match = re.match(r"^([A-Za-z-]+)\s*([0-9][0-9/.:]*)$", typed)
+    if match is None:
+        return None
+    prefix, number = match.group(1).lower(), match.group(2)
+    for port in device.ports:
+        full = re.match(r"^([A-Za-z-]+)([0-9][0-9/.:]*)$", port.name)
+        if full and full.group(2) == number and full.group(1).lower().startswith(prefix):
+            return port
+    return None
+
+
 class Mode(StrEnum):
     USER = "user"
     PRIVILEGED = "privileged"
@@ -79,6 +106,7 @@ class PlatformCli:
     privileged_required: Callable[[int], str]
     json_pipe: bool
     unconverted_command: str = "% This is an unconverted command"
+    interface_commands: tuple[InterfaceCommand, ...] = ()
 
 
 @dataclass
@@ -166,6 +194,13 @@ class CliSession:
         prompt_width = len(self.prompt)
         match = _match(words, self.platform.commands)
         if isinstance(match, _NoMatch):
+            per_port = self._interface_command(words)
+            if per_port is not None:
+                render, port, key = per_port
+                text = render(self._context(), port)
+                for kind, pattern in _pipe_filters(pipe_part):
+                    text = _filter(text, kind, pattern)
+                return CliReply(to_crlf(text), key)
             if match.incomplete:
                 return CliReply(self.platform.incomplete_command)
             if match.ambiguous:
@@ -201,6 +236,23 @@ class CliSession:
         for kind, pattern in filters:
             text = _filter(text, kind, pattern)
         return CliReply(to_crlf(text), command.key)
+
+    def _interface_command(
+        self, words: list[str]
+    ) -> tuple[Callable[[CliContext, PortState], str], PortState, str] | None:
+        lowered = [w.lower() for w in words]
+        for command in self.platform.interface_commands:
+            n_before, n_after = len(command.before), len(command.after)
+            if len(lowered) != n_before + 1 + n_after:
+                continue
+            if not _prefixes(lowered[:n_before], command.before):
+                continue
+            if not _prefixes(lowered[n_before + 1 :], command.after):
+                continue
+            port = resolve_port(self.lab.device(self.device_name), words[n_before])
+            if port is not None:
+                return command.render, port, command.key
+        return None
 
     def _context(self) -> CliContext:
         device = self.lab.snapshot(self.device_name)
@@ -263,6 +315,16 @@ def _word_column(text: str, index: int) -> int:
     if index < len(spans):
         return spans[index]
     return len(text.rstrip()) + 1
+
+
+def _pipe_filters(pipe_part: str) -> list[tuple[str, str]]:
+    filters = []
+    for pipe in (p.strip() for p in pipe_part.split("|") if p.strip()):
+        verb, _, argument = pipe.partition(" ")
+        verb = verb.lower()
+        if verb and any(k.startswith(verb) for k in ("include", "exclude", "begin")):
+            filters.append((verb[0], argument.strip()))
+    return filters
 
 
 def _filter(text: str, kind: str, pattern: str) -> str:

@@ -14,6 +14,7 @@ import time
 from ixops.lab.cli_common import (
     CliContext,
     Command,
+    InterfaceCommand,
     PlatformCli,
     chassis_mac,
     dotted_mac,
@@ -578,6 +579,114 @@ def show_startup_config(context: CliContext) -> str:
     return f"Using {len(body)} out of 524288 bytes\n{body}"
 
 
+def show_interface(context: CliContext, port: PortState) -> str:
+    return _interface_block(context, port)
+
+
+def show_interface_status(context: CliContext, port: PortState) -> str:
+    _, _, bracket = _status_words(port)
+    speed = _speed_text(port.speed_mbps).split("/")[0].replace("Mb", "").strip()
+    return (
+        "Port         Name               Status       Vlan       Duplex  Speed Type\n"
+        f"{short_name(port.name):<12} {port.description[:18]:<18} {bracket:<12} "
+        f"{'trunk' if port.role == 'trunk' else '1':<10} {'full':<7} {speed:<5} {_media(port)}\n"
+    )
+
+
+def show_interface_counters_errors(context: CliContext, port: PortState) -> str:
+    name = short_name(port.name)
+    return (
+        "\nPort        Align-Err     FCS-Err    Xmit-Err     Rcv-Err  UnderSize  OutDiscards\n"
+        f"{name:<11} {0:>10} {port.in_errors:>11} {port.out_errors:>11} {port.in_errors:>11}"
+        f" {0:>10} {port.out_discards:>12}\n"
+    )
+
+
+def show_interface_transceiver_detail(context: CliContext, port: PortState) -> str:
+    name = short_name(port.name)
+    if not port.has_optic:
+        return f"% No transceiver is present on {name}\n"
+    rx, tx = port.rx_power_dbm, port.tx_power_dbm
+    return "\n".join(
+        [
+            "mA: milliamperes, dBm: decibels (milliwatts), NA or N/A: not applicable.",
+            "++ : high alarm, +  : high warning, -  : low warning, -- : low alarm.",
+            "",
+            "                                High Alarm  High Warn  Low Warn   Low Alarm",
+            "           Temperature          Threshold   Threshold  Threshold  Threshold",
+            "Port       (Celsius)            (Celsius)   (Celsius)  (Celsius)  (Celsius)",
+            "---------  -----------------  ----------  ---------  ---------  ---------",
+            f"{name:<9}  {port.optic_temperature_c:>17.1f}  {75.0:>10.1f}  {70.0:>9.1f}"
+            f"  {0.0:>9.1f}  {-5.0:>9.1f}",
+            "",
+            "                                High Alarm  High Warn  Low Warn   Low Alarm",
+            "           Rx Power             Threshold   Threshold  Threshold  Threshold",
+            "Port       (dBm)                (dBm)       (dBm)      (dBm)      (dBm)",
+            "---------  -----------------  ----------  ---------  ---------  ---------",
+            f"{name:<9}  {rx:>15.1f}{_optic_flag(rx):>2}  {2.0:>10.1f}  {1.0:>9.1f}"
+            f"  {RX_LOW_WARNING_DBM:>9.1f}  {RX_LOW_ALARM_DBM:>9.1f}",
+            "",
+            "                                High Alarm  High Warn  Low Warn   Low Alarm",
+            "           Tx Power             Threshold   Threshold  Threshold  Threshold",
+            "Port       (dBm)                (dBm)       (dBm)      (dBm)      (dBm)",
+            "---------  -----------------  ----------  ---------  ---------  ---------",
+            f"{name:<9}  {tx:>17.1f}  {2.0:>10.1f}  {1.0:>9.1f}  {-7.3:>9.1f}  {-11.3:>9.1f}",
+            "",
+        ]
+    )
+
+
+def _optic_flag(rx: float) -> str:
+    return "--" if rx < RX_LOW_ALARM_DBM else ("-" if rx < RX_LOW_WARNING_DBM else "")
+
+
+def show_lldp_neighbor_detail(context: CliContext, port: PortState) -> str:
+    text = show_lldp_neighbors_detail(context)
+    blocks = text.split("------------------------------------------------\n")
+    mine = [b for b in blocks if b.startswith(f"Local Intf: {short_name(port.name)}\n")]
+    body = "".join("------------------------------------------------\n" + b for b in mine)
+    return body + f"\nTotal entries displayed: {len(mine)}\n"
+
+
+def show_logging(context: CliContext) -> str:
+    """The log buffer as the lab's state implies it: each port's last change of state."""
+    lines = [
+        "Syslog logging: enabled (0 messages dropped, 0 flushes, 0 overruns, xml disabled)",
+        "",
+        "Log Buffer (131072 bytes):",
+    ]
+    events = sorted(
+        (port.last_change_at, port)
+        for port in context.device.ports
+        if port.last_change_at > context.device.booted_at
+    )
+    for at, port in events:
+        stamp = time.strftime("%b %d %H:%M:%S", time.gmtime(at + context.wall_offset_s))
+        state = "up" if port.oper_up else "down"
+        admin = "" if port.admin_up else "administratively "
+        lines.append(
+            f"*{stamp}.000: %LINK-3-UPDOWN: Interface {port.name}, changed state to {admin}{state}"
+        )
+        lines.append(
+            f"*{stamp}.000: %LINEPROTO-5-UPDOWN: Line protocol on Interface {port.name}, "
+            f"changed state to {state}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+INTERFACE_COMMANDS: tuple[InterfaceCommand, ...] = (
+    InterfaceCommand(("show", "interfaces"), (), show_interface),
+    InterfaceCommand(("show", "interfaces"), ("status",), show_interface_status),
+    InterfaceCommand(
+        ("show", "interfaces"), ("counters", "errors"), show_interface_counters_errors
+    ),
+    InterfaceCommand(
+        ("show", "interfaces"), ("transceiver", "detail"), show_interface_transceiver_detail
+    ),
+    InterfaceCommand(("show", "lldp", "neighbors"), ("detail",), show_lldp_neighbor_detail),
+)
+
+
 COMMANDS: tuple[Command, ...] = (
     Command(("show", "version"), show_version),
     Command(("show", "hosts"), show_hosts),
@@ -596,6 +705,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(("show", "memory", "statistics"), show_memory_statistics),
     Command(("show", "running-config"), show_running_config, privileged=True),
     Command(("show", "startup-config"), show_startup_config, privileged=True),
+    Command(("show", "logging"), show_logging),
 )
 
 
@@ -614,4 +724,5 @@ PLATFORM = PlatformCli(
     ambiguous_command=lambda typed: f'% Ambiguous command:  "{typed}"\n',
     privileged_required=_invalid_input,
     json_pipe=False,
+    interface_commands=INTERFACE_COMMANDS,
 )

@@ -554,3 +554,39 @@ async def test_other_devices_answer_while_one_hangs(
     results = await asyncio.gather(_in_thread(hung), _in_thread(healthy), return_exceptions=True)
     assert isinstance(results[0], ReadTimeout)
     assert "Hostname: ix-cjh-sw2" in str(results[1])
+
+
+def test_ios_per_interface_commands_and_the_log() -> None:
+    """The commands runbooks name: one port at a time, abbreviated as engineers type them."""
+    from ixops.lab.cli_common import CliSession
+    from ixops.lab.cli_ios import PLATFORM
+
+    clock = [1_800_000_000.0]
+    device = DeviceState(
+        name="acc1", role="access_switch", vendor="Cisco", platform="cisco_ios", model="C9500",
+        serial="S1", os_version="17.9", mgmt_address="127.0.9.1", snmp_port=0, ssh_port=0,
+        ports=[
+            PortState(name="TenGigabitEthernet1/0/1", ifindex=1, speed_mbps=10_000),
+            PortState(name="TenGigabitEthernet1/0/2", ifindex=2, speed_mbps=10_000),
+        ],
+    )  # fmt: skip
+    lab = LabState([device], clock=lambda: clock[0])
+    clock[0] += 60
+    lab.set_port("acc1", "TenGigabitEthernet1/0/2", up=False)
+    lab.set_optic_power("acc1", "TenGigabitEthernet1/0/2", rx_dbm=-18.2)
+    session = CliSession(
+        platform=PLATFORM,
+        lab=lab,
+        device_name="acc1",
+        enable_secret=None,
+        domain_name="",
+        wall_offset=lambda: 0.0,
+    )
+    one = session.handle_line("show interfaces Te1/0/2").text
+    assert one.startswith("TenGigabitEthernet1/0/2 is down, line protocol is down")
+    assert "TenGigabitEthernet1/0/1" not in one
+    optic = session.handle_line("sh int te1/0/2 transceiver detail").text
+    assert "-18.2--" in optic
+    log = session.handle_line("show logging | include Te").text
+    assert "Interface TenGigabitEthernet1/0/2, changed state to down" in log
+    assert "Invalid input" in session.handle_line("show interfaces Te1/0/9").text

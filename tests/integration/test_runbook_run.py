@@ -1,11 +1,9 @@
 """Running a runbook's device command from a ticket: the lab's SSH emulator over real netmiko,
 the store on SQLite and PostgreSQL, through the service layer and through `ixops runbook run`.
 
-The emulator answers `show interfaces` for every port but has no per-interface form yet, which
-the member-port-down runbook's first step uses; `_per_port_cli` adds it for the member port
-under test, rendered by the emulator's own `show interfaces` (the same bytes, one port's block).
-Every other command meets the emulator as it is: `show interfaces X status` is answered with
-`% Invalid input`, which is how a real switch rejects a command too.
+The emulator answers the per-port commands the runbooks use; `_per_port_cli` takes one of them
+away (`show interfaces X status`) for this test's device, so that a command a switch does not
+know is answered with `% Invalid input`, as a real switch rejects an unsupported command.
 
 The lab runs on its own event loop in a thread, because the service call and the CLI block.
 """
@@ -16,7 +14,6 @@ import asyncio
 import dataclasses
 import datetime as dt
 import json
-import re
 import shutil
 import socket
 import threading
@@ -42,7 +39,7 @@ from ixops.cliapp import App
 from ixops.db import make_engine, upgrade
 from ixops.lab import cli_ios, ssh_cli
 from ixops.lab.build import lab_from_inventory
-from ixops.lab.cli_common import CliContext, Command, PlatformCli
+from ixops.lab.cli_common import PlatformCli
 from ixops.lab.ssh_cli import LabSshServer
 from ixops.lab.state import LabState
 from ixops.settings import Settings
@@ -76,12 +73,8 @@ HEADER = f"$ show interfaces {PORT} ({DEVICE}, 2026-11-25 11:10 CST)"
 
 
 def _per_port_cli(port: str) -> PlatformCli:
-    def render(context: CliContext) -> str:
-        blocks = re.split(r"(?m)^(?=\S)", cli_ios.show_interfaces(context))
-        return next(b for b in blocks if b.startswith(f"{port} is "))
-
-    extra = Command(("show", "interfaces", port.lower()), render)
-    return dataclasses.replace(cli_ios.PLATFORM, commands=(*cli_ios.PLATFORM.commands, extra))
+    kept = tuple(c for c in cli_ios.PLATFORM.interface_commands if c.after != ("status",))
+    return dataclasses.replace(cli_ios.PLATFORM, interface_commands=kept)
 
 
 class LabThread:
