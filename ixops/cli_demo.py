@@ -64,6 +64,7 @@ def demo(app: App, no_tui: bool, duration: float, lang: str | None, trap_port: i
             while deadline is None or time.monotonic() < deadline:
                 time.sleep(0.2)
         else:
+            from runbooks.run import SshAccess
             from tui.app import make_app
 
             console = make_app(
@@ -71,6 +72,9 @@ def demo(app: App, no_tui: bool, duration: float, lang: str | None, trap_port: i
                 user_name=accounts.engineer,
                 clock=app.now,
                 lang=lang or app.settings.lang,
+                ssh_access=SshAccess.from_inventory(
+                    inventory, CredentialStore(environ={}, secrets_file=secrets_file)
+                ),
             )
             console.run()
     except KeyboardInterrupt:

@@ -11,13 +11,18 @@ for the password and never take ``--as``.
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 from sqlmodel import Session
 
 from inventory.accounts import count_users
+from inventory.credentials import CredentialStore
 from ixops.cli_users import acting_option, user_errors
-from ixops.cliapp import App, pass_app
+from ixops.cliapp import App, load_for, pass_app
+
+if TYPE_CHECKING:
+    from runbooks.run import SshAccess
 
 KEYMAP_FILE = "keymap.yaml"
 
@@ -58,5 +63,18 @@ def tui_command(app: App, as_user: str | None, lang: str | None) -> None:
             clock=app.now,
             lang=lang or app.settings.lang,
             keymap_path=app.settings.home / KEYMAP_FILE,
+            ssh_access=_ssh_access(app),
         )
     console.run()
+
+
+def _ssh_access(app: App) -> SshAccess | None:
+    """Runbook commands need the inventory's SSH profiles; without a valid inventory the
+    console still runs, without the `x` key."""
+    from runbooks.run import SshAccess
+
+    inventory = load_for(app, None)
+    if not inventory.ok:
+        return None
+    credentials = CredentialStore(secrets_file=app.settings.secrets_file)
+    return SshAccess.from_inventory(inventory, credentials)

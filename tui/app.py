@@ -5,8 +5,8 @@
 clock and a language, so tests can freeze time and run on any store.
 
 Navigation: the queue is the home screen; ``2`` shows the overview above it, ``3`` the exchange
-browser, and ``1`` goes back; Enter opens a ticket; ``?`` shows every key; ``ctrl+p`` the command
-palette.
+browser, ``4`` the room inspections, and ``1`` goes back; Enter opens a ticket; ``?`` shows
+every key; ``ctrl+p`` the command palette.
 """
 
 from __future__ import annotations
@@ -21,12 +21,15 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
 
+from runbooks.run import SshAccess
 from tui.bindings import load_keymap, localize
 from tui.context import Clock, Context
 from tui.i18n import Labels, parse_lang
 from tui.screens.base import IxScreen, PollingScreen
+from tui.screens.confirm import ConfirmPrompt
 from tui.screens.exchange import ExchangeScreen, ExchangeTree
 from tui.screens.help import HelpScreen
+from tui.screens.inspection import InspectionsScreen, WalkthroughScreen
 from tui.screens.login import LoginScreen
 from tui.screens.new_ticket import NewTicketScreen
 from tui.screens.overview import OverviewScreen
@@ -40,6 +43,7 @@ _SCREENS: dict[str, type[IxScreen]] = {
     "queue": QueueScreen,
     "overview": OverviewScreen,
     "exchange": ExchangeScreen,
+    "inspections": InspectionsScreen,
 }
 
 
@@ -56,6 +60,7 @@ class IxopsApp(App[None]):
         Binding("1", "go('queue')", "Queue", id="app.queue"),
         Binding("2", "go('overview')", "Overview", id="app.overview"),
         Binding("3", "go('exchange')", "Exchange", id="app.exchange"),
+        Binding("4", "go('inspections')", "Inspect", id="app.inspections"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="app.refresh"),
     ]
 
@@ -129,12 +134,14 @@ class IxopsApp(App[None]):
             (lab("screen.overview"), OverviewScreen.BINDINGS),
             (lab("screen.exchange"), [*ExchangeScreen.BINDINGS, *ExchangeTree.BINDINGS]),
             (lab("screen.new"), NewTicketScreen.BINDINGS),
+            (lab("screen.inspections"), InspectionsScreen.BINDINGS),
+            (lab("screen.walkthrough"), [*WalkthroughScreen.BINDINGS, *ConfirmPrompt.BINDINGS]),
         ]
         self.push_screen(HelpScreen(self.ctx, sections))
 
     def action_refresh(self) -> None:
         screen = self.screen
-        if isinstance(screen, PollingScreen):
+        if isinstance(screen, PollingScreen | WalkthroughScreen):
             screen.poll_now()
 
     def _queue(self) -> QueueScreen | None:
@@ -164,6 +171,9 @@ class IxopsApp(App[None]):
         yield SystemCommand(lab("cmd.queue"), help_text, lambda: self.action_go("queue"))
         yield SystemCommand(lab("cmd.overview"), help_text, lambda: self.action_go("overview"))
         yield SystemCommand(lab("cmd.exchange"), help_text, lambda: self.action_go("exchange"))
+        yield SystemCommand(
+            lab("cmd.inspections"), help_text, lambda: self.action_go("inspections")
+        )
         yield SystemCommand(lab("cmd.new"), help_text, self._new)
         yield SystemCommand(lab("cmd.help"), help_text, self.action_help)
         yield SystemCommand(lab("cmd.refresh"), help_text, self.action_refresh)
@@ -209,13 +219,16 @@ def make_app(
     lang: str = "en",
     refresh_s: float = 2.0,
     keymap_path: Path | None = None,
+    ssh_access: SshAccess | None = None,
 ) -> IxopsApp:
     """The console on ``engine``. With ``user_name`` it starts logged in as that account (the
-    CLI decides when that is allowed); without, it asks for a name and password. Raises
+    CLI decides when that is allowed); without, it asks for a name and password. With
+    ``ssh_access`` an engineer runs a runbook's commands from a ticket (``x``); without, the
+    ticket shows them only. Raises
     ``inventory.accounts.UnknownUserError`` for an unknown ``user_name``."""
     labels = Labels(parse_lang(lang))
     keymap, problem = load_keymap(keymap_path)
-    store = Store(engine)
+    store = Store(engine, ssh_access=ssh_access)
     ctx = Context(
         store=store,
         clock=clock,

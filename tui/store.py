@@ -19,6 +19,12 @@ from sqlmodel import Session
 
 from inventory.accounts import PermissionDenied, Role, User, acting_user, authenticate
 from inventory.models import AccessUnit
+from runbooks import inspections
+from runbooks.allowlist import CommandRefused
+from runbooks.inspections import DueRow, ItemView, RunView, Started, Submitted
+from runbooks.prefill import Entry
+from runbooks.procedures import PreparedCommand, Runbook, for_ticket, prepare_commands, ticket_facts
+from runbooks.run import CommandRun, RunbookRunError, SshAccess, run_runbook_command
 from tickets import service
 from tickets.models import Severity, TicketCategory
 from tickets.service import TicketDetail, TicketRow, WaitingOn
@@ -150,9 +156,21 @@ class Exchange:
     port: PortView | None
 
 
+@dataclass(frozen=True)
+class RunbookView:
+    """A runbook that applies to a ticket, with its commands filled in from the ticket's facts
+    (or why they could not be: the ticket names no port, say)."""
+
+    runbook: Runbook
+    commands: list[PreparedCommand]
+    problem: str | None
+
+
 class Store:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, ssh_access: SshAccess | None = None) -> None:
         self.engine = engine
+        # How runbook commands reach the devices; without it the console shows them only.
+        self.ssh_access = ssh_access
 
     def _session(self) -> Session:
         # Rows outlive the session (they are shown after it closes), so nothing expires on commit.
@@ -350,3 +368,93 @@ class Store:
                 now=now,
             )
             return ticket.number
+
+    # -- runbooks
+
+    def runbooks(self, who: UserInfo, number: str, *, now: dt.datetime) -> list[RunbookView]:
+        """The procedures for a ticket, most specific first; center staff and viewers only
+        (contacts read the ticket, not the exchange's internal procedures)."""
+        if who.is_contact:
+            return []
+        with self._session() as session:
+            detail = service.get_ticket(
+                session=session, user=self._user(session, who), ticket=number, now=now
+            )
+            ticket = detail.row.ticket
+            facts = ticket_facts(session, ticket)
+            views: list[RunbookView] = []
+            for runbook in for_ticket(session, ticket):
+                try:
+                    views.append(RunbookView(runbook, prepare_commands(facts, runbook), None))
+                except CommandRefused as exc:
+                    views.append(RunbookView(runbook, [], str(exc)))
+            return views
+
+    def run_command(
+        self,
+        who: UserInfo,
+        number: str,
+        runbook: Runbook,
+        *,
+        step: int,
+        command_index: int,
+        now: dt.datetime,
+    ) -> CommandRun:
+        """Run one step's command on the ticket's device, confirmed by the user already; the
+        output goes into the ticket's timeline (``runbooks.run``). Blocks for the SSH call."""
+        if self.ssh_access is None:
+            raise RunbookRunError(
+                "this console has no SSH access configured: commands are shown only"
+            )
+        with self._session() as session:
+            return run_runbook_command(
+                session=session,
+                user=self._user(session, who),
+                ticket=number,
+                runbook=runbook,
+                step=step,
+                command_index=command_index,
+                confirm=True,
+                access=self.ssh_access,
+                now=now,
+            )
+
+    # -- inspections (the service checks the roles: engineers and admins walk, viewers read)
+
+    def inspections_due(self, who: UserInfo, *, now: dt.datetime) -> list[DueRow]:
+        with self._session() as session:
+            return inspections.due_inspections(
+                session=session, user=self._user(session, who), now=now
+            )
+
+    def start_inspection(self, who: UserInfo, room: str, *, now: dt.datetime) -> Started:
+        """Start the room's walkthrough, or resume its open run."""
+        with self._session() as session:
+            return inspections.start_inspection(
+                session=session, user=self._user(session, who), room=room, now=now
+            )
+
+    def inspection(self, who: UserInfo, run_id: int, *, now: dt.datetime) -> RunView:
+        with self._session() as session:
+            return inspections.get_run(
+                session=session, user=self._user(session, who), run=run_id, now=now
+            )
+
+    def record_item(
+        self, who: UserInfo, run_id: int, item: str, entry: Entry, *, now: dt.datetime
+    ) -> ItemView:
+        with self._session() as session:
+            return inspections.record_item(
+                session=session,
+                user=self._user(session, who),
+                run=run_id,
+                item=item,
+                entry=entry,
+                now=now,
+            )
+
+    def submit_inspection(self, who: UserInfo, run_id: int, *, now: dt.datetime) -> Submitted:
+        with self._session() as session:
+            return inspections.submit_inspection(
+                session=session, user=self._user(session, who), run=run_id, now=now
+            )

@@ -24,17 +24,19 @@ from textual.widgets import Footer, Label, Static
 
 from inventory.accounts import AccountError, PermissionDenied
 from inventory.timeutil import format_local
+from runbooks.procedures import Runbook
 from tickets.models import EntryKind, TicketEntry
 from tickets.service import TicketDetail, TicketError, TicketNotFound, WaitingOn
 from tickets.sla import SlaStatus, TargetClock, TicketState
 from tui.context import Context
 from tui.present import STYLES, format_left, live, long_local, marker
 from tui.screens.base import PollingScreen
+from tui.screens.confirm import ConfirmPrompt
 from tui.screens.prompts import ChoicePrompt, TextPrompt
-from tui.store import Action, ActionRequest
+from tui.store import Action, ActionRequest, RunbookView
 from tui.widgets.ticket_table import where
 
-_CENTER_ONLY: Final = frozenset({"acknowledge", "note", "assign", "wait", "resolve"})
+_CENTER_ONLY: Final = frozenset({"acknowledge", "note", "assign", "wait", "resolve", "run_command"})
 _CONTACT_TOO: Final = frozenset({"reply", "close_ticket", "reopen"})
 _NOBODY: Final = "__nobody__"
 _S = TicketState
@@ -49,10 +51,24 @@ _BY_STATE: Final[dict[str, frozenset[TicketState]]] = {
 }
 
 
+def _prose(body: str) -> str:
+    """A step's text without its fenced blocks (the commands are shown filled in)."""
+    kept: list[str] = []
+    fenced = False
+    for line in body.splitlines():
+        if line.strip().startswith(("```", "~~~")):
+            fenced = not fenced
+            continue
+        if not fenced:
+            kept.append(line)
+    return " ".join(" ".join(kept).split())
+
+
 @dataclass(frozen=True)
 class Loaded:
     detail: TicketDetail | None
     assignees: list[str]
+    runbooks: list[RunbookView] | None
 
 
 class TicketScreen(PollingScreen[Loaded]):
@@ -66,12 +82,20 @@ class TicketScreen(PollingScreen[Loaded]):
         Binding("s", "resolve", "Resolve", id="ticket.resolve"),
         Binding("c", "close_ticket", "Close", id="ticket.close"),
         Binding("o", "reopen", "Reopen", id="ticket.reopen"),
+        Binding("x", "run_command", "Run cmd", id="ticket.run_command"),
     ]
 
     class ActionDone(Message):
         def __init__(self, request: ActionRequest) -> None:
             super().__init__()
             self.request = request
+
+    class CommandRan(Message):
+        def __init__(self, command: str, device: str, ok: bool) -> None:
+            super().__init__()
+            self.command = command
+            self.device = device
+            self.ok = ok
 
     class ActionFailed(Message):
         def __init__(self, reason: str) -> None:
@@ -83,17 +107,24 @@ class TicketScreen(PollingScreen[Loaded]):
         self.number = number
         self.detail: TicketDetail | None = None
         self.assignees: list[str] = []
+        # Read with the first poll and kept: what applies changes with the inventory only.
+        self.runbooks: list[RunbookView] | None = None
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
         yield Static(self.ctx.labels("ticket.loading"), id="facts")
         yield Static("", id="clocks")
+        yield Label(self.ctx.labels("ticket.runbook"), id="runbook-title", classes="section")
+        with VerticalScroll(id="runbook-box"):
+            yield Static("", id="runbook")
         yield Label(self.ctx.labels("ticket.timeline"), classes="section")
         with VerticalScroll(id="timeline-box"):
             yield Static("", id="timeline")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self.query_one("#runbook-title").display = False
+        self.query_one("#runbook-box").display = False
         self.query_one("#timeline-box").focus()
 
     # -- data
@@ -107,7 +138,10 @@ class TicketScreen(PollingScreen[Loaded]):
         assignees = self.assignees
         if not assignees and me.is_center:
             assignees = store.choices(me).assignees
-        return Loaded(detail, assignees)
+        runbooks = self.runbooks
+        if runbooks is None and detail is not None:
+            runbooks = store.runbooks(me, self.number, now=now)
+        return Loaded(detail, assignees, runbooks)
 
     def show(self, data: Loaded) -> None:
         self.detail, self.assignees = data.detail, data.assignees
@@ -118,6 +152,9 @@ class TicketScreen(PollingScreen[Loaded]):
             return
         self.query_one("#facts", Static).update(self._facts(self.detail))
         self.query_one("#timeline", Static).update(self._timeline(self.detail))
+        if data.runbooks is not None and self.runbooks is None:
+            self.runbooks = data.runbooks
+            self._show_runbooks(data.runbooks)
         self.refresh_bindings()
         self.tick()
 
@@ -169,6 +206,50 @@ class TicketScreen(PollingScreen[Loaded]):
         else:
             grid.add_row(lab("ticket.affected"), affected, "", "")
         return Group(heading, grid)
+
+    def _show_runbooks(self, runbooks: list[RunbookView]) -> None:
+        if not runbooks:
+            return
+        lab = self.ctx.labels
+        first = runbooks[0].runbook
+        title = first.title_zh if lab.lang == "zh" and first.title_zh else first.title
+        self.query_one("#runbook-title", Label).update(f"{lab('ticket.runbook')}: {title}")
+        self.query_one("#runbook", Static).update(self._runbook(runbooks))
+        self.query_one("#runbook-title").display = True
+        self.query_one("#runbook-box").display = True
+
+    def _runbook(self, runbooks: list[RunbookView]) -> Text:
+        lab = self.ctx.labels
+        shown = runbooks[0]
+        runbook = shown.runbook
+        text = Text()
+        if runbook.summary:
+            text.append(runbook.summary + "\n", style="italic")
+        if shown.problem:
+            text.append(lab("runbook.no_commands", reason=shown.problem) + "\n", style="yellow")
+        by_step: dict[int, list[str]] = {}
+        device = None
+        for prepared in shown.commands:
+            by_step.setdefault(prepared.step.number, []).append(prepared.command)
+            device = device or prepared.device
+        for step in runbook.steps:
+            text.append(f"\n{step.number}. {step.title.lstrip('0123456789. ')}\n", style="bold")
+            prose = _prose(step.body)
+            if prose:
+                text.append(prose + "\n")
+            for command in by_step.get(step.number, []):
+                text.append("   $ ", style="dim")
+                text.append(command, style="bold cyan")
+                if device:
+                    text.append(f"   @ {device}", style="dim")
+                text.append("\n")
+        if len(runbooks) > 1:
+            names = ", ".join(
+                (v.runbook.title_zh if lab.lang == "zh" and v.runbook.title_zh else v.runbook.title)
+                for v in runbooks[1:]
+            )
+            text.append("\n" + lab("runbook.more", names=names), style="dim")
+        return text
 
     def _clock_line(self, title: str, clock: TargetClock, now: dt.datetime) -> Text:
         lab = self.ctx.labels
@@ -274,6 +355,8 @@ class TicketScreen(PollingScreen[Loaded]):
             return False
         if action in _CONTACT_TOO and not (me.is_center or me.is_contact):
             return False
+        if action == "run_command":
+            return self.ctx.store.ssh_access is not None and bool(self._commands())
         # Offer only what the ticket's state allows, as last seen; the service checks again
         # against the state in the store (another user may have moved it meanwhile).
         state = self.detail.row.ticket.state_enum if self.detail is not None else None
@@ -283,6 +366,75 @@ class TicketScreen(PollingScreen[Loaded]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+    def _commands(self) -> list[tuple[str, int, int, str, str]]:
+        """The first runbook's commands: (id, step, index within the step, command, device)."""
+        if not self.runbooks:
+            return []
+        found: list[tuple[str, int, int, str, str]] = []
+        counters: dict[int, int] = {}
+        for prepared in self.runbooks[0].commands:
+            number = prepared.step.number
+            counters[number] = counters.get(number, 0) + 1
+            if prepared.device is not None:
+                index = counters[number]
+                key = f"{number}:{index}"
+                found.append((key, number, index, prepared.command, prepared.device))
+        return found
+
+    def action_run_command(self) -> None:
+        lab = self.ctx.labels
+        commands = self._commands()
+        if not commands or not self.runbooks:
+            return
+        runbook = self.runbooks[0].runbook
+
+        def confirm(choice: str | None) -> None:
+            chosen = next((c for c in commands if c[0] == choice), None)
+            if chosen is None:
+                return
+            _key, step, index, command, device = chosen
+
+            def then(yes: bool | None) -> None:
+                if yes:
+                    self.run_command(runbook, step, index)
+
+            title = lab("runbook.confirm", command=command, device=device)
+            lines = [lab("runbook.confirm_note")]
+            self.app.push_screen(ConfirmPrompt(lab, title, lines, lab("runbook.run")), then)
+
+        if len(commands) == 1:
+            confirm(commands[0][0])
+            return
+        options = [(key, f"{step}. {command}") for key, step, _i, command, _d in commands]
+        self.app.push_screen(ChoicePrompt(lab, lab("runbook.pick"), options), confirm)
+
+    @work(thread=True, group="ticket-command")
+    def run_command(self, runbook: Runbook, step: int, index: int) -> None:
+        try:
+            run = self.ctx.store.run_command(
+                self.ctx.me,
+                self.number,
+                runbook,
+                step=step,
+                command_index=index,
+                now=self.ctx.clock(),
+            )
+        except Exception as exc:  # noqa: BLE001 - refusals and store failures alike are shown
+            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+            self.post_message(self.ActionFailed(reason))
+        else:
+            self.post_message(self.CommandRan(run.command, run.device, run.ok))
+
+    @on(CommandRan)
+    def _command_ran(self, message: CommandRan) -> None:
+        key = "runbook.ran" if message.ok else "runbook.ran_failed"
+        self.notify(
+            self.ctx.labels(key, command=message.command, device=message.device),
+            severity="information" if message.ok else "warning",
+            markup=False,
+        )
+        self.poll_now()
 
     def _ask_text(self, action: Action, prompt_key: str, *, required: bool) -> None:
         def then(text: str | None) -> None:
