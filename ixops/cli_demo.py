@@ -82,3 +82,11 @@ def demo(app: App, no_tui: bool, duration: float, lang: str | None, trap_port: i
     finally:
         backend.stop()
     app.out.print("Demo stopped.")
+    if not no_tui:
+        # The console covered the first lines; say again how to come back in.
+        app.out.print(
+            f"The demo's store is kept in {home}: IXOPS_HOME={app.settings.home / 'demo'} "
+            f"ixops tui (accounts {accounts.admin}, {accounts.engineer}, {accounts.contact}; "
+            f"password {accounts.password}).",
+            markup=False,
+        )
