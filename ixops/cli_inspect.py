@@ -25,6 +25,7 @@ from rich import box
 from rich.table import Table
 from sqlmodel import Session
 
+from collectors.stability import parse_period
 from inventory.timeutil import format_local, to_local
 from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, pass_app
@@ -35,7 +36,6 @@ from runbooks.models import CheckStatus
 from runbooks.prefill import Entry
 from runbooks.reports import InspectionReport, inspection_report, report_markdown, run_markdown
 from runbooks.schedule import Recurrence
-from tickets.reports import parse_period
 
 _NOT_APPLICABLE = {"n.a.", "na", "n/a", "-"}
 

@@ -22,6 +22,7 @@ import click
 from rich.table import Table
 from sqlmodel import Session
 
+from collectors.stability import parse_period
 from inventory.credentials import CredentialError
 from inventory.timeutil import format_local
 from ixops.cli_users import acting_option, resolve_actor, user_errors
@@ -29,7 +30,6 @@ from ixops.cliapp import App, pass_app, store_errors
 from tickets.notify import DispatchReport, dispatch_due, list_outbox, send_test
 from tickets.notify_config import FILE_NAME, NotifyConfig, NotifyConfigError, load_config
 from tickets.notify_senders import DeliveryError, NotifySecrets, Sender, build_senders
-from tickets.reports import parse_period
 from tickets.satisfaction import SatisfactionReport, rate_ticket, satisfaction_report
 
 
@@ -251,7 +251,7 @@ def _print_satisfaction(app: App, report: SatisfactionReport, fmt: str) -> None:
 
 
 @satisfaction_group.command("report")
-@click.option("--period", required=True, help="YYYY-MM, YYYY-Qn or YYYY (Shanghai time).")
+@click.option("--period", required=True, help="YYYY-MM, YYYY-Qn, YYYY-Www or YYYY (Shanghai time).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
 @acting_option
 @pass_app

@@ -24,6 +24,7 @@ from rich.table import Table
 from rich.text import Text
 from sqlmodel import Session
 
+from collectors.stability import parse_period
 from inventory.timeutil import format_local
 from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, pass_app
@@ -35,7 +36,6 @@ from tickets.reports import (
     ComplianceRow,
     Dimension,
     SlaReportTable,
-    parse_period,
     sla_at_risk,
     sla_report,
 )
@@ -641,7 +641,7 @@ def _print_report(app: App, report: SlaReportTable, fmt: str) -> None:
 
 
 @sla_group.command("report")
-@click.option("--period", required=True, help="YYYY-MM, YYYY-Qn or YYYY (Shanghai time).")
+@click.option("--period", required=True, help="YYYY-MM, YYYY-Qn, YYYY-Www or YYYY (Shanghai time).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
 @acting_option
 @click.pass_context

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
+from collectors.stability import Period
 from inventory.accounts import User, require_role
 from inventory.models import Room, Site
 from inventory.timeutil import format_local, require_aware
@@ -33,7 +34,6 @@ from runbooks.inspections import (
 from runbooks.models import InspectionFinding, InspectionRun
 from runbooks.schedule import SlotOutcome, slot_outcome, slots_between
 from tickets.models import Ticket
-from tickets.reports import Period
 
 
 @dataclass(frozen=True)

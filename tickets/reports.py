@@ -35,17 +35,16 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING, Final
-from zoneinfo import ZoneInfo
+from typing import Final
 
 from sqlmodel import Session, col, select
 
+from collectors.stability import Period
 from inventory.accounts import Role, User, require_role
 from inventory.models import AccessUnit, Site
 from inventory.timeutil import require_aware
@@ -59,43 +58,9 @@ from tickets.models import (
     TicketEntry,
     TicketRating,
 )
+from tickets.satisfaction import SATISFIED_MIN_SCORE, SatisfactionRow, satisfaction_report
 from tickets.service import READ_ROLES, TicketRow, evaluate_ticket, list_tickets, visible_clause
 from tickets.sla import SlaStatus, SlaTarget, TargetClock, TicketState, TransitionKind
-
-if TYPE_CHECKING:
-    from tickets.satisfaction import SatisfactionRow
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-_PERIOD_RE = re.compile(r"^(\d{4})(?:-(?:(\d{2})|[Qq]([1-4])))?$")
-
-
-@dataclass(frozen=True)
-class Period:
-    label: str
-    start: dt.datetime
-    end: dt.datetime
-
-
-def parse_period(text: str) -> Period:
-    """``2026-11`` (a month), ``2026-Q4`` (a quarter) or ``2026`` (a year), Shanghai time."""
-    match = _PERIOD_RE.match(text.strip())
-    if not match:
-        raise ValueError(f"period {text!r}: expected YYYY-MM, YYYY-Qn or YYYY")
-    year = int(match.group(1))
-    if match.group(2):
-        first = int(match.group(2))
-        if not 1 <= first <= 12:
-            raise ValueError(f"period {text!r}: no month {first}")
-        months = 1
-    elif match.group(3):
-        first, months = (int(match.group(3)) - 1) * 3 + 1, 3
-    else:
-        first, months = 1, 12
-    start = dt.datetime(year, first, 1, tzinfo=SHANGHAI)
-    end_month = first + months
-    end = dt.datetime(year + (end_month - 1) // 12, (end_month - 1) % 12 + 1, 1, tzinfo=SHANGHAI)
-    return Period(text.strip().upper(), start.astimezone(dt.UTC), end.astimezone(dt.UTC))
-
 
 NO_KEY: Final = "—"  # the site or access-unit key of tickets that have none
 _RESOLVED_STATES: Final = frozenset({TicketState.RESOLVED.value, TicketState.CLOSED.value})
@@ -262,9 +227,6 @@ def _unit_codes(session: Session) -> dict[int, str]:
 def sla_report(*, session: Session, user: User, period: Period, now: dt.datetime) -> SlaReportTable:
     """Response compliance and times, resolution times and satisfaction of the tickets (the user
     may see) whose clock started in ``period``: overall, per site, access unit and severity."""
-    # tickets.satisfaction builds on this module's Period, so it is imported here, not above.
-    from tickets.satisfaction import SATISFIED_MIN_SCORE, satisfaction_report
-
     require_role(user, READ_ROLES, "read SLA reports")
     now = require_aware(now, "now")
     query = select(Ticket)

@@ -23,11 +23,11 @@ from typing import Final
 
 from sqlmodel import Session, col, select
 
+from collectors.stability import Period
 from inventory.accounts import Role, User, record_audit, require_role
 from inventory.models import AccessUnit
 from inventory.timeutil import require_aware
 from tickets.models import Ticket, TicketAccessUnit, TicketRating, parse_number
-from tickets.reports import Period
 from tickets.service import READ_ROLES, TicketInputError, TicketNotFound, visible_clause
 from tickets.sla import TicketState
 

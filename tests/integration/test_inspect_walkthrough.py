@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from ticket_fixtures import World
 
 from collectors.models import Observation
+from collectors.stability import parse_period
 from inventory.accounts import AuditEntry, PermissionDenied
 from inventory.models import Device
 from runbooks import for_ticket
@@ -32,7 +33,6 @@ from runbooks.reports import inspection_report, report_markdown, run_markdown
 from runbooks.schedule import DueStatus
 from tickets import service
 from tickets.models import Ticket, TicketEntry
-from tickets.reports import parse_period
 
 world = ticket_fixtures.world
 example_inventory = ticket_fixtures.example_inventory

@@ -14,11 +14,11 @@ import ticket_fixtures
 from click.testing import CliRunner
 from ticket_fixtures import World, shanghai
 
+from collectors.stability import parse_period
 from inventory.accounts import PermissionDenied
 from ixops.cli_notify import rate_command, satisfaction_group
 from ixops.cliapp import App
 from ixops.settings import Settings
-from tickets.reports import parse_period
 from tickets.rules import FaultKind, apply_event
 from tickets.satisfaction import rate_ticket, satisfaction_report
 from tickets.service import TicketInputError, TicketNotFound, resolve

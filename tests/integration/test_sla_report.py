@@ -16,12 +16,13 @@ from rich.cells import cell_len
 from sqlmodel import Session, select
 from ticket_fixtures import World, shanghai
 
+from collectors.stability import parse_period
 from inventory.accounts import Role, User, hash_password
 from inventory.models import AccessUnit
 from ixops.cli_tickets import sla_group
 from ixops.cliapp import App
 from ixops.settings import Settings
-from tickets.reports import ComplianceRow, parse_period, sla_report
+from tickets.reports import ComplianceRow, sla_report
 from tickets.rules import FaultKind, apply_event
 from tickets.satisfaction import rate_ticket, satisfaction_report
 from tickets.service import (

@@ -9,6 +9,7 @@ import ticket_fixtures
 from sqlmodel import Session, col, select
 from ticket_fixtures import World, shanghai
 
+from collectors.stability import parse_period
 from tickets.models import (
     EntryKind,
     Severity,
@@ -17,7 +18,7 @@ from tickets.models import (
     TicketCategory,
     TicketEntry,
 )
-from tickets.reports import parse_period, sla_report
+from tickets.reports import sla_report
 from tickets.rules import FaultKind, apply_event
 from tickets.service import (
     WaitingOn,

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from collectors.stability import parse_period
 from runbooks.schedule import (
     DueStatus,
     Recurrence,
@@ -21,7 +22,6 @@ from runbooks.schedule import (
     slot_outcome,
     slots_between,
 )
-from tickets.reports import parse_period
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 WEEKLY = Schedule()

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from collectors.stability import parse_period
 from inventory.models import Device, Link
 from tickets.models import (
     EntryKind,
@@ -18,7 +19,6 @@ from tickets.models import (
     parse_number,
 )
 from tickets.policies import policy_by_name, policy_name_for
-from tickets.reports import parse_period
 from tickets.rules import FaultEvent, FaultKind, ProblemKind, _Subject, classify
 from tickets.service import _ALLOWED, evaluate_ticket, sla_timeline
 from tickets.sla import Actor, Opened, PolicyChanged, Replied, SlaStatus, StateChanged, TicketState
