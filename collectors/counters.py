@@ -33,6 +33,8 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TypeVar
 
+from inventory.timeutil import require_aware as check_aware
+
 T = TypeVar("T")
 
 UPTIME_MODULUS_CS = 2**32
@@ -46,9 +48,8 @@ per second is its speed divided by this, which bounds packet, error and discard 
 
 
 def require_aware(value: datetime, name: str) -> datetime:
-    """Return `value` unchanged, or raise `ValueError` if it carries no UTC offset."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware (UTC), got naive {value.isoformat()}")
+    """Return `value` unchanged (its own zone kept), or raise `ValueError` if it is naive."""
+    check_aware(value, name)
     return value
 
 

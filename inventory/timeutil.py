@@ -21,7 +21,10 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 def require_aware(value: dt.datetime, what: str = "timestamp") -> dt.datetime:
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{what} {value.isoformat()} has no time zone; ixops stores UTC only")
+        raise ValueError(
+            f"{what} {value.isoformat()} is naive (no time zone); "
+            "ixops takes timezone-aware instants and stores UTC"
+        )
     return value.astimezone(UTC)
 
 

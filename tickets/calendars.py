@@ -25,6 +25,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import chinese_calendar
 
+from inventory.timeutil import require_aware
+
 SHANGHAI: Final = "Asia/Shanghai"
 
 # The official State Council calendar, as published each year (usually in November for the next
@@ -59,9 +61,7 @@ class HolidayDataMissingError(LookupError):
 
 def as_utc(value: datetime, what: str = "instant") -> datetime:
     """Return ``value`` in UTC; raise :class:`ValueError` if it is naive."""
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{what} must be timezone-aware (UTC), got naive {value.isoformat()}")
-    return value.astimezone(UTC)
+    return require_aware(value, what)
 
 
 def _span(start: datetime, end: datetime) -> tuple[datetime, datetime]:
