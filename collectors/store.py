@@ -102,6 +102,11 @@ class InventoryIndex:
     ports: dict[tuple[str, str], PortRef]
     by_address: dict[str, str]
 
+    def __post_init__(self) -> None:
+        # Events name ids; these make the lookups O(1) on the collector's per-event path.
+        self.devices_by_id = {d.id: d for d in self.devices.values()}
+        self.ports_by_interface = {p.interface_id: p for p in self.ports.values()}
+
     def port(self, device: str, name: str | None) -> PortRef | None:
         return None if name is None else self.ports.get((device, name))
 
@@ -224,6 +229,33 @@ def store_event(
     return row
 
 
+def _port_event(
+    session: Session,
+    port: PortRef,
+    *,
+    kind: str,
+    detected_at: dt.datetime,
+    now: dt.datetime,
+    source: str,
+    aspect: str = "",
+    **fields: Any,
+) -> LinkEvent | None:
+    """`store_event` for one port: its subject key and its device, interface and link ids."""
+    subject = f"interface:{port.device}:{port.name}" + (f":{aspect}" if aspect else "")
+    return store_event(
+        session,
+        kind=kind,
+        subject=subject,
+        detected_at=detected_at,
+        now=now,
+        source=source,
+        device_id=port.device_id,
+        interface_id=port.interface_id,
+        link_id=port.link_id,
+        **fields,
+    )
+
+
 def _port_events(
     session: Session,
     port: PortRef,
@@ -231,65 +263,65 @@ def _port_events(
     *,
     now: dt.datetime,
 ) -> list[LinkEvent]:
-    subject = f"interface:{port.device}:{port.name}"
     stored: list[LinkEvent] = []
     for event in flap_events:
         row: LinkEvent | None = None
-        common: dict[str, Any] = {
-            "subject": subject,
-            "detected_at": event.detected_at,
-            "now": now,
-            "device_id": port.device_id,
-            "interface_id": port.interface_id,
-            "link_id": port.link_id,
-        }
+        at = event.detected_at
         if isinstance(event, StateChanged):
-            kind = "link_down" if event.new_state is LinkState.DOWN else "link_up"
             if event.new_state is LinkState.UNKNOWN:
                 continue
-            row = store_event(
+            row = _port_event(
                 session,
-                kind=kind,
+                port,
+                kind="link_down" if event.new_state is LinkState.DOWN else "link_up",
+                detected_at=at,
+                now=now,
                 source=event.source.value,
                 state=event.new_state.value,
                 previous_state=event.previous_state.value,
-                **common,
             )
         elif isinstance(event, FlappingStarted):
-            row = store_event(
+            row = _port_event(
                 session,
+                port,
                 kind="flapping_started",
+                detected_at=at,
+                now=now,
                 source="poll",
                 details={
                     "transitions": event.transition_count,
                     "window_s": event.window_s,
                     "first_transition_at": event.first_transition_at.isoformat(),
                 },
-                **common,
             )
         elif isinstance(event, FlappingEnded):
-            row = store_event(
+            row = _port_event(
                 session,
+                port,
                 kind="flapping_ended",
+                detected_at=at,
+                now=now,
                 source="poll",
                 state=event.final_state.value,
                 details={"transitions": event.transition_count},
-                **common,
             )
         elif isinstance(event, ThresholdCrossed | ThresholdCleared):
             crossed = isinstance(event, ThresholdCrossed)
             limit = event.raise_at if isinstance(event, ThresholdCrossed) else event.clear_at
-            row = store_event(
+            row = _port_event(
                 session,
+                port,
                 kind="threshold_crossed" if crossed else "threshold_cleared",
+                detected_at=at,
+                now=now,
                 source="poll",
+                aspect=f"{event.metric.value}:{event.subject}",
                 details={
                     "metric": event.metric.value,
                     "direction": event.subject,
                     "value": round(event.value, 3),
                     "limit": limit,
                 },
-                **{**common, "subject": f"{subject}:{event.metric.value}:{event.subject}"},
             )
         if row is not None:
             stored.append(row)
@@ -336,16 +368,13 @@ def _apply_transition(
     ):
         # The device says again that the link is down: not a new fault (the state did not
         # change), but the engineer on the ticket should see it in the timeline.
-        repeat = store_event(
+        repeat = _port_event(
             session,
+            port,
             kind="link_down",
-            subject=f"interface:{port.device}:{port.name}",
             detected_at=transition.detected_at,
             now=now,
             source=transition.source.value,
-            device_id=port.device_id,
-            interface_id=port.interface_id,
-            link_id=port.link_id,
             state=LinkState.DOWN.value,
             previous_state=LinkState.DOWN.value,
             details={"repeat": "the device reported the link down again"},
@@ -354,32 +383,26 @@ def _apply_transition(
             stored.append(repeat)
     if state.known_state is None and step.state.known_state is not None:
         # The first state ever known for the port: where its stability history begins.
-        first = store_event(
+        first = _port_event(
             session,
+            port,
             kind="link_observed",
-            subject=f"interface:{port.device}:{port.name}",
             detected_at=transition.detected_at,
             now=now,
             source=transition.source.value,
-            device_id=port.device_id,
-            interface_id=port.interface_id,
-            link_id=port.link_id,
             state=step.state.known_state.value,
         )
         if first is not None:
             first.handled_at = now  # history only: opens nothing, so not returned
         if step.state.known_state is LinkState.DOWN and port.link_id is not None:
             # A link found down when ixops first looks is a fault all the same.
-            found_down = store_event(
+            found_down = _port_event(
                 session,
+                port,
                 kind="link_down",
-                subject=f"interface:{port.device}:{port.name}",
                 detected_at=transition.detected_at,
                 now=now,
                 source=transition.source.value,
-                device_id=port.device_id,
-                interface_id=port.interface_id,
-                link_id=port.link_id,
                 state=LinkState.DOWN.value,
                 details={"first_seen": "the link was already down when first polled"},
             )
@@ -463,10 +486,20 @@ def record_interface_poll(
         for status in result.interfaces
         if (port := index.port(result.device, status.port)) is not None
     ]
-    previous = _latest_samples(session, [port.interface_id for _, port in mapped])
+    interface_ids = [port.interface_id for _, port in mapped]
+    previous = _latest_samples(session, interface_ids)
+    # One query for the round's status rows rather than one per port.
+    rows = {
+        r.interface_id: r
+        for r in session.exec(
+            select(InterfaceStatus).where(col(InterfaceStatus.interface_id).in_(interface_ids))
+        )
+    }
     events: list[LinkEvent] = []
     for status, port in mapped:
-        row = _status_row(session, port.interface_id, now)
+        row = rows.get(port.interface_id) or InterfaceStatus(
+            interface_id=port.interface_id, updated_at=now
+        )
         row.if_index = status.if_index
         row.admin_status = status.admin_status.value if status.admin_status else None
         row.oper_status = status.oper_status.value if status.oper_status else None
@@ -614,10 +647,9 @@ def tick_flapping(
     flap_policy: FlapPolicy = DEFAULT_FLAP_POLICY,
 ) -> list[LinkEvent]:  # fmt: skip
     """End flapping episodes of ports that have been quiet long enough."""
-    by_id = {p.interface_id: p for p in index.ports.values()}
     events: list[LinkEvent] = []
     for row in session.exec(select(InterfaceStatus).where(col(InterfaceStatus.flapping))):
-        port = by_id.get(row.interface_id)
+        port = index.ports_by_interface.get(row.interface_id)
         if port is None or not row.flap_state:
             continue
         step = tick(FlapState.from_record(row.flap_state), now, flap_policy)

@@ -74,8 +74,8 @@ def fault_event_of(row: LinkEvent, index: InventoryIndex) -> FaultEvent | None:
     kind = FAULT_KINDS.get(row.kind)
     if kind is None:
         return None
-    device = next((d for d in index.devices.values() if d.id == row.device_id), None)
-    port = next((p for p in index.ports.values() if p.interface_id == row.interface_id), None)
+    device = index.devices_by_id.get(row.device_id) if row.device_id is not None else None
+    port = index.ports_by_interface.get(row.interface_id) if row.interface_id is not None else None
     if port is not None:
         subject = f"interface:{port.device}:{port.name}"
     elif device is not None:
