@@ -2,41 +2,64 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.table import Table
-from sqlmodel import Session
 
 from inventory.credentials import CredentialError, CredentialStore
-from inventory.sync import (
-    ChangeKind,
-    SyncReport,
-    store_site_codes,
-    store_summary,
-    sync_inventory,
-)
 from inventory.validate import Inventory
 from ixops import __version__
-from ixops.cli_collect import collect, links_group, maintenance_group
-from ixops.cli_demo import demo
-from ixops.cli_inspect import inspect_group
-from ixops.cli_lab import lab_group
-from ixops.cli_notify import notify_group, rate_command, satisfaction_group
-from ixops.cli_runbooks import runbook_group
-from ixops.cli_serve import serve
-from ixops.cli_ssh import audit_group, collect_ssh, config_group
-from ixops.cli_tickets import sla_group, ticket_group
-from ixops.cli_tui import tui_command
-from ixops.cli_users import user_group
 from ixops.cliapp import App, load_for, pass_app, path_argument, print_errors, store_errors
-from ixops.db import current_revision, head_revision
-from ixops.db import upgrade as db_upgrade
 from ixops.settings import Settings
+
+if TYPE_CHECKING:
+    from inventory.sync import SyncReport
+
+# Command groups living in other modules, loaded when used (click's lazy-group pattern), so
+# that `ixops lab port-down` or `ixops --help` do not pay for SQLModel, pysnmp or Textual.
+LAZY_COMMANDS: dict[str, str] = {
+    "audit": "ixops.cli_ssh:audit_group",
+    "collect": "ixops.cli_collect:collect",
+    "collect-ssh": "ixops.cli_ssh:collect_ssh",
+    "config": "ixops.cli_ssh:config_group",
+    "demo": "ixops.cli_demo:demo",
+    "inspect": "ixops.cli_inspect:inspect_group",
+    "lab": "ixops.cli_lab:lab_group",
+    "links": "ixops.cli_collect:links_group",
+    "maintenance": "ixops.cli_collect:maintenance_group",
+    "notify": "ixops.cli_notify:notify_group",
+    "runbook": "ixops.cli_runbooks:runbook_group",
+    "satisfaction": "ixops.cli_notify:satisfaction_group",
+    "serve": "ixops.cli_serve:serve",
+    "sla": "ixops.cli_tickets:sla_group",
+    "ticket": "ixops.cli_tickets:ticket_group",
+    "tui": "ixops.cli_tui:tui_command",
+    "user": "ixops.cli_users:user_group",
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands in `LAZY_COMMANDS` are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = LAZY_COMMANDS.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module, _, attribute = target.partition(":")
+        command = getattr(importlib.import_module(module), attribute)
+        if not isinstance(command, click.Command):
+            raise TypeError(f"{target} is not a click command")
+        return command
+
 
 ROLE_LABELS = {
     "exchange_switch": "exchange switches",
@@ -50,7 +73,7 @@ ROLE_LABELS = {
 }
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="ixops")
 @click.pass_context
 def main(ctx: click.Context) -> None:
@@ -130,6 +153,10 @@ def inventory_validate(app: App, path: Path | None, fmt: str) -> None:
 @pass_app
 def inventory_sync(app: App, path: Path | None, dry_run: bool, verbose: bool) -> None:
     """Make the store match the inventory files: add, change, retire (never delete)."""
+    from sqlmodel import Session
+
+    from inventory.sync import sync_inventory
+
     inv = load_for(app, path)
     if not inv.ok:
         print_errors(app, inv)
@@ -141,6 +168,8 @@ def inventory_sync(app: App, path: Path | None, dry_run: bool, verbose: bool) ->
 
 
 def _print_sync(app: App, inv: Inventory, report: SyncReport, verbose: bool) -> None:
+    from inventory.sync import ChangeKind
+
     prefix = "would be " if report.dry_run else ""
     if not report.changed_anything:
         app.out.print(f"{inv.root}: the store already matches the inventory; nothing to do.")
@@ -175,6 +204,10 @@ def _print_sync(app: App, inv: Inventory, report: SyncReport, verbose: bool) -> 
 @pass_app
 def inventory_show(app: App, site: str | None, fmt: str) -> None:
     """Summarise what the store holds (active rows; retired ones are kept but not counted)."""
+    from sqlmodel import Session
+
+    from inventory.sync import store_site_codes, store_summary
+
     with store_errors(app), Session(app.engine()) as session:
         summary = store_summary(session, site)
     if site is not None and summary["sites"] == 0:
@@ -264,6 +297,8 @@ def db_group() -> None:
 @pass_app
 def db_upgrade_command(app: App) -> None:
     """Apply pending migrations (also done automatically on first use)."""
+    from ixops.db import upgrade as db_upgrade
+
     with store_errors(app):
         before, after = db_upgrade(app.engine(migrate=False))
     url = app.settings.redacted_database_url()
@@ -277,6 +312,8 @@ def db_upgrade_command(app: App) -> None:
 @pass_app
 def db_status(app: App) -> None:
     """Show which store is used and its schema revision."""
+    from ixops.db import current_revision, head_revision
+
     with store_errors(app):
         current = current_revision(app.engine(migrate=False))
     head = head_revision()
@@ -285,23 +322,3 @@ def db_status(app: App) -> None:
         f"{app.settings.redacted_database_url()}: revision {current or 'none'}, {state}",
         markup=False,
     )
-
-
-main.add_command(collect)
-main.add_command(links_group)
-main.add_command(maintenance_group)
-main.add_command(lab_group)
-main.add_command(demo)
-main.add_command(tui_command)
-main.add_command(serve)
-main.add_command(inspect_group)
-main.add_command(runbook_group)
-main.add_command(notify_group)
-main.add_command(satisfaction_group)
-ticket_group.add_command(rate_command)
-main.add_command(audit_group)
-main.add_command(config_group)
-main.add_command(collect_ssh, "collect-ssh")
-main.add_command(user_group)
-main.add_command(ticket_group)
-main.add_command(sla_group)

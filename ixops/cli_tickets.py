@@ -26,6 +26,7 @@ from sqlmodel import Session
 
 from collectors.stability import parse_period
 from inventory.timeutil import format_local
+from ixops.cli_notify import rate_command
 from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, pass_app
 from tickets import service
@@ -664,3 +665,7 @@ def sla_record(app: App) -> None:
     with user_errors(app), Session(app.engine()) as session:
         stored = service.record_due_sla_transitions(session=session, now=app.now())
         app.out.print(f"Stored {len(stored)} SLA transition(s).")
+
+
+# `ticket rate` lives with the other satisfaction code.
+ticket_group.add_command(rate_command)

@@ -7,16 +7,19 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
-from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from inventory.validate import Inventory, load_inventory
-from ixops.db import DatabaseError, ensure_schema, make_engine
 from ixops.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+# SQLAlchemy (and SQLModel) are imported where a command first needs the store: commands that
+# never touch it (`--help`, `--version`, the lab's fault injection) start without them.
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -31,6 +34,8 @@ class App:
         self.err = Console(stderr=True, highlight=False, soft_wrap=True)
 
     def engine(self, *, migrate: bool = True) -> Engine:
+        from ixops.db import ensure_schema, make_engine
+
         if self._engine is None:
             self._engine = make_engine(self.settings.database_url)
             if migrate:
@@ -47,6 +52,10 @@ pass_app = click.make_pass_decorator(App)
 @contextmanager
 def store_errors(app: App) -> Iterator[None]:
     """Turn database failures into one clear line naming the store, never a traceback."""
+    from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+    from ixops.db import DatabaseError
+
     try:
         yield
     except OperationalError as exc:
