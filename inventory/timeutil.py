@@ -40,6 +40,14 @@ def format_local(value: dt.datetime | None, zone: str = "Asia/Shanghai") -> str:
     return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or zone)
 
 
+def format_span(seconds: float) -> str:
+    """A downtime or age as people write it in a ticket: `1h05m09s`, `4m02s`."""
+    total = int(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
+
+
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """A timezone-aware datetime column, UTC in the database whatever the backend."""
 

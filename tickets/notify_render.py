@@ -13,7 +13,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any, Final
 
-from inventory.timeutil import format_local
+from inventory.timeutil import format_local, format_span
 
 CENTER: Final = "center"
 _UNIT_PREFIX: Final = "unit:"
@@ -68,10 +68,7 @@ def _local(value: Any) -> str:
 
 
 def _duration(seconds: Any) -> str:
-    total = int(seconds) if isinstance(seconds, int | float) else 0
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
+    return format_span(seconds if isinstance(seconds, int | float) else 0)
 
 
 def _where(facts: Mapping[str, Any]) -> str:

@@ -48,7 +48,7 @@ from sqlmodel import Session, col, or_, select
 
 from inventory.models import AccessUnit, Device, Interface, Link
 from inventory.schema import DeviceRole, LinkKind
-from inventory.timeutil import format_local, require_aware
+from inventory.timeutil import format_local, format_span, require_aware
 from tickets.models import (
     EntryKind,
     NotifyEventKind,
@@ -626,10 +626,7 @@ def _clear(
 
 
 def _duration(span: dt.timedelta) -> str:
-    seconds = int(span.total_seconds())
-    hours, rest = divmod(seconds, 3600)
-    minutes, seconds = divmod(rest, 60)
-    return f"{hours}h{minutes:02d}m{seconds:02d}s" if hours else f"{minutes}m{seconds:02d}s"
+    return format_span(span.total_seconds())
 
 
 def auto_close_quiet(*, session: Session, now: dt.datetime, quiet: dt.timedelta) -> list[str]:
