@@ -1,8 +1,16 @@
 """Environment and optics from the SSH getters: readings kept as history, alarms as link events.
 
-Every reading becomes an `Observation` (source `ssh`): temperature per sensor, each fan's and
-power supply's state (1 ok, 0 failed), CPU and memory use, and per-lane Rx/Tx optical power of
-ports that carry a link (a port with nothing plugged in reads −40 dBm and is nobody's alarm).
+Every reading becomes an `Observation` (source `ssh`): temperature per sensor, each present
+fan's and power supply's state (1 ok, 0 failed; an empty slot is absent, not failed), CPU and
+memory use, and per-lane Rx/Tx optical power of ports that carry a link.
+
+A failed fan or supply is a `threshold_crossed` event (metric `fan` or `power_supply`), major,
+critical when fewer than two of its group still work (no redundancy left); it clears when the
+device says the component works again or the slot is emptied.
+
+Optics are judged only on ports that are up: a real IOS reports −40 dBm on a shut or dark port,
+and that port's fault is its link-down ticket, not a second, optical one. Whether a port is up
+comes from the same round's interfaces getter, else from the last SNMP poll.
 
 Thresholds use `collectors.flaps.evaluate_threshold` (hysteresis), so an optic hovering at the
 low-light limit alarms once, not on every round. Low light on an inter-room trunk is the classic
@@ -27,8 +35,9 @@ from collectors.flaps import (
     ThresholdSet,
     evaluate_threshold,
 )
-from collectors.models import LinkEvent, Observation
+from collectors.models import InterfaceStatus, LinkEvent, Observation
 from collectors.ssh import DeviceCollection, Environment, OpticChannel
+from collectors.ssh_environment import ComponentStatus, failure_severity
 from collectors.store import InventoryIndex, PortRef, store_event
 from inventory.timeutil import require_aware
 
@@ -54,11 +63,14 @@ def environment_readings(environment: Environment) -> list[MetricReading]:
         for t in environment.temperatures
     ]
     readings += [
-        MetricReading("fan_ok", f.name, 1.0 if f.ok else 0.0, "") for f in environment.fans
+        MetricReading("fan_ok", f.name, 1.0 if f.ok else 0.0, "")
+        for f in environment.fans
+        if f.present
     ]
     readings += [
         MetricReading("psu_ok", p.name, 1.0 if p.ok else 0.0, "")
         for p in environment.power_supplies
+        if p.present
     ]
     readings.append(MetricReading("cpu_pct", "", environment.cpu_percent, "%"))
     memory = environment.memory_used_pct
@@ -109,6 +121,37 @@ def _port(index: InventoryIndex, device: str, name: str) -> PortRef | None:
         if owner == device and canonical_interface_name(port_name) == wanted:
             return candidate
     return None
+
+
+FAN_METRIC = "fan"
+POWER_SUPPLY_METRIC = "power_supply"
+
+
+def _ports_up(
+    session: Session, index: InventoryIndex, collection: DeviceCollection
+) -> dict[int, bool]:
+    """Interface id → up (and enabled), from this round's interfaces, else the last SNMP poll."""
+    from napalm.base.helpers import canonical_interface_name
+
+    up: dict[int, bool] = {}
+    if collection.interfaces is not None:
+        for info in collection.interfaces:
+            port = _port(index, collection.device, info.name) or _port(
+                index, collection.device, canonical_interface_name(info.name)
+            )
+            if port is not None:
+                up[port.interface_id] = info.is_up and info.is_enabled
+        return up
+    device = index.devices.get(collection.device)
+    ids = [p.interface_id for p in index.ports.values() if device and p.device_id == device.id]
+    if ids:
+        rows = session.exec(
+            select(InterfaceStatus).where(col(InterfaceStatus.interface_id).in_(ids))
+        ).all()
+        for row in rows:
+            if row.oper_status is not None:
+                up[row.interface_id] = row.oper_status == "up" and row.admin_status != "down"
+    return up
 
 
 def record_environment(
@@ -190,9 +233,24 @@ def record_environment(
             )
         for sensor in collection.environment.temperatures:
             alarm(Metric.TEMPERATURE, sensor.name, sensor.temperature_c, unit="C")
+        for metric, components in (
+            (FAN_METRIC, collection.environment.fans),
+            (POWER_SUPPLY_METRIC, collection.environment.power_supplies),
+        ):
+            events += _component_alarms(
+                session,
+                device_id=device.id,
+                device=device.name,
+                metric=metric,
+                components=components,
+                raised=raised,
+                at=at,
+                now=now,
+            )
 
     if collection.optics is not None:
         worst_rx: dict[str, tuple[PortRef, float]] = {}
+        up = _ports_up(session, index, collection)
         for reading in optic_readings(collection.optics):
             port = _port(index, device.name, reading.interface or "")
             if port is None or port.link_id is None:
@@ -209,7 +267,7 @@ def record_environment(
                     observed_at=at,
                 )
             )
-            if reading.metric == "rx_power_dbm":
+            if reading.metric == "rx_power_dbm" and up.get(port.interface_id, False):
                 # One failing lane of a four-lane optic is the early warning: alarm on the worst.
                 previous = worst_rx.get(port.name)
                 if previous is None or reading.value < previous[1]:
@@ -225,4 +283,55 @@ def record_environment(
                 severity="major" if trunk else "minor",
             )
     session.flush()
+    return events
+
+
+def _component_alarms(
+    session: Session,
+    *,
+    device_id: int,
+    device: str,
+    metric: str,
+    components: tuple[ComponentStatus, ...],
+    raised: set[str],
+    at: dt.datetime,
+    now: dt.datetime,
+) -> list[LinkEvent]:
+    """Raise an alarm for each newly failed component, clear it when the component recovers."""
+    events: list[LinkEvent] = []
+    for c in components:
+        key = f"device:{device}:{metric}:{c.name}"
+        if c.failed and key not in raised:
+            kind, severity = CROSSED, failure_severity(c, components)
+        elif not c.failed and key in raised:
+            kind, severity = CLEARED, ""
+        else:
+            continue
+        details: dict[str, object] = {
+            "metric": metric,
+            "sensor": c.name,
+            "value": 0.0 if c.failed else 1.0,
+            "unit": "",
+            "limit": 1.0,
+            "state": c.state.value,
+            "reported": c.detail,
+        }
+        if severity:
+            details["severity"] = severity
+        row = store_event(
+            session,
+            kind=kind,
+            subject=key,
+            detected_at=at,
+            now=now,
+            source=SOURCE,
+            device_id=device_id,
+            details=details,
+        )
+        if kind == CROSSED:
+            raised.add(key)
+        else:
+            raised.discard(key)
+        if row is not None:
+            events.append(row)
     return events

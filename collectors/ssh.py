@@ -36,6 +36,7 @@ from typing import Any, Protocol, TypeVar
 
 from sqlmodel import Session, col, select
 
+from collectors.ssh_environment import ComponentStatus, parse_raw_environment
 from inventory import models as inv
 from inventory.credentials import CredentialError, CredentialStore, SshCredentials
 from inventory.schema import SshProfile
@@ -57,9 +58,10 @@ class PlatformDriver:
     platform: str
     napalm_driver: str
     optional_args: Mapping[str, Any] = field(default_factory=dict)
-    # napalm's ios get_environment reports fans and power supplies as "invalid" placeholders;
-    # the raw command says which fan or PSU has failed.
-    environment_command: str | None = None
+    # napalm's ios get_environment reports fans and power supplies as "invalid" placeholders,
+    # its eos one cannot tell an empty slot from a failed supply; the raw commands say which
+    # fan or PSU has failed and which slot is empty (collectors.ssh_environment).
+    environment_commands: tuple[str, ...] = ()
     # napalm's eos driver reports memory in KiB, its ios driver in bytes.
     memory_unit_bytes: int = 1
 
@@ -68,7 +70,7 @@ PLATFORMS: dict[str, PlatformDriver] = {
     "cisco_ios": PlatformDriver(
         platform="cisco_ios",
         napalm_driver="ios",
-        environment_command="show environment all",
+        environment_commands=("show environment all",),
     ),
     "arista_eos": PlatformDriver(
         platform="arista_eos",
@@ -77,6 +79,7 @@ PLATFORMS: dict[str, PlatformDriver] = {
         # SSH only, and the lab speaks SSH.
         optional_args={"transport": "ssh"},
         memory_unit_bytes=1024,
+        environment_commands=("show environment power", "show environment cooling"),
     ),
 }
 
@@ -193,14 +196,6 @@ class TemperatureSensor:
 
 
 @dataclass(frozen=True)
-class ComponentStatus:
-    """A fan or a power supply: whether the device says it works."""
-
-    name: str
-    ok: bool
-
-
-@dataclass(frozen=True)
 class Environment:
     temperatures: tuple[TemperatureSensor, ...]
     fans: tuple[ComponentStatus, ...]
@@ -208,6 +203,8 @@ class Environment:
     cpu_percent: float
     memory_used_bytes: int
     memory_total_bytes: int
+    # Set when the device's raw environment text was read and nothing understood in it.
+    unparsed_lines: int = 0
 
     @property
     def memory_used_pct(self) -> float | None:
@@ -362,35 +359,6 @@ def parse_counters(data: Mapping[str, Mapping[str, Any]]) -> tuple[InterfaceCoun
     )
 
 
-_IOS_FAN = re.compile(
-    r"^\s*(?:Switch\s+(?P<switch>\d+)\s+)?FAN\s+(?P<fan>\S+)\s+is\s+(?P<state>.+?)\s*$"
-)
-_IOS_PSU = re.compile(
-    r"^\s*(?P<slot>\d+[A-Z])\s+(?P<pid>\S+)\s+(?P<serial>\S*)\s+(?P<status>.+?)\s{2,}"
-    r"(?P<syspwr>Good|Bad|n/a)\b"
-)
-
-
-def parse_ios_environment_all(text: str) -> tuple[tuple[ComponentStatus, ...], ...]:
-    """Fans and power supplies from IOS `show environment all` (Catalyst layout).
-
-    Returns (fans, power_supplies). A fan is fine when IOS says `OK`; a supply when its status
-    is `OK` (`No Input Power`, `Bad`, `Not Present` are failures).
-    """
-    fans: list[ComponentStatus] = []
-    psus: list[ComponentStatus] = []
-    for line in text.splitlines():
-        fan = _IOS_FAN.match(line)
-        if fan is not None:
-            name = f"{fan['switch']}/{fan['fan']}" if fan["switch"] else fan["fan"]
-            fans.append(ComponentStatus(name=name, ok=fan["state"].upper() == "OK"))
-            continue
-        psu = _IOS_PSU.match(line)
-        if psu is not None:
-            psus.append(ComponentStatus(name=psu["slot"], ok=psu["status"].strip() == "OK"))
-    return tuple(fans), tuple(psus)
-
-
 def _components(data: Mapping[str, Mapping[str, Any]]) -> tuple[ComponentStatus, ...]:
     # napalm fills "invalid" when the platform has no such getter: not a component at all.
     return tuple(
@@ -401,7 +369,7 @@ def _components(data: Mapping[str, Mapping[str, Any]]) -> tuple[ComponentStatus,
 
 
 def parse_environment(
-    data: Mapping[str, Any], driver: PlatformDriver, raw_environment: str | None = None
+    data: Mapping[str, Any], driver: PlatformDriver, raw_outputs: Mapping[str, str] | None = None
 ) -> Environment:
     temperatures = tuple(
         TemperatureSensor(
@@ -414,10 +382,15 @@ def parse_environment(
     )
     fans = _components(data.get("fans") or {})
     psus = _components(data.get("power") or {})
-    if raw_environment is not None:
-        raw_fans, raw_psus = parse_ios_environment_all(raw_environment)
-        fans = raw_fans or fans
-        psus = raw_psus or psus
+    unparsed = 0
+    if raw_outputs:
+        raw = parse_raw_environment(driver.platform, dict(raw_outputs))
+        fans = raw.fans or fans
+        psus = raw.power_supplies or psus
+        if not raw.fans and not raw.power_supplies:
+            unparsed = sum(
+                1 for text in raw_outputs.values() for line in text.splitlines() if line.strip()
+            )
     cpus = data.get("cpu") or {}
     usages = [_float(c.get("%usage")) for c in cpus.values()]
     memory = data.get("memory") or {}
@@ -429,6 +402,7 @@ def parse_environment(
         cpu_percent=max(usages) if usages else 0.0,
         memory_used_bytes=_int(memory.get("used_ram")) * unit,
         memory_total_bytes=_int(memory.get("available_ram")) * unit,
+        unparsed_lines=unparsed,
     )
 
 
@@ -621,9 +595,7 @@ class NapalmSession:
         if kind is GetterKind.COUNTERS:
             return parse_counters(driver.get_interfaces_counters())
         if kind is GetterKind.ENVIRONMENT:
-            raw = None
-            if self.driver_info.environment_command is not None:
-                raw = self._raw(self.driver_info.environment_command)
+            raw = {c: self._raw(c) for c in self.driver_info.environment_commands}
             return parse_environment(driver.get_environment(), self.driver_info, raw)
         if kind is GetterKind.OPTICS:
             return parse_optics(driver.get_optics())
@@ -747,6 +719,9 @@ class SshCollector:
         """One device's round; never raises (apart from cancellation)."""
         started = self.clock()
         wanted = frozenset(kinds)
+        if GetterKind.OPTICS in wanted:
+            # Optics are judged only on ports that are up: the port states come along.
+            wanted |= {GetterKind.INTERFACES}
         values: dict[str, Any] = {}
         error: DeviceError | None = None
         session: DeviceSession | None = None

@@ -83,6 +83,10 @@ def fault_event_of(row: LinkEvent, index: InventoryIndex) -> FaultEvent | None:
     else:
         return None
     details = {str(k): str(v) for k, v in (row.details or {}).items()}
+    if port is None and kind in (FaultKind.THRESHOLD_CROSSED, FaultKind.THRESHOLD_CLEARED):
+        # One ticket per sensor or component: a fan recovering must not recover the ticket of
+        # the supply that is still failed, nor one hot sensor's ticket another's.
+        subject += f":{details.get('metric', '')}:{details.get('sensor', '')}"
     details.setdefault("source", row.source)
     return FaultEvent(
         kind=kind,

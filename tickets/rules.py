@@ -109,7 +109,11 @@ _CORE_ROLES: Final = frozenset(
     {DeviceRole.EXCHANGE_SWITCH, DeviceRole.ROUTER, DeviceRole.ROUTE_SERVER}
 )
 _OPTICAL_METRICS: Final = frozenset({"rx_power", "tx_power", "optical_power", "optical"})
-_ENVIRONMENT_METRICS: Final = frozenset({"temperature", "humidity", "ups_on_battery"})
+_ENVIRONMENT_METRICS: Final = frozenset(
+    {"temperature", "humidity", "ups_on_battery", "fan", "power_supply"}
+)
+# A component that failed is not a value past a limit: its ticket says what failed.
+_COMPONENT_TITLES: Final = {"fan": "Fan failed", "power_supply": "Power supply failed"}
 
 
 @dataclass(frozen=True)
@@ -221,7 +225,11 @@ def _title(session: Session, problem: ProblemKind, subject: _Subject, event: Fau
     where = subject.device.name if subject.device is not None else event.subject_key
     if subject.interface is not None:
         where += f" {subject.interface.name}"
-    if problem is ProblemKind.THRESHOLD and event.details.get("metric"):
+    component = _COMPONENT_TITLES.get(event.details.get("metric", ""))
+    if problem is ProblemKind.THRESHOLD and component is not None:
+        label = component
+        where += f" {event.details.get('sensor', '')}".rstrip()
+    elif problem is ProblemKind.THRESHOLD and event.details.get("metric"):
         label += f" ({event.details['metric']})"
     extra = ""
     if subject.is_member and subject.link is not None and subject.link.access_unit_id:

@@ -547,6 +547,45 @@ def show_startup_config(context: CliContext) -> str:
     )
 
 
+def show_environment_power(context: CliContext) -> str:
+    """EOS 4.2x's layout (ntc-templates' tests/arista_eos/show_environment_power, a real 7050)."""
+    lines = [
+        "Power                        Input  Output  Output",
+        "Supply Model       Capacity Current Current  Power Status              Uptime",
+        "------ ----------- -------- ------- ------- ------ ------ -------------------",
+    ]
+    total = used = 0.0
+    for index, ok in enumerate(context.device.environment.psus_ok, 1):
+        watts = PSU_OUTPUT_W if ok else 0.0
+        amps_in, amps_out = (watts / 200, watts / 12) if ok else (0.0, 0.0)
+        status, uptime = ("Ok", "   68 days, 0:11:28") if ok else ("Power Loss", "")
+        total += PSU_CAPACITY_W
+        used += watts
+        lines.append(
+            f"{index:<6} {'PWR-500AC-F':<11} {PSU_CAPACITY_W:>7.0f}W {amps_in:>6.2f}A "
+            f"{amps_out:>6.2f}A {watts:>5.1f}W {status:<6}{uptime}".rstrip()
+        )
+    lines.append(f"Total  --          {total:>8.0f}W      --      -- {used:>5.1f}W --{' ' * 22}--")
+    return "\n".join(lines) + "\n"
+
+
+def show_environment_cooling(context: CliContext) -> str:
+    """EOS's layout (ntc-templates' tests/arista_eos/show_environment_cooling, a real 7500)."""
+    environment = context.device.environment
+    all_ok = all(environment.fans_ok)
+    lines = [
+        f"System cooling status is: {'Ok' if all_ok else 'Insufficient Fans'}",
+        f"Ambient temperature: {round(environment.temperature_c)}C",
+        "Airflow: front-to-back",
+        "Fan              Status          Configured Speed     Actual Speed",
+        "---------------- --------------- ---------------- ----------------",
+    ]
+    for index, ok in enumerate(environment.fans_ok, 1):
+        status, actual = ("Ok", "34%") if ok else ("Failed", "0%")
+        lines.append(f"{f'{index}/1':<16} {status:<15} {'35%':>16} {actual:>16}")
+    return "\n".join(lines) + "\n"
+
+
 COMMANDS: tuple[Command, ...] = (
     Command(("show", "version"), show_version, version_json),
     Command(("show", "hostname"), show_hostname, hostname_json),
@@ -559,8 +598,8 @@ COMMANDS: tuple[Command, ...] = (
     Command(("show", "system", "environment", "cooling"), None, cooling_json),
     Command(("show", "system", "environment", "power"), None, power_json),
     Command(("show", "environment", "temperature"), None, temperature_json),
-    Command(("show", "environment", "cooling"), None, cooling_json),
-    Command(("show", "environment", "power"), None, power_json),
+    Command(("show", "environment", "cooling"), show_environment_cooling, cooling_json),
+    Command(("show", "environment", "power"), show_environment_power, power_json),
     Command(("show", "processes", "top", "once"), show_processes_top_once),
     Command(("show", "running-config"), show_running_config, privileged=True),
     Command(("show", "startup-config"), show_startup_config, privileged=True),

@@ -240,8 +240,12 @@ async def test_every_getter_follows_the_lab_state(lab: Lab) -> None:
         ("1B", True),
     ]
     assert {t.name: t.temperature_c for t in ios.environment.temperatures}["inlet"] == 41.0
-    assert [(p.name, p.ok) for p in eos.environment.power_supplies] == [("1", True), ("2", False)]
-    assert len(eos.environment.fans) == 4
+    # EOS: from `show environment power|cooling` in the real layouts, through ntc-templates.
+    assert [(p.name, p.state.value, p.detail) for p in eos.environment.power_supplies] == [
+        ("1", "ok", "Ok"),
+        ("2", "failed", "Power Loss"),
+    ]
+    assert [f.name for f in eos.environment.fans] == ["1/1", "2/1", "3/1", "4/1"]
     # Both in bytes, whatever unit the driver used (eos: KiB).
     assert ios.environment.memory_total_bytes == eos.environment.memory_total_bytes == 8 * 1024**3
     assert ios.environment.memory_used_pct == pytest.approx(37.5)

@@ -17,10 +17,10 @@ from collectors.ssh import (
     classify_error,
     due_kinds,
     parse_environment,
-    parse_ios_environment_all,
     platform_driver,
     scrub,
 )
+from collectors.ssh_environment import parse_ios_environment_all
 from inventory.credentials import Secret, SshCredentials
 
 NOW = dt.datetime(2026, 11, 25, 3, 0, tzinfo=dt.UTC)
@@ -86,11 +86,13 @@ SW  PID                 Serial#     Status           Sys Pwr  PoE Pwr  Watts
 
 
 def test_ios_environment_all_gives_fans_and_power_supplies() -> None:
-    fans, psus = parse_ios_environment_all(IOS_ENV)
-    assert [(f.name, f.ok) for f in fans] == [
-        ("1/1", True), ("1/2", False), ("1/3", True), ("PS-1", True),
+    parsed = parse_ios_environment_all(IOS_ENV)
+    assert [(f.name, f.ok) for f in parsed.fans] == [
+        ("1/1", True), ("1/2", False), ("1/3", True), ("1/PS-1", True),
     ]  # fmt: skip
-    assert [(p.name, p.ok) for p in psus] == [("1A", True), ("2A", False)]
+    assert [(p.name, p.state.value) for p in parsed.power_supplies] == [
+        ("1A", "ok"), ("1B", "absent"), ("2A", "failed"),
+    ]  # fmt: skip
 
 
 def test_napalm_placeholders_are_not_components_and_memory_is_in_bytes() -> None:
