@@ -22,6 +22,7 @@ collector neither forgets an alarm nor raises it twice.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -37,13 +38,20 @@ from collectors.flaps import (
 )
 from collectors.models import InterfaceStatus, LinkEvent, Observation
 from collectors.ssh import DeviceCollection, Environment, OpticChannel
-from collectors.ssh_environment import ComponentStatus, failure_severity
+from collectors.ssh_environment import ComponentStatus, environment_warning, failure_severity
 from collectors.store import InventoryIndex, PortRef, store_event
+from inventory import models as inv
 from inventory.timeutil import require_aware
+
+log = logging.getLogger(__name__)
 
 SOURCE = "ssh"
 CROSSED = "threshold_crossed"
 CLEARED = "threshold_cleared"
+# A device whose fans and supplies could not be read, and when they could again: no ticket,
+# but said (logged every round, stored once while it lasts, printed by `collect-ssh`).
+UNREAD = "environment_unread"
+READ = "environment_read"
 
 
 @dataclass(frozen=True)
@@ -233,6 +241,16 @@ def record_environment(
             )
         for sensor in collection.environment.temperatures:
             alarm(Metric.TEMPERATURE, sensor.name, sensor.temperature_c, unit="C")
+        unread = _unread_event(
+            session,
+            device_id=device.id,
+            device=device.name,
+            environment=collection.environment,
+            at=at,
+            now=now,
+        )
+        if unread is not None:
+            events.append(unread)
         for metric, components in (
             (FAN_METRIC, collection.environment.fans),
             (POWER_SUPPLY_METRIC, collection.environment.power_supplies),
@@ -335,3 +353,45 @@ def _component_alarms(
         if row is not None:
             events.append(row)
     return events
+
+
+def _unread_event(
+    session: Session,
+    *,
+    device_id: int,
+    device: str,
+    environment: Environment,
+    at: dt.datetime,
+    now: dt.datetime,
+) -> LinkEvent | None:
+    """Store `environment_unread` when fans and supplies stop being understood, `_read` after."""
+    row = session.get(inv.Device, device_id)
+    warning = environment_warning(
+        environment.fans,
+        environment.power_supplies,
+        model=row.model if row is not None else "",
+        unparsed_lines=environment.unparsed_lines,
+    )
+    if warning is not None:
+        log.warning("ssh %s: %s", device, warning)
+    last = session.exec(
+        select(LinkEvent.kind)
+        .where(LinkEvent.device_id == device_id, col(LinkEvent.kind).in_((UNREAD, READ)))
+        .order_by(col(LinkEvent.detected_at).desc(), col(LinkEvent.id).desc())
+    ).first()
+    if warning is not None and last != UNREAD:
+        kind, details = UNREAD, {"message": warning}
+    elif warning is None and last == UNREAD:
+        kind, details = READ, {"message": "fans and power supplies read again"}
+    else:
+        return None
+    return store_event(
+        session,
+        kind=kind,
+        subject=f"device:{device}:environment",
+        detected_at=at,
+        now=now,
+        source=SOURCE,
+        device_id=device_id,
+        details=details,
+    )

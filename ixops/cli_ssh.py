@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from collectors.cabling import CablingFinding, plan_from_store, record_cabling
 from collectors.configs import ConfigRepository, ConfigRepositoryError, record_config
-from collectors.environment import record_environment
+from collectors.environment import UNREAD, record_environment
 from collectors.flaps import DEFAULT_THRESHOLDS, ThresholdSet
 from collectors.ssh import (
     ALL_KINDS,
@@ -179,6 +179,10 @@ def _targets(
 def _print_failures(app: App, report: SshRoundReport) -> None:
     for collection in report.failed:
         app.err.print(f"  {collection.device}: {collection.error}", markup=False)
+    for event in report.events:
+        if event.kind == UNREAD:
+            message = event.details.get("message", "")
+            app.err.print(f"warning: {event.device}: {message}", markup=False)
 
 
 # -- collect-ssh --------------------------------------------------------------------------------
