@@ -255,7 +255,8 @@ def lab_errors(app: App, device: str, port: str, count: int) -> None:
     _send(app, {"action": "errors", "device": device, "port": port, "count": count})
 
 
-@lab_group.command("optic")
+# A negative dBm (`-18`) is a value, not an option: no `--` needed before it.
+@lab_group.command("optic", context_settings={"ignore_unknown_options": True})
 @click.argument("device")
 @click.argument("port")
 @click.argument("dbm", type=float)
@@ -263,6 +264,44 @@ def lab_errors(app: App, device: str, port: str, count: int) -> None:
 def lab_optic(app: App, device: str, port: str, dbm: float) -> None:
     """Set a port's optical receive power (dBm), e.g. -18 for a dirty connector."""
     _send(app, {"action": "optic", "device": device, "port": port, "dbm": dbm})
+
+
+@lab_group.command("move-cable")
+@click.argument("device")
+@click.argument("port")
+@click.argument("to_device", required=False)
+@click.argument("to_port", required=False)
+@pass_app
+def lab_move_cable(
+    app: App, device: str, port: str, to_device: str | None, to_port: str | None
+) -> None:
+    """Re-patch a port's cable to TO_DEVICE TO_PORT (LLDP sees them); without them, unplug it."""
+    if (to_device is None) != (to_port is None):
+        raise click.UsageError("give both TO_DEVICE and TO_PORT, or neither to unplug")
+    _send(
+        app,
+        {
+            "action": "move-cable",
+            "device": device,
+            "port": port,
+            "to_device": to_device,
+            "to_port": to_port,
+        },
+    )
+
+
+def _component_command(action: str, what: str) -> None:
+    @lab_group.command(action, help=f"Fail or repair a {what} (numbered from 1).")
+    @click.argument("device")
+    @click.argument("number", type=click.IntRange(min=1))
+    @click.argument("state", type=click.Choice(["fail", "ok"]))
+    @pass_app
+    def command(app: App, device: str, number: int, state: str) -> None:
+        _send(app, {"action": action, "device": device, "number": number, "ok": state == "ok"})
+
+
+_component_command("fan", "chassis fan")
+_component_command("psu", "power supply")
 
 
 @lab_group.command("temperature")

@@ -22,7 +22,7 @@ from ixops.lab.cli_common import (
     stable_int,
     uptime_words,
 )
-from ixops.lab.state import DeviceState, PortState
+from ixops.lab.state import DARK_DBM, DeviceState, PortState
 
 # Same as the SNMP agent's ifMtu (ixops.lab.mibs.IF_MTU) until PortState carries an MTU.
 MTU_BYTES = 1500
@@ -273,8 +273,8 @@ def transceiver_json(context: CliContext) -> JsonValue:
             "temperature": port.optic_temperature_c,
             "voltage": OPTIC_VOLTAGE_V,
             "txBias": OPTIC_BIAS_MA,
-            "txPower": port.tx_power_dbm,
-            "rxPower": port.rx_power_dbm,
+            "txPower": DARK_DBM if port.tx_dbm_now is None else port.tx_dbm_now,
+            "rxPower": port.rx_dbm_now,
         }
     return {"interfaces": interfaces, "updateTime": _wall(context, context.now)}
 
@@ -294,8 +294,9 @@ def show_interfaces_transceiver(context: CliContext) -> str:
             continue
         lines.append(
             f"{short_name(port.name):<9} {port.optic_temperature_c:<10.2f} "
-            f"{OPTIC_VOLTAGE_V:<10.2f} {OPTIC_BIAS_MA:<9.2f} {port.tx_power_dbm:<9.2f} "
-            f"{port.rx_power_dbm:<9.2f} 0:00:03 ago"
+            f"{OPTIC_VOLTAGE_V:<10.2f} {OPTIC_BIAS_MA:<9.2f} "
+            f"{DARK_DBM if port.tx_dbm_now is None else port.tx_dbm_now:<9.2f} "
+            f"{port.rx_dbm_now:<9.2f} 0:00:03 ago"
         )
     return "\n".join(lines) + "\n"
 

@@ -23,7 +23,7 @@ from ixops.lab.cli_common import (
     stable_int,
     uptime_words,
 )
-from ixops.lab.state import DeviceState, PortState
+from ixops.lab.state import DARK_DBM, DeviceState, PortState
 
 # Catalyst 3850 thresholds, as printed by `show env temperature status`.
 INLET_YELLOW_C = 46
@@ -105,8 +105,118 @@ def _timestamp(context: CliContext, lab_time: float) -> str:
 # -- show version / hosts / inventory ----------------------------------------------------------
 
 
+# IOS-XE release trains by major.minor, as the 17.x `show version` names them.
+_TRAINS = {
+    "16.3": "Denali", "16.6": "Everest", "16.9": "Fuji", "16.12": "Gibraltar",
+    "17.3": "Amsterdam", "17.6": "Bengaluru", "17.9": "Cupertino", "17.12": "Dublin",
+}  # fmt: skip
+
+
+def is_ios_xe(device: DeviceState) -> bool:
+    """IOS-XE 16/17 (Catalyst 9k) rather than classic IOS 15: the layouts differ."""
+    return device.os_version.split(".")[0] in ("16", "17")
+
+
+def _dotted_short(version: str) -> str:
+    """`17.09.04a` → `17.9.4a`, as the second line of an IOS-XE `show version` spells it."""
+    return ".".join(part.lstrip("0") or "0" for part in version.split("."))
+
+
+def show_version_xe(context: CliContext) -> str:
+    """IOS-XE 17's layout (genieparser's iosxe ShowVersion golden outputs of a C9500/C9300)."""
+    device = context.device
+    short = _dotted_short(device.os_version)
+    train = _TRAINS.get(".".join(short.split(".")[:2]), "Cupertino")
+    uptime = uptime_words(context.now - device.booted_at)
+    memory_k = device.environment.memory_total_bytes // 1024
+    mac = chassis_mac(context.lab, device.name).lower()
+    hundreds = sum(1 for p in device.ports if p.speed_mbps >= 100_000)
+    tens = sum(1 for p in device.ports if 10_000 <= p.speed_mbps < 40_000)
+    gigs = sum(1 for p in device.ports if p.speed_mbps < 10_000)
+    lines = [
+        f"Cisco IOS XE Software, Version {device.os_version}",
+        f"Cisco IOS Software [{train}], Catalyst L3 Switch Software (CAT9K_IOSXE), "
+        f"Version {short}, RELEASE SOFTWARE (fc5)",
+        "Technical Support: http://www.cisco.com/techsupport",
+        "Copyright (c) 1986-2023 by Cisco Systems, Inc.",
+        "Compiled Thu 14-Sep-23 18:22 by mcpre",
+        "",
+        "",
+        "Cisco IOS-XE software, Copyright (c) 2005-2023 by cisco Systems, Inc.",
+        "All rights reserved.  Certain components of Cisco IOS-XE software are",
+        'licensed under the GNU General Public License ("GPL") Version 2.0.  The',
+        "software code licensed under GPL Version 2.0 is free software that comes",
+        "with ABSOLUTELY NO WARRANTY.  You can redistribute and/or modify such",
+        "GPL code under the terms of GPL Version 2.0.  For more details, see the",
+        'documentation or "License Notice" file accompanying the IOS-XE software,',
+        "or the applicable URL provided on the flyer accompanying the IOS-XE",
+        "software.",
+        "",
+        "",
+        "ROM: IOS-XE ROMMON",
+        f"BOOTLDR: System Bootstrap, Version {short}, RELEASE SOFTWARE (P)",
+        "",
+        f"{device.name} uptime is {uptime}",
+        f"Uptime for this control processor is {uptime}",
+        "System returned to ROM by Reload Command",
+        'System image file is "bootflash:packages.conf"',
+        "Last reload reason: Reload Command",
+        "",
+        "",
+        "",
+        "This product contains cryptographic features and is subject to United",
+        "States and local country laws governing import, export, transfer and",
+        "use. Delivery of Cisco cryptographic products does not imply",
+        "third-party authority to import, export, distribute or use encryption.",
+        "",
+        "",
+        "Technology Package License Information: ",
+        "",
+        "------------------------------------------------------------------------------",
+        "Technology-package                                     Technology-package",
+        "Current                        Type                       Next reboot  ",
+        "------------------------------------------------------------------------------",
+        "network-advantage       Smart License                    network-advantage   ",
+        "dna-advantage           Subscription Smart License       dna-advantage                 ",
+        "",
+        "Smart Licensing Status: Registration Not Applicable/Not Applicable",
+        "",
+        f"cisco {device.model} (X86) processor (revision V00) with "
+        f"{memory_k}K/6147K bytes of memory.",
+        f"Processor board ID {device.serial}",
+        "1 Virtual Ethernet interface",
+        f"{gigs} Gigabit Ethernet interfaces",
+        f"{tens} Ten Gigabit Ethernet interfaces",
+        f"{hundreds} Hundred Gigabit Ethernet interfaces",
+        "32768K bytes of non-volatile configuration memory.",
+        f"{memory_k}K bytes of physical memory.",
+        "11161600K bytes of Bootflash at bootflash:.",
+        "",
+        f"Base Ethernet MAC Address          : {mac}",
+        "Motherboard Assembly Number        : 4DBE",
+        f"Motherboard Serial Number          : {device.serial}",
+        "Model Revision Number              : V02",
+        "Motherboard Revision Number        : 2",
+        f"Model Number                       : {device.model}",
+        f"System Serial Number               : {device.serial}",
+        "",
+        "",
+        "Switch Ports Model              SW Version        SW Image              Mode   ",
+        "------ ----- -----              ----------        ----------            ----   ",
+        f"*    1 {len(device.ports):<5} {device.model:<18} {device.os_version:<17} "
+        f"{'CAT9K_IOSXE':<21} INSTALL",
+        "",
+        "",
+        "Configuration register is 0x102",
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def show_version(context: CliContext) -> str:
     device = context.device
+    if is_ios_xe(device):
+        return show_version_xe(context)
     family = _family(device.model).upper()
     uptime = uptime_words(context.now - device.booted_at)
     memory_k = device.environment.memory_total_bytes // 1024
@@ -330,11 +440,12 @@ def show_interfaces_transceiver(context: CliContext) -> str:
     for port in context.device.ports:
         if not port.has_optic:
             continue
-        rx = port.rx_power_dbm
+        rx, tx = port.rx_dbm_now, port.tx_dbm_now
         flag = " --" if rx < RX_LOW_ALARM_DBM else (" -" if rx < RX_LOW_WARNING_DBM else "")
+        tx_text = "N/A" if tx is None else f"{tx:.1f}"
         lines.append(
             f"{short_name(port.name):<9}  {port.optic_temperature_c:>7.1f}      "
-            f"{OPTIC_VOLTAGE_V:>4.2f}  {port.tx_power_dbm:>8.1f}  {rx:>8.1f}{flag}"
+            f"{OPTIC_VOLTAGE_V:>4.2f}  {tx_text:>8}  {rx:>8.1f}{flag}"
         )
     return "\n".join(lines) + "\n"
 
@@ -459,7 +570,68 @@ def show_environment_temperature(context: CliContext) -> str:
     return "\n".join(_temperature_block(context)) + "\n"
 
 
+def show_environment_all_xe(context: CliContext) -> str:
+    """IOS-XE 17's layout (genieparser's cat9k/c9300 ShowEnvironmentAll golden_output1)."""
+    device = context.device
+    environment = device.environment
+    inlet = round(environment.temperature_c)
+    lines = [
+        "",
+        "Sensor List: Environmental Monitoring ",
+        " Sensor          Location        State               Reading       Range(min-max)       ",
+    ]
+    for index, ok in enumerate(environment.psus_ok, start=1):
+        state = "GOOD" if ok else "BAD"
+        readings = (
+            ("Vout", 56238, "mV", "na"),
+            ("Vin", 206750, "mV", "90 - 264"),
+            ("CURin", 619, "mA", "na"),
+            ("Curout", 1508, "mA", "na"),
+            ("POWin", 96500, "mW", "na"),
+            ("POWout", 84750, "mW", "na"),
+        )
+        for name, value, unit, limits in readings:
+            shown = value if ok else 0
+            lines.append(
+                f" {f'PS{index} {name}':<15} {'1':<15} {state:<15} {shown:>9} {unit:<13} {limits}"
+            )
+        # The supply's fan runs from the stack's power: it keeps turning when the input fails.
+        lines.append(f" {f'PS{index} FAN':<15} {'1':<15} {'GOOD':<15} {7856:>9} {'rpm':<13} na")
+    for name, value, limit in (
+        ("SYSTEM INLET", inlet, 56),
+        ("SYSTEM OUTLET", inlet + 9, 125),
+        ("SYSTEM HOTSPOT", inlet + HOTSPOT_OFFSET_C, 125),
+    ):
+        state = _temperature_state(value, INLET_YELLOW_C, INLET_RED_C) if limit == 56 else "GREEN"
+        lines.append(f" {name:<15} {'1':<15} {state:<15} {value:>9} {'Celsius':<11} 0 - {limit}")
+    lines += [
+        "",
+        "Switch     FAN     Speed     State     Airflow direction",
+        "---------------------------------------------------",
+    ]
+    for index, ok in enumerate(environment.fans_ok, start=1):
+        speed, state = (5440, "OK") if ok else (0, "NOT PRESENT or FAULTY")
+        lines.append(f"  1        {index}    {speed:<5}      {state}     Front to Back")
+    lines += [
+        "",
+        "SW  PID                 Serial#     Status           Sys Pwr  PoE Pwr  Watts",
+        "--  ------------------  ----------  ---------------  -------  -------  -----",
+    ]
+    for index, ok in enumerate(environment.psus_ok):
+        slot = f"1{'ABCD'[index]}" if index < 4 else f"1{index}"
+        serial = f"DTN{stable_int(device.name, 'psu', str(index), modulo=10**8):08d}"
+        status, power = ("OK", "Good") if ok else ("No Input Power", "Bad")
+        lines.append(
+            f"{slot:<3} {'PWR-C1-1100WAC':<18}  {serial:<11} {status:<15}  {power:<7}  "
+            f"{'Good' if ok else 'n/a':<7}  1100"
+        )
+    lines += ["", "---------------------------------------------------", ""]
+    return "\n".join(lines)
+
+
 def show_environment_all(context: CliContext) -> str:
+    if is_ios_xe(context.device):
+        return show_environment_all_xe(context)
     environment = context.device.environment
     lines = [
         f"Switch 1 FAN {i} is {'OK' if ok else 'NOT OK'}"
@@ -606,7 +778,7 @@ def show_interface_transceiver_detail(context: CliContext, port: PortState) -> s
     name = short_name(port.name)
     if not port.has_optic:
         return f"% No transceiver is present on {name}\n"
-    rx, tx = port.rx_power_dbm, port.tx_power_dbm
+    rx, tx = port.rx_dbm_now, port.tx_dbm_now if port.tx_dbm_now is not None else DARK_DBM
     return "\n".join(
         [
             "mA: milliamperes, dBm: decibels (milliwatts), NA or N/A: not applicable.",

@@ -696,7 +696,7 @@ def _add_optic(b: _Builder, base: int, port: PortState) -> None:
             "Receive Power Sensor",
             _SENSOR_OTHER,
             "dBm",
-            lambda: port.rx_power_dbm,
+            lambda: port.rx_dbm_now,
         ),
     )
     for offset, descr, name, sensor_type, units, value in sensors:

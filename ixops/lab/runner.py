@@ -66,6 +66,12 @@ def apply_command(state: LabState, command: dict[str, Any]) -> str:
             device, port, dbm = _need(command, "device", "port", "dbm")
             state.set_optic_power(device, port, rx_dbm=float(dbm))
             return f"{device} {port}: receive power {float(dbm):.1f} dBm"
+        if action in ("fan", "psu"):
+            device, number, ok = _need(command, "device", "number", "ok")
+            setter = state.set_fan if action == "fan" else state.set_psu
+            setter(device, int(number), ok=bool(ok))
+            what = "fan" if action == "fan" else "power supply"
+            return f"{device}: {what} {int(number)} {'working' if ok else 'failed'}"
         if action == "temperature":
             device, celsius = _need(command, "device", "celsius")
             state.set_temperature(device, float(celsius))
@@ -79,9 +85,9 @@ def apply_command(state: LabState, command: dict[str, Any]) -> str:
             state.move_cable(
                 device, port, to_device=command.get("to_device"), to_port=command.get("to_port")
             )
-            return (
-                f"{device} {port}: cable now to {command.get('to_device')} {command.get('to_port')}"
-            )
+            to = command.get("to_device"), command.get("to_port")
+            where = f"now to {to[0]} {to[1]}" if all(to) else "unplugged"
+            return f"{device} {port}: cable {where}"
         if action == "status":
             return status_text(state)
     except KeyError as exc:
@@ -92,19 +98,13 @@ def apply_command(state: LabState, command: dict[str, Any]) -> str:
 
 
 def status_text(state: LabState) -> str:
+    """Every fault injected since the lab started, one line per device."""
     lines = []
     for device in state.devices.values():
-        down = [p.name for p in device.ports if not p.oper_up and p.role != "management"]
-        flags = []
-        if device.silent:
-            flags.append("SILENT")
-        if device.ups is not None and device.ups.on_battery:
-            flags.append("ON BATTERY")
-        if down:
-            flags.append(f"down: {', '.join(down)}")
+        flags = state.injected_faults(device.name)
         if flags:
             lines.append(f"{device.name}: {'; '.join(flags)}")
-    return "\n".join(lines) or "all devices answering, all ports up"
+    return "\n".join(lines) or "all devices answering, all ports up, nothing injected"
 
 
 def _usm_user(

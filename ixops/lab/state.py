@@ -22,6 +22,9 @@ Clock = Callable[[], float]
 
 COUNTER64 = 2**64
 COUNTER32 = 2**32
+# What a receiver reads with no light: a real IOS prints −40.0 dBm on a shut or dark port
+# (napalm's test_get_optics/interface_shutdown recording).
+DARK_DBM = -40.0
 
 
 class PortEventKind(StrEnum):
@@ -93,6 +96,16 @@ class PortState:
     def __post_init__(self) -> None:
         # Hashing per call showed up in the SNMP agent's profile; the phase never changes.
         self._phase = _stable_fraction(self.name, str(self.ifindex)) * 2 * math.pi
+
+    @property
+    def rx_dbm_now(self) -> float:
+        """What the receiver reads: the optic's level while the link is lit, else no light."""
+        return self.rx_power_dbm if self.oper_up else DARK_DBM
+
+    @property
+    def tx_dbm_now(self) -> float | None:
+        """What the transmitter sends: a shut port's laser is off (IOS prints N/A)."""
+        return self.tx_power_dbm if self.admin_up else None
 
     def rate_bps(self, now: float) -> tuple[float, float]:
         """Current (in, out) bits per second: zero when down, else a smooth daily swing."""
@@ -189,6 +202,21 @@ class DeviceState:
         self.updated_at = now
 
 
+@dataclass(frozen=True)
+class _Baseline:
+    cabling: dict[str, tuple[str | None, str | None]]
+    rx_dbm: dict[str, float]
+    temperature_c: float
+
+    @classmethod
+    def of(cls, device: DeviceState) -> _Baseline:
+        return cls(
+            cabling={p.name: (p.neighbor_device, p.neighbor_port) for p in device.ports},
+            rx_dbm={p.name: p.rx_power_dbm for p in device.ports if p.has_optic},
+            temperature_c=device.environment.temperature_c,
+        )
+
+
 class LabState:
     """All simulated devices, keyed by name, with fault injection and change listeners."""
 
@@ -207,6 +235,46 @@ class LabState:
                 if port.last_change_at == 0.0:
                     port.last_change_at = device.booted_at
             device.advance(now)
+        # What the lab started as, so that `status` can list every fault injected since.
+        self.baseline: dict[str, _Baseline] = {d.name: _Baseline.of(d) for d in devices}
+
+    def injected_faults(self, device_name: str) -> list[str]:
+        """What differs from how the device started, in words (`ixops lab status`)."""
+        device = self.device(device_name)
+        base = self.baseline.get(device_name) or _Baseline.of(device)
+        faults: list[str] = []
+        if device.silent:
+            faults.append("SILENT")
+        if device.ups is not None and device.ups.on_battery:
+            faults.append("ON BATTERY")
+        shut = [p.name for p in device.ports if not p.admin_up]
+        down = [p.name for p in device.ports
+                if p.admin_up and not p.oper_up and p.role != "management"]  # fmt: skip
+        if down:
+            faults.append(f"down: {', '.join(down)}")
+        if shut:
+            faults.append(f"shut: {', '.join(shut)}")
+        for port in device.ports:
+            was = base.cabling.get(port.name)
+            now_cabled = (port.neighbor_device, port.neighbor_port)
+            if was is not None and now_cabled != was:
+                to = " ".join(x for x in now_cabled if x) or "nothing (unplugged)"
+                faults.append(f"cable moved: {port.name} now to {to}")
+            rx = base.rx_dbm.get(port.name)
+            if rx is not None and port.rx_power_dbm != rx:
+                faults.append(f"optic: {port.name} rx {port.rx_power_dbm:.1f} dBm (was {rx:.1f})")
+        if device.environment.temperature_c != base.temperature_c:
+            faults.append(
+                f"temperature {device.environment.temperature_c:.1f} °C "
+                f"(was {base.temperature_c:.1f})"
+            )
+        failed_fans = [str(i) for i, ok in enumerate(device.environment.fans_ok, 1) if not ok]
+        failed_psus = [str(i) for i, ok in enumerate(device.environment.psus_ok, 1) if not ok]
+        if failed_fans:
+            faults.append(f"fan failed: {', '.join(failed_fans)}")
+        if failed_psus:
+            faults.append(f"power supply failed: {', '.join(failed_psus)}")
+        return faults
 
     def device(self, name: str) -> DeviceState:
         try:
@@ -293,6 +361,22 @@ class LabState:
     def set_optic_power(self, device_name: str, port_name: str, *, rx_dbm: float) -> None:
         """Optic drift: the received light level of a port's transceiver."""
         self.snapshot(device_name).port(port_name).rx_power_dbm = rx_dbm
+
+    def set_fan(self, device_name: str, number: int, *, ok: bool) -> None:
+        """Fail or repair a chassis fan (numbered from 1, as the devices print them)."""
+        self._set_component(device_name, "fan", self.device(device_name).environment.fans_ok,
+                            number, ok)  # fmt: skip
+
+    def set_psu(self, device_name: str, number: int, *, ok: bool) -> None:
+        """Fail (input power lost) or repair a power supply (numbered from 1)."""
+        self._set_component(device_name, "power supply",
+                            self.device(device_name).environment.psus_ok, number, ok)  # fmt: skip
+
+    @staticmethod
+    def _set_component(device: str, what: str, states: list[bool], number: int, ok: bool) -> None:
+        if not 1 <= number <= len(states):
+            raise KeyError(f"device {device} has no {what} {number} (it has 1-{len(states)})")
+        states[number - 1] = ok
 
     def set_temperature(self, device_name: str, celsius: float) -> None:
         self.device(device_name).environment.temperature_c = celsius

@@ -133,6 +133,42 @@ def test_ixops_lab_run_and_inject_from_the_command_line(tmp_path: Path) -> None:
             [*ixops, "lab", "status"], env=env, capture_output=True, text=True, check=True
         )
         assert "ap1-sw1: down: TenGigabitEthernet1/0/3" in status.stdout
+
+        def lab_cli(*args: str) -> str:
+            done = subprocess.run(
+                [*ixops, "lab", *args], env=env, capture_output=True, text=True, check=False
+            )
+            assert done.returncode == 0, done.stderr
+            return done.stdout.strip()
+
+        # A negative dBm needs no `--`.
+        assert lab_cli("optic", "main-sw1", "TenGigabitEthernet1/0/1", "-18") == (
+            "main-sw1 TenGigabitEthernet1/0/1: receive power -18.0 dBm"
+        )
+        assert lab_cli(
+            "move-cable", "main-sw1", "HundredGigE1/0/25", "ap1-sw1", "TenGigabitEthernet1/0/4"
+        ) == ("main-sw1 HundredGigE1/0/25: cable now to ap1-sw1 TenGigabitEthernet1/0/4")
+        assert lab_cli("fan", "main-sw1", "2", "fail") == "main-sw1: fan 2 failed"
+        assert lab_cli("psu", "ap1-sw1", "1", "fail") == "ap1-sw1: power supply 1 failed"
+        assert lab_cli("temperature", "ap1-sw1", "58") == "ap1-sw1: 58.0 °C"
+        assert lab_cli("shut", "main-sw1", "TenGigabitEthernet1/0/2").endswith("admin down")
+        status_lines = dict(line.split(": ", 1) for line in lab_cli("status").splitlines())
+        main = status_lines["main-sw1"].split("; ")
+        assert main[0] == "shut: TenGigabitEthernet1/0/2"
+        assert main[1].startswith("optic: TenGigabitEthernet1/0/1 rx -18.0 dBm (was -")
+        assert main[2:] == [
+            "cable moved: HundredGigE1/0/25 now to ap1-sw1 TenGigabitEthernet1/0/4",
+            "fan failed: 2",
+        ]
+        ap1 = status_lines["ap1-sw1"].split("; ")
+        assert ap1[1].startswith("temperature 58.0 °C (was ")
+        assert ap1[2:] == ["power supply failed: 1"]
+        bad_fan = subprocess.run(
+            [*ixops, "lab", "fan", "main-sw1", "9", "fail"],
+            env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert bad_fan.returncode == 1
+        assert "main-sw1 has no fan 9 (it has 1-4)" in bad_fan.stderr
         bad = subprocess.run(
             [*ixops, "lab", "reboot", "nope"], env=env, capture_output=True, text=True, check=False
         )

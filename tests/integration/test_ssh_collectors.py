@@ -228,13 +228,19 @@ async def test_every_getter_follows_the_lab_state(lab: Lab) -> None:
 
     assert ios.environment is not None
     assert eos.environment is not None
-    # IOS: fans and PSUs from the raw `show environment all`, since napalm has none.
+    # IOS: fans and PSUs from the raw `show environment all` (the lab's C9500 on 17.9 prints
+    # the IOS-XE 17 layout: a fan table and each supply's fan in the sensor list).
     assert [(f.name, f.ok) for f in ios.environment.fans] == [
+        ("1/PS1", True),
+        ("1/PS2", True),
         ("1/1", True),
         ("1/2", False),
         ("1/3", True),
         ("1/4", True),
     ]
+    assert ios.facts is not None
+    assert "Version 17.9.4a" in ios.facts.os_version
+    assert (ios.facts.model, ios.facts.serial_number) == ("C9500-48Y4C", "FOX2400222")
     assert [(p.name, p.ok) for p in ios.environment.power_supplies] == [
         ("1A", False),
         ("1B", True),
@@ -387,6 +393,58 @@ async def test_optic_drift_raises_then_clears_a_threshold_with_hysteresis(
             .order_by(col(Observation.observed_at))
         ).all()
     assert list(history)[-3:] == [-15.1, -13.6, -3.0]
+
+
+async def test_a_dark_or_shut_port_reads_minus_40_and_opens_no_optics_alarm(
+    exchange: Exchange,
+) -> None:
+    state = exchange.lab.state
+    assert (await exchange.round(GetterKind.OPTICS)).events == ()
+    for cut in ("port-down", "shut"):
+        if cut == "port-down":
+            state.set_port(IOS, TRUNK_IOS, up=False)
+        else:
+            state.set_port(IOS, TRUNK_IOS, up=True)
+            state.set_admin(IOS, TRUNK_IOS, up=False)
+        report = await exchange.round(GetterKind.OPTICS)
+        ios = _by_device(list(report.collections))[IOS]
+        assert ios.optics is not None
+        # napalm names it in full (HundredGigabitEthernet1/0/25).
+        lanes = [c for c in ios.optics if c.interface.endswith("1/0/25")]
+        assert lanes
+        # As a real IOS: no light in; a shut port's laser off (N/A, which napalm reads −100).
+        assert {c.rx_power_dbm for c in lanes} == {-40.0}
+        if cut == "shut":
+            assert {c.tx_power_dbm for c in lanes} == {-100.0}
+        assert report.events == (), cut
+    # Lit again with low light: now it is an optics fault.
+    state.set_admin(IOS, TRUNK_IOS, up=True)
+    state.set_optic_power(IOS, TRUNK_IOS, rx_dbm=-16.0)
+    report = await exchange.round(GetterKind.OPTICS)
+    assert [(e.kind, e.details["value"]) for e in report.events] == [("threshold_crossed", -16.0)]
+
+
+async def test_failed_fan_and_supply_in_the_lab_are_events_that_clear(
+    exchange: Exchange,
+) -> None:
+    state = exchange.lab.state
+    assert (await exchange.round(GetterKind.ENVIRONMENT)).events == ()
+    state.set_fan(IOS, 2, ok=False)
+    state.set_psu(EOS, 1, ok=False)
+    report = await exchange.round(GetterKind.ENVIRONMENT)
+    got = sorted((e.device, e.details["metric"], e.details["sensor"], e.details["severity"])
+                 for e in report.events)  # fmt: skip
+    assert got == [
+        (IOS, "fan", "1/2", "major"),  # three of four still turn
+        (EOS, "power_supply", "1", "critical"),  # one of two left: no redundancy
+    ]
+    state.set_fan(IOS, 2, ok=True)
+    state.set_psu(EOS, 1, ok=True)
+    report = await exchange.round(GetterKind.ENVIRONMENT)
+    assert sorted((e.device, e.kind, e.details["sensor"]) for e in report.events) == [
+        (IOS, "threshold_cleared", "1/2"),
+        (EOS, "threshold_cleared", "1"),
+    ]
 
 
 # -- cabling audit --------------------------------------------------------------------------
