@@ -6,8 +6,10 @@ git tool reads it. No database table is needed; the `config_changed` link event 
 commit and a short diff summary.
 
 Secrets are masked *before* anything is written (`mask_secrets`): enable and user passwords and
-secrets, SNMP communities and v3 keys, TACACS+/RADIUS keys, key-chain key strings, routing
-protocol and NTP authentication keys. A masked value reads `<removed>`; the encryption type in
+secrets, SNMP communities and v3 keys, TACACS+/RADIUS keys, key-chain key strings, HSRP/VRRP
+text and MD5 keys, IS-IS area/domain/interface passwords, BGP/OSPF/OSPFv3/RIP/NTP keys: at
+least everything napalm's sanitize filters (`napalm.base.constants.CISCO_SANITIZE_FILTERS`)
+remove, which a test checks line by line. A masked value reads `<removed>`; the encryption type in
 front of it stays, so that a change of type still shows in the diff. Masking is line-based and
 idempotent. Volatile lines that change without a configuration change (IOS "Last configuration
 change at …", "NVRAM config last updated", the startup-config's "Using N out of M bytes", EOS
@@ -59,14 +61,32 @@ MASKING_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"(?: version (?:1|2c))?) (?!version\b|vrf\b|traps\b|informs\b)",
         ),
         ("SNMPv3 auth key", r"^(\s*snmp-server user \S+.*? auth (?:md5|sha\S*)) "),
-        ("SNMPv3 priv key", r"^(\s*snmp-server user \S+.*? priv (?:des|3des|aes\S*)(?: \d{3})?) "),
+        (
+            "SNMPv3 priv key",
+            r"^(\s*snmp-server user \S+.*? priv(?: (?:des|3des|aes)\S*(?: \d{3})?)?) "
+            r"(?!(?:des|3des|aes)\S*(?:\s|$))",
+        ),
         (
             "TACACS+/RADIUS key",
             rf"^(\s*(?:tacacs-server|radius-server|server-private)\b.*? key{_TYPE}) ",
         ),
         # Inside `tacacs server X` / `radius server X` blocks; a key chain's `key 1` is an id.
         ("server block key", rf"^(\s+key{_TYPE}) (?=\S+\s*$)(?!\d+\s*$)"),
-        ("key-chain key string", rf"^(\s*key-string{_TYPE}) "),
+        # A key chain's `key-string`, and HSRP/VRRP/GLBP's `authentication md5 key-string`.
+        ("key string", rf"(\bkey-string{_TYPE}) "),
+        ("HSRP text authentication", r"(\bstandby (?:\d+ )?authentication(?: text)?) (?!md5\b)"),
+        ("VRRP text authentication", r"(\bvrrp \d+ authentication(?: text)?) (?!md5\b|text\b)"),
+        ("VRRPv3/HSRP block text authentication", r"^(\s+authentication text) "),
+        ("IS-IS area/domain password", rf"^(\s*(?:area|domain)-password{_TYPE}) "),
+        ("IS-IS interface password", rf"(\bisis password{_TYPE}) "),
+        ("IS-IS authentication key", rf"(\b(?:isis )?authentication key{_TYPE}) "),
+        (
+            "OSPFv3 IPsec key",
+            r"(\b(?:ipv6 ospf|ospfv3) (?:authentication|encryption) ipsec spi \d+ "
+            r"(?:md5|sha1|esp \S+ (?:md5|sha1))(?: \d)?) ",
+        ),
+        ("RIP/EIGRP/other type-7 key", r"(\bkey 7) "),
+        ("indented secret", rf"^(\s+secret{_TYPE}) "),
         ("IKE pre-shared key", rf"^(\s*crypto isakmp key{_TYPE}) "),
         ("pre-shared key", rf"(\bpre-shared-key(?: (?:local|remote))?{_TYPE}) "),
         ("BGP neighbour password", rf"(\bneighbor \S+ password{_TYPE}) "),
@@ -74,7 +94,7 @@ MASKING_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ("OSPF MD5 key", rf"(\bmessage-digest-key \d+ md5{_TYPE}) "),
         ("NTP authentication key", rf"^(\s*ntp authentication-key \d+ md5{_TYPE}) "),
         ("line password", rf"^(\s+password{_TYPE}) "),
-        ("PPP/Wi-Fi secret", rf"(\b(?:ppp chap password|wpa-psk ascii){_TYPE}) "),
+        ("PPP/Wi-Fi secret", rf"(\b(?:ppp (?:chap|pap) password|wpa-psk ascii){_TYPE}) "),
     )
 )
 

@@ -360,6 +360,24 @@ def stable_int(*parts: str, modulo: int) -> int:
     return int.from_bytes(digest[:8], "big") % modulo
 
 
+# The secrets a generated configuration holds, by kind: what masking must remove end to end.
+CONFIG_SECRET_KINDS = (
+    "enable", "admin", "noc", "community", "tacacs", "hsrp", "vrrp", "isis-area",
+    "isis-domain", "key-chain", "bgp", "ntp",
+)  # fmt: skip
+
+
+def config_secrets(device_name: str) -> dict[str, str]:
+    """Per device, per kind, a fixed secret-looking value (hex, as IOS's type 7 prints them).
+
+    Not the lab's login credentials: a configuration's secrets, for masking to remove.
+    """
+    return {
+        kind: f"{stable_int(device_name, 'config-secret', kind, modulo=16**14):014X}"
+        for kind in CONFIG_SECRET_KINDS
+    }
+
+
 def stable_mac(*parts: str) -> str:
     """A locally administered MAC fixed by its inputs, as aa:bb:cc:dd:ee:ff."""
     digest = hashlib.sha256("/".join(parts).encode()).digest()

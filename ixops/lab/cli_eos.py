@@ -16,6 +16,7 @@ from ixops.lab.cli_common import (
     JsonValue,
     PlatformCli,
     chassis_mac,
+    config_secrets,
     dotted_mac,
     lldp_neighbor,
     normalise_mac,
@@ -522,9 +523,24 @@ def _config(context: CliContext) -> str:
         "!",
         f"hostname {device.name}",
     ]
+    secret = config_secrets(device.name)
     if context.domain_name:
         lines.append(f"ip domain-name {context.domain_name}")
-    lines += ["!", "spanning-tree mode none", "!", "lldp run", "!"]
+    lines += [
+        "!",
+        f"tacacs-server host 192.0.2.49 key 7 {secret['tacacs']}",
+        "!",
+        "spanning-tree mode none",
+        "!",
+        "aaa authentication login default group tacacs+ local",
+        f"aaa root secret sha512 $6${secret['enable']}",
+        "!",
+        f"username admin privilege 15 role network-admin secret sha512 $6${secret['admin']}",
+        f"username noc privilege 1 role network-operator secret 5 $1${secret['noc']}",
+        "!",
+        "lldp run",
+        "!",
+    ]
     for port in device.ports:
         lines.append(f"interface {port.name}")
         if port.description:
@@ -532,9 +548,36 @@ def _config(context: CliContext) -> str:
         if not port.admin_up:
             lines.append("   shutdown")
         lines.append("!")
+    lines += [
+        "interface Vlan10",
+        "   ip address 10.10.0.2/24",
+        f"   vrrp 20 authentication text {secret['vrrp'][:8]}",
+        "   isis enable IX",
+        f"   isis authentication key 7 {secret['hsrp']}",
+        "!",
+        "management api http-commands",
+        "   no shutdown",
+        "!",
+        "router bgp 64500",
+        f"   neighbor 192.0.2.1 password 7 {secret['bgp']}",
+        "!",
+        "router isis IX",
+        "   net 49.0001.0000.0000.0001.00",
+        "   authentication mode md5",
+        f"   authentication key 0 {secret['isis-area']}",
+        "!",
+        f"snmp-server community {secret['community']} ro",
+    ]
     if device.location:
         lines += [f"snmp-server location {device.location}", "!"]
-    lines += ["management ssh", "   idle-timeout 60", "!", "end"]
+    lines += [
+        f"ntp authentication-key 1 md5 7 {secret['ntp']}",
+        "!",
+        "management ssh",
+        "   idle-timeout 60",
+        "!",
+        "end",
+    ]
     return "\n".join(lines) + "\n"
 
 

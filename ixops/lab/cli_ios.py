@@ -17,6 +17,7 @@ from ixops.lab.cli_common import (
     InterfaceCommand,
     PlatformCli,
     chassis_mac,
+    config_secrets,
     dotted_mac,
     lldp_neighbor,
     port_is_up,
@@ -704,9 +705,12 @@ def _config_body(context: CliContext) -> str:
     device = context.device
     if device.config_text.strip():
         return device.config_text.rstrip("\n") + "\n"
+    secret = config_secrets(device.name)
+    major_minor = ".".join(_dotted_short(device.os_version).split(".")[:2])
+    octet = stable_int(device.name, "svi", modulo=200) + 10
     lines = [
         "!",
-        "version 15.2",
+        f"version {major_minor if is_ios_xe(device) else '15.2'}",
         "service timestamps debug datetime msec",
         "service timestamps log datetime msec",
         "service password-encryption",
@@ -716,7 +720,19 @@ def _config_body(context: CliContext) -> str:
         "boot-start-marker",
         "boot-end-marker",
         "!",
+        f"enable secret 9 $9${secret['enable']}",
+        "!",
+        "aaa new-model",
+        "aaa authentication login default group tacacs+ local",
+        "!",
         f"ip domain-name {context.domain_name}" if context.domain_name else "no ip domain-lookup",
+        "!",
+        f"username admin privilege 15 secret 9 $9${secret['admin']}",
+        f"username noc privilege 1 password 7 {secret['noc']}",
+        "!",
+        "key chain ISIS-KEYS",
+        " key 1",
+        f"  key-string 7 {secret['key-chain']}",
         "!",
         "lldp run",
         "!",
@@ -729,9 +745,45 @@ def _config_body(context: CliContext) -> str:
         if not port.admin_up:
             lines.append(" shutdown")
         lines.append("!")
+    lines += [
+        "interface Vlan10",
+        f" ip address 10.10.{octet}.2 255.255.255.0",
+        " standby version 2",
+        f" standby 10 ip 10.10.{octet}.1",
+        f" standby 10 authentication md5 key-string 7 {secret['hsrp']}",
+        f" vrrp 20 ip 10.10.{octet}.3",
+        f" vrrp 20 authentication text {secret['vrrp'][:8]}",
+        "!",
+        "router isis IX",
+        f" net 49.0001.0000.0000.{octet:04d}.00",
+        f" area-password {secret['isis-area']}",
+        f" domain-password {secret['isis-domain']}",
+        " authentication mode md5",
+        " authentication key-chain ISIS-KEYS",
+        "!",
+        "router bgp 64500",
+        " neighbor 192.0.2.1 remote-as 64501",
+        f" neighbor 192.0.2.1 password 7 {secret['bgp']}",
+        "!",
+        f"snmp-server community {secret['community']} RO",
+    ]
     if device.location:
         lines.append(f"snmp-server location {device.location}")
-    lines += ["!", "line con 0", "line vty 0 4", " login local", " transport input ssh", "!", "end"]
+    lines += [
+        "tacacs server TAC1",
+        " address ipv4 192.0.2.49",
+        f" key 7 {secret['tacacs']}",
+        "!",
+        f"ntp authentication-key 1 md5 {secret['ntp']} 7",
+        "ntp authenticate",
+        "!",
+        "line con 0",
+        "line vty 0 4",
+        " login local",
+        " transport input ssh",
+        "!",
+        "end",
+    ]
     return "\n".join(lines) + "\n"
 
 

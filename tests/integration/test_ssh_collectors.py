@@ -35,6 +35,7 @@ from inventory.sync import sync_inventory
 from inventory.validate import Inventory, load_inventory
 from ixops.cli_ssh import SshRoundReport, run_ssh_round
 from ixops.lab.build import lab_from_inventory
+from ixops.lab.cli_common import config_secrets
 from ixops.lab.ssh_cli import CliFaults, LabSshServer
 from ixops.lab.state import LabState
 
@@ -499,6 +500,38 @@ def _git_log(root: Path) -> list[str]:
         ["git", "-C", str(root), "log", "--format=%s"], capture_output=True, text=True, check=True
     )
     return out.stdout.splitlines()
+
+
+async def test_the_labs_generated_configs_lose_every_secret_line_in_the_backup(
+    exchange: Exchange,
+) -> None:
+    report = await exchange.round(GetterKind.CONFIG)
+    assert report.failed == ()
+    for device in (IOS, EOS):
+        collection = _by_device(list(report.collections))[device]
+        assert collection.config is not None
+        raw = collection.config.running
+        # (VRRP text keys are eight characters: the first eight of each value are looked for.)
+        planted = [v[:8] for v in config_secrets(device).values() if v[:8] in raw]
+        assert len(planted) >= 10, (device, planted)
+        stored = exchange.repository.show(device)
+        assert stored is not None
+        for value in planted:
+            assert value not in stored, (device, value)
+    ios = exchange.repository.show(IOS) or ""
+    for line in (
+        " standby 10 authentication md5 key-string 7 <removed>",
+        " vrrp 20 authentication text <removed>",
+        " area-password <removed>",
+        " domain-password <removed>",
+        "  key-string 7 <removed>",
+        " key 7 <removed>",
+        " neighbor 192.0.2.1 password 7 <removed>",
+        "snmp-server community <removed> RO",
+        "enable secret 9 <removed>",
+    ):
+        assert line in ios.splitlines(), line
+    assert "   isis authentication key 7 <removed>" in (exchange.repository.show(EOS) or "")
 
 
 async def test_config_backup_masks_secrets_and_events_changes(exchange: Exchange) -> None:
