@@ -586,7 +586,12 @@ def test_ios_per_interface_commands_and_the_log() -> None:
     assert one.startswith("TenGigabitEthernet1/0/2 is down, line protocol is down")
     assert "TenGigabitEthernet1/0/1" not in one
     optic = session.handle_line("sh int te1/0/2 transceiver detail").text
+    # A dark port receives no light: a real IOS reads −40.0 dBm there, whatever the optic.
+    assert "-40.0--" in optic
+    lab.set_port("acc1", "TenGigabitEthernet1/0/2", up=True)
+    optic = session.handle_line("sh int te1/0/2 transceiver detail").text
     assert "-18.2--" in optic
+    lab.set_port("acc1", "TenGigabitEthernet1/0/2", up=False)
     log = session.handle_line("show logging | include Te").text
     assert "Interface TenGigabitEthernet1/0/2, changed state to down" in log
     assert "Invalid input" in session.handle_line("show interfaces Te1/0/9").text
