@@ -285,7 +285,7 @@ def record_environment(
                     observed_at=at,
                 )
             )
-            if reading.metric == "rx_power_dbm" and up.get(port.interface_id, False):
+            if reading.metric == "rx_power_dbm" and up.get(port.interface_id, True):
                 # One failing lane of a four-lane optic is the early warning: alarm on the worst.
                 previous = worst_rx.get(port.name)
                 if previous is None or reading.value < previous[1]:

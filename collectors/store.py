@@ -717,6 +717,15 @@ def record_sensors(
         return []
     at = require_aware(result.polled_at)
     events: list[LinkEvent] = []
+    # Optics are judged only on ports that are up (a dark port reads −40 dBm and belongs to its
+    # link-down ticket): their last polled state.
+    port_ids = [p.interface_id for p in index.ports.values() if p.device_id == device.id]
+    ports_up = {
+        row.interface_id: row.oper_status == "up" and row.admin_status != "down"
+        for row in session.exec(
+            select(InterfaceStatus).where(col(InterfaceStatus.interface_id).in_(port_ids))
+        )
+    }
     for reading in result.readings:
         port = index.port(device.name, port_names.get(reading.if_index or -1))
         if reading.kind not in _STORED_SENSOR_KINDS:
@@ -740,7 +749,11 @@ def record_sensors(
         if reading.kind is SensorKind.TEMPERATURE_C and not optic:
             t = thresholds.temperature
             alarm = (Metric.TEMPERATURE, reading.name, t.raise_at, t.clear_at, True, "major")
-        elif reading.kind is SensorKind.OPTICAL_RX_DBM and port is not None:
+        elif (
+            reading.kind is SensorKind.OPTICAL_RX_DBM
+            and port is not None
+            and ports_up.get(port.interface_id, True)
+        ):
             t = thresholds.rx_power
             trunk = port.role in ("trunk", "uplink")
             alarm = (

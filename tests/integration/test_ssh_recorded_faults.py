@@ -233,3 +233,39 @@ def test_fans_and_supplies_not_understood_is_said_once_and_its_end_too(
     _handle(engine, at)
     # The warning is no ticket; the two faulty supplies are.
     assert len(_tickets(engine)) == 2
+
+
+def test_snmp_optics_are_judged_only_on_ports_that_are_up(engine: Engine) -> None:
+    from collectors.models import InterfaceStatus
+    from collectors.snmp import SensorKind, SensorPollResult, SensorReading
+    from collectors.store import record_sensors
+
+    _synced(engine)
+    port_name = "TenGigabitEthernet1/0/2"
+    reading = SensorReading(SensorKind.OPTICAL_RX_DBM, 1002, "Rx", -40.0, "dBm", if_index=2)
+    result = SensorPollResult(DEVICE, True, START, (reading,), None)
+    outcomes = []
+    for minutes, oper in ((0, "down"), (5, "up")):
+        at = START + dt.timedelta(minutes=minutes)
+        with Session(engine) as session:
+            index = load_index(session)
+            port = index.port(DEVICE, port_name)
+            assert port is not None
+            row = session.get(InterfaceStatus, port.interface_id) or InterfaceStatus(
+                interface_id=port.interface_id, updated_at=at
+            )
+            row.admin_status, row.oper_status = "up", oper
+            session.add(row)
+            session.flush()
+            events = record_sensors(
+                session=session,
+                index=index,
+                result=SensorPollResult(DEVICE, True, at, result.readings, None),
+                port_names={2: port_name},
+                raised=set(),
+                now=at,
+            )
+            session.commit()
+            outcomes.append([(e.kind, (e.details or {}).get("metric")) for e in events])
+    # Down: the −40 dBm is the link-down ticket's business. Up: a fault of its own.
+    assert outcomes == [[], [("threshold_crossed", "rx_power")]]
