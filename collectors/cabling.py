@@ -12,6 +12,11 @@ per mismatch as long as it lasts, and a `cabling_cleared` once the port is right
 Names are compared the way people read them: interface names in napalm's canonical long form
 (`Hu1/0/25` = `HundredGigE1/0/25` = `HundredGigabitEthernet1/0/25`), device names
 case-insensitively and without a domain (`chj-acc1.example.net` = `chj-acc1`).
+
+A far port matches on the LLDP port ID or the port description: a Linux route server (lldpd)
+sends its MAC as port ID and its interface name (`eth3`) as description (napalm's EOS
+recording). A far device matches on the system name or, when that names none of ours, on the
+chassis ID that device was seen with elsewhere (`chassis_ids`, learnt from the round).
 """
 
 from __future__ import annotations
@@ -51,6 +56,12 @@ def canonical_port(name: str) -> str:
     from napalm.base.helpers import canonical_interface_name
 
     return str(canonical_interface_name(name.strip()))
+
+
+def normalise_chassis_id(value: str) -> str:
+    """`2C:60:0C:AD:30:DE`, `2c60.0cad.30de` and `2c-60-0c-ad-30-de` are one chassis ID."""
+    hexdigits = "".join(c for c in value.lower() if c in "0123456789abcdef")
+    return hexdigits if len(hexdigits) == 12 else value.strip().lower()
 
 
 def _short_device(name: str) -> str:
@@ -111,13 +122,24 @@ class CablingPlan:
     expectations: Mapping[tuple[str, str], PortExpectation] = field(default_factory=dict)
     # Display names of inventory ports by (device, canonical port).
     port_names: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    # Our devices by LLDP chassis ID (normalised MAC), as their neighbours saw them.
+    chassis_ids: Mapping[str, str] = field(default_factory=dict)
 
-    def _our_device(self, observed: str) -> str | None:
+    def _our_device(self, observed: str, chassis_id: str = "") -> str | None:
         short = _short_device(observed)
         for name in self.devices:
             if _short_device(name) == short:
                 return name
-        return None
+        return self.chassis_ids.get(normalise_chassis_id(chassis_id)) if chassis_id else None
+
+    def learn_chassis_ids(self, neighbors: Iterable[LldpNeighbor]) -> CablingPlan:
+        """The plan, knowing the chassis IDs our devices were seen with by these neighbours."""
+        known = dict(self.chassis_ids)
+        for n in neighbors:
+            ours = self._our_device(n.remote_device)
+            if ours is not None and n.remote_chassis_id:
+                known.setdefault(normalise_chassis_id(n.remote_chassis_id), ours)
+        return CablingPlan(self.devices, self.expectations, self.port_names, known)
 
     def audit(
         self,
@@ -170,9 +192,14 @@ class CablingPlan:
         expectation: PortExpectation | None,
         neighbor: LldpNeighbor,
     ) -> CablingFinding | None:
-        ours = self._our_device(neighbor.remote_device)
+        ours = self._our_device(neighbor.remote_device, neighbor.remote_chassis_id)
         far_port = canonical_port(neighbor.remote_port)
-        observed = f"{neighbor.remote_device} {neighbor.remote_port}"
+        far_description = canonical_port(neighbor.remote_port_description or neighbor.remote_port)
+        observed = f"{neighbor.remote_device or neighbor.remote_chassis_id} {neighbor.remote_port}"
+        if neighbor.remote_port_description and neighbor.remote_port_description != (
+            neighbor.remote_port
+        ):
+            observed += f" ({neighbor.remote_port_description})"
         belongs_on: str | None = None
         if ours is not None:
             home = self.expectations.get((ours, far_port))
@@ -219,7 +246,8 @@ class CablingPlan:
             return found(
                 MismatchKind.WRONG_DEVICE, expected, f"expected {expected}, LLDP sees {observed}"
             )
-        if far_port != canonical_port(expectation.far_port or ""):
+        wanted_port = canonical_port(expectation.far_port or "")
+        if wanted_port not in (far_port, far_description):
             return found(
                 MismatchKind.WRONG_PORT, expected, f"expected {expected}, LLDP sees {observed}"
             )

@@ -225,9 +225,14 @@ class OpticChannel:
 
 @dataclass(frozen=True)
 class LldpNeighbor:
+    """One LLDP neighbour. A Linux host (lldpd) sends its MAC as port ID and its interface
+    name as port description, so both are kept, and the chassis ID."""
+
     local_port: str
     remote_device: str
     remote_port: str
+    remote_port_description: str = ""
+    remote_chassis_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -422,12 +427,17 @@ def parse_optics(data: Mapping[str, Mapping[str, Any]]) -> tuple[OpticChannel, .
     return tuple(channels)
 
 
-def parse_lldp(data: Mapping[str, Iterable[Mapping[str, Any]]]) -> tuple[LldpNeighbor, ...]:
+def parse_lldp_detail(
+    data: Mapping[str, Iterable[Mapping[str, Any]]],
+) -> tuple[LldpNeighbor, ...]:
+    """napalm's `get_lldp_neighbors_detail`: port ID, port description and chassis ID."""
     return tuple(
         LldpNeighbor(
             local_port=local,
-            remote_device=str(entry.get("hostname", "")),
-            remote_port=str(entry.get("port", "")),
+            remote_device=str(entry.get("remote_system_name", "")),
+            remote_port=str(entry.get("remote_port", "")),
+            remote_port_description=str(entry.get("remote_port_description", "")),
+            remote_chassis_id=str(entry.get("remote_chassis_id", "")),
         )
         for local, entries in data.items()
         for entry in entries
@@ -600,7 +610,7 @@ class NapalmSession:
         if kind is GetterKind.OPTICS:
             return parse_optics(driver.get_optics())
         if kind is GetterKind.LLDP:
-            return parse_lldp(driver.get_lldp_neighbors())
+            return parse_lldp_detail(driver.get_lldp_neighbors_detail())
         if kind is GetterKind.CONFIG:
             return parse_config(driver.get_config())
         raise ValueError(f"unknown getter {kind!r}")

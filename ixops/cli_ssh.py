@@ -74,7 +74,9 @@ def store_collections(
     findings: dict[str, tuple[CablingFinding, ...]] = {}
     with Session(engine) as session:
         index = load_index(session)
-        plan = plan_from_store(session)
+        plan = plan_from_store(session).learn_chassis_ids(
+            n for c in collections for n in (c.lldp or ())
+        )
         for collection in collections:
             rows = record_environment(
                 session=session, index=index, collection=collection, now=now, thresholds=thresholds

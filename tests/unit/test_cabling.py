@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+from pathlib import Path
+
 import pytest
 
 from collectors.cabling import (
@@ -10,8 +14,9 @@ from collectors.cabling import (
     MismatchKind,
     PortExpectation,
     canonical_port,
+    normalise_chassis_id,
 )
-from collectors.ssh import LldpNeighbor
+from collectors.ssh import LldpNeighbor, parse_lldp_detail
 
 
 def _plan() -> CablingPlan:
@@ -99,3 +104,55 @@ def test_canonical_port_names() -> None:
     assert canonical_port("Hu1/0/25") == canonical_port("HundredGigE1/0/25")
     assert canonical_port("Et1/17") == "Ethernet1/17"
     assert canonical_port("xe-0/0/0") == "xe-0/0/0"
+
+
+# napalm's EOS `get_lldp_neighbors_detail` of a real switch whose neighbours are Linux hosts
+# (lldpd): port ID = the host port's MAC, port description = its interface name.
+_EOS_DETAIL = Path(__file__).resolve().parents[1] / "data" / "cli" / "eos_lldp_detail"
+
+
+def _rs_plan(far_port: str = "eth3") -> CablingPlan:
+    link = f"sw:Ethernet8<->78m3:{far_port}"
+    expectations = {
+        ("sw", "Ethernet8"): PortExpectation(
+            "sw", "Ethernet8", ExpectedKind.TRUNK, link, "78m3", far_port
+        ),
+        ("78m3", far_port): PortExpectation(
+            "78m3", far_port, ExpectedKind.TRUNK, link, "sw", "Ethernet8"
+        ),
+    }
+    return CablingPlan(
+        devices=frozenset({"sw", "78m3"}),
+        expectations=expectations,
+        port_names={k: e.port for k, e in expectations.items()},
+    )
+
+
+def _recorded(port: str) -> list[LldpNeighbor]:
+    data = json.loads((_EOS_DETAIL / "expected_result.json").read_text())
+    return [n for n in parse_lldp_detail(data) if n.local_port == port]
+
+
+def test_a_linux_route_server_sending_its_mac_as_port_id_is_not_a_wrong_port() -> None:
+    seen = _recorded("Ethernet8")
+    assert [(n.remote_device, n.remote_port, n.remote_port_description) for n in seen] == [
+        ("78m3", "000f.532e.ced1", "eth3")
+    ]
+    assert _rs_plan("eth3").audit("sw", seen) == ()
+    # Cabled to its other NIC: that is a wrong port, named with what LLDP said.
+    (finding,) = _rs_plan("eth2").audit("sw", seen)
+    assert finding.kind is MismatchKind.WRONG_PORT
+    assert finding.observed == "78m3 000f.532e.ced1 (eth3)"
+
+
+def test_a_neighbour_without_a_system_name_is_known_by_its_chassis_id() -> None:
+    (seen,) = _recorded("Ethernet8")
+    nameless = replace(seen, remote_device="")
+    plan = _rs_plan("eth3")
+    (finding,) = plan.audit("sw", [nameless])
+    assert finding.kind is MismatchKind.WRONG_DEVICE
+    # Ethernet7 sees the same host with its name and chassis 2C:60:0C:AD:30:DE.
+    learnt = plan.learn_chassis_ids(_recorded("Ethernet7"))
+    assert learnt.chassis_ids == {"2c600cad30de": "78m3"}
+    assert learnt.audit("sw", [nameless]) == ()
+    assert normalise_chassis_id("2c60.0cad.30de") == normalise_chassis_id("2C:60:0C:AD:30:DE")
