@@ -818,8 +818,12 @@ class _Early(Exception):  # control flow inside collect_device only
 
 @dataclass(frozen=True)
 class TargetProblem:
+    """A device with an SSH profile that will not be asked: `skipped` when ixops has no getters
+    for its platform (juniper_junos, linux), else it failed (a profile or secret missing)."""
+
     device: str
     message: str
+    skipped: bool = False
 
     def __str__(self) -> str:
         return f"{self.device}: {self.message}"
@@ -851,11 +855,19 @@ def ssh_targets(
     for device in session.exec(query.order_by(col(inv.Device.name))):
         if devices is not None and device.name not in devices:
             continue
-        if device.platform not in PLATFORMS or device.ssh_profile is None:
+        if device.ssh_profile is None:
             if devices is not None:
-                problems.append(
-                    TargetProblem(device.name, f"no SSH getters for platform {device.platform!r}")
+                problems.append(TargetProblem(device.name, "no SSH profile in the inventory"))
+            continue
+        if device.platform not in PLATFORMS:
+            valid = ", ".join(sorted(PLATFORMS))
+            problems.append(
+                TargetProblem(
+                    device.name,
+                    f"no SSH getters for platform {device.platform!r} (supported: {valid})",
+                    skipped=True,
                 )
+            )
             continue
         profile = profiles.get(device.ssh_profile)
         if profile is None:

@@ -171,7 +171,8 @@ def _targets(
             command_timeout_s=timeout_s * 2,
         )
     for problem in problems:
-        app.err.print(f"warning: {problem}", markup=False)
+        label = "skipped" if problem.skipped else "failed"
+        app.err.print(f"{label}: {problem}", markup=False)
     if not targets:
         app.err.print("ixops: no device to reach over SSH", markup=False)
         sys.exit(1)
@@ -218,8 +219,12 @@ def collect_ssh(
     """Facts, environment, optics, LLDP and configs over SSH (napalm, netmiko).
 
     Scheduled per kind: environment and optics every 5 minutes, LLDP hourly, configs daily.
+    Every device skipped (a platform without SSH getters) or failed is named; with --once the
+    exit status is 1 when any device failed, as `audit cabling`.
     """
-    targets, _ = _targets(app, site=site, devices=devices, timeout_s=timeout_s)
+    targets, problems = _targets(app, site=site, devices=devices, timeout_s=timeout_s)
+    failed_before = sorted(p.device for p in problems if not p.skipped)
+    failed_in_round: list[str] = []
     chosen = frozenset(GetterKind(k) for k in kinds) if kinds else None
     repository = _repository(app)
 
@@ -251,12 +256,15 @@ def collect_ssh(
                         for kind in collection.collected:
                             last[(collection.device, kind)] = collection.finished_at
                     ok = len(report.collections) - len(report.failed)
+                    skipped = sum(1 for p in problems if p.skipped)
                     app.out.print(
                         f"{format_local(app.now())}  ssh: {ok} of {len(report.collections)} "
-                        f"devices answered, {len(report.events)} new events",
+                        f"devices answered, {len(report.events)} new events"
+                        + (f", {skipped} skipped" if skipped else ""),
                         markup=False,
                     )
                     _print_failures(app, report)
+                    failed_in_round[:] = [c.device for c in report.failed]
                 if once:
                     return
                 await asyncio.sleep(tick_s)
@@ -271,6 +279,10 @@ def collect_ssh(
         except ConfigRepositoryError as exc:
             app.err.print(f"ixops: {exc}", markup=False)
             sys.exit(2)
+    failed = sorted({*failed_before, *failed_in_round})
+    if once and failed:
+        app.err.print(f"ixops: {len(failed)} devices failed: {', '.join(failed)}", markup=False)
+        sys.exit(1)
 
 
 # -- audit cabling ------------------------------------------------------------------------------

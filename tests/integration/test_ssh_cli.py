@@ -21,7 +21,7 @@ from sqlmodel import Session
 
 from inventory.sync import sync_inventory
 from inventory.validate import load_inventory
-from ixops.cli_ssh import audit_group, config_group
+from ixops.cli_ssh import audit_group, collect_ssh, config_group
 from ixops.cliapp import App
 from ixops.db import make_engine, upgrade
 from ixops.lab.build import lab_from_inventory
@@ -169,3 +169,24 @@ def test_config_backup_show_diff_history(setup: tuple[App, LabThread]) -> None:
     assert "first backup" in out
     code, out = _run(app, config_group, ["history", "chj-acc2"])
     assert code == 1
+
+
+def test_collect_ssh_names_skipped_and_failed_devices_and_exits_1_on_a_failure(
+    setup: tuple[App, LabThread],
+) -> None:
+    app, lab = setup
+    args = ["--once", "--site", "CHJ", "--kind", "facts", "--timeout", "2"]
+    code, out = _run(app, collect_ssh, args)
+    assert code == 0, out
+    # The route servers run Linux: no SSH getters, and said so, by name.
+    assert "skipped: chj-rs1: no SSH getters for platform 'linux'" in out
+    assert "skipped: chj-rs2: no SSH getters for platform 'linux'" in out
+    assert f"ssh: {len(DEVICES)} of {len(DEVICES)} devices answered" in out
+
+    lab.call(lab.state.set_silent, "chj-acc2", silent=True)
+    code, out = _run(app, collect_ssh, args)
+    assert code == 1, out
+    assert f"ssh: {len(DEVICES) - 1} of {len(DEVICES)} devices answered" in out
+    assert "  chj-acc2: " in out
+    assert "ixops: 1 devices failed: chj-acc2" in out
+    assert PASSWORD not in out
