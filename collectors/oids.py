@@ -40,8 +40,12 @@ IF_PHYS_ADDRESS: Final[Oid] = (*IF_ENTRY, 6)
 IF_ADMIN_STATUS: Final[Oid] = (*IF_ENTRY, 7)
 IF_OPER_STATUS: Final[Oid] = (*IF_ENTRY, 8)
 IF_LAST_CHANGE: Final[Oid] = (*IF_ENTRY, 9)
+IF_IN_OCTETS: Final[Oid] = (*IF_ENTRY, 10)
+IF_IN_UCAST_PKTS: Final[Oid] = (*IF_ENTRY, 11)
 IF_IN_DISCARDS: Final[Oid] = (*IF_ENTRY, 13)
 IF_IN_ERRORS: Final[Oid] = (*IF_ENTRY, 14)
+IF_OUT_OCTETS: Final[Oid] = (*IF_ENTRY, 16)
+IF_OUT_UCAST_PKTS: Final[Oid] = (*IF_ENTRY, 17)
 IF_OUT_DISCARDS: Final[Oid] = (*IF_ENTRY, 19)
 IF_OUT_ERRORS: Final[Oid] = (*IF_ENTRY, 20)
 
@@ -56,23 +60,38 @@ IF_ALIAS: Final[Oid] = (*IFX_ENTRY, 18)
 IF_COUNTER_DISCONTINUITY_TIME: Final[Oid] = (*IFX_ENTRY, 19)
 
 # Read only on discovery: they change when someone edits the configuration, not every minute.
+# ifDescr and ifSpeed are the fallbacks of ifName and ifHighSpeed (a device without ifXTable);
+# ifHCInOctets is read once to learn which ports have 64-bit counters at all.
 DISCOVERY_COLUMNS: Final[tuple[Oid, ...]] = (
     IF_NAME,
     IF_ALIAS,
     IF_HIGH_SPEED,
     IF_TYPE,
     IF_PHYS_ADDRESS,
+    IF_DESCR,
+    IF_SPEED,
+    IF_HC_IN_OCTETS,
 )
 
-# Read every round: what the link-state, rate and error logic consumes.
-STATUS_COLUMNS: Final[tuple[Oid, ...]] = (
-    IF_ADMIN_STATUS,
-    IF_OPER_STATUS,
-    IF_LAST_CHANGE,
+# Octet and unicast-packet counters: 64-bit (ifXTable) where the port has them, else 32-bit.
+HC_COUNTER_COLUMNS: Final[tuple[Oid, ...]] = (
     IF_HC_IN_OCTETS,
     IF_HC_OUT_OCTETS,
     IF_HC_IN_UCAST_PKTS,
     IF_HC_OUT_UCAST_PKTS,
+)
+COUNTER32_COLUMNS: Final[tuple[Oid, ...]] = (
+    IF_IN_OCTETS,
+    IF_OUT_OCTETS,
+    IF_IN_UCAST_PKTS,
+    IF_OUT_UCAST_PKTS,
+)
+
+# Read every round whatever the counters' width: link state, errors, discards.
+BASE_STATUS_COLUMNS: Final[tuple[Oid, ...]] = (
+    IF_ADMIN_STATUS,
+    IF_OPER_STATUS,
+    IF_LAST_CHANGE,
     IF_IN_ERRORS,
     IF_OUT_ERRORS,
     IF_IN_DISCARDS,
@@ -80,11 +99,38 @@ STATUS_COLUMNS: Final[tuple[Oid, ...]] = (
     IF_COUNTER_DISCONTINUITY_TIME,
 )
 
+# Read every round on a device whose ports all have 64-bit counters (the usual case); a device
+# with 32-bit-only ports also walks COUNTER32_COLUMNS (chosen per port at discovery).
+STATUS_COLUMNS: Final[tuple[Oid, ...]] = (*BASE_STATUS_COLUMNS, *HC_COUNTER_COLUMNS)
+
 # -- ENTITY-MIB (RFC 4133) and ENTITY-SENSOR-MIB (RFC 3433) ----------------------------------
 ENT_PHYSICAL_ENTRY: Final[Oid] = (1, 3, 6, 1, 2, 1, 47, 1, 1, 1, 1)
+ENT_PHYSICAL_DESCR: Final[Oid] = (*ENT_PHYSICAL_ENTRY, 2)
 ENT_PHYSICAL_CONTAINED_IN: Final[Oid] = (*ENT_PHYSICAL_ENTRY, 4)
 ENT_PHYSICAL_CLASS: Final[Oid] = (*ENT_PHYSICAL_ENTRY, 5)
 ENT_PHYSICAL_NAME: Final[Oid] = (*ENT_PHYSICAL_ENTRY, 7)
+ENT_PHYSICAL_SOFTWARE_REV: Final[Oid] = (*ENT_PHYSICAL_ENTRY, 10)
+ENT_PHYSICAL_SERIAL_NUM: Final[Oid] = (*ENT_PHYSICAL_ENTRY, 11)
+ENT_PHYSICAL_MFG_NAME: Final[Oid] = (*ENT_PHYSICAL_ENTRY, 12)
+ENT_PHYSICAL_MODEL_NAME: Final[Oid] = (*ENT_PHYSICAL_ENTRY, 13)
+ENT_CLASS_CHASSIS: Final = 3  # PhysicalClass chassis(3)
+
+# The device's identity, read on discovery: SNMPv2-MIB system scalars and the chassis entity.
+IDENTITY_SCALARS: Final[tuple[Oid, ...]] = (
+    (*SYS_DESCR, 0),
+    (*SYS_OBJECT_ID, 0),
+    (*SYS_NAME, 0),
+)
+CHASSIS_COLUMNS: Final[tuple[Oid, ...]] = (
+    ENT_PHYSICAL_CLASS,
+    ENT_PHYSICAL_CONTAINED_IN,
+    ENT_PHYSICAL_DESCR,
+    ENT_PHYSICAL_NAME,
+    ENT_PHYSICAL_SERIAL_NUM,
+    ENT_PHYSICAL_MFG_NAME,
+    ENT_PHYSICAL_MODEL_NAME,
+    ENT_PHYSICAL_SOFTWARE_REV,
+)
 ENT_ALIAS_MAPPING_IDENTIFIER: Final[Oid] = (1, 3, 6, 1, 2, 1, 47, 1, 3, 2, 1, 2)
 
 ENT_PHY_SENSOR_ENTRY: Final[Oid] = (1, 3, 6, 1, 2, 1, 99, 1, 1, 1)

@@ -289,7 +289,13 @@ _IF_STATUS_BY_NUMBER: Final[dict[int, IfStatus]] = {
 
 @dataclass(frozen=True, slots=True)
 class InterfaceInfo:
-    """Static columns of one interface, read on discovery."""
+    """Static columns of one interface, read on discovery.
+
+    `name` is ifName, else ifDescr (a device without ifXTable), else "ifIndex N"; `descr` is
+    ifDescr as the device sent it (real Cisco: ifName `Gi0/1`, ifDescr `GigabitEthernet0/1`).
+    `counter_bits` is 64 when the port has ifHCInOctets, else 32: chosen here, once, so every
+    round of this port reads counters of one width.
+    """
 
     if_index: int
     name: str
@@ -297,10 +303,19 @@ class InterfaceInfo:
     high_speed_mbps: int | None
     if_type: int | None
     phys_address: str
+    descr: str = ""
+    if_speed_bps: int | None = None
+    counter_bits: int = 64
+    if_name: str = ""
 
     @property
     def speed_bps(self) -> int | None:
-        return None if self.high_speed_mbps is None else self.high_speed_mbps * 1_000_000
+        """The port's own speed: ifHighSpeed, else ifSpeed; None when it reports neither (or 0)."""
+        if self.high_speed_mbps:
+            return self.high_speed_mbps * 1_000_000
+        if self.if_speed_bps:
+            return self.if_speed_bps
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,25 +327,29 @@ class InterfaceStatus:
     admin_status: IfStatus | None
     oper_status: IfStatus | None
     last_change_cs: int | None
-    hc_in_octets: int | None
-    hc_out_octets: int | None
-    hc_in_ucast_pkts: int | None
-    hc_out_ucast_pkts: int | None
+    in_octets: int | None
+    out_octets: int | None
+    in_ucast_pkts: int | None
+    out_ucast_pkts: int | None
     in_errors: int | None
     out_errors: int | None
     in_discards: int | None
     out_discards: int | None
     counter_discontinuity_cs: int | None
+    # 64: octets and unicast packets from ifXTable's HC columns; 32: from ifTable's.
+    counter_bits: int = 64
+    # The port's own speed as discovery read it (ifHighSpeed, else ifSpeed); None: unknown.
+    speed_bps: int | None = None
 
     def to_sample(
         self, *, sampled_at: datetime, sys_uptime_cs: int, speed_bps: int | None
     ) -> InterfaceSample | None:
         """The counters as `collectors.counters.InterfaceSample`, or None if one is missing."""
         counters = (
-            self.hc_in_octets,
-            self.hc_out_octets,
-            self.hc_in_ucast_pkts,
-            self.hc_out_ucast_pkts,
+            self.in_octets,
+            self.out_octets,
+            self.in_ucast_pkts,
+            self.out_ucast_pkts,
             self.in_errors,
             self.out_errors,
             self.in_discards,
@@ -353,6 +372,8 @@ class InterfaceStatus:
             out_errors=out_err,
             in_discards=in_disc,
             out_discards=out_disc,
+            octets_width_bits=self.counter_bits,
+            ucast_width_bits=self.counter_bits,
             discontinuity_time_cs=self.counter_discontinuity_cs,
         )
 
@@ -365,9 +386,27 @@ class DiscoveryReason(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class SnmpIdentity:
+    """Who the device says it is: SNMPv2-MIB system scalars and its ENTITY-MIB chassis.
+
+    Empty strings where the agent has nothing (a device without ENTITY-MIB has no serial).
+    """
+
+    sys_name: str = ""
+    sys_descr: str = ""
+    sys_object_id: str = ""
+    chassis_serial: str = ""
+    chassis_model: str = ""
+    chassis_mfg: str = ""
+    chassis_descr: str = ""
+    software_rev: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Discovery:
     reason: DiscoveryReason
     interfaces: tuple[InterfaceInfo, ...]
+    identity: SnmpIdentity | None = None
 
     def port_names(self) -> dict[int, str]:
         return {info.if_index: info.name for info in self.interfaces}
@@ -534,6 +573,19 @@ class _DeviceMemory:
     interfaces: dict[int, InterfaceInfo] = field(default_factory=dict)
     max_repetitions: int | None = None
     discovery_requested: bool = True
+    identity: SnmpIdentity | None = None
+
+    def status_columns(self) -> tuple[Oid, ...]:
+        """What a round walks: the 64-bit counters, the 32-bit ones, or both, as the ports need.
+
+        Before the first discovery both (the first round learns which the device has)."""
+        widths = {info.counter_bits for info in self.interfaces.values()} or {32, 64}
+        columns = oids.BASE_STATUS_COLUMNS
+        if 64 in widths:
+            columns = (*columns, *oids.HC_COUNTER_COLUMNS)
+        if 32 in widths:
+            columns = (*columns, *oids.COUNTER32_COLUMNS)
+        return columns
 
 
 @dataclass(frozen=True, slots=True)
@@ -856,7 +908,9 @@ class SnmpPoller:
     async def poll_interface(self, target: SnmpTarget, if_index: int) -> InterfacePollResult:
         """A targeted GET of one interface's status and counters, e.g. to confirm a trap."""
         async with self._semaphore:
-            wanted = [oids.SYS_UPTIME_0, *((*col, if_index) for col in oids.STATUS_COLUMNS)]
+            memory = self._memory.get(target.device) or _DeviceMemory()
+            columns = memory.status_columns()
+            wanted = [oids.SYS_UPTIME_0, *((*col, if_index) for col in columns)]
             try:
                 async with asyncio.timeout(target.deadline_s + 1.0):
                     values = await self._get_values(target, wanted)
@@ -865,13 +919,11 @@ class SnmpPoller:
             except TimeoutError:
                 return self._failed_poll(target, self._timeout(target))
             polled_at = self._clock()
-            columns: list[dict[Oid, SnmpValue]] = [
-                {(if_index,): values[(*col, if_index)]} if (*col, if_index) in values else {}
-                for col in oids.STATUS_COLUMNS
-            ]
-            memory = self._memory.get(target.device)
-            names = {i: info.name for i, info in memory.interfaces.items()} if memory else {}
-            rows = _status_rows(columns, names)
+            by_column: dict[Oid, dict[Oid, SnmpValue]] = {
+                col: ({(if_index,): values[(*col, if_index)]} if (*col, if_index) in values else {})
+                for col in columns
+            }
+            rows = _status_rows(by_column, memory.interfaces)
             return InterfacePollResult(
                 target.device,
                 True,
@@ -933,7 +985,8 @@ class SnmpPoller:
     async def _walk_interfaces(
         self, target: SnmpTarget, memory: _DeviceMemory
     ) -> InterfacePollResult:
-        walk = await self._walk(target, oids.STATUS_COLUMNS, memory, non_repeater=oids.SYS_UPTIME)
+        status_columns = memory.status_columns()
+        walk = await self._walk(target, status_columns, memory, non_repeater=oids.SYS_UPTIME)
         polled_at = walk.first_response_at or self._clock()
         uptime = walk.sys_uptime_cs
         if uptime is None:
@@ -958,22 +1011,61 @@ class SnmpPoller:
             requests += static.requests
             varbinds += static.varbinds
             interfaces = _interface_infos(static.columns)
+            identity, identity_requests, identity_varbinds = await self._identity(target, memory)
+            requests += identity_requests
+            varbinds += identity_varbinds
             memory.interfaces = {info.if_index: info for info in interfaces}
+            memory.identity = identity
             memory.discovery_requested = False
-            discovery = Discovery(reason, interfaces)
+            discovery = Discovery(reason, interfaces, identity)
         memory.sys_uptime_cs = uptime
-        names = {i: info.name for i, info in memory.interfaces.items()}
+        by_column = dict(zip(status_columns, walk.columns, strict=True))
         return InterfacePollResult(
             target.device,
             True,
             polled_at,
             uptime,
-            _status_rows(walk.columns, names),
+            _status_rows(by_column, memory.interfaces),
             discovery,
             None,
             requests,
             varbinds,
         )
+
+    async def _identity(
+        self, target: SnmpTarget, memory: _DeviceMemory
+    ) -> tuple[SnmpIdentity, int, int]:
+        """sysDescr, sysObjectID, sysName and the chassis entity's serial, model, maker."""
+        values = await self._get_values(target, list(oids.IDENTITY_SCALARS))
+        entities = await self._walk(target, oids.CHASSIS_COLUMNS, memory)
+        classes, contained_in, descrs, names, serials, makers, models, software = entities.columns
+        chassis = sorted(
+            (index for index, value in classes.items() if value == oids.ENT_CLASS_CHASSIS),
+            # The outermost chassis first (contained in nothing), then the lowest index.
+            key=lambda index: (_int_or_none(contained_in.get(index)) != 0, index),
+        )
+        object_id = values.get((*oids.SYS_OBJECT_ID, 0))
+        identity = SnmpIdentity(
+            sys_name=_text(values.get((*oids.SYS_NAME, 0))).strip(),
+            sys_descr=_text(values.get((*oids.SYS_DESCR, 0))).strip(),
+            sys_object_id=oids.dotted(object_id) if isinstance(object_id, tuple) else "",
+        )
+        if chassis:
+            top = chassis[0]
+            identity = dataclasses.replace(
+                identity,
+                chassis_serial=_text(serials.get(top)).strip(),
+                chassis_model=_text(models.get(top)).strip(),
+                chassis_mfg=_text(makers.get(top)).strip(),
+                chassis_descr=(_text(descrs.get(top)) or _text(names.get(top))).strip(),
+                software_rev=_text(software.get(top)).strip(),
+            )
+        return identity, entities.requests + 1, entities.varbinds + len(values)
+
+    def identity_of(self, device: str) -> SnmpIdentity | None:
+        """The last discovery's identity of a device (None before the first poll)."""
+        memory = self._memory.get(device)
+        return memory.identity if memory else None
 
     def _failed_poll(self, target: SnmpTarget, error: SnmpError) -> InterfacePollResult:
         return InterfacePollResult(target.device, False, None, None, (), None, error)
@@ -1373,61 +1465,80 @@ class _Walk:
         self.columns = [{} for _ in self.column_oids]
 
 
+_NO_COLUMN: Final[Mapping[Oid, SnmpValue]] = {}
+
+
 def _status_rows(
-    columns: Sequence[Mapping[Oid, SnmpValue]], names: Mapping[int, str]
+    columns: Mapping[Oid, Mapping[Oid, SnmpValue]], interfaces: Mapping[int, InterfaceInfo]
 ) -> tuple[InterfaceStatus, ...]:
-    (
-        admin,
-        oper,
-        last_change,
-        in_octets,
-        out_octets,
-        in_pkts,
-        out_pkts,
-        in_errors,
-        out_errors,
-        in_discards,
-        out_discards,
-        discontinuity,
-    ) = columns
-    indexes = sorted({index for column in columns for index in column if len(index) == 1})
+    """One row per ifIndex; octets and packets from the counters of the width the port has."""
+
+    def column(oid: Oid) -> Mapping[Oid, SnmpValue]:
+        return columns.get(oid, _NO_COLUMN)
+
+    admin, oper, last_change = (
+        column(oids.IF_ADMIN_STATUS),
+        column(oids.IF_OPER_STATUS),
+        column(oids.IF_LAST_CHANGE),
+    )
+    in_errors, out_errors = column(oids.IF_IN_ERRORS), column(oids.IF_OUT_ERRORS)
+    in_discards, out_discards = column(oids.IF_IN_DISCARDS), column(oids.IF_OUT_DISCARDS)
+    discontinuity = column(oids.IF_COUNTER_DISCONTINUITY_TIME)
+    hc = [column(oid) for oid in oids.HC_COUNTER_COLUMNS]
+    c32 = [column(oid) for oid in oids.COUNTER32_COLUMNS]
+    indexes = sorted({index for values in columns.values() for index in values if len(index) == 1})
     rows = []
     for index in indexes:
+        info = interfaces.get(index[0])
+        # Not discovered yet: HC if this round has them, else 32-bit.
+        hc_here = 64 if hc[0].get(index) is not None else 32
+        bits = info.counter_bits if info is not None else hc_here
+        counters = [_int_or_none(c.get(index)) for c in (hc if bits == 64 else c32)]
         rows.append(
             InterfaceStatus(
                 if_index=index[0],
-                port=names.get(index[0]),
+                port=info.name if info is not None else None,
                 admin_status=IfStatus.from_snmp(admin.get(index)),
                 oper_status=IfStatus.from_snmp(oper.get(index)),
                 last_change_cs=_int_or_none(last_change.get(index)),
-                hc_in_octets=_int_or_none(in_octets.get(index)),
-                hc_out_octets=_int_or_none(out_octets.get(index)),
-                hc_in_ucast_pkts=_int_or_none(in_pkts.get(index)),
-                hc_out_ucast_pkts=_int_or_none(out_pkts.get(index)),
+                in_octets=counters[0],
+                out_octets=counters[1],
+                in_ucast_pkts=counters[2],
+                out_ucast_pkts=counters[3],
                 in_errors=_int_or_none(in_errors.get(index)),
                 out_errors=_int_or_none(out_errors.get(index)),
                 in_discards=_int_or_none(in_discards.get(index)),
                 out_discards=_int_or_none(out_discards.get(index)),
                 counter_discontinuity_cs=_int_or_none(discontinuity.get(index)),
+                counter_bits=bits,
+                speed_bps=info.speed_bps if info is not None else None,
             )
         )
     return tuple(rows)
 
 
 def _interface_infos(columns: Sequence[Mapping[Oid, SnmpValue]]) -> tuple[InterfaceInfo, ...]:
-    names, aliases, speeds, types, macs = columns
+    names, aliases, speeds, types, macs, descrs, if_speeds, hc_in = columns
     indexes = sorted({index for column in columns for index in column if len(index) == 1})
-    return tuple(
-        InterfaceInfo(
-            if_index=index[0],
-            name=_text(names.get(index)) or f"ifIndex {index[0]}",
-            alias=_text(aliases.get(index)),
-            high_speed_mbps=_int_or_none(speeds.get(index)),
-            if_type=_int_or_none(types.get(index)),
-            phys_address=_mac(macs.get(index)),
+    infos = []
+    for index in indexes:
+        if_name = _text(names.get(index)).strip()
+        descr = _text(descrs.get(index)).strip()
+        infos.append(
+            InterfaceInfo(
+                if_index=index[0],
+                name=if_name or descr or f"ifIndex {index[0]}",
+                alias=_text(aliases.get(index)),
+                high_speed_mbps=_int_or_none(speeds.get(index)),
+                if_type=_int_or_none(types.get(index)),
+                phys_address=_mac(macs.get(index)),
+                descr=descr,
+                if_speed_bps=_int_or_none(if_speeds.get(index)),
+                counter_bits=64 if _int_or_none(hc_in.get(index)) is not None else 32,
+                if_name=if_name,
+            )
         )
-        for index in indexes
-    )
+    return tuple(infos)
 
 
 def _sensor_kind(
@@ -1522,6 +1633,7 @@ __all__ = [
     "SnmpError",
     "SnmpErrorKind",
     "SnmpException",
+    "SnmpIdentity",
     "SnmpPoller",
     "SnmpTarget",
     "SnmpValue",

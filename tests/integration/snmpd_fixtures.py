@@ -328,6 +328,11 @@ def max_repetitions(request: Any) -> int:
     return int(V2C.apiBulkPDU.get_max_repetitions(pdu))
 
 
+def is_bulk(request: Any) -> bool:
+    """A GET-BULK request (a walk), not a GET (discovery's identity scalars)."""
+    return bool(V2C.apiMessage.get_pdu(request).tagSet == V2C.GetBulkRequestPDU.tagSet)
+
+
 async def start_fake_agent(
     respond: Responder, *, delay_s: float = 0.0, host: str = "127.0.0.1"
 ) -> tuple[Any, FakeAgent, int]:
