@@ -38,8 +38,15 @@ from collectors.flaps import (
 )
 from collectors.models import InterfaceStatus, LinkEvent, Observation
 from collectors.ssh import DeviceCollection, Environment, OpticChannel
-from collectors.ssh_environment import ComponentStatus, environment_warning, failure_severity
-from collectors.store import InventoryIndex, PortRef, store_event
+from collectors.ssh_environment import environment_warning
+from collectors.store import (
+    FAN_METRIC,
+    POWER_SUPPLY_METRIC,
+    InventoryIndex,
+    PortRef,
+    record_component_alarms,
+    store_event,
+)
 from inventory import models as inv
 from inventory.timeutil import require_aware
 
@@ -129,10 +136,6 @@ def _port(index: InventoryIndex, device: str, name: str) -> PortRef | None:
         if owner == device and canonical_interface_name(port_name) == wanted:
             return candidate
     return None
-
-
-FAN_METRIC = "fan"
-POWER_SUPPLY_METRIC = "power_supply"
 
 
 def _ports_up(
@@ -255,8 +258,9 @@ def record_environment(
             (FAN_METRIC, collection.environment.fans),
             (POWER_SUPPLY_METRIC, collection.environment.power_supplies),
         ):
-            events += _component_alarms(
+            events += record_component_alarms(
                 session,
+                source=SOURCE,
                 device_id=device.id,
                 device=device.name,
                 metric=metric,
@@ -301,57 +305,6 @@ def record_environment(
                 severity="major" if trunk else "minor",
             )
     session.flush()
-    return events
-
-
-def _component_alarms(
-    session: Session,
-    *,
-    device_id: int,
-    device: str,
-    metric: str,
-    components: tuple[ComponentStatus, ...],
-    raised: set[str],
-    at: dt.datetime,
-    now: dt.datetime,
-) -> list[LinkEvent]:
-    """Raise an alarm for each newly failed component, clear it when the component recovers."""
-    events: list[LinkEvent] = []
-    for c in components:
-        key = f"device:{device}:{metric}:{c.name}"
-        if c.failed and key not in raised:
-            kind, severity = CROSSED, failure_severity(c, components)
-        elif not c.failed and key in raised:
-            kind, severity = CLEARED, ""
-        else:
-            continue
-        details: dict[str, object] = {
-            "metric": metric,
-            "sensor": c.name,
-            "value": 0.0 if c.failed else 1.0,
-            "unit": "",
-            "limit": 1.0,
-            "state": c.state.value,
-            "reported": c.detail,
-        }
-        if severity:
-            details["severity"] = severity
-        row = store_event(
-            session,
-            kind=kind,
-            subject=key,
-            detected_at=at,
-            now=now,
-            source=SOURCE,
-            device_id=device_id,
-            details=details,
-        )
-        if kind == CROSSED:
-            raised.add(key)
-        else:
-            raised.discard(key)
-        if row is not None:
-            events.append(row)
     return events
 
 

@@ -204,3 +204,59 @@ def parse_oid(text: str) -> Oid:
     if len(oid) < 2 or any(arc < 0 for arc in oid):
         raise ValueError(f"not a numeric OID: {text!r}")
     return oid
+
+
+# -- sensors: the entity tree's words, and vendor environment tables ----------------------------
+SENSOR_ENTITY_COLUMNS: Final[tuple[Oid, ...]] = (
+    ENT_PHYSICAL_CONTAINED_IN,
+    ENT_PHYSICAL_NAME,
+    ENT_PHYSICAL_DESCR,
+    ENT_PHYSICAL_CLASS,
+)
+ENT_CLASS_POWER_SUPPLY: Final = 6
+ENT_CLASS_FAN: Final = 7
+# CISCO-ENTITY-SENSOR-MIB entSensorThresholdTable: severity, relation, value per threshold.
+ENT_SENSOR_THRESHOLD_ENTRY: Final[Oid] = (1, 3, 6, 1, 4, 1, 9, 9, 91, 1, 2, 1, 1)
+ENT_SENSOR_THRESHOLD_COLUMNS: Final[tuple[Oid, ...]] = (
+    (*ENT_SENSOR_THRESHOLD_ENTRY, 2),
+    (*ENT_SENSOR_THRESHOLD_ENTRY, 3),
+    (*ENT_SENSOR_THRESHOLD_ENTRY, 4),
+)
+# CISCO-ENTITY-SENSOR-MIB entSensorValueTable (older Cisco: NX-OS, IOS 12.2): type, scale,
+# precision, value, status.
+ENT_SENSOR_VALUE_ENTRY: Final[Oid] = (1, 3, 6, 1, 4, 1, 9, 9, 91, 1, 1, 1, 1)
+ENT_SENSOR_VALUE_COLUMNS: Final[tuple[Oid, ...]] = tuple(
+    (*ENT_SENSOR_VALUE_ENTRY, c) for c in (1, 2, 3, 4, 5)
+)
+# CISCO-ENVMON-MIB: fans and supplies (description, state), temperatures (description, value,
+# threshold, state).
+CISCO_ENVMON: Final[Oid] = (1, 3, 6, 1, 4, 1, 9, 9, 13, 1)
+ENVMON_TEMPERATURE_COLUMNS: Final[tuple[Oid, ...]] = tuple(
+    (*CISCO_ENVMON, 3, 1, c) for c in (2, 3, 4, 6)
+)
+ENVMON_FAN_COLUMNS: Final[tuple[Oid, ...]] = ((*CISCO_ENVMON, 4, 1, 2), (*CISCO_ENVMON, 4, 1, 3))
+ENVMON_SUPPLY_COLUMNS: Final[tuple[Oid, ...]] = (
+    (*CISCO_ENVMON, 5, 1, 2),
+    (*CISCO_ENVMON, 5, 1, 3),
+)
+# JUNIPER-MIB jnxOperatingTable: description, state.
+JNX_OPERATING_COLUMNS: Final[tuple[Oid, ...]] = (
+    (1, 3, 6, 1, 4, 1, 2636, 3, 1, 13, 1, 5),
+    (1, 3, 6, 1, 4, 1, 2636, 3, 1, 13, 1, 6),
+)
+# HUAWEI-ENTITY-EXTENT-MIB: hwEntityTemperature and its threshold per entity; the fan table
+# (present, state).
+HW_ENTITY_TEMPERATURE_COLUMNS: Final[tuple[Oid, ...]] = (
+    (1, 3, 6, 1, 4, 1, 2011, 5, 25, 31, 1, 1, 1, 1, 11),
+    (1, 3, 6, 1, 4, 1, 2011, 5, 25, 31, 1, 1, 1, 1, 12),
+)
+HW_FAN_COLUMNS: Final[tuple[Oid, ...]] = (
+    (1, 3, 6, 1, 4, 1, 2011, 5, 25, 31, 1, 1, 10, 1, 6),
+    (1, 3, 6, 1, 4, 1, 2011, 5, 25, 31, 1, 1, 10, 1, 7),
+)
+# HH3C-ENTITY-EXT-MIB hh3cEntityExtStateTable (Comware 5 under the 2011.10 arc, Comware 7
+# under 25506): temperature, its threshold, error status.
+H3C_ENTITY_EXT_COLUMNS: Final[tuple[tuple[Oid, ...], ...]] = tuple(
+    tuple((*arc, 2, 6, 1, 1, 1, 1, c) for c in (12, 13, 19))
+    for arc in ((1, 3, 6, 1, 4, 1, 2011, 10), (1, 3, 6, 1, 4, 1, 25506))
+)

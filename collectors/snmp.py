@@ -30,7 +30,8 @@ import contextlib
 import dataclasses
 import logging
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -473,6 +474,9 @@ class SensorKind(StrEnum):
     PDU_PHASE_CURRENT_A = "pdu_phase_current_a"
     PDU_PHASE_LOAD_STATE = "pdu_phase_load_state"
     PDU_POWER_W = "pdu_power_w"
+    # A fan's or a supply's state: value 1 works, 0 failed (an empty slot is no reading).
+    FAN_STATE = "fan_state"
+    PSU_STATE = "psu_state"
     OTHER = "other"
 
 
@@ -488,6 +492,12 @@ class SensorReading:
     unit: str
     if_index: int | None = None
     ok: bool = True
+    # The optic lane (entity tree "Lane N"), and the device's own alarm limit for this sensor
+    # (entSensorThreshold, hwEntityTemperatureThreshold …), used before our defaults.
+    lane: int | None = None
+    limit: float | None = None
+    # For fans and supplies: the redundancy group (a fan tray, a stack member).
+    group: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -951,6 +961,7 @@ class SnmpPoller:
                     readings: list[SensorReading] = []
                     if entity:
                         readings.extend(await self._entity_sensors(target))
+                        readings.extend(await self._vendor_environment(target))
                     if ups:
                         readings.extend(await self._ups_readings(target))
                     if pdu:
@@ -1177,22 +1188,33 @@ class SnmpPoller:
     # -- sensors ---------------------------------------------------------------------------
 
     async def _entity_sensors(self, target: SnmpTarget) -> list[SensorReading]:
+        """ENTITY-SENSOR-MIB (or Cisco's older CISCO-ENTITY-SENSOR-MIB) sensors, named and placed.
+
+        A sensor's name is its entPhysicalName, else its entPhysicalDescr (Arista), else
+        "sensor N": unique per device always (a repeated name gets its index), so two sensors
+        never share an alarm. An optic's direction comes from its words (RX/TX, receive/
+        transmit), its port from ENTITY-MIB's alias mapping or, without one, from the entity
+        tree ("Xcvr for Ethernet5"), its lane from an ancestor "Lane N". The device's own
+        thresholds (CISCO-ENTITY-SENSOR-MIB entSensorThresholdTable) become `limit`.
+        """
         memory = self._memory.setdefault(target.device, _DeviceMemory())
         sensors = await self._walk(target, oids.ENTITY_SENSOR_COLUMNS, memory)
+        cisco = False
         if not sensors.columns[3]:
-            return []
-        entities = await self._walk(target, oids.ENTITY_COLUMNS, memory)
-        aliases = await self._walk(target, (oids.ENT_ALIAS_MAPPING_IDENTIFIER,), memory)
-        contained_in = {i[0]: v for i, v in entities.columns[0].items() if isinstance(v, int)}
-        names = {i[0]: _text(v) for i, v in entities.columns[1].items()}
-        port_of_entity: dict[int, int] = {}
-        if_index_prefix = oids.IF_INDEX
-        for index, value in aliases.columns[0].items():
-            if isinstance(value, tuple) and value[: len(if_index_prefix)] == if_index_prefix:
-                port_of_entity[index[0]] = value[len(if_index_prefix)]
-        kinds, scales, precisions, values, statuses, units = sensors.columns
+            sensors = await self._walk(target, oids.ENT_SENSOR_VALUE_COLUMNS, memory)
+            cisco = True
+            if not sensors.columns[3]:
+                return []
+        tree = await self._entity_tree(target, memory)
+        limits = await self._sensor_limits(target, memory) if cisco else {}
+        if cisco:
+            kinds, scales, precisions, values, statuses = sensors.columns
+            units: Mapping[tuple[int, ...], SnmpValue] = {}
+        else:
+            kinds, scales, precisions, values, statuses, units = sensors.columns
         readings = []
-        for index, raw in values.items():
+        used: set[str] = set()
+        for index, raw in sorted(values.items()):
             if not isinstance(raw, int) or len(index) != 1:
                 continue
             entity_index = index[0]
@@ -1200,9 +1222,16 @@ class SnmpPoller:
             scale = _int_or_none(scales.get(index)) or 9
             precision = _int_or_none(precisions.get(index)) or 0
             unit_text = _text(units.get(index))
-            name = names.get(entity_index, "")
+            if cisco and sensor_type == 14:  # CISCO-ENTITY-SENSOR-MIB dBm(14)
+                unit_text = "dBm"
+            name = tree.label(entity_index)
+            if name in used:
+                name = f"{name} #{entity_index}"
+            used.add(name)
             scaled = raw * 10.0 ** ((scale - 9) * 3 - precision)
             kind, unit, scaled = _sensor_kind(sensor_type, unit_text, name, scaled)
+            status = _int_or_none(statuses.get(index))
+            limit = _choose_limit(kind, limits.get(entity_index, ()), scale, precision)
             readings.append(
                 SensorReading(
                     kind,
@@ -1210,10 +1239,190 @@ class SnmpPoller:
                     name,
                     scaled,
                     unit,
-                    _follow_to_port(entity_index, contained_in, port_of_entity),
-                    _int_or_none(statuses.get(index)) in (None, 1),
+                    tree.port_of(entity_index, memory.interfaces),
+                    status in (None, 1),
+                    lane=tree.lane_of(entity_index),
+                    limit=limit,
                 )
             )
+        return readings
+
+    async def _entity_tree(self, target: SnmpTarget, memory: _DeviceMemory) -> _EntityTree:
+        entities = await self._walk(target, oids.SENSOR_ENTITY_COLUMNS, memory)
+        aliases = await self._walk(target, (oids.ENT_ALIAS_MAPPING_IDENTIFIER,), memory)
+        contained, names, descrs, classes = entities.columns
+        port_of_entity: dict[int, int] = {}
+        prefix = oids.IF_INDEX
+        for index, value in aliases.columns[0].items():
+            if isinstance(value, tuple) and value[: len(prefix)] == prefix:
+                port_of_entity[index[0]] = value[len(prefix)]
+        return _EntityTree(
+            contained_in={i[0]: v for i, v in contained.items() if isinstance(v, int)},
+            names={i[0]: _text(v).strip() for i, v in names.items()},
+            descrs={i[0]: _text(v).strip() for i, v in descrs.items()},
+            classes={i[0]: v for i, v in classes.items() if isinstance(v, int)},
+            port_of_entity=port_of_entity,
+        )
+
+    async def _sensor_limits(
+        self, target: SnmpTarget, memory: _DeviceMemory
+    ) -> dict[int, list[tuple[int, int, int]]]:
+        """entSensorThresholdTable: per sensor, (severity, relation, raw value) rows."""
+        walk = await self._walk(target, oids.ENT_SENSOR_THRESHOLD_COLUMNS, memory)
+        severities, relations, values = walk.columns
+        limits: dict[int, list[tuple[int, int, int]]] = {}
+        for index, value in values.items():
+            severity = _int_or_none(severities.get(index))
+            relation = _int_or_none(relations.get(index))
+            if len(index) == 2 and isinstance(value, int) and severity and relation:
+                limits.setdefault(index[0], []).append((severity, relation, value))
+        return limits
+
+    async def _vendor_environment(self, target: SnmpTarget) -> list[SensorReading]:
+        """Fans, supplies and temperatures from the vendors' own MIBs, where the device has them:
+        CISCO-ENVMON-MIB, JUNIPER-MIB jnxOperatingTable, HUAWEI-ENTITY-EXTENT-MIB and
+        HH3C-ENTITY-EXT-MIB. A table the device lacks costs one request and gives nothing."""
+        memory = self._memory.setdefault(target.device, _DeviceMemory())
+        readings: list[SensorReading] = []
+        used: set[str] = set()
+
+        def add(reading: SensorReading) -> None:
+            name = reading.name if reading.name not in used else f"{reading.name} #{reading.index}"
+            used.add(name)
+            readings.append(dataclasses.replace(reading, name=name))
+
+        # CISCO-ENVMON-MIB. ciscoEnvMonState: normal(1) warning(2) critical(3) shutdown(4)
+        # notPresent(5) notFunctioning(6).
+        for columns, kind in (
+            (oids.ENVMON_FAN_COLUMNS, SensorKind.FAN_STATE),
+            (oids.ENVMON_SUPPLY_COLUMNS, SensorKind.PSU_STATE),
+        ):
+            walk = await self._walk(target, columns, memory)
+            descrs, states = walk.columns
+            for index, state in sorted(states.items()):
+                if not isinstance(state, int) or state == 5:
+                    continue
+                name = _text(descrs.get(index)).strip() or f"{kind.value} {index[0]}"
+                ok = state in (1, 2)
+                add(SensorReading(kind, index[0], name, 1.0 if ok else 0.0, "", ok=ok))
+        walk = await self._walk(target, oids.ENVMON_TEMPERATURE_COLUMNS, memory)
+        descrs, values, thresholds, states = walk.columns
+        for index, value in sorted(values.items()):
+            if isinstance(value, int) and _int_or_none(states.get(index)) != 5:
+                threshold = _int_or_none(thresholds.get(index))
+                name = _text(descrs.get(index)).strip() or f"temperature {index[0]}"
+                add(
+                    SensorReading(
+                        SensorKind.TEMPERATURE_C,
+                        index[0],
+                        name,
+                        float(value),
+                        "Celsius",
+                        limit=float(threshold) if threshold else None,
+                    )
+                )
+        # JUNIPER-MIB jnxOperatingState: running(2) ready(3) runningAtFullSpeed(5) standby(7)
+        # work; down(6) and reset(4) do not; unknown(1) says nothing. Index: container.l1.l2.l3.
+        walk = await self._walk(target, oids.JNX_OPERATING_COLUMNS, memory)
+        descrs, states = walk.columns
+        for index, state in sorted(states.items()):
+            descr = _text(descrs.get(index)).strip()
+            lowered = descr.lower()
+            if not isinstance(state, int) or state == 1 or len(index) != 4:
+                continue
+            if "fan" in lowered and not lowered.endswith("tray"):
+                kind, group = SensorKind.FAN_STATE, f"tray {index[1]}"
+            elif lowered.startswith(("pem", "power supply", "psu")):
+                kind, group = SensorKind.PSU_STATE, ""
+            else:
+                continue
+            ok = state in (2, 3, 5, 7)
+            add(
+                SensorReading(
+                    kind,
+                    index[1] * 100 + index[2],
+                    descr,
+                    1.0 if ok else 0.0,
+                    "",
+                    ok=ok,
+                    group=group,
+                )
+            )
+        tree: _EntityTree | None = None
+        # HUAWEI-ENTITY-EXTENT-MIB: hwEntityTemperature (°C, 0 = no sensor) and its threshold;
+        # hwFanStatusTable: hwEntityFanPresent present(1), hwEntityFanState normal(1).
+        walk = await self._walk(target, oids.HW_ENTITY_TEMPERATURE_COLUMNS, memory)
+        temperatures, limits = walk.columns
+        if any(isinstance(v, int) and v > 0 for v in temperatures.values()):
+            tree = await self._entity_tree(target, memory)
+            for index, value in sorted(temperatures.items()):
+                if isinstance(value, int) and value > 0 and len(index) == 1:
+                    limit = _int_or_none(limits.get(index))
+                    add(
+                        SensorReading(
+                            SensorKind.TEMPERATURE_C,
+                            index[0],
+                            tree.label(index[0]),
+                            float(value),
+                            "Celsius",
+                            limit=float(limit) if limit else None,
+                        )
+                    )
+        walk = await self._walk(target, oids.HW_FAN_COLUMNS, memory)
+        presents, states = walk.columns
+        for index, state in sorted(states.items()):
+            if not isinstance(state, int) or _int_or_none(presents.get(index)) != 1:
+                continue
+            slot, number = (index[0], index[1]) if len(index) == 2 else (0, index[-1])
+            add(
+                SensorReading(
+                    SensorKind.FAN_STATE,
+                    slot * 1000 + number,
+                    f"Fan {slot}/{number}",
+                    1.0 if state == 1 else 0.0,
+                    "",
+                    ok=state == 1,
+                    group=f"slot {slot}",
+                )
+            )
+        # HH3C-ENTITY-EXT-MIB: hh3cEntityExtTemperature (65535 = none) and threshold; the error
+        # status of fans and supplies: normal(2) works, entityAbsent(4) is an empty slot,
+        # notSupported(1) says nothing, anything else is a failure.
+        for columns in oids.H3C_ENTITY_EXT_COLUMNS:
+            walk = await self._walk(target, columns, memory)
+            temperatures, limits, errors = walk.columns
+            if not temperatures and not errors:
+                continue
+            tree = tree or await self._entity_tree(target, memory)
+            for index, value in sorted(temperatures.items()):
+                if isinstance(value, int) and 0 < value < 65535 and len(index) == 1:
+                    limit = _int_or_none(limits.get(index))
+                    add(
+                        SensorReading(
+                            SensorKind.TEMPERATURE_C,
+                            index[0],
+                            tree.label(index[0]),
+                            float(value),
+                            "Celsius",
+                            limit=float(limit) if limit and limit < 65535 else None,
+                        )
+                    )
+            for index, error in sorted(errors.items()):
+                entity_class = tree.classes.get(index[0]) if len(index) == 1 else None
+                if not isinstance(error, int) or error in (1, 4):
+                    continue
+                if entity_class == oids.ENT_CLASS_FAN:
+                    kind = SensorKind.FAN_STATE
+                elif entity_class == oids.ENT_CLASS_POWER_SUPPLY:
+                    kind = SensorKind.PSU_STATE
+                else:
+                    continue
+                ok = error == 2
+                add(
+                    SensorReading(
+                        kind, index[0], tree.label(index[0]), 1.0 if ok else 0.0, "", ok=ok
+                    )
+                )
         return readings
 
     async def _ups_readings(self, target: SnmpTarget) -> list[SensorReading]:
@@ -1564,16 +1773,69 @@ def _sensor_kind(
     return SensorKind.OTHER, unit_text, value
 
 
-def _follow_to_port(
-    entity: int, contained_in: Mapping[int, int], port_of_entity: Mapping[int, int]
-) -> int | None:
-    """Walk entPhysicalContainedIn up from a sensor until an entity maps to an ifIndex."""
-    seen: set[int] = set()
-    while entity and entity not in seen:
-        if entity in port_of_entity:
-            return port_of_entity[entity]
-        seen.add(entity)
-        entity = contained_in.get(entity, 0)
+@dataclass(frozen=True)
+class _EntityTree:
+    """ENTITY-MIB's physical table, as far as sensors need it."""
+
+    contained_in: Mapping[int, int]
+    names: Mapping[int, str]
+    descrs: Mapping[int, str]
+    classes: Mapping[int, int]
+    port_of_entity: Mapping[int, int]
+
+    def label(self, entity: int) -> str:
+        """entPhysicalName, else entPhysicalDescr, else "sensor N"."""
+        return self.names.get(entity) or self.descrs.get(entity) or f"sensor {entity}"
+
+    def _ancestors(self, entity: int) -> Iterator[int]:
+        seen: set[int] = set()
+        while entity and entity not in seen:
+            yield entity
+            seen.add(entity)
+            entity = self.contained_in.get(entity, 0)
+
+    def port_of(self, entity: int, interfaces: Mapping[int, InterfaceInfo]) -> int | None:
+        """The ifIndex: by alias mapping up the tree, else by a port name in an ancestor's
+        words ("Xcvr for Ethernet5", Arista), matched against ifName/ifDescr."""
+        by_name = {i.name: i.if_index for i in interfaces.values()}
+        by_name.update({i.descr: i.if_index for i in interfaces.values() if i.descr})
+        for ancestor in self._ancestors(entity):
+            if ancestor in self.port_of_entity:
+                return self.port_of_entity[ancestor]
+        for ancestor in self._ancestors(entity):
+            for words in (self.names.get(ancestor, ""), self.descrs.get(ancestor, "")):
+                match = re.search(r"\bfor (\S+)$", words)
+                if match is not None and match[1] in by_name:
+                    return by_name[match[1]]
+                if words in by_name:
+                    return by_name[words]
+        return None
+
+    def lane_of(self, entity: int) -> int | None:
+        for ancestor in self._ancestors(entity):
+            for words in (self.names.get(ancestor, ""), self.descrs.get(ancestor, "")):
+                match = re.search(r"\blane\s*(\d+)", words, re.IGNORECASE)
+                if match is not None:
+                    return int(match[1])
+        return None
+
+
+def _choose_limit(
+    kind: SensorKind, rows: Sequence[tuple[int, int, int]], scale: int, precision: int
+) -> float | None:
+    """The device's own alarm limit: for a temperature the lowest "greater than" threshold of
+    major severity or worse (else of any), for received light the highest "less than" one."""
+    if not rows:
+        return None
+    factor = 10.0 ** ((scale - 9) * 3 - precision)
+    greater = [(sev, v * factor) for sev, rel, v in rows if rel in (3, 4)]
+    less = [(sev, v * factor) for sev, rel, v in rows if rel in (1, 2)]
+    if kind is SensorKind.TEMPERATURE_C and greater:
+        major = [v for sev, v in greater if sev >= 20] or [v for _, v in greater]
+        return min(major)
+    if kind is SensorKind.OPTICAL_RX_DBM and less:
+        major = [v for sev, v in less if sev >= 20] or [v for _, v in less]
+        return max(major)
     return None
 
 

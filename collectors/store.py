@@ -65,6 +65,7 @@ from collectors.snmp import (
     SensorKind,
     SensorPollResult,
 )
+from collectors.ssh_environment import ComponentStatus, failure_severity
 from collectors.traps import TrapKind, TrapReceived
 from inventory import models as inv
 from inventory.timeutil import require_aware
@@ -673,6 +674,66 @@ def prune_samples(*, session: Session, before: dt.datetime) -> int:
 
 # -- sensors ----------------------------------------------------------------------------------
 
+FAN_METRIC = "fan"
+POWER_SUPPLY_METRIC = "power_supply"
+
+
+def record_component_alarms(
+    session: Session,
+    *,
+    source: str,
+    device_id: int,
+    device: str,
+    metric: str,
+    components: tuple[ComponentStatus, ...],
+    raised: set[str],
+    at: dt.datetime,
+    now: dt.datetime,
+) -> list[LinkEvent]:
+    """Raise an alarm for each newly failed fan or supply, clear it when it works again (or its
+    slot is emptied): `threshold_crossed`/`_cleared` with metric `fan` or `power_supply`, major,
+    critical when fewer than two of its group still work. The one path for SSH and SNMP.
+
+    `raised` holds the alarm keys currently up (`device:<device>:<metric>:<name>`)."""
+    events: list[LinkEvent] = []
+    for c in components:
+        key = f"device:{device}:{metric}:{c.name}"
+        if c.failed and key not in raised:
+            kind, severity = "threshold_crossed", failure_severity(c, components)
+        elif not c.failed and key in raised:
+            kind, severity = "threshold_cleared", ""
+        else:
+            continue
+        details: dict[str, object] = {
+            "metric": metric,
+            "sensor": c.name,
+            "value": 0.0 if c.failed else 1.0,
+            "unit": "",
+            "limit": 1.0,
+            "state": c.state.value,
+            "reported": c.detail,
+        }
+        if severity:
+            details["severity"] = severity
+        row = store_event(
+            session,
+            kind=kind,
+            subject=key,
+            detected_at=at,
+            now=now,
+            source=source,
+            device_id=device_id,
+            details=details,
+        )
+        if kind == "threshold_crossed":
+            raised.add(key)
+        else:
+            raised.discard(key)
+        if row is not None:
+            events.append(row)
+    return events
+
+
 # Readings stored as history. Optics only for ports that carry a link: the other ports' lasers
 # are not anyone's business, and they would multiply the rows.
 _STORED_SENSOR_KINDS = frozenset(
@@ -686,6 +747,8 @@ _STORED_SENSOR_KINDS = frozenset(
         SensorKind.UPS_LOAD_PCT,
         SensorKind.PDU_PHASE_CURRENT_A,
         SensorKind.PDU_POWER_W,
+        SensorKind.FAN_STATE,
+        SensorKind.PSU_STATE,
     }
 )
 
@@ -694,7 +757,10 @@ _STORED_SENSOR_KINDS = frozenset(
 _OBSERVATION_METRIC = {
     SensorKind.OPTICAL_RX_DBM: "rx_power_dbm",
     SensorKind.OPTICAL_TX_DBM: "tx_power_dbm",
+    SensorKind.FAN_STATE: "fan_ok",
+    SensorKind.PSU_STATE: "psu_ok",
 }
+_COMPONENT_METRIC = {SensorKind.FAN_STATE: FAN_METRIC, SensorKind.PSU_STATE: POWER_SUPPLY_METRIC}
 
 
 def record_sensors(
@@ -726,6 +792,7 @@ def record_sensors(
             select(InterfaceStatus).where(col(InterfaceStatus.interface_id).in_(port_ids))
         )
     }
+    components: dict[SensorKind, list[ComponentStatus]] = {}
     for reading in result.readings:
         port = index.port(device.name, port_names.get(reading.if_index or -1))
         if reading.kind not in _STORED_SENSOR_KINDS:
@@ -745,10 +812,19 @@ def record_sensors(
                 observed_at=at,
             )
         )
+        if reading.kind in _COMPONENT_METRIC:
+            components.setdefault(reading.kind, []).append(
+                ComponentStatus(reading.name, ok=reading.ok, group=reading.group)
+            )
+            continue
         alarm: tuple[Metric | str, str, float, float, bool, str] | None = None
         if reading.kind is SensorKind.TEMPERATURE_C and not optic:
             t = thresholds.temperature
-            alarm = (Metric.TEMPERATURE, reading.name, t.raise_at, t.clear_at, True, "major")
+            raise_at, clear_at = t.raise_at, t.clear_at
+            if reading.limit is not None:
+                # The device's own limit first; our hysteresis below it.
+                raise_at, clear_at = reading.limit, reading.limit - (t.raise_at - t.clear_at)
+            alarm = (Metric.TEMPERATURE, reading.name, raise_at, clear_at, True, "major")
         elif (
             reading.kind is SensorKind.OPTICAL_RX_DBM
             and port is not None
@@ -756,11 +832,14 @@ def record_sensors(
         ):
             t = thresholds.rx_power
             trunk = port.role in ("trunk", "uplink")
+            raise_at, clear_at = t.raise_at, t.clear_at
+            if reading.limit is not None:
+                raise_at, clear_at = reading.limit, reading.limit + (t.clear_at - t.raise_at)
             alarm = (
                 Metric.RX_POWER,
                 port.name,
-                t.raise_at,
-                t.clear_at,
+                raise_at,
+                clear_at,
                 False,
                 "major" if trunk else "minor",
             )
@@ -802,6 +881,18 @@ def record_sensors(
         )
         if row is not None:
             events.append(row)
+    for kind, found in components.items():
+        events += record_component_alarms(
+            session,
+            source="snmp",
+            device_id=device.id,
+            device=device.name,
+            metric=_COMPONENT_METRIC[kind],
+            components=tuple(found),
+            raised=raised,
+            at=at,
+            now=now,
+        )
     session.flush()
     return events
 
