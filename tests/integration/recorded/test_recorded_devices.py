@@ -125,6 +125,8 @@ def write_inventory(root: Path, peer: SnmpsimPeer) -> dict[str, str]:
 @dataclass
 class Polled:
     engine: Engine
+    url: str
+    inventory_root: Path
     backend: str
     rounds: list[Any]
     started: float
@@ -182,7 +184,9 @@ def polled(
     started = time.monotonic()
     reports = asyncio.run(run())
     try:
-        yield Polled(engine, request.param, reports, started, time.monotonic())
+        yield Polled(
+            engine, url, workdir / "inventory", request.param, reports, started, time.monotonic()
+        )
     finally:
         engine.dispose()
 
@@ -371,3 +375,53 @@ def test_expected_files_cover_every_recording() -> None:
         assert set(document) >= {"recording", "device", "declared", "inject", "expected"}
         assert document["recording"] == name
         assert dataclasses.is_dataclass(SnmpsimPeer)
+
+
+def _audit(url: str, *args: str) -> Any:
+    from click.testing import CliRunner
+
+    from ixops.cli import main
+
+    return CliRunner().invoke(
+        main,
+        ["audit", "ports", *args],
+        env={"IXOPS_DATABASE_URL": url, "IXOPS_HOME": ".", "COLUMNS": "240"},
+    )
+
+
+def test_audit_ports_lists_every_problem_and_exits_1(polled: Polled) -> None:
+    result = _audit(polled.url, "--format", "json")
+    assert result.exit_code == 1, result.output
+    document = json.loads(result.output)
+    got = sorted((p["device"], p["problem"], p["port"]) for p in document["problems"])
+    wanted = sorted(
+        (name, kind, port)
+        for name in NAMES
+        for kind, port in expected_for(name)["expected"]["problems"]
+    )
+    wrong = [g for g in got if g[0] == WRONG_DEVICE]
+    assert [g for g in got if g[0] != WRONG_DEVICE] == wanted
+    assert (WRONG_DEVICE, "identity_mismatch", "(snmp)") in wrong
+    table = _audit(polled.url, "--site", "REC")
+    assert table.exit_code == 1
+    assert "TenGigabitEthernet1/0/1" in table.output
+    assert "declared, absent" in table.output
+    assert "北京时间" in table.output
+    unknown = _audit(polled.url, "--site", "NOPE")
+    assert unknown.exit_code == 2
+    assert "NOPE" in unknown.output
+
+
+def test_audit_ports_on_a_store_without_problems_exits_0(polled: Polled, tmp_path: Path) -> None:
+    if polled.backend != "sqlite":
+        return  # one backend is enough for the empty case
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    inventory = load_inventory(polled.inventory_root)
+    with Session(engine) as session:
+        sync_inventory(session=session, inventory=inventory, now=dt.datetime.now(dt.UTC))
+    engine.dispose()
+    result = _audit(url)
+    assert result.exit_code == 0, result.output
+    assert "matches its device" in result.output
