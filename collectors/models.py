@@ -72,6 +72,8 @@ class InterfaceSample(SQLModel, table=True):
     out_discards: int | None = Field(default=None, sa_type=BigInteger)
     discontinuity_cs: int | None = Field(default=None, sa_type=BigInteger)
     speed_mbps: int | None = None
+    # Width of the octet and packet counters (32: ifTable's, 64 or None: ifXTable's HC ones).
+    counter_bits: int | None = None
 
 
 class InterfaceRollup(SQLModel, table=True):
@@ -157,3 +159,62 @@ class CollectorLease(SQLModel, table=True):
     device_id: int = Field(foreign_key="device.id", primary_key=True)
     collector: str
     expires_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class PortBinding(SQLModel, table=True):
+    """Which interface of its device a declared port is, decided at discovery, and how.
+
+    `matched_by` is `ifName`, `ifDescr` or `abbreviation` (collectors.ports); `speed_mbps`
+    and `counter_bits` are what the device itself reported for the port at that discovery.
+    """
+
+    __tablename__ = "port_binding"
+    interface_id: int = Field(foreign_key="interface.id", primary_key=True)
+    device_id: int = Field(foreign_key="device.id", index=True)
+    if_index: int
+    matched_by: str = Field(sa_type=String(16))
+    if_name: str = ""
+    if_descr: str = ""
+    speed_mbps: int | None = None
+    counter_bits: int = 64
+    discovered_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class DiscoveryProblem(SQLModel, table=True):
+    """Something discovery (or a round) found wrong with a device against its inventory.
+
+    One row per device, kind and port (`problem_key`), kept when it clears (`resolved_at`) and
+    reopened if it comes back, so `ixops collect` says it once and the audit lists what is open.
+    """
+
+    __tablename__ = "discovery_problem"
+    __table_args__ = (UniqueConstraint("problem_key", name="uq_discovery_problem_key"),)
+    id: int | None = Field(default=None, primary_key=True)
+    problem_key: str = Field(sa_type=String(255))
+    device_id: int = Field(foreign_key="device.id", index=True)
+    interface_id: int | None = Field(default=None, foreign_key="interface.id")
+    port: str = ""
+    kind: str = Field(sa_type=String(32))
+    detail: str = ""
+    data: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    first_seen_at: dt.datetime = Field(sa_type=UTCDateTime)
+    last_seen_at: dt.datetime = Field(sa_type=UTCDateTime)
+    resolved_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class DeviceIdentity(SQLModel, table=True):
+    """Who a device says it is, per source (`snmp`, `ssh`): the latest reading of each."""
+
+    __tablename__ = "device_identity"
+    __table_args__ = (UniqueConstraint("device_id", "source", name="uq_device_identity_source"),)
+    id: int | None = Field(default=None, primary_key=True)
+    device_id: int = Field(foreign_key="device.id", index=True)
+    source: str = Field(sa_type=String(16))
+    vendor: str = ""
+    model: str = ""
+    serial: str = ""
+    os_version: str = ""
+    sys_name: str = ""
+    sys_descr: str = ""
+    sys_object_id: str = ""
+    observed_at: dt.datetime = Field(sa_type=UTCDateTime)

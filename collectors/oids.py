@@ -60,8 +60,8 @@ IF_ALIAS: Final[Oid] = (*IFX_ENTRY, 18)
 IF_COUNTER_DISCONTINUITY_TIME: Final[Oid] = (*IFX_ENTRY, 19)
 
 # Read only on discovery: they change when someone edits the configuration, not every minute.
-# ifDescr and ifSpeed are the fallbacks of ifName and ifHighSpeed (a device without ifXTable);
-# ifHCInOctets is read once to learn which ports have 64-bit counters at all.
+# ifDescr and ifSpeed are the fallbacks of ifName and ifHighSpeed (a device without ifXTable).
+# Which ports have 64-bit counters at all is seen in the same round's status walk.
 DISCOVERY_COLUMNS: Final[tuple[Oid, ...]] = (
     IF_NAME,
     IF_ALIAS,
@@ -70,7 +70,6 @@ DISCOVERY_COLUMNS: Final[tuple[Oid, ...]] = (
     IF_PHYS_ADDRESS,
     IF_DESCR,
     IF_SPEED,
-    IF_HC_IN_OCTETS,
 )
 
 # Octet and unicast-packet counters: 64-bit (ifXTable) where the port has them, else 32-bit.
@@ -121,8 +120,8 @@ IDENTITY_SCALARS: Final[tuple[Oid, ...]] = (
     (*SYS_OBJECT_ID, 0),
     (*SYS_NAME, 0),
 )
+# Walked: entPhysicalClass (to find the chassis); then these are read for the chassis only.
 CHASSIS_COLUMNS: Final[tuple[Oid, ...]] = (
-    ENT_PHYSICAL_CLASS,
     ENT_PHYSICAL_CONTAINED_IN,
     ENT_PHYSICAL_DESCR,
     ENT_PHYSICAL_NAME,

@@ -341,6 +341,17 @@ class InterfaceStatus:
     counter_bits: int = 64
     # The port's own speed as discovery read it (ifHighSpeed, else ifSpeed); None: unknown.
     speed_bps: int | None = None
+    if_type: int | None = None
+    # When the response holding this row's counters arrived, if not with the first one (a
+    # long walk): the instant the rate needs. None: with the poll's first response.
+    counters_at: datetime | None = None
+
+    def sampled(self, polled_at: datetime, sys_uptime_cs: int) -> tuple[datetime, int]:
+        """The instant of this row's counters, and sysUpTime then (advanced by the wait)."""
+        if self.counters_at is None or self.counters_at <= polled_at:
+            return polled_at, sys_uptime_cs
+        waited_cs = round((self.counters_at - polled_at).total_seconds() * 100)
+        return self.counters_at, (sys_uptime_cs + waited_cs) % 2**32
 
     def to_sample(
         self, *, sampled_at: datetime, sys_uptime_cs: int, speed_bps: int | None
@@ -404,6 +415,14 @@ class SnmpIdentity:
 
 
 @dataclass(frozen=True, slots=True)
+class IdentityPollResult:
+    device: str
+    ok: bool
+    identity: SnmpIdentity | None
+    error: SnmpError | None
+
+
+@dataclass(frozen=True, slots=True)
 class Discovery:
     reason: DiscoveryReason
     interfaces: tuple[InterfaceInfo, ...]
@@ -448,9 +467,10 @@ class InterfacePollResult:
             return {}
         samples = {}
         for status in self.interfaces:
+            sampled_at, uptime_cs = status.sampled(self.polled_at, self.sys_uptime_cs)
             sample = status.to_sample(
-                sampled_at=self.polled_at,
-                sys_uptime_cs=self.sys_uptime_cs,
+                sampled_at=sampled_at,
+                sys_uptime_cs=uptime_cs,
                 speed_bps=speeds_bps.get(status.if_index),
             )
             if sample is not None:
@@ -584,12 +604,14 @@ class _DeviceMemory:
     max_repetitions: int | None = None
     discovery_requested: bool = True
     identity: SnmpIdentity | None = None
+    identity_due: bool = False
 
     def status_columns(self) -> tuple[Oid, ...]:
         """What a round walks: the 64-bit counters, the 32-bit ones, or both, as the ports need.
 
-        Before the first discovery both (the first round learns which the device has)."""
-        widths = {info.counter_bits for info in self.interfaces.values()} or {32, 64}
+        Before the first discovery the 64-bit ones: that round shows which ports lack them,
+        and a 32-bit-only port gets its first sample in the next round."""
+        widths = {info.counter_bits for info in self.interfaces.values()} or {64}
         columns = oids.BASE_STATUS_COLUMNS
         if 64 in widths:
             columns = (*columns, *oids.HC_COUNTER_COLUMNS)
@@ -997,7 +1019,10 @@ class SnmpPoller:
         self, target: SnmpTarget, memory: _DeviceMemory
     ) -> InterfacePollResult:
         status_columns = memory.status_columns()
-        walk = await self._walk(target, status_columns, memory, non_repeater=oids.SYS_UPTIME)
+        timed = [c for c in (oids.IF_HC_IN_OCTETS, oids.IF_IN_OCTETS) if c in status_columns]
+        walk = await self._walk(
+            target, status_columns, memory, non_repeater=oids.SYS_UPTIME, timed=timed
+        )
         polled_at = walk.first_response_at or self._clock()
         uptime = walk.sys_uptime_cs
         if uptime is None:
@@ -1021,22 +1046,28 @@ class SnmpPoller:
             static = await self._walk(target, oids.DISCOVERY_COLUMNS, memory)
             requests += static.requests
             varbinds += static.varbinds
-            interfaces = _interface_infos(static.columns)
-            identity, identity_requests, identity_varbinds = await self._identity(target, memory)
-            requests += identity_requests
-            varbinds += identity_varbinds
+            if oids.IF_HC_IN_OCTETS in status_columns:
+                hc_in = walk.columns[status_columns.index(oids.IF_HC_IN_OCTETS)]
+            else:  # a device of 32-bit ports only, until now: has it gained HC counters?
+                hc_walk = await self._walk(target, (oids.IF_HC_IN_OCTETS,), memory)
+                hc_in = hc_walk.columns[0]
+                requests += hc_walk.requests
+                varbinds += hc_walk.varbinds
+            interfaces = _interface_infos(static.columns, hc_in)
             memory.interfaces = {info.if_index: info for info in interfaces}
-            memory.identity = identity
             memory.discovery_requested = False
-            discovery = Discovery(reason, interfaces, identity)
+            # Read apart (`poll_identity`), so a slow ENTITY-MIB never fails the round.
+            memory.identity_due = True
+            discovery = Discovery(reason, interfaces)
         memory.sys_uptime_cs = uptime
         by_column = dict(zip(status_columns, walk.columns, strict=True))
+        arrivals = {status_columns[i]: times for i, times in walk.arrivals.items()}
         return InterfacePollResult(
             target.device,
             True,
             polled_at,
             uptime,
-            _status_rows(by_column, memory.interfaces),
+            _status_rows(by_column, memory.interfaces, arrivals),
             discovery,
             None,
             requests,
@@ -1048,35 +1079,69 @@ class SnmpPoller:
     ) -> tuple[SnmpIdentity, int, int]:
         """sysDescr, sysObjectID, sysName and the chassis entity's serial, model, maker."""
         values = await self._get_values(target, list(oids.IDENTITY_SCALARS))
-        entities = await self._walk(target, oids.CHASSIS_COLUMNS, memory)
-        classes, contained_in, descrs, names, serials, makers, models, software = entities.columns
-        chassis = sorted(
-            (index for index, value in classes.items() if value == oids.ENT_CLASS_CHASSIS),
-            # The outermost chassis first (contained in nothing), then the lowest index.
-            key=lambda index: (_int_or_none(contained_in.get(index)) != 0, index),
-        )
+        classes = await self._walk(target, (oids.ENT_PHYSICAL_CLASS,), memory)
         object_id = values.get((*oids.SYS_OBJECT_ID, 0))
         identity = SnmpIdentity(
             sys_name=_text(values.get((*oids.SYS_NAME, 0))).strip(),
             sys_descr=_text(values.get((*oids.SYS_DESCR, 0))).strip(),
             sys_object_id=oids.dotted(object_id) if isinstance(object_id, tuple) else "",
         )
-        if chassis:
-            top = chassis[0]
-            identity = dataclasses.replace(
-                identity,
-                chassis_serial=_text(serials.get(top)).strip(),
-                chassis_model=_text(models.get(top)).strip(),
-                chassis_mfg=_text(makers.get(top)).strip(),
-                chassis_descr=(_text(descrs.get(top)) or _text(names.get(top))).strip(),
-                software_rev=_text(software.get(top)).strip(),
-            )
-        return identity, entities.requests + 1, entities.varbinds + len(values)
+        requests, varbinds = classes.requests + 1, classes.varbinds + len(values)
+        chassis = [
+            index
+            for index, value in classes.columns[0].items()
+            if value == oids.ENT_CLASS_CHASSIS and len(index) == 1
+        ]
+        if not chassis:
+            return identity, requests, varbinds
+        wanted = [(*column, *index) for index in chassis[:8] for column in oids.CHASSIS_COLUMNS]
+        found = await self._get_values(target, wanted)
+
+        def of(index: Oid, column: Oid) -> SnmpValue:
+            return found.get((*column, *index))
+
+        # The outermost chassis (contained in nothing) first, then the lowest index.
+        top = min(
+            chassis[:8],
+            key=lambda i: (_int_or_none(of(i, oids.ENT_PHYSICAL_CONTAINED_IN)) != 0, i),
+        )
+        descr = _text(of(top, oids.ENT_PHYSICAL_DESCR)) or _text(of(top, oids.ENT_PHYSICAL_NAME))
+        identity = dataclasses.replace(
+            identity,
+            chassis_serial=_text(of(top, oids.ENT_PHYSICAL_SERIAL_NUM)).strip(),
+            chassis_model=_text(of(top, oids.ENT_PHYSICAL_MODEL_NAME)).strip(),
+            chassis_mfg=_text(of(top, oids.ENT_PHYSICAL_MFG_NAME)).strip(),
+            chassis_descr=descr.strip(),
+            software_rev=_text(of(top, oids.ENT_PHYSICAL_SOFTWARE_REV)).strip(),
+        )
+        return identity, requests + 1, varbinds + len(found)
 
     def identity_of(self, device: str) -> SnmpIdentity | None:
-        """The last discovery's identity of a device (None before the first poll)."""
+        """The identity last read of a device (None before `poll_identity` succeeded)."""
         memory = self._memory.get(device)
         return memory.identity if memory else None
+
+    def identity_due(self, device: str) -> bool:
+        """True after a discovery until the device's identity has been read."""
+        memory = self._memory.get(device)
+        return memory is not None and memory.identity_due
+
+    async def poll_identity(self, target: SnmpTarget) -> IdentityPollResult:
+        """sysName, sysDescr, sysObjectID and the ENTITY-MIB chassis (serial, model, maker).
+
+        Due after each discovery (`identity_due`); never raises, like every poll."""
+        async with self._semaphore:
+            memory = self._memory.setdefault(target.device, _DeviceMemory())
+            try:
+                async with asyncio.timeout(target.deadline_s * 4 + 1.0):
+                    identity, _, _ = await self._identity(target, memory)
+            except _Failed as failed:
+                return IdentityPollResult(target.device, False, None, failed.error)
+            except TimeoutError:
+                return IdentityPollResult(target.device, False, None, self._timeout(target))
+            memory.identity = identity
+            memory.identity_due = False
+            return IdentityPollResult(target.device, True, identity, None)
 
     def _failed_poll(self, target: SnmpTarget, error: SnmpError) -> InterfacePollResult:
         return InterfacePollResult(target.device, False, None, None, (), None, error)
@@ -1099,9 +1164,16 @@ class SnmpPoller:
         memory: _DeviceMemory,
         *,
         non_repeater: Oid | None = None,
+        timed: Sequence[Oid] = (),
     ) -> _Walk:
-        """GET-BULK all `columns` side by side until each has left its subtree."""
+        """GET-BULK all `columns` side by side until each has left its subtree.
+
+        For the `timed` columns, each row's arrival time is kept too: a walk of many requests
+        reads the last rows seconds after the first, and a rate needs the time of its counter.
+        """
         walk = _Walk(columns)
+        for oid in timed:
+            walk.arrivals[columns.index(oid)] = {}
         cursors = list(columns)
         active = list(range(len(columns)))
         pending_non_repeater = non_repeater
@@ -1136,8 +1208,9 @@ class SnmpPoller:
                 raise _Failed(self._agent_error(target, response, request))
             varbinds = response.varbinds
             walk.varbinds += len(varbinds)
+            received_at = self._clock()
             if walk.first_response_at is None:
-                walk.first_response_at = self._clock()
+                walk.first_response_at = received_at
             if non_repeaters:
                 if not varbinds:
                     raise _Failed(
@@ -1181,7 +1254,10 @@ class SnmpPoller:
                     still.discard(column)
                     continue
                 cursors[column] = oid
-                walk.columns[column][oid[len(prefix) :]] = value
+                suffix = oid[len(prefix) :]
+                walk.columns[column][suffix] = value
+                if walk.arrivals and column in walk.arrivals:
+                    walk.arrivals[column][suffix] = received_at
             active = [c for c in active if c in still]
         return walk
 
@@ -1669,6 +1745,8 @@ class _Walk:
     first_response_at: datetime | None = None
     requests: int = 0
     varbinds: int = 0
+    # For the columns asked to be timed: when the response holding each row arrived.
+    arrivals: dict[int, dict[Oid, datetime]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.columns = [{} for _ in self.column_oids]
@@ -1678,9 +1756,14 @@ _NO_COLUMN: Final[Mapping[Oid, SnmpValue]] = {}
 
 
 def _status_rows(
-    columns: Mapping[Oid, Mapping[Oid, SnmpValue]], interfaces: Mapping[int, InterfaceInfo]
+    columns: Mapping[Oid, Mapping[Oid, SnmpValue]],
+    interfaces: Mapping[int, InterfaceInfo],
+    arrivals: Mapping[Oid, Mapping[Oid, datetime]] | None = None,
 ) -> tuple[InterfaceStatus, ...]:
-    """One row per ifIndex; octets and packets from the counters of the width the port has."""
+    """One row per ifIndex; octets and packets from the counters of the width the port has,
+    stamped with the arrival of its octet counter when `arrivals` has it."""
+    hc_times = (arrivals or {}).get(oids.IF_HC_IN_OCTETS, {})
+    c32_times = (arrivals or {}).get(oids.IF_IN_OCTETS, {})
 
     def column(oid: Oid) -> Mapping[Oid, SnmpValue]:
         return columns.get(oid, _NO_COLUMN)
@@ -1721,13 +1804,18 @@ def _status_rows(
                 counter_discontinuity_cs=_int_or_none(discontinuity.get(index)),
                 counter_bits=bits,
                 speed_bps=info.speed_bps if info is not None else None,
+                if_type=info.if_type if info is not None else None,
+                counters_at=(hc_times if bits == 64 else c32_times).get(index),
             )
         )
     return tuple(rows)
 
 
-def _interface_infos(columns: Sequence[Mapping[Oid, SnmpValue]]) -> tuple[InterfaceInfo, ...]:
-    names, aliases, speeds, types, macs, descrs, if_speeds, hc_in = columns
+def _interface_infos(
+    columns: Sequence[Mapping[Oid, SnmpValue]], hc_in: Mapping[Oid, SnmpValue]
+) -> tuple[InterfaceInfo, ...]:
+    """Discovery's columns as `InterfaceInfo`s; `hc_in` is the round's ifHCInOctets column."""
+    names, aliases, speeds, types, macs, descrs, if_speeds = columns
     indexes = sorted({index for column in columns for index in column if len(index) == 1})
     infos = []
     for index in indexes:
@@ -1882,6 +1970,7 @@ __all__ = [
     "DeviceStatusResult",
     "Discovery",
     "DiscoveryReason",
+    "IdentityPollResult",
     "IfStatus",
     "InterfaceInfo",
     "InterfacePollResult",

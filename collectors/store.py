@@ -10,8 +10,9 @@ confirms it) stores it once.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import and_, func
@@ -26,6 +27,15 @@ from collectors.counters import (
     roll_up,
 )
 from collectors.counters import InterfaceSample as Sample
+from collectors.discovery import (
+    IN_SERVICE_ROLES,
+    TRAFFIC_IF_TYPES,
+    UNDECLARED_TRAFFIC_BPS,
+    DeclaredPort,
+    open_problem,
+    record_discovery,
+    resolve_problems,
+)
 from collectors.flaps import (
     DEFAULT_FLAP_POLICY,
     DEFAULT_THRESHOLDS,
@@ -55,8 +65,10 @@ from collectors.models import (
     LinkEvent,
     MaintenanceWindow,
     Observation,
+    PortBinding,
 )
 from collectors.models import InterfaceSample as SampleRow
+from collectors.ports import PortProblemKind
 from collectors.snmp import (
     IfStatus,
     InterfacePollResult,
@@ -65,10 +77,13 @@ from collectors.snmp import (
     SensorKind,
     SensorPollResult,
 )
+from collectors.snmp import InterfaceStatus as InterfaceStatusReport
 from collectors.ssh_environment import ComponentStatus, failure_severity
 from collectors.traps import TrapKind, TrapReceived
 from inventory import models as inv
 from inventory.timeutil import require_aware
+
+log = logging.getLogger(__name__)
 
 # -- the inventory as the collectors need it -------------------------------------------------
 
@@ -102,6 +117,11 @@ class InventoryIndex:
     devices: dict[str, DeviceRef]
     ports: dict[tuple[str, str], PortRef]
     by_address: dict[str, str]
+    # Per discovered device: ifIndex → declared port, as discovery matched them (by ifName,
+    # ifDescr or abbreviation). A device not yet discovered falls back to the ifName itself.
+    bindings: dict[str, dict[int, PortRef]] = field(default_factory=dict)
+    # Last counters of undeclared ports, to see whether they carry traffic (memory only).
+    undeclared_samples: dict[tuple[str, int], Sample] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Events name ids; these make the lookups O(1) on the collector's per-event path.
@@ -110,6 +130,24 @@ class InventoryIndex:
 
     def port(self, device: str, name: str | None) -> PortRef | None:
         return None if name is None else self.ports.get((device, name))
+
+    def port_at(self, device: str, if_index: int | None, name: str | None) -> PortRef | None:
+        """The declared port at an ifIndex of a device: by its discovery binding, or (before
+        the device's first discovery) by the device's name for it."""
+        bound = self.bindings.get(device)
+        if bound is not None:
+            return bound.get(if_index) if if_index is not None else None
+        return self.port(device, name)
+
+    def port_names_of(self, device: str, fallback: Mapping[int, str]) -> dict[int, str]:
+        """ifIndex → declared port name of a discovered device, else `fallback` (ifNames)."""
+        bound = self.bindings.get(device)
+        if bound is None:
+            return dict(fallback)
+        return {if_index: port.name for if_index, port in bound.items()}
+
+    def declared_ports(self, device: str) -> list[PortRef]:
+        return [port for (name, _), port in self.ports.items() if name == device]
 
     def device_for(self, address: str) -> str | None:
         return self.by_address.get(address)
@@ -154,10 +192,17 @@ def load_index(session: Session) -> InventoryIndex:
             role=interface.role,
             link_id=links.get(interface_id),
         )
+    by_interface = {p.interface_id: p for p in ports.values()}
+    bindings: dict[str, dict[int, PortRef]] = {}
+    for binding in session.exec(select(PortBinding)):
+        bound = by_interface.get(binding.interface_id)
+        if bound is not None:
+            bindings.setdefault(bound.device, {})[binding.if_index] = bound
     return InventoryIndex(
         devices=devices,
         ports=ports,
         by_address={d.address: d.name for d in devices.values()},
+        bindings=bindings,
     )
 
 
@@ -450,6 +495,7 @@ def _as_sample(row: SampleRow) -> Sample | None:
     if any(v is None for v in values):
         return None
     in_o, out_o, in_p, out_p, in_e, out_e, in_d, out_d = (int(v or 0) for v in values)
+    bits = row.counter_bits or 64
     return Sample(
         sampled_at=row.sampled_at,
         sys_uptime_cs=row.sys_uptime_cs,
@@ -462,8 +508,111 @@ def _as_sample(row: SampleRow) -> Sample | None:
         out_errors=out_e,
         in_discards=in_d,
         out_discards=out_d,
+        octets_width_bits=bits,
+        ucast_width_bits=bits,
         discontinuity_time_cs=row.discontinuity_cs,
     )
+
+
+def _discover(
+    session: Session, index: InventoryIndex, device: DeviceRef, result: InterfacePollResult,
+    now: dt.datetime,
+) -> list[LinkEvent]:  # fmt: skip
+    """Bind the device's declared ports to what discovery found; store problems, identity."""
+    if result.discovery is None:
+        return []
+    row = session.get(inv.Device, device.id)
+    if row is None:
+        return []
+    declared = index.declared_ports(device.name)
+    outcome = record_discovery(
+        session,
+        device=row,
+        declared=[DeclaredPort(p.interface_id, p.name, p.speed_mbps, p.role) for p in declared],
+        discovery=result.discovery,
+        now=now,
+        oper_up=[s.if_index for s in result.interfaces if s.oper_status is IfStatus.UP],
+    )
+    by_interface = {p.interface_id: p for p in declared}
+    index.bindings[device.name] = {
+        if_index: by_interface[interface_id] for if_index, interface_id in outcome.bindings.items()
+    }
+    return outcome.events
+
+
+def _admin_down_problem(
+    session: Session, device: DeviceRef, port: PortRef, admin: IfStatus | None, now: dt.datetime
+) -> None:
+    """A port declared in service but shut on the device is a problem until it is opened."""
+    if port.role not in IN_SERVICE_ROLES:
+        return
+    if admin is IfStatus.DOWN:
+        if open_problem(
+            session,
+            device_id=device.id,
+            kind=PortProblemKind.ADMIN_DOWN,
+            port=port.name,
+            detail=f"declared {port.role}, administratively down on the device",
+            now=now,
+            interface_id=port.interface_id,
+        ):
+            log.warning("%s %s: declared %s but shut on the device", device.name, port.name,
+                        port.role)  # fmt: skip
+    else:
+        resolve_problems(
+            session,
+            device_id=device.id,
+            kinds=[PortProblemKind.ADMIN_DOWN],
+            now=now,
+            ports=[port.name],
+        )
+
+
+def _undeclared_traffic(
+    session: Session,
+    index: InventoryIndex,
+    device: DeviceRef,
+    status: InterfaceStatusReport,
+    polled_at: dt.datetime,
+    uptime: int,
+    now: dt.datetime,
+) -> None:
+    """An undeclared physical port carrying traffic is a problem (someone cabled a member
+    the inventory does not know); quiet again, it is resolved."""
+    if status.if_type not in TRAFFIC_IF_TYPES:
+        return
+    sampled_at, sampled_uptime = status.sampled(polled_at, uptime)
+    current = status.to_sample(sampled_at=sampled_at, sys_uptime_cs=sampled_uptime, speed_bps=None)
+    if current is None:
+        return
+    key = (device.name, status.if_index)
+    prior = index.undeclared_samples.get(key)
+    index.undeclared_samples[key] = current
+    rates = interface_rates(prior, current) if prior is not None else None
+    if not isinstance(rates, InterfaceRates):
+        return
+    bps = rates.in_rate_bps + rates.out_rate_bps
+    name = status.port or f"ifIndex {status.if_index}"
+    if bps >= UNDECLARED_TRAFFIC_BPS:
+        if open_problem(
+            session,
+            device_id=device.id,
+            kind=PortProblemKind.UNDECLARED_TRAFFIC,
+            port=name,
+            detail=f"not in the inventory, carrying {bps / 1e6:.1f} Mb/s",
+            now=now,
+            data={"if_index": status.if_index, "bps": round(bps)},
+        ):
+            log.warning("%s %s: not in the inventory, carrying %.1f Mb/s", device.name, name,
+                        bps / 1e6)  # fmt: skip
+    elif bps < UNDECLARED_TRAFFIC_BPS / 10:
+        resolve_problems(
+            session,
+            device_id=device.id,
+            kinds=[PortProblemKind.UNDECLARED_TRAFFIC],
+            now=now,
+            ports=[name],
+        )
 
 
 def record_interface_poll(
@@ -482,11 +631,15 @@ def record_interface_poll(
         return []
     polled_at = require_aware(result.polled_at)
     uptime = result.sys_uptime_cs or 0
-    mapped = [
-        (status, port)
-        for status in result.interfaces
-        if (port := index.port(result.device, status.port)) is not None
-    ]
+    events: list[LinkEvent] = _discover(session, index, device, result, now)
+    discovered = result.device in index.bindings
+    mapped = []
+    for status in result.interfaces:
+        port = index.port_at(result.device, status.if_index, status.port)
+        if port is not None:
+            mapped.append((status, port))
+        elif discovered:
+            _undeclared_traffic(session, index, device, status, polled_at, uptime, now)
     interface_ids = [port.interface_id for _, port in mapped]
     previous = _latest_samples(session, interface_ids)
     # One query for the round's status rows rather than one per port.
@@ -496,20 +649,23 @@ def record_interface_poll(
             select(InterfaceStatus).where(col(InterfaceStatus.interface_id).in_(interface_ids))
         )
     }
-    events: list[LinkEvent] = []
     for status, port in mapped:
         row = rows.get(port.interface_id) or InterfaceStatus(
             interface_id=port.interface_id, updated_at=now
         )
         row.if_index = status.if_index
-        row.admin_status = status.admin_status.value if status.admin_status else None
+        admin = status.admin_status.value if status.admin_status else None
+        if result.discovery is not None or admin != row.admin_status:
+            _admin_down_problem(session, device, port, status.admin_status, now)
+        row.admin_status = admin
         row.oper_status = status.oper_status.value if status.oper_status else None
         row.last_polled_at = polled_at
         row.updated_at = now
+        sampled_at, sampled_uptime = status.sampled(polled_at, uptime)
         sample_row = SampleRow(
             interface_id=port.interface_id,
-            sampled_at=polled_at,
-            sys_uptime_cs=uptime,
+            sampled_at=sampled_at,
+            sys_uptime_cs=sampled_uptime,
             in_octets=status.in_octets,
             out_octets=status.out_octets,
             in_ucast_pkts=status.in_ucast_pkts,
@@ -519,7 +675,10 @@ def record_interface_poll(
             in_discards=status.in_discards,
             out_discards=status.out_discards,
             discontinuity_cs=status.counter_discontinuity_cs,
-            speed_mbps=port.speed_mbps,
+            # Utilisation against the port's own speed; the declared one if it says none.
+            speed_mbps=(status.speed_bps // 1_000_000 if status.speed_bps else None)
+            or port.speed_mbps,
+            counter_bits=status.counter_bits,
         )
         session.add(sample_row)
         current = _as_sample(sample_row)

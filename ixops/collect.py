@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from collectors.counters import BucketWidth
+from collectors.discovery import record_snmp_identity
 from collectors.flaps import DEFAULT_FLAP_POLICY, FlapPolicy
 from collectors.models import LinkEvent
 from collectors.snmp import (
@@ -43,6 +44,7 @@ from collectors.store import (
     tick_flapping,
 )
 from collectors.traps import TrapReceived, TrapReceiver
+from inventory import models as inv
 from inventory.credentials import CredentialError, CredentialStore, Secret
 from inventory.schema import SnmpVersion
 from inventory.validate import Inventory
@@ -218,7 +220,12 @@ class Collector:
         if device is None:
             return None
         info = self.poller.interfaces_of(device).get(if_index)
-        return info.name if info is not None else None
+        # The declared port discovery bound to this ifIndex (a Cisco trap's ifIndex is `Gi0/1`
+        # to the device and `GigabitEthernet0/1` to the inventory).
+        port = self.index.port_at(device, if_index, info.name if info is not None else None)
+        if port is None:
+            log.info("trap from %s for ifIndex %d: no declared port there", device, if_index)
+        return port.name if port is not None else None
 
     # -- the work --------------------------------------------------------------------------
 
@@ -237,6 +244,7 @@ class Collector:
         report.answered = sum(1 for r in results if r.ok)
         report.errors.extend(str(r.error) for r in results if r.error is not None)
         report.events = await self._db(lambda s: self._store_round(s, results))
+        report.events += await self.poll_identities()
         now = self.clock()
         due = self._sensors_at is None or (
             (now - self._sensors_at).total_seconds() >= self.sensor_interval_s
@@ -246,6 +254,29 @@ class Collector:
             report.events += await self.poll_sensors()
         report.tickets_touched = await self._db(self._handle_events)
         return report
+
+    async def poll_identities(self) -> int:
+        """Read and store the identity of every device discovered since it was last read;
+        a vendor, model or serial contradicting the inventory is an event (wrong device)."""
+        due = [t for t in self.targets if self.poller.identity_due(t.device)]
+        if not due:
+            return 0
+        results = await asyncio.gather(*(self.poller.poll_identity(t) for t in due))
+
+        def store(session: Session) -> int:
+            stored = 0
+            for result in results:
+                ref = self.index.devices.get(result.device)
+                device = session.get(inv.Device, ref.id) if ref is not None else None
+                if result.identity is None or device is None:
+                    continue
+                stored += len(
+                    record_snmp_identity(session, device, result.identity, now=self.clock())
+                )
+            session.commit()
+            return stored
+
+        return await self._db(store)
 
     async def poll_sensors(self) -> int:
         """Temperatures, optics, UPS and PDU readings of every answering device."""
@@ -270,9 +301,10 @@ class Collector:
         def store(session: Session) -> int:
             stored = 0
             for result in results:
-                names = {
-                    i: info.name for i, info in self.poller.interfaces_of(result.device).items()
-                }
+                names = self.index.port_names_of(
+                    result.device,
+                    {i: info.name for i, info in self.poller.interfaces_of(result.device).items()},
+                )
                 stored += len(
                     record_sensors(
                         session=session,

@@ -29,7 +29,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,12 +69,16 @@ def injected_rates(name: str) -> dict[str, float]:
     return {oid: float(rate) for oid, rate in expected_for(name).get("inject", {}).items()}
 
 
-def ticking_snmprec(text: str, rates: Mapping[str, float]) -> str:
+def ticking_snmprec(
+    text: str, rates: Mapping[str, float], initials: Mapping[str, int] | None = None
+) -> str:
     """The recording with sysUpTime.0 and the chosen counters as `numeric` variations.
 
     A counter keeps its recorded value as `initial`, so the first poll reads what the device
     had; Counter32 (tag 65) wraps at 2^32 as a real one does. An OID listed but absent from the
     recording, or not a counter, is an error naming it: a typo must not test nothing.
+    `initials` replaces the recorded starting value of some of them (e.g. just below 2^32, to
+    see a Counter32 wrap).
     """
     wanted = {SYS_UPTIME_0: float(UPTIME_RATE_CS), **rates}
     found: set[str] = set()
@@ -94,6 +98,7 @@ def ticking_snmprec(text: str, rates: Mapping[str, float]) -> str:
         if base_tag not in ("65", "67", "70"):
             raise ValueError(f"{oid}: tag {base_tag} is not a counter or TimeTicks")
         rate = wanted[oid]
+        initial = (initials or {}).get(oid, initial)
         options = f"rate={rate:g},initial={initial}"
         if base_tag in ("65", "67"):
             options += ",wrap=1"
@@ -114,6 +119,9 @@ class SnmpsimPeer:
     data_dir: Path
     log_path: Path
     started_monotonic: float
+    # More addresses the responder answers on (any recording, by community): a "wrong device"
+    # at an address the inventory gives to another.
+    spare_addresses: tuple[str, ...] = ()
 
     def address(self, name: str) -> str:
         return self.addresses[name]
@@ -185,11 +193,19 @@ async def _answers(peer: SnmpsimPeer, names: list[str]) -> bool:
 
 
 @contextmanager
-def start_snmpsim() -> Iterator[SnmpsimPeer]:
-    """snmpsim serving every recording in tests/data/snmprec, ticking, until the block ends."""
+def start_snmpsim(
+    names: Sequence[str] | None = None,
+    *,
+    address_prefix: str = ADDRESS_PREFIX,
+    initials: Mapping[str, Mapping[str, int]] | None = None,
+    spares: int = 2,
+) -> Iterator[SnmpsimPeer]:
+    """snmpsim serving recordings (default: every one in tests/data/snmprec), ticking, until
+    the block ends. Recording i answers on `<address_prefix>i`, spares on `…200` onwards."""
     responder = ensure_snmpsim_venv()
-    names = recording_names()
-    addresses = {name: f"{ADDRESS_PREFIX}{i}" for i, name in enumerate(names, start=1)}
+    names = list(names) if names is not None else recording_names()
+    addresses = {name: f"{address_prefix}{i}" for i, name in enumerate(names, start=1)}
+    spare_addresses = tuple(f"{address_prefix}{200 + i}" for i in range(spares))
     workdir = Path(tempfile.mkdtemp(prefix="ixops-snmpsim-"))
     data_dir, cache_dir = workdir / "data", workdir / "cache"
     data_dir.mkdir()
@@ -197,14 +213,15 @@ def start_snmpsim() -> Iterator[SnmpsimPeer]:
     for name in names:
         text = bz2.decompress((SNMPREC / f"{name}.snmprec.bz2").read_bytes()).decode("utf-8")
         (data_dir / f"{name}.snmprec").write_text(
-            ticking_snmprec(text, injected_rates(name)), encoding="utf-8"
+            ticking_snmprec(text, injected_rates(name), (initials or {}).get(name)),
+            encoding="utf-8",
         )
     as_root = os.geteuid() == 0
     for path in (workdir, data_dir, cache_dir, *data_dir.iterdir()):
         path.chmod(0o755 if path.is_dir() else 0o644)
         if as_root:
             shutil.chown(path, "nobody", "nogroup")
-    hosts = list(addresses.values())
+    hosts = [*addresses.values(), *spare_addresses]
     port = _free_udp_port(hosts[0])
     while not _port_free_on_all(port, hosts):
         port = _free_udp_port(hosts[0])
@@ -228,7 +245,7 @@ def start_snmpsim() -> Iterator[SnmpsimPeer]:
         stderr=(workdir / "responder.stderr").open("wb"),
         start_new_session=True,
     )
-    peer = SnmpsimPeer(port, addresses, data_dir, log_path, time.monotonic())
+    peer = SnmpsimPeer(port, addresses, data_dir, log_path, time.monotonic(), spare_addresses)
     try:
         deadline = time.monotonic() + START_TIMEOUT_S
         while not asyncio.run(_answers(peer, names)):

@@ -1,0 +1,427 @@
+"""The contract suite: the real collector against recordings of real devices, served by snmpsim.
+
+Like LibreNMS replaying `tests/snmpsim/*.snmprec` against database dumps, or NAPALM's
+`mocked_data/<case>/expected_result.json`: for every recording in tests/data/snmprec, an
+inventory is written declaring the device and some of its ports the way an inventory does
+(long Cisco names, abbreviations, one port that does not exist, one declared at the wrong
+speed), synced into a real store (SQLite, and PostgreSQL), and `ixops.collect.Collector`
+polls the snmpsim peer for three rounds. What lands in the store — bindings and how each
+port matched, statuses, speeds, rates (within 1 % of the injected rate), utilisation, discovery
+problems, identity — must equal the recording's `<name>.expected.json`.
+
+The `"sensors"` section of an expected file is the hook for the environment suite: when it
+is not null, `check_sensors` compares the stored readings with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from snmpsim_peer import SNMPREC, SnmpsimPeer, expected_for, recording_names
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, col, select
+
+from collectors.discovery import device_discovery
+from collectors.models import (
+    DeviceIdentity,
+    DiscoveryProblem,
+    InterfaceStatus,
+    LinkEvent,
+    Observation,
+    PortBinding,
+)
+from inventory import models as inv
+from inventory.credentials import CredentialStore, env_name
+from inventory.sync import sync_inventory
+from inventory.validate import load_inventory
+from ixops.collect import Collector
+from ixops.db import make_engine, upgrade
+
+NAMES = recording_names()
+ROUNDS = 3
+ROUND_GAP_S = 5.0
+RATE_TOLERANCE = 0.01
+WRONG_DEVICE = "rec-wrong-device"  # a Cisco C3750 answering where a Juniper MX480 should be
+
+
+def _profile(name: str) -> str:
+    return f"rec-{name}"
+
+
+def write_inventory(root: Path, peer: SnmpsimPeer) -> dict[str, str]:
+    """An inventory of every recording (plus the wrong device); returns the credentials env."""
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "sites.yaml").write_text(
+        "sites:\n"
+        "  - code: REC\n"
+        "    name: Recorded devices\n"
+        "    name_zh: 录制设备\n"
+        "    kind: main\n"
+        "    rooms:\n"
+        "      - name: Lab\n"
+        "        racks:\n"
+        "          - {name: R01}\n",
+        encoding="utf-8",
+    )
+    devices = []
+    environ: dict[str, str] = {}
+    profiles = []
+    for name in NAMES:
+        case = expected_for(name)
+        spec = case["device"]
+        ports = [
+            {"name": p["name"], "role": p["role"], "speed": p["speed"]} for p in case["declared"]
+        ]
+        devices.append(
+            {
+                "name": name,
+                "site": "REC",
+                "rack": "R01",
+                "role": spec["role"],
+                "vendor": spec["vendor"],
+                "model": spec["model"],
+                "platform": spec["platform"],
+                "serial": spec["serial"],
+                "management": {"address": peer.address(name), "snmp_port": peer.port},
+                "credentials": {"snmp": _profile(name)},
+                "interfaces": ports,
+            }
+        )
+        profiles.append({"name": _profile(name), "version": "2c"})
+        environ[env_name(_profile(name), "community")] = name
+    devices.append(
+        {
+            "name": WRONG_DEVICE,
+            "site": "REC",
+            "rack": "R01",
+            "role": "router",
+            "vendor": "Juniper",
+            "model": "MX480",
+            "platform": "juniper_junos",
+            "serial": "JN0000000000",
+            "management": {"address": peer.spare_addresses[0], "snmp_port": peer.port},
+            "credentials": {"snmp": _profile("cisco-c3750")},
+            "interfaces": [{"name": "xe-0/0/0", "role": "trunk", "speed": "10G"}],
+        }
+    )
+    (root / "credentials.yaml").write_text(
+        json.dumps({"credentials": {"snmp": profiles, "ssh": []}}), encoding="utf-8"
+    )
+    (root / "devices-rec.yaml").write_text(json.dumps({"devices": devices}), encoding="utf-8")
+    return environ
+
+
+@dataclass
+class Polled:
+    engine: Engine
+    url: str
+    inventory_root: Path
+    backend: str
+    rounds: list[Any]
+    started: float
+    finished: float
+
+
+def _postgres_database(admin_url: str) -> tuple[str, str]:
+    import psycopg
+
+    name = f"ixops_rec_{uuid.uuid4().hex[:10]}"
+    dsn = make_url(admin_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False), name
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def polled(
+    request: pytest.FixtureRequest,
+    snmpsim_peer: SnmpsimPeer,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Polled]:
+    """Every recording polled for three rounds by the real collector into a real store."""
+    workdir = tmp_path_factory.mktemp(f"recorded-{request.param}")
+    if request.param == "sqlite":
+        url = f"sqlite:///{workdir / 'ixops.db'}"
+    else:
+        url, _ = _postgres_database(request.getfixturevalue("postgres_admin_url"))
+    engine = make_engine(url)
+    upgrade(engine)
+    environ = write_inventory(workdir / "inventory", snmpsim_peer)
+    inventory = load_inventory(workdir / "inventory")
+    assert inventory.ok, inventory.errors
+    with Session(engine) as session:
+        sync_inventory(session=session, inventory=inventory, now=dt.datetime.now(dt.UTC))
+    collector = Collector(
+        engine=engine,
+        inventory=inventory,
+        credentials=CredentialStore(environ=environ),
+        clock=lambda: dt.datetime.now(dt.UTC),
+        timeout_s=3.0,
+        trap_host=None,
+    )
+    assert collector.problems == []
+
+    async def run() -> list[Any]:
+        reports = []
+        for number in range(ROUNDS):
+            if number:
+                await asyncio.sleep(ROUND_GAP_S)
+            reports.append(await collector.run_round())
+        await collector.close()
+        return reports
+
+    started = time.monotonic()
+    reports = asyncio.run(run())
+    try:
+        yield Polled(
+            engine, url, workdir / "inventory", request.param, reports, started, time.monotonic()
+        )
+    finally:
+        engine.dispose()
+
+
+def _device(session: Session, name: str) -> inv.Device:
+    device = session.exec(select(inv.Device).where(inv.Device.name == name)).one()
+    return device
+
+
+def test_every_device_answered_every_round(polled: Polled) -> None:
+    for report in polled.rounds:
+        assert report.answered == report.polled == len(NAMES) + 1, report.errors
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_ports_as_expected(polled: Polled, name: str) -> None:
+    expected = expected_for(name)["expected"]["ports"]
+    with Session(polled.engine) as session:
+        device = _device(session, name)
+        interfaces = {
+            i.name: i
+            for i in session.exec(select(inv.Interface).where(inv.Interface.device_id == device.id))
+        }
+        bindings = {
+            b.interface_id: b
+            for b in session.exec(select(PortBinding).where(PortBinding.device_id == device.id))
+        }
+        got: dict[str, dict[str, Any]] = {}
+        for port_name, want in expected.items():
+            interface = interfaces[port_name]
+            binding = bindings.get(interface.id or -1)
+            assert binding is not None, f"{name} {port_name}: not bound to any interface"
+            status = session.get(InterfaceStatus, interface.id)
+            assert status is not None, f"{name} {port_name}: no status stored"
+            row: dict[str, Any] = {
+                "if_index": binding.if_index,
+                "matched_by": binding.matched_by,
+                "admin": status.admin_status,
+                "oper": status.oper_status,
+                "speed_mbps": binding.speed_mbps,
+                "counter_bits": binding.counter_bits,
+            }
+            if "in_bps" in want:
+                row["in_bps"] = status.in_bps
+                row["out_bps"] = status.out_bps
+            if "in_utilisation_pct" in want:
+                row["in_utilisation_pct"] = status.in_utilisation_pct
+            got[port_name] = row
+    for port_name, want in expected.items():
+        have = got[port_name]
+        for key in ("in_bps", "out_bps", "in_utilisation_pct"):
+            if key not in want:
+                continue
+            value, target = have.pop(key), want[key]
+            assert value is not None, f"{name} {port_name}: no {key} after {ROUNDS} rounds"
+            if target == 0:
+                assert value == 0, f"{name} {port_name}: {key} {value}, the counter is still"
+            else:
+                assert value == pytest.approx(target, rel=RATE_TOLERANCE), (name, port_name, key)
+        plain = {
+            k: v for k, v in want.items() if k not in ("in_bps", "out_bps", "in_utilisation_pct")
+        }
+        assert have == plain, f"{name} {port_name}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_discovery_problems_as_expected(polled: Polled, name: str) -> None:
+    expected = sorted(tuple(p) for p in expected_for(name)["expected"]["problems"])
+    with Session(polled.engine) as session:
+        device = _device(session, name)
+        problems = session.exec(
+            select(DiscoveryProblem).where(
+                DiscoveryProblem.device_id == device.id,
+                col(DiscoveryProblem.resolved_at).is_(None),
+            )
+        ).all()
+        got = sorted((p.kind, p.port) for p in problems)
+        # Said once: three rounds, one row each, first seen in the round that found it.
+        assert all(p.first_seen_at <= p.last_seen_at for p in problems)
+        view = device_discovery(session, name)
+    assert got == expected
+    assert view is not None
+    assert len(view.problems) == len(expected)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_identity_as_expected(polled: Polled, name: str) -> None:
+    expected = expected_for(name)["expected"]["identity"]
+    with Session(polled.engine) as session:
+        device = _device(session, name)
+        row = session.exec(
+            select(DeviceIdentity).where(
+                DeviceIdentity.device_id == device.id, DeviceIdentity.source == "snmp"
+            )
+        ).one()
+        mismatches = session.exec(
+            select(LinkEvent).where(
+                LinkEvent.device_id == device.id, LinkEvent.kind == "identity_mismatch"
+            )
+        ).all()
+    got = {key: getattr(row, key) for key in expected}
+    assert got == expected
+    assert mismatches == [], "the inventory describes this device rightly"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_utilisation_alarms_against_the_measured_speed(polled: Polled, name: str) -> None:
+    expected = sorted(tuple(a) for a in expected_for(name)["expected"].get("threshold_alarms", []))
+    with Session(polled.engine) as session:
+        device = _device(session, name)
+        names = {
+            i.id: i.name
+            for i in session.exec(select(inv.Interface).where(inv.Interface.device_id == device.id))
+        }
+        statuses = session.exec(
+            select(InterfaceStatus).where(col(InterfaceStatus.interface_id).in_(list(names)))
+        ).all()
+        crossed = session.exec(
+            select(LinkEvent).where(
+                LinkEvent.device_id == device.id, LinkEvent.kind == "threshold_crossed"
+            )
+        ).all()
+    raised = sorted(
+        (names[s.interface_id], key) for s in statuses for key in (s.raised_thresholds or [])
+    )
+    assert raised == expected
+    assert len(crossed) == len(expected)
+
+
+def test_a_wrong_device_at_an_address_is_an_identity_event(polled: Polled) -> None:
+    with Session(polled.engine) as session:
+        device = _device(session, WRONG_DEVICE)
+        events = session.exec(
+            select(LinkEvent).where(
+                LinkEvent.device_id == device.id, LinkEvent.kind == "identity_mismatch"
+            )
+        ).all()
+        problems = session.exec(
+            select(DiscoveryProblem).where(
+                DiscoveryProblem.device_id == device.id,
+                col(DiscoveryProblem.resolved_at).is_(None),
+            )
+        ).all()
+    assert len(events) == 1, "one event, not one per round"
+    conflicts = (events[0].details or {})["conflicts"]
+    assert [c.split(":")[0] for c in conflicts] == ["vendor", "model", "serial"]
+    assert "'FDO1622Y10H'" in conflicts[2]
+    # The C3750 there carries traffic on ports the MX480's inventory entry does not declare.
+    assert sorted((p.kind, p.port) for p in problems) == [
+        ("absent", "xe-0/0/0"),
+        ("identity_mismatch", "(snmp)"),
+        ("undeclared_traffic", "Gi1/0/1"),
+        ("undeclared_traffic", "Gi1/0/6"),
+        ("undeclared_traffic", "Gi1/0/9"),
+    ]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_sensors_as_expected(polled: Polled, name: str) -> None:
+    """The hook for the environment suite: a recording whose `"sensors"` is not null."""
+    wanted = expected_for(name).get("sensors")
+    if wanted is None:
+        assert "sensors" in expected_for(name), f"{name}: expected file lacks the sensors key"
+        return
+    with Session(polled.engine) as session:
+        device = _device(session, name)
+        rows = session.exec(select(Observation).where(Observation.device_id == device.id)).all()
+    check_sensors(name, wanted, rows)
+
+
+def check_sensors(name: str, wanted: Any, rows: Any) -> None:
+    """`"sensors": {"metric": count, …}` — readings stored per metric in one round's worth,
+    with unique names. Extend here (direction, thresholds) as the environment suite grows."""
+    per_round: dict[str, set[str]] = {}
+    for row in rows:
+        per_round.setdefault(row.metric, set()).add(row.sensor)
+    assert {m: len(s) for m, s in per_round.items()} == wanted, name
+
+
+def test_expected_files_cover_every_recording() -> None:
+    recordings = {p.name.removesuffix(".snmprec.bz2") for p in SNMPREC.glob("*.snmprec.bz2")}
+    expected = {p.name.removesuffix(".expected.json") for p in SNMPREC.glob("*.expected.json")}
+    assert recordings == expected
+    for name in recordings:
+        document = expected_for(name)
+        assert set(document) >= {"recording", "device", "declared", "inject", "expected"}
+        assert document["recording"] == name
+        assert dataclasses.is_dataclass(SnmpsimPeer)
+
+
+def _audit(url: str, *args: str) -> Any:
+    from click.testing import CliRunner
+
+    from ixops.cli import main
+
+    return CliRunner().invoke(
+        main,
+        ["audit", "ports", *args],
+        env={"IXOPS_DATABASE_URL": url, "IXOPS_HOME": ".", "COLUMNS": "240"},
+    )
+
+
+def test_audit_ports_lists_every_problem_and_exits_1(polled: Polled) -> None:
+    result = _audit(polled.url, "--format", "json")
+    assert result.exit_code == 1, result.output
+    document = json.loads(result.output)
+    got = sorted((p["device"], p["problem"], p["port"]) for p in document["problems"])
+    wanted = sorted(
+        (name, kind, port)
+        for name in NAMES
+        for kind, port in expected_for(name)["expected"]["problems"]
+    )
+    wrong = [g for g in got if g[0] == WRONG_DEVICE]
+    assert [g for g in got if g[0] != WRONG_DEVICE] == wanted
+    assert (WRONG_DEVICE, "identity_mismatch", "(snmp)") in wrong
+    table = _audit(polled.url, "--site", "REC")
+    assert table.exit_code == 1
+    assert "TenGigabitEthernet1/0/1" in table.output
+    assert "declared, absent" in table.output
+    assert "北京时间" in table.output
+    unknown = _audit(polled.url, "--site", "NOPE")
+    assert unknown.exit_code == 2
+    assert "NOPE" in unknown.output
+
+
+def test_audit_ports_on_a_store_without_problems_exits_0(polled: Polled, tmp_path: Path) -> None:
+    if polled.backend != "sqlite":
+        return  # one backend is enough for the empty case
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    inventory = load_inventory(polled.inventory_root)
+    with Session(engine) as session:
+        sync_inventory(session=session, inventory=inventory, now=dt.datetime.now(dt.UTC))
+    engine.dispose()
+    result = _audit(url)
+    assert result.exit_code == 0, result.output
+    assert "matches its device" in result.output
