@@ -19,16 +19,19 @@ from typing import Any
 import click
 from rich.table import Table
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from collectors.cabling import CablingFinding, plan_from_store, record_cabling
 from collectors.configs import ConfigRepository, ConfigRepositoryError, record_config
+from collectors.discovery import record_device_identity
 from collectors.environment import UNREAD, record_environment
 from collectors.flaps import DEFAULT_THRESHOLDS, ThresholdSet
+from collectors.models import LinkEvent
 from collectors.ssh import (
     ALL_KINDS,
     DEFAULT_INTERVALS,
     DeviceCollection,
+    Facts,
     GetterKind,
     SshCollector,
     SshTarget,
@@ -37,6 +40,7 @@ from collectors.ssh import (
     ssh_targets,
 )
 from collectors.store import load_index
+from inventory import models as inv
 from inventory.credentials import CredentialStore
 from inventory.timeutil import format_local
 from ixops.cliapp import App, load_for, pass_app, print_errors, store_errors
@@ -97,6 +101,8 @@ def store_collections(
                     detected_at=collection.finished_at,
                     now=now,
                 )
+            if collection.facts is not None:
+                rows += _record_facts(session, collection.device, collection.facts, now=now)
             if collection.config is not None:
                 row = record_config(
                     session=session,
@@ -115,6 +121,26 @@ def store_collections(
             ]
         session.commit()
     return tuple(recorded), findings
+
+
+def _record_facts(
+    session: Session, device_name: str, facts: Facts, *, now: dt.datetime
+) -> list[LinkEvent]:
+    """SSH facts stored as the device's `ssh` identity and compared with the inventory."""
+    device = session.exec(select(inv.Device).where(inv.Device.name == device_name)).first()
+    if device is None:
+        return []
+    return record_device_identity(
+        session,
+        device,
+        source="ssh",
+        now=now,
+        vendor=facts.vendor,
+        model=facts.model,
+        serial=facts.serial_number,
+        os_version=facts.os_version,
+        sys_name=facts.hostname,
+    )
 
 
 async def run_ssh_round(

@@ -448,6 +448,31 @@ async def test_failed_fan_and_supply_in_the_lab_are_events_that_clear(
     ]
 
 
+async def test_ssh_facts_are_stored_and_a_wrong_serial_is_an_identity_event(
+    exchange: Exchange,
+) -> None:
+    from collectors.models import DeviceIdentity
+
+    report = await exchange.round(GetterKind.FACTS)
+    assert report.failed == ()
+    assert report.events == ()
+    with Session(exchange.engine) as session:
+        rows = {
+            (r.source, r.model, r.serial)
+            for r in session.exec(select(DeviceIdentity).where(DeviceIdentity.source == "ssh"))
+        }
+    assert ("ssh", "C9500-48Y4C", "FOX2400222") in rows
+    assert len(rows) == 2  # the IOS and the EOS device
+
+    # Someone swapped the chassis: the serial no longer matches the inventory.
+    exchange.lab.state.device(IOS).serial = "FOX2499999"
+    report = await exchange.round(GetterKind.FACTS)
+    assert [(e.kind, e.device) for e in report.events] == [("identity_mismatch", IOS)]
+    assert "FOX2499999" in str(report.events[0].details["conflicts"])
+    # Said once while it lasts.
+    assert (await exchange.round(GetterKind.FACTS)).events == ()
+
+
 # -- cabling audit --------------------------------------------------------------------------
 
 
