@@ -42,6 +42,13 @@ def _duration(seconds: float | None) -> str:
 @click.option("--timeout", "timeout_s", default=2.0, show_default=True, help="Per request.")
 @click.option("--trap-host", default="127.0.0.1", show_default=True)
 @click.option("--trap-port", default=1162, show_default=True, help="0 turns traps off.")
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=None,
+    help="Serve Prometheus metrics at http://HOST:PORT/metrics (0: any free port).",
+)
+@click.option("--metrics-host", default="127.0.0.1", show_default=True)
 @pass_app
 def collect(
     app: App,
@@ -51,6 +58,8 @@ def collect(
     timeout_s: float,
     trap_host: str,
     trap_port: int,
+    metrics_port: int | None,
+    metrics_host: str,
 ) -> None:
     """Poll the synced devices over SNMP, receive traps, record events and open tickets.
 
@@ -92,6 +101,25 @@ def collect(
         sys.exit(1)
     for problem in collector.problems:
         app.err.print(f"warning: {problem}", markup=False)
+    metrics_server = None
+    if metrics_port is not None:
+        from ixops.metrics import start_collector_metrics
+
+        try:
+            metrics_server = start_collector_metrics(
+                collector, address=metrics_host, port=metrics_port
+            )
+        except OSError as exc:
+            app.err.print(
+                f"ixops: the metrics endpoint could not listen on "
+                f"{metrics_host}:{metrics_port}: {exc}",
+                markup=False,
+            )
+            sys.exit(1)
+        app.out.print(
+            f"Metrics at http://{metrics_server.address}:{metrics_server.port}/metrics",
+            markup=False,
+        )
 
     def show(report: RoundReport) -> None:
         stamp = format_local(app.now())
@@ -110,6 +138,9 @@ def collect(
     except OSError as exc:
         app.err.print(f"ixops: the trap receiver could not listen: {exc}", markup=False)
         sys.exit(1)
+    finally:
+        if metrics_server is not None:
+            metrics_server.close()
 
 
 @click.group("links")

@@ -14,8 +14,10 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
@@ -27,6 +29,7 @@ from collectors.models import LinkEvent
 from collectors.snmp import (
     InterfacePollResult,
     Reachability,
+    SensorPollResult,
     SnmpPoller,
     SnmpTarget,
     track_reachability,
@@ -60,6 +63,22 @@ FAULT_KINDS = {kind.value: kind for kind in FaultKind}
 RAW_SAMPLE_RETENTION = dt.timedelta(days=14)
 OBSERVATION_RETENTION = dt.timedelta(days=30)
 ONE_HOUR = dt.timedelta(hours=1)
+
+
+class CollectorObserver(Protocol):
+    """Sees what the collector sees, as it sees it (the metrics endpoint is one)."""
+
+    def interfaces_polled(
+        self, results: Sequence[InterfacePollResult], *, duration_s: float
+    ) -> None: ...
+
+    def sensors_polled(
+        self,
+        results: Sequence[SensorPollResult],
+        port_name: Callable[[str, int], str | None],
+    ) -> None: ...
+
+    def trap_received(self, trap: TrapReceived) -> None: ...
 
 
 @dataclass
@@ -153,6 +172,7 @@ class Collector:
         sensor_interval_s: float = 300.0,
         notify_config: NotifyConfig | None = None,
         notify_senders: Mapping[str, Sender] | None = None,
+        observer: CollectorObserver | None = None,
     ) -> None:
         self.engine = engine
         self.inventory = inventory
@@ -168,6 +188,7 @@ class Collector:
         self.sensor_interval_s = sensor_interval_s
         self.notify_config = notify_config
         self.notify_senders = notify_senders or {}
+        self.observer = observer
         self._sensors_at: dt.datetime | None = None
         self._raised_sensor_alarms: set[str] = set()
         self.poller = SnmpPoller(clock=clock)
@@ -215,6 +236,10 @@ class Collector:
         await self.stop()
         self.poller.close()
 
+    def _port_name(self, device: str, if_index: int) -> str | None:
+        info = self.poller.interfaces_of(device).get(if_index)
+        return info.name if info is not None else None
+
     def _port_for(self, address: str, if_index: int) -> str | None:
         device = self.index.device_for(address)
         if device is None:
@@ -240,7 +265,10 @@ class Collector:
     async def run_round(self) -> RoundReport:
         """Poll every device once, store the results and act on what changed."""
         report = RoundReport(polled=len(self.targets), errors=list(self.problems))
+        started = time.monotonic()
         results = await self.poller.poll_interfaces_round(self.targets)
+        if self.observer is not None:
+            self.observer.interfaces_polled(results, duration_s=time.monotonic() - started)
         report.answered = sum(1 for r in results if r.ok)
         report.errors.extend(str(r.error) for r in results if r.error is not None)
         report.events = await self._db(lambda s: self._store_round(s, results))
@@ -297,6 +325,8 @@ class Collector:
                 for t in answering
             )
         )
+        if self.observer is not None:
+            self.observer.sensors_polled(results, self._port_name)
 
         def store(session: Session) -> int:
             stored = 0
@@ -408,6 +438,8 @@ class Collector:
 
     async def handle_trap(self, trap: TrapReceived) -> int:
         """Store a trap's event at once, act on it, then confirm with a targeted poll."""
+        if self.observer is not None:
+            self.observer.trap_received(trap)
         stored = await self._db(
             lambda s: _commit(
                 s, len(record_trap(session=s, index=self.index, trap=trap, now=self.clock()))
