@@ -100,6 +100,17 @@ def inventory_group() -> None:
     """Validate, sync and summarise the inventory files."""
 
 
+def _add_netbox_commands() -> None:
+    # `inventory import netbox` and `inventory export netbox` (pynetbox loads only when used).
+    from ixops.cli_netbox import export_group, import_group
+
+    inventory_group.add_command(import_group)
+    inventory_group.add_command(export_group)
+
+
+_add_netbox_commands()
+
+
 def _n(count: int, singular: str, plural: str | None = None) -> str:
     return f"{count} {singular if count == 1 else (plural or singular + 's')}"
 
