@@ -32,6 +32,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "inspect": "ixops.cli_inspect:inspect_group",
     "lab": "ixops.cli_lab:lab_group",
     "links": "ixops.cli_collect:links_group",
+    "mail": "ixops.cli_mail:mail_group",
     "maintenance": "ixops.cli_collect:maintenance_group",
     "notify": "ixops.cli_notify:notify_group",
     "runbook": "ixops.cli_runbooks:runbook_group",

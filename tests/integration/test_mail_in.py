@@ -242,3 +242,40 @@ def test_a_wrong_mailbox_password_is_one_clear_error(mailbox: ImapServer, tmp_pa
         f"IMAP {mailbox.host}:{mailbox.port}: login as {mailbox.user} refused"
     )
     assert "wrong-password" not in str(caught.value)
+
+
+def test_ixops_mail_poll_once(
+    world: World,
+    database_url: str,
+    mailbox: ImapServer,
+    smtp_server: Mailbox,
+    tmp_path: Path,
+) -> None:
+    from click.testing import CliRunner
+
+    from ixops.cli import main
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "notifications.yaml").write_text(
+        f"smtp:\n  host: 127.0.0.1\n  port: {smtp_server.port}\n  security: none\n"
+        "  from: helpdesk@ix.example.net\n",
+        encoding="utf-8",
+    )
+    mailbox.deliver(mail(EXCLOUD_NOC, "From the CLI", "Hello."))
+    mailbox.deliver(mail("stranger@elsewhere.example.org", "Hi", "Who?"))
+    args = ["mail", "poll", "--once", "--no-tls", "--imap-host", mailbox.host]
+    args += ["--imap-port", str(mailbox.port), "--user", mailbox.user]
+    env = {
+        "IXOPS_HOME": str(home),
+        "IXOPS_DATABASE_URL": database_url,
+        "IXOPS_MAIL_PASSWORD": mailbox.password,
+    }
+    result = CliRunner().invoke(main, args, env=env, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert f"{EXCLOUD_NOC}: mail_opened_ticket IX-" in result.output
+    assert "stranger@elsewhere.example.org: mail_refused unknown_sender" in result.output
+    assert mailbox.password not in result.output
+    assert len(smtp_server.to("stranger@elsewhere.example.org")) == 1
+    saved = list((home / "attachments").glob("*")) if (home / "attachments").exists() else []
+    assert saved == []  # no attachments, no folders left behind
