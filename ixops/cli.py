@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 # Command groups living in other modules, loaded when used (click's lazy-group pattern), so
 # that `ixops lab port-down` or `ixops --help` do not pay for SQLModel, pysnmp or Textual.
 LAZY_COMMANDS: dict[str, str] = {
+    "alerts": "ixops.cli_alerts:alerts_group",
     "audit": "ixops.cli_audit:audit_group",
     "collect": "ixops.cli_collect:collect",
     "collect-ssh": "ixops.cli_ssh:collect_ssh",
