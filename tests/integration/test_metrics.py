@@ -35,6 +35,7 @@ from ixops.metrics import MetricsServer, start_collector_metrics
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "inventory" / "examples" / "shanghai-ix"
 DASHBOARD = REPO / "deploy" / "grafana" / "ixops-exchange.json"
+ALERT_RULES = REPO / "deploy" / "prometheus" / "ixops-alerts.yml"
 START = 1_795_000_000.0  # 2026-11-18
 SILENT = "zj-mgmt1"  # goes silent before the second round
 
@@ -322,3 +323,21 @@ def test_the_dashboard_has_the_four_views(scrapes: Scrapes) -> None:
     assert len(rows) == 4
     variables = {v["name"] for v in dashboard["templating"]["list"]}
     assert {"site", "room", "access_unit"} <= variables
+
+
+def test_the_alert_rules_parse_and_name_exported_metrics(scrapes: Scrapes) -> None:
+    import yaml
+
+    rules = [
+        rule
+        for group in yaml.safe_load(ALERT_RULES.read_text(encoding="utf-8"))["groups"]
+        for rule in group["rules"]
+    ]
+    assert len(rules) >= 5
+    exported = {s.name for s in samples(scrapes.second)}
+    for rule in rules:
+        names = _metric_names(promql_parser.parse(rule["expr"]))
+        assert names, rule["alert"]
+        assert names <= exported, (rule["alert"], names - exported)
+        kind = rule.get("labels", {}).get("ixops_kind")
+        assert kind in (None, "link_down", "device_unreachable", "flapping", "threshold")
