@@ -1179,12 +1179,17 @@ def write_export(files: Mapping[str, Sequence[Mapping[str, str]]], directory: Pa
     return written
 
 
+_READING: dict[str, str] = {}  # the file and line being read, for error messages
+
+
 def _read_csv(directory: Path, name: str) -> Iterator[dict[str, str]]:
     path = directory / f"{name}.csv"
     if not path.exists():
         return
     with path.open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
+        reader = csv.DictReader(handle)
+        for row in reader:
+            _READING.update(file=str(path), line=str(reader.line_num))
             yield {k: (v or "") for k, v in row.items() if k is not None}
 
 
@@ -1306,6 +1311,12 @@ def objects_from_csv(directory: Path) -> NetboxObjects:
                     priority=row.get("priority", ""),
                 )
             )
-    except (KeyError, ValueError) as exc:
-        raise NetboxError(f"{directory}: a CSV file lacks or mangles the column {exc}") from None
+    except KeyError as exc:
+        where = f"{_READING.get('file', directory)}:{_READING.get('line', '?')}"
+        raise NetboxError(f"{where}: no column {exc} (NetBox's import header needs it)") from None
+    except ValueError as exc:
+        where = f"{_READING.get('file', directory)}:{_READING.get('line', '?')}"
+        raise NetboxError(f"{where}: {exc}") from None
+    finally:
+        _READING.clear()
     return nb

@@ -341,3 +341,23 @@ def test_the_alert_rules_parse_and_name_exported_metrics(scrapes: Scrapes) -> No
         assert names <= exported, (rule["alert"], names - exported)
         kind = rule.get("labels", {}).get("ixops_kind")
         assert kind in (None, "link_down", "device_unreachable", "flapping", "threshold")
+
+
+def test_collect_says_clearly_when_the_metrics_port_is_taken(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from ixops.cli import main
+
+    env = {"IXOPS_HOME": str(tmp_path / "home"), "IXOPS_INVENTORY": str(EXAMPLE)}
+    runner = CliRunner()
+    assert runner.invoke(main, ["inventory", "sync"], env=env).exit_code == 0
+    assert runner.invoke(main, ["lab", "init-secrets"], env=env).exit_code == 0
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(
+            main, ["collect", "--once", "--trap-port", "0", "--metrics-port", str(port)], env=env
+        )
+    assert result.exit_code == 1
+    assert f"the metrics endpoint could not listen on 127.0.0.1:{port}" in result.output

@@ -219,3 +219,28 @@ def test_the_example_exchange_exports_and_imports_back(tmp_path: Path) -> None:
     }
     tags = (csv_dir / "interfaces.csv").read_text(encoding="utf-8")
     assert ",ixops-uplink" in tags
+
+
+def test_a_broken_csv_file_is_named_with_its_line(tmp_path: Path) -> None:
+    csv_dir = tmp_path / "csv"
+    csv_dir.mkdir()
+    (csv_dir / "sites.csv").write_text("name,slug\nCHJ,CHJ\n", encoding="utf-8")
+    (csv_dir / "racks.csv").write_text(
+        "site,name,u_height\nCHJ,A01,42\nCHJ,A02,forty-two\n", encoding="utf-8"
+    )
+    result = run(
+        ["inventory", "import", "netbox", "--from", str(csv_dir), "-o", str(tmp_path / "o")],
+        tmp_path,
+    )
+    assert result.exit_code == 1
+    assert (
+        f"{csv_dir / 'racks.csv'}:3: invalid literal for int() with base 10: 'forty-two'"
+        in result.output
+    )
+    assert not (tmp_path / "o").exists()
+    (csv_dir / "racks.csv").write_text("site,u_height\nCHJ,42\n", encoding="utf-8")
+    result = run(
+        ["inventory", "import", "netbox", "--from", str(csv_dir), "-o", str(tmp_path / "o")],
+        tmp_path,
+    )
+    assert f"{csv_dir / 'racks.csv'}:2: no column 'name'" in result.output
