@@ -14,10 +14,11 @@ state, trap kind, error kind); never a ticket id.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Final
 
 from prometheus_client import start_http_server
@@ -345,13 +346,30 @@ class CollectorMetrics(PrometheusCollector):
         return ()
 
     def collect(self) -> Iterator[Metric]:
+        # Copy under the lock, build outside it: a scrape of a big exchange takes a while, and
+        # the observer calls come from the collector's event loop, which must not wait for it.
         with self._lock:
-            yield from self._collector_health()
-            yield from self._device_families()
-            yield from self._interface_families()
-            yield from self._sensor_families()
-            yield from self._trap_families()
+            snapshot = self._snapshot()
+        yield from snapshot._collector_health()
+        yield from snapshot._device_families()
+        yield from snapshot._interface_families()
+        yield from snapshot._sensor_families()
+        yield from snapshot._trap_families()
         yield from self._ticket_families()
+
+    def _snapshot(self) -> CollectorMetrics:
+        snapshot = copy.copy(self)
+        snapshot._devices = {
+            name: replace(
+                state,
+                failures=dict(state.failures),
+                ports=dict(state.ports),
+                readings=dict(state.readings),
+            )
+            for name, state in self._devices.items()
+        }
+        snapshot._traps = dict(self._traps)
+        return snapshot
 
     def _collector_health(self) -> Iterator[Metric]:
         up = GaugeMetricFamily("ixops_collector_up", "1 while this collector is running.")
