@@ -39,6 +39,7 @@ import yaml
 
 from inventory.schema import DeviceRole, InterfaceRole
 from inventory.validate import Inventory
+from inventory.validate import _known_platforms as known_platforms
 
 NO_SERIAL: Final = "unrecorded"
 ROLE_TAG_PREFIX: Final = "ixops-"  # interface tags ixops-member, ixops-trunk, ixops-uplink …
@@ -502,13 +503,6 @@ class ImportResult:
         return {name: len(items) for name, items in self.sections.items()}
 
 
-def known_platforms() -> set[str]:
-    # netmiko's own table is the truth about which device_type strings exist.
-    from netmiko.ssh_dispatcher import CLASS_MAPPER
-
-    return set(CLASS_MAPPER)
-
-
 def _speed_mbps(interface: NbInterface) -> int | None:
     if interface.speed_kbps:
         return max(1, interface.speed_kbps // 1000)
@@ -654,7 +648,7 @@ def map_to_inventory(
         row["model"] = d.model or "unknown"
         if d.platform is not None:
             platform = PLATFORM_MAP.get(d.platform, d.platform.replace("-", "_"))
-            if platform not in known_platforms():
+            if platform not in known_platforms():  # validate's own list: netmiko's table
                 report.append(
                     Unmapped(what, f"platform {d.platform!r} is no netmiko device type; left out")
                 )

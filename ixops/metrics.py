@@ -101,22 +101,34 @@ SENSOR_METRICS: Final[Mapping[SensorKind, SensorMetric]] = {
         "ixops_pdu_phase_load_state", "PDU phase load state (1 normal, 2 low, 3 near, 4 over)."
     ),
     SensorKind.PDU_POWER_W: SensorMetric("ixops_pdu_power_watts", "PDU power draw."),
+    SensorKind.FAN_STATE: SensorMetric("ixops_fan_up", "1 while the fan works, 0 failed."),
+    SensorKind.PSU_STATE: SensorMetric(
+        "ixops_power_supply_up", "1 while the power supply works, 0 failed."
+    ),
     SensorKind.OTHER: SensorMetric("ixops_sensor_value", "Any other sensor, in its own unit."),
 }
 
 # (metric name without _total, help, the InterfaceStatus field)
 INTERFACE_COUNTERS: Final = (
-    ("ixops_interface_received_bytes", "Octets received (ifHCInOctets).", "hc_in_octets"),
-    ("ixops_interface_transmitted_bytes", "Octets sent (ifHCOutOctets).", "hc_out_octets"),
+    (
+        "ixops_interface_received_bytes",
+        "Octets received (ifHCInOctets; ifInOctets where the agent has only 32-bit counters).",
+        "in_octets",
+    ),
+    (
+        "ixops_interface_transmitted_bytes",
+        "Octets sent (ifHCOutOctets; ifOutOctets where the agent has only 32-bit counters).",
+        "out_octets",
+    ),
     (
         "ixops_interface_received_unicast_packets",
-        "Unicast packets received (ifHCInUcastPkts).",
-        "hc_in_ucast_pkts",
+        "Unicast packets received (ifHCInUcastPkts or ifInUcastPkts).",
+        "in_ucast_pkts",
     ),
     (
         "ixops_interface_transmitted_unicast_packets",
-        "Unicast packets sent (ifHCOutUcastPkts).",
-        "hc_out_ucast_pkts",
+        "Unicast packets sent (ifHCOutUcastPkts or ifOutUcastPkts).",
+        "out_ucast_pkts",
     ),
     ("ixops_interface_receive_errors", "Inbound errors (ifInErrors).", "in_errors"),
     ("ixops_interface_transmit_errors", "Outbound errors (ifOutErrors).", "out_errors"),
@@ -306,10 +318,13 @@ class CollectorMetrics(PrometheusCollector):
             port = state.ports.get(status.port)
             sample = None
             if result.polled_at is not None and result.sys_uptime_cs is not None:
+                # The instant this row's counters arrived (late rows of a long walk later).
+                sampled_at, uptime_cs = status.sampled(result.polled_at, result.sys_uptime_cs)
                 sample = status.to_sample(
-                    sampled_at=result.polled_at,
-                    sys_uptime_cs=result.sys_uptime_cs,
-                    speed_bps=self.labels.speeds_bps.get((result.device, status.port)),
+                    sampled_at=sampled_at,
+                    sys_uptime_cs=uptime_cs,
+                    speed_bps=status.speed_bps
+                    or self.labels.speeds_bps.get((result.device, status.port)),
                 )
             rates = None
             if sample is not None and port is not None and port.sample is not None:
@@ -329,6 +344,8 @@ class CollectorMetrics(PrometheusCollector):
                 state = self._devices.setdefault(result.device, _DeviceState())
                 state.readings = {}
                 for reading in result.readings:
+                    if reading.kind not in SENSOR_METRICS:
+                        reading = replace(reading, kind=SensorKind.OTHER)
                     port = ""
                     if reading.if_index is not None:
                         port = port_name(result.device, reading.if_index) or ""
