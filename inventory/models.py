@@ -9,8 +9,9 @@ what `inventory sync` matches on. Credential *profile names* are stored, never t
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
-from sqlalchemy import BigInteger, Date, String, UniqueConstraint
+from sqlalchemy import BigInteger, Date, Numeric, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from inventory.timeutil import UTCDateTime
@@ -93,8 +94,11 @@ class Circuit(Tracked, table=True):
     id: int | None = Field(default=None, primary_key=True)
     circuit_id: str = Field(unique=True, index=True)
     carrier: str
-    monthly_rent_cny: float = 0.0
+    monthly_rent_cny: Decimal = Field(default=Decimal(0), sa_type=Numeric(12, 2))
     bandwidth_mbps: int | None = None
+    # The rental runs from starts_on to ends_on inclusive (None: open-ended).
+    starts_on: dt.date | None = Field(default=None, sa_type=Date)
+    ends_on: dt.date | None = Field(default=None, sa_type=Date)
 
 
 class AccessUnit(Tracked, table=True):

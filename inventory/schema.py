@@ -15,10 +15,11 @@ from __future__ import annotations
 import datetime as dt
 import ipaddress
 import re
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 
 class SiteKind(StrEnum):
@@ -161,7 +162,24 @@ def _check_date(value: Any) -> dt.date:
         raise ValueError(f"{value!r} is not a date (write YYYY-MM-DD)") from None
 
 
+def check_amount(value: Any) -> Decimal:
+    """An amount of yuan: a number or a string of one, at most two decimals, never negative
+    (a YAML float is read by its written digits, so 0.1 is exactly 0.1)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise ValueError(f"{value!r} is not an amount of yuan")
+    try:
+        amount = Decimal(str(value).replace(",", "").strip())
+    except InvalidOperation:
+        raise ValueError(f"{value!r} is not an amount of yuan") from None
+    if not amount.is_finite() or amount < 0:
+        raise ValueError(f"{value!r} is not a non-negative amount of yuan")
+    if amount != amount.quantize(Decimal("0.01")):
+        raise ValueError(f"{value!r} has more than two decimals (fen)")
+    return amount.quantize(Decimal("0.01"))
+
+
 Name = Annotated[str, BeforeValidator(lambda v: _check_name(str(v)))]
+Amount = Annotated[Decimal, BeforeValidator(check_amount)]
 Email = Annotated[str, BeforeValidator(lambda v: _check_email(str(v)))]
 Phone = Annotated[str, BeforeValidator(_check_phone)]
 Asn = Annotated[int, BeforeValidator(_check_asn)]
@@ -260,8 +278,16 @@ class Endpoint(Model):
 class Circuit(Model):
     carrier: str = Field(min_length=1)
     id: str = Field(min_length=1)
-    monthly_rent_cny: float = Field(default=0, ge=0)
+    monthly_rent_cny: Amount = Decimal(0)
     bandwidth: SpeedMbps | None = None
+    starts_on: Date | None = None
+    ends_on: Date | None = None
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Circuit:
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValueError(f"ends_on {self.ends_on} is before starts_on {self.starts_on}")
+        return self
 
 
 class Link(Model):

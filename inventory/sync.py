@@ -240,8 +240,10 @@ def _sync_all(s: _Syncer, inv: Inventory) -> None:
             lk.value.circuit.id: {
                 "circuit_id": lk.value.circuit.id,
                 "carrier": lk.value.circuit.carrier,
-                "monthly_rent_cny": float(lk.value.circuit.monthly_rent_cny),
+                "monthly_rent_cny": lk.value.circuit.monthly_rent_cny,
                 "bandwidth_mbps": lk.value.circuit.bandwidth,
+                "starts_on": lk.value.circuit.starts_on,
+                "ends_on": lk.value.circuit.ends_on,
             }
             for lk in inv.links
             if lk.value.circuit is not None

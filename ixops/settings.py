@@ -14,8 +14,11 @@ from pathlib import Path
 import platformdirs
 
 import inventory
+import targets
 
 EXAMPLE_INVENTORY = Path(inventory.__file__).parent / "examples" / "shanghai-ix"
+# The example exchange's performance-target tables (a directory of targets-YYYY.yaml files).
+EXAMPLE_TARGETS = Path(targets.__file__).parent / "examples" / "shanghai-ix"
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,7 @@ class Settings:
     secrets_file: Path
     inventory_path: Path
     lang: str = "en"
+    targets_path: Path = EXAMPLE_TARGETS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -40,6 +44,7 @@ class Settings:
             secrets_file=secrets,
             inventory_path=inventory_path,
             lang=lang if lang in ("en", "zh") else "en",
+            targets_path=Path(env.get("IXOPS_TARGETS") or EXAMPLE_TARGETS).expanduser(),
         )
 
     def redacted_database_url(self) -> str:

@@ -6,6 +6,7 @@ from collectors import models as collectors_models
 from inventory import accounts as inventory_accounts
 from inventory import models as inventory_models
 from runbooks import models as runbooks_models
+from targets import models as targets_models
 from tickets import models as tickets_models
 
 __all__ = [
@@ -13,5 +14,6 @@ __all__ = [
     "inventory_accounts",
     "inventory_models",
     "runbooks_models",
+    "targets_models",
     "tickets_models",
 ]

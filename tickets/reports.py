@@ -2,7 +2,8 @@
 
 **The report** (:func:`sla_report`, ``ixops sla report``) covers the tickets (the user may see)
 whose SLA clock started in the period (detection or logging time, Asia/Shanghai), with one row
-overall, one per site, one per access unit and one per severity.
+overall, one per category (faults, people's requests), one per site, one per access unit and one
+per severity.
 
 - **Response outcome** comes from the stored SLA transitions, so a report printed today and one
   printed next year say the same: **met** (a stored ``met`` and no ``breached``), **met late**
@@ -11,14 +12,18 @@ overall, one per site, one per access unit and one per severity.
   has happened but has not been stored yet (no periodic run since) is counted from the live clock.
   Compliance = met / (met + met late + breached); pending tickets are not in it.
 - **Response time**: wall-clock time from the clock's start to the response, over met and
-  met-late tickets. **Resolution time**: from the clock's start to the ticket's *first* entry into
-  resolved or closed (the instant the SLA clock counts as resolution; a later reopen does not
-  change it); tickets not resolved by ``now`` are *resolution pending* and not in the figures.
+  met-late tickets. **Resolution time**: from the clock's start to the ticket's *last* entry into
+  resolved or closed (a reopened ticket was not resolved until it was resolved for good);
+  tickets not resolved or closed at ``now`` (never, or reopened since) are *resolution
+  pending* and not in the figures.
   Medians by :func:`statistics.median`, p90 by the nearest-rank method; no data is None ("—").
 - **Satisfaction**: ratings as :mod:`tickets.satisfaction` counts them: each access unit's rating
   of a ticket counts once, satisfied when the score is ≥ 4; the overall and per-unit figures *are*
   :func:`~tickets.satisfaction.satisfaction_report`'s, so both commands always agree. Per site and
   per severity, the same ratings grouped by the rated ticket.
+- **Categories**: *fault* is every ticket whose category is not a request (link down, device
+  unreachable, flapping, thresholds, optics, environment, inspection findings); *request* is
+  what people asked for.
 - **Access units**: a ticket counts once for each access unit it belongs to (its port's unit, or
   the contact's who logged it) or affects (units a trunk or device fault cut off), so unit rows do
   not add up to the overall row; tickets of no unit (e.g. a redundant trunk whose loss cut off
@@ -55,6 +60,7 @@ from tickets.models import (
     StoredSlaTransition,
     Ticket,
     TicketAccessUnit,
+    TicketCategory,
     TicketEntry,
     TicketRating,
 )
@@ -68,9 +74,21 @@ _RESOLVED_STATES: Final = frozenset({TicketState.RESOLVED.value, TicketState.CLO
 
 class Dimension(StrEnum):
     ALL = "all"
+    CATEGORY = "category"
     SITE = "site"
     ACCESS_UNIT = "access_unit"
     SEVERITY = "severity"
+
+
+class Category(StrEnum):
+    """The report's category dimension: faults (every category but requests) and requests."""
+
+    FAULT = "fault"
+    REQUEST = "request"
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> Category:
+        return cls.REQUEST if ticket.category == TicketCategory.REQUEST.value else cls.FAULT
 
 
 class Outcome(StrEnum):
@@ -192,12 +210,19 @@ def _outcome(
 
 
 def _resolution_s(ticket: Ticket, entries: Sequence[TicketEntry], now: dt.datetime) -> float | None:
+    """Start to the last entry into resolved or closed, if the ticket is still there at now."""
+    resolved_at: dt.datetime | None = None
     for entry in entries:  # in timeline order
         if entry.at > now:
-            return None
-        if entry.kind == EntryKind.STATE_CHANGE.value and entry.value in _RESOLVED_STATES:
-            return max(0.0, (entry.at - ticket.sla_start_at).total_seconds())
-    return None
+            break
+        if entry.kind == EntryKind.STATE_CHANGE.value:
+            if entry.value not in _RESOLVED_STATES:
+                resolved_at = None  # reopened: not resolved until it is again
+            elif resolved_at is None:
+                resolved_at = entry.at  # resolved → closed keeps the resolve's instant
+    if resolved_at is None:
+        return None
+    return max(0.0, (resolved_at - ticket.sla_start_at).total_seconds())
 
 
 def _units_of(session: Session, tickets: Sequence[Ticket], user: User) -> dict[int, set[int]]:
@@ -224,11 +249,15 @@ def _unit_codes(session: Session) -> dict[int, str]:
     return {u.id: u.code for u in session.exec(select(AccessUnit)).all() if u.id is not None}
 
 
-def sla_report(*, session: Session, user: User, period: Period, now: dt.datetime) -> SlaReportTable:
-    """Response compliance and times, resolution times and satisfaction of the tickets (the user
-    may see) whose clock started in ``period``: overall, per site, access unit and severity."""
-    require_role(user, READ_ROLES, "read SLA reports")
-    now = require_aware(now, "now")
+@dataclass
+class _Loaded:
+    tickets: list[Ticket]
+    stored: dict[int, list[StoredSlaTransition]]
+    entries: dict[int, list[TicketEntry]]
+    ratings: dict[int, dict[int, int]]  # ticket → unit → score
+
+
+def _load_period(session: Session, user: User, period: Period) -> _Loaded:
     query = select(Ticket)
     clause = visible_clause(user)
     if clause is not None:
@@ -241,7 +270,7 @@ def sla_report(*, session: Session, user: User, period: Period, now: dt.datetime
     ids = [t.id for t in tickets]
     stored: dict[int, list[StoredSlaTransition]] = defaultdict(list)
     entries: dict[int, list[TicketEntry]] = defaultdict(list)
-    ratings: dict[int, dict[int, int]] = defaultdict(dict)  # ticket → unit → score
+    ratings: dict[int, dict[int, int]] = defaultdict(dict)
     if ids:
         for row in session.exec(
             select(StoredSlaTransition).where(col(StoredSlaTransition.ticket_id).in_(ids))
@@ -257,11 +286,82 @@ def sla_report(*, session: Session, user: User, period: Period, now: dt.datetime
             select(TicketRating).where(col(TicketRating.ticket_id).in_(ids))
         ).all():
             ratings[rating.ticket_id][rating.access_unit_id] = rating.score
+    return _Loaded(tickets, stored, entries, ratings)
+
+
+@dataclass(frozen=True)
+class TicketSlaFacts:
+    """One ticket's response and resolution as the report counts them: its evidence line."""
+
+    number: str
+    title: str
+    category: Category
+    severity: str
+    state: str
+    started_at: dt.datetime
+    outcome: Outcome
+    response_s: float | None
+    resolution_s: float | None
+    closed_without_response: bool  # pending, and resolved or closed: the center never answered
+
+
+def ticket_sla_facts(
+    *,
+    session: Session,
+    user: User,
+    period: Period,
+    now: dt.datetime,
+    category: Category | None = None,
+) -> list[TicketSlaFacts]:
+    """The per-ticket facts behind :func:`sla_report` (tickets the user may see whose clock
+    started in ``period``), oldest first; only ``category``'s with one given."""
+    require_role(user, READ_ROLES, "read SLA reports")
+    now = require_aware(now, "now")
+    loaded = _load_period(session, user, period)
+    facts: list[TicketSlaFacts] = []
+    for ticket in sorted(loaded.tickets, key=lambda t: (t.sla_start_at, t.id or 0)):
+        if category is not None and Category.of(ticket) is not category:
+            continue
+        key = ticket.id or 0
+        outcome, response_s = _outcome(ticket, loaded.stored[key], loaded.entries[key], now)
+        facts.append(
+            TicketSlaFacts(
+                number=ticket.number,
+                title=ticket.title,
+                category=Category.of(ticket),
+                severity=ticket.severity,
+                state=ticket.state,
+                started_at=ticket.sla_start_at,
+                outcome=outcome,
+                response_s=response_s,
+                resolution_s=_resolution_s(ticket, loaded.entries[key], now),
+                closed_without_response=(
+                    outcome is Outcome.PENDING and ticket.state in _RESOLVED_STATES
+                ),
+            )
+        )
+    return facts
+
+
+def sla_report(*, session: Session, user: User, period: Period, now: dt.datetime) -> SlaReportTable:
+    """Response compliance and times, resolution times and satisfaction of the tickets (the user
+    may see) whose clock started in ``period``: overall, per category, site, access unit and
+    severity."""
+    require_role(user, READ_ROLES, "read SLA reports")
+    now = require_aware(now, "now")
+    loaded = _load_period(session, user, period)
+    tickets, stored, entries, ratings = (
+        loaded.tickets,
+        loaded.stored,
+        loaded.entries,
+        loaded.ratings,
+    )
     units = _units_of(session, tickets, user)
     site_codes = {s.id: s.code for s in session.exec(select(Site)).all()}
     unit_codes = _unit_codes(session)
 
     total = _Group()
+    by_category: dict[str, _Group] = defaultdict(_Group)
     by_site: dict[str, _Group] = defaultdict(_Group)
     by_unit: dict[str, _Group] = defaultdict(_Group)
     by_severity: dict[str, _Group] = defaultdict(_Group)
@@ -278,6 +378,7 @@ def sla_report(*, session: Session, user: User, period: Period, now: dt.datetime
             ratings=tuple(satisfied.values()),
         )
         total.add(facts)
+        by_category[Category.of(ticket).value].add(facts)
         site = site_codes.get(ticket.site_id, NO_KEY) if ticket.site_id else NO_KEY
         by_site[site].add(facts)
         by_severity[ticket.severity].add(facts)
@@ -293,6 +394,11 @@ def sla_report(*, session: Session, user: User, period: Period, now: dt.datetime
         for r in satisfaction_report(session=session, user=user, period=period, now=now).rows
     }
     rows = [_with_satisfaction(total.row(Dimension.ALL, "all"), satisfaction.get("all"))]
+    rows += [
+        by_category[c.value].row(Dimension.CATEGORY, c.value)
+        for c in Category
+        if c.value in by_category
+    ]
     rows += [by_site[code].row(Dimension.SITE, code) for code in sorted(by_site)]
     rows += [
         _with_satisfaction(by_unit[code].row(Dimension.ACCESS_UNIT, code), satisfaction.get(code))

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-LAYERS = ["inventory", "collectors", "tickets", "runbooks", "tui", "ixops"]
+LAYERS = ["inventory", "collectors", "tickets", "runbooks", "targets", "tui", "ixops"]
 
 
 @pytest.mark.parametrize("index", range(len(LAYERS) - 1), ids=LAYERS[:-1])
