@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import json
+import math
 from collections.abc import Callable
 from dataclasses import asdict, fields
 from typing import Any, TypeVar
@@ -544,6 +545,7 @@ def sla_group(ctx: click.Context, all_open: bool, fmt: str, as_user: str | None)
 
 _FIELDS = tuple(f.name for f in fields(ComplianceRow))
 _HEADINGS = {
+    Dimension.CATEGORY.value: "Category 类别",
     Dimension.SITE.value: "Site 机房",
     Dimension.ACCESS_UNIT.value: "Access unit 接入单位",
     Dimension.SEVERITY.value: "Severity 级别",
@@ -551,7 +553,29 @@ _HEADINGS = {
 
 
 def _time(seconds: float | None) -> str:
-    return NO_KEY if seconds is None else _span(seconds)
+    """A report's duration, never rounded: ``0h45m``, ``4h00m01s`` (so 4h00m01s never passes
+    for 4h00m, the budget), ``3d04h05m``; a fraction of a second counts as a whole one."""
+    if seconds is None:
+        return NO_KEY
+    total = math.ceil(seconds)
+    minutes, secs = divmod(total, 60)
+    hours, minutes = divmod(minutes, 60)
+    tail = f"{secs:02d}s" if secs else ""
+    if hours >= 48:
+        days, hours = divmod(hours, 24)
+        return f"{days}d{hours:02d}h{minutes:02d}m{tail}"
+    return f"{hours}h{minutes:02d}m{tail}"
+
+
+SLA_DEFINITIONS = (
+    "Definitions 定义: compliance = met ÷ (met + late + breached); pending (待定) = the clock "
+    "still running, or closed with no response by the center (e.g. auto-closed after a quick "
+    "recovery) — shown, not in compliance. Response = wall-clock time from detection (an "
+    "auto-ticket) or logging (a person's ticket) to the center's first acknowledgement or "
+    "public reply. Resolution = to the last resolve of a reopened ticket. Median; p90 by the "
+    "nearest-rank method. Category: fault = every category but requests; request = what "
+    "people asked for. Satisfaction = ratings of 4 or 5 out of 5."
+)
 
 
 def _pct_text(value: float | None) -> str:
@@ -639,6 +663,8 @@ def _print_report(app: App, report: SlaReportTable, fmt: str) -> None:
         ],
     )
     app.out.print(resolution)
+    app.out.print()
+    app.out.print(SLA_DEFINITIONS, markup=False)
 
 
 @sla_group.command("report")
@@ -647,8 +673,18 @@ def _print_report(app: App, report: SlaReportTable, fmt: str) -> None:
 @acting_option
 @click.pass_context
 def sla_report_command(ctx: click.Context, period: str, fmt: str, as_user: str | None) -> None:
-    """Per site, access unit and severity: response compliance, median and p90 response and
-    resolution times, satisfaction (— where there is no data)."""
+    """Per category (faults, requests), site, access unit and severity: response compliance,
+    median and p90 response and resolution times, satisfaction (— where there is no data).
+
+    \b
+    compliance  = met ÷ (met + late + breached)
+    pending     = clock still running, or closed with no response by the
+                  center (e.g. auto-closed after a quick recovery); not in compliance
+    response    = wall clock from detection (auto-tickets) or logging to the
+                  center's first acknowledgement or public reply
+    resolution  = to the last resolve of a reopened ticket
+    p90         = nearest-rank method; times are never rounded (4h00m01s)
+    """
     app = ctx.find_object(App)
     if app is None:
         raise click.UsageError("ixops sla report runs under the ixops command")

@@ -139,6 +139,7 @@ def test_the_quarter_overall_per_site_unit_and_severity(tickets: World) -> None:
     rows = _rows(tickets, "vic")
     assert list(rows) == [
         ("all", "all"),
+        ("category", "fault"),  # all seven are faults (T6 is a person's "other" ticket)
         ("site", "CHJ"),
         ("site", "NDR"),
         ("site", "ZJ"),
@@ -164,6 +165,7 @@ def test_the_quarter_overall_per_site_unit_and_severity(tickets: World) -> None:
         3, 2, 5 * HOUR, 10 * HOUR,
         3, 2, 66.7,
     )  # fmt: skip
+    assert _figures(rows[("category", "fault")]) == _figures(rows[("all", "all")])
     assert _figures(rows[("site", "ZJ")]) == (
         1, 0, 0, 0, 1, None, None, None, 0, 1, None, None, 0, 0, None,
     )  # fmt: skip
@@ -216,6 +218,7 @@ def test_a_month_and_a_contacts_view(tickets: World) -> None:
     mine = _rows(tickets, "cx")
     assert list(mine) == [
         ("all", "all"),
+        ("category", "fault"),
         ("site", "CHJ"),
         ("access_unit", "excloud"),
         ("severity", "major"),
@@ -282,3 +285,48 @@ def test_the_report_as_json_csv_and_table(cli: App) -> None:
         assert text in table, text
     line = next(line for line in table.splitlines() if line.startswith("All 全部"))
     assert line.split()[2:] == ["7", "5", "1", "0", "1", "83.3%", "0h45m", "6h00m"]
+
+
+def test_the_table_and_help_say_what_each_figure_means(cli: App) -> None:
+    table = _invoke(cli, "--as", "eng")
+    assert "Category 类别" in table
+    flat = " ".join(table.split())
+    for text in (
+        "compliance = met ÷ (met + late + breached)",
+        "closed with no response by the center",
+        "wall-clock time from detection",
+        "last resolve of a reopened ticket",
+        "nearest-rank",
+    ):
+        assert text in flat, text
+    result = CliRunner().invoke(sla_group, ["report", "--help"], obj=cli)
+    assert result.exit_code == 0
+    for text in ("met ÷ (met + late + breached)", "pending", "nearest-rank", "wall clock"):
+        assert text in result.output, text
+
+
+def test_times_are_never_rounded_into_the_budget() -> None:
+    from ixops.cli_tickets import _time
+
+    assert _time(4 * HOUR + 1) == "4h00m01s"
+    assert _time(4 * HOUR + 0.2) == "4h00m01s"  # a fraction late is late
+    assert _time(4 * HOUR) == "4h00m"
+    assert _time(3 * 86400 + 4 * HOUR + 5 * MIN) == "3d04h05m"
+    assert _time(None) == "—"
+
+
+def test_resolution_runs_to_the_last_resolve_of_a_reopened_ticket(world: World) -> None:
+    from tickets.service import reopen
+
+    with world.session() as session:
+        eng = world.user(session, "eng")
+        number = _fault(world, session, "chj-ex-core1", "Ethernet1/1", DETECTED)
+        acknowledge(session=session, user=eng, ticket=number, now=_at(3, 20))
+        resolve(session=session, user=eng, ticket=number, now=_at(4, 10))  # 1 h
+        reopen(session=session, user=eng, ticket=number, body="down again", now=_at(5, 10))
+        reopened = _rows(world, "eng", "2026-11")[("all", "all")]
+        assert (reopened.resolved, reopened.resolution_pending) == (0, 1)
+        resolve(session=session, user=eng, ticket=number, now=_at(8, 10))  # 5 h after detection
+        close(session=session, user=eng, ticket=number, body="done", now=_at(9, 10))
+    row = _rows(world, "eng", "2026-11")[("all", "all")]
+    assert (row.resolved, row.median_resolution_s) == (1, 5 * HOUR)

@@ -28,24 +28,29 @@ circuits                SH-ETS-100G-0001 starts 10 Nov; SFN-SH-00041 ends 20 Nov
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import shutil
+import uuid
+from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import ticket_fixtures
 from openpyxl import load_workbook
+from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 from ticket_fixtures import World, shanghai
 
 from collectors.models import LinkEvent, MaintenanceWindow, Observation
 from collectors.stability import parse_period
 from inventory.accounts import AuditEntry, PermissionDenied
-from inventory.models import Device, Interface, Link
+from inventory.models import Device, Link
 from inventory.sync import sync_inventory
-from inventory.validate import load_inventory
+from inventory.validate import Inventory, load_inventory
+from ixops.db import make_engine, upgrade
 from runbooks.checklists import ItemKind
 from runbooks.inspections import record_item, set_schedule, start_inspection, submit_inspection
 from runbooks.models import CheckStatus
@@ -124,8 +129,12 @@ def _tickets(world: World) -> dict[str, str]:
         acknowledge(session=session, user=eng, ticket=t["F2"], now=shanghai(2026, 11, 10, 14, 0, 1))
         resolve(session=session, user=eng, ticket=t["F1"], now=shanghai(2026, 11, 10, 12))
         resolve(session=session, user=eng, ticket=t["F2"], now=shanghai(2026, 11, 10, 15))
-        rate_ticket(session=session, user=cx, ticket=t["F1"], score=5, now=shanghai(2026, 11, 10, 13))
-        rate_ticket(session=session, user=cs, ticket=t["F2"], score=3, now=shanghai(2026, 11, 10, 16))
+        rate_ticket(
+            session=session, user=cx, ticket=t["F1"], score=5, now=shanghai(2026, 11, 10, 13)
+        )
+        rate_ticket(
+            session=session, user=cs, ticket=t["F2"], score=3, now=shanghai(2026, 11, 10, 16)
+        )
         t["F3"] = _fault(world, session, "chj-ex-core1", "Ethernet1/3", shanghai(2026, 11, 11, 9))
         record_due_sla_transitions(session=session, now=shanghai(2026, 11, 11, 13, 5))
         t["F4"] = _fault(world, session, "chj-ex-core1", "Ethernet1/4", shanghai(2026, 11, 12, 9))
@@ -228,8 +237,10 @@ def _energy(world: World) -> None:
             ("zj-pdu1", "pdu_power_w", 2000.0, shanghai(2026, 11, 3, 22)),
             ("zj-pdu1", "pdu_power_w", 2000.0, shanghai(2026, 11, 4, 0)),
         ):
-            session.add(Observation(device_id=ids[device], metric=metric, sensor="total",
-                                    value=value, unit="", source="snmp", observed_at=at))  # fmt: skip
+            session.add(
+                Observation(device_id=ids[device], metric=metric, sensor="total", value=value,
+                            unit="", source="snmp", observed_at=at)
+            )  # fmt: skip
         session.commit()
 
 
@@ -247,8 +258,11 @@ def _circuit_dates(world: World, tmp_path: Path) -> None:
         sync_inventory(session=session, inventory=inventory, now=shanghai(2026, 10, 27))
 
 
-@pytest.fixture
-def oracle(world: World, tmp_path: Path) -> World:
+def ticket_fixtures_now() -> dt.datetime:
+    return dt.datetime(2026, 11, 25, 3, 10, tzinfo=dt.UTC)  # the world fixture's `now`
+
+
+def _build(world: World, tmp_path: Path) -> World:
     project = _project()
     _circuit_dates(world, tmp_path)
     _ledger(world, project)
@@ -257,6 +271,49 @@ def oracle(world: World, tmp_path: Path) -> World:
     _links(world)
     _energy(world)
     return world
+
+
+@contextlib.contextmanager
+def _postgres_database(admin_url: str) -> Iterator[str]:
+    import psycopg
+
+    name = f"ixops_oracle_{uuid.uuid4().hex[:12]}"
+    dsn = make_url(admin_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def oracle(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    example_inventory: Inventory,
+) -> Iterator[World]:
+    """One oracle store per backend for the tests that only read it (building it takes
+    seconds); the year-end test, which changes it, builds its own."""
+    tmp = tmp_path_factory.mktemp("oracle")
+    with contextlib.ExitStack() as stack:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp / 'ixops.db'}"
+        else:
+            url = stack.enter_context(
+                _postgres_database(request.getfixturevalue("postgres_admin_url"))
+            )
+        engine = make_engine(url)
+        stack.callback(engine.dispose)
+        upgrade(engine)
+        world = ticket_fixtures.world.__wrapped__(engine, ticket_fixtures_now(), example_inventory)
+        yield _build(world, tmp)
+
+
+@pytest.fixture
+def own_oracle(world: World, tmp_path: Path) -> World:
+    return _build(world, tmp_path)
 
 
 def _report(world: World, user: str = "eng", now: dt.datetime = NOW, **kw: object) -> dict:
@@ -327,8 +384,10 @@ def test_the_oracle_novembers_table_matches_to_the_cent_and_the_second(oracle: W
     )
     kinds = sorted(e["text"].split(":")[0] for e in response["evidence"])
     assert kinds == [
-        "breached", "met_late, response 4h00m01s", "pending, closed with no response from the center",
-    ]  # fmt: skip
+        "breached",
+        "met_late, response 4h00m01s",
+        "pending, closed with no response from the center",
+    ]
 
     sat = rows["satisfaction"]
     assert (sat["figures"]["rated"], sat["figures"]["satisfied"]) == (2, 1)
@@ -352,7 +411,13 @@ def test_the_sla_report_agrees_and_has_a_category_dimension(oracle: World) -> No
         facts = ticket_sla_facts(session=session, user=eng, period=NOVEMBER, now=NOW)
     rows = {(r.dimension, r.key): r for r in report.rows}
     fault, request = rows[("category", "fault")], rows[("category", "request")]
-    assert (fault.count, fault.met, fault.met_late, fault.breached, fault.pending) == (6, 3, 1, 1, 1)
+    assert (fault.count, fault.met, fault.met_late, fault.breached, fault.pending) == (
+        6,
+        3,
+        1,
+        1,
+        1,
+    )
     assert fault.compliance_pct == 60.0
     assert (request.count, request.met_late) == (1, 1)
     assert rows[("all", "all")].count == 7
@@ -438,8 +503,9 @@ def test_ledger_corrections_only_by_audited_reversal(oracle: World) -> None:
 
 
 def test_closing_the_year_freezes_it_and_fills_next_years_previous_figures(
-    oracle: World, tmp_path: Path
+    own_oracle: World, tmp_path: Path
 ) -> None:
+    oracle = own_oracle
     project = _project()
     after = shanghai(2027, 1, 2, 9)
     with oracle.session() as session:
@@ -524,6 +590,9 @@ def test_every_text_format_in_both_languages(oracle: World) -> None:
     assert "| 投入与管理 | 投入管理 | 预算执行率 | =100% | 8.2%" in md_zh
     assert "| Outputs | Quantity | Hardware units maintained | 40 devices | 37 devices" in md_en
     csv_en = render.as_csv(doc, "en").splitlines()
-    assert csv_en[0] == "Applicant,Shanghai Network and Information Security Emergency Management Center"
+    assert (
+        csv_en[0]
+        == "Applicant,Shanghai Network and Information Security Emergency Management Center"
+    )
     assert csv_en[13].startswith("Level 1,Level 2,Indicator,Target,Actual,Achieved,Definition")
     assert json.loads(render.as_json(doc))["rows"][3]["figures"]["met_late"] == 1
