@@ -37,10 +37,26 @@ class App:
         from ixops.db import ensure_schema, make_engine
 
         if self._engine is None:
+            self._activate_sla_policies()
             self._engine = make_engine(self.settings.database_url)
             if migrate:
                 ensure_schema(self._engine)
         return self._engine
+
+    def _activate_sla_policies(self) -> None:
+        """The SLA policy file, if any, is in force before any ticket is read."""
+        path = self.settings.sla_policies_path
+        if path is None:
+            return
+        from tickets.policies import PolicyFileError, activate, load_policies
+
+        try:
+            activate(load_policies(path))
+        except PolicyFileError as exc:
+            for problem in exc.problems:
+                self.err.print(problem, markup=False)
+            self.err.print(f"ixops: the SLA policy file {path} is not usable", markup=False)
+            sys.exit(1)
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC)

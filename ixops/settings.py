@@ -29,6 +29,8 @@ class Settings:
     inventory_path: Path
     lang: str = "en"
     targets_path: Path = EXAMPLE_TARGETS
+    # SLA policies (calendars, budgets, pause states); None: the built-in set.
+    sla_policies_path: Path | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -45,6 +47,7 @@ class Settings:
             inventory_path=inventory_path,
             lang=lang if lang in ("en", "zh") else "en",
             targets_path=Path(env.get("IXOPS_TARGETS") or EXAMPLE_TARGETS).expanduser(),
+            sla_policies_path=_sla_policies(env, home),
         )
 
     def redacted_database_url(self) -> str:
@@ -52,3 +55,10 @@ class Settings:
         from sqlalchemy.engine import make_url
 
         return make_url(self.database_url).render_as_string(hide_password=True)
+
+
+def _sla_policies(env: Mapping[str, str], home: Path) -> Path | None:
+    if env.get("IXOPS_SLA_POLICIES"):
+        return Path(env["IXOPS_SLA_POLICIES"]).expanduser()
+    default = home / "sla-policies.yaml"
+    return default if default.exists() else None

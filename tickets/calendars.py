@@ -129,6 +129,10 @@ class BusinessHours:
     weekdays: frozenset[int] = field(default_factory=lambda: frozenset(range(5)))
     tz_name: str = SHANGHAI
     official_holidays: bool = True
+    # A day of a year chinesecalendar does not cover yet: "refuse" raises
+    # HolidayDataMissingError; "weekdays" decides it by ``weekdays`` alone (no holidays, no
+    # make-up days), a stated guess that lets deadlines be computed until the data arrives.
+    uncovered_years: str = "refuse"
 
     def __post_init__(self) -> None:
         if self.opens_at.tzinfo is not None or self.closes_at.tzinfo is not None:
@@ -136,6 +140,11 @@ class BusinessHours:
         if not self.opens_at < self.closes_at:
             raise ValueError(
                 f"{self.name}: opens_at {self.opens_at} must be before closes_at {self.closes_at}"
+            )
+        if self.uncovered_years not in ("refuse", "weekdays"):
+            raise ValueError(
+                f"{self.name}: uncovered_years must be 'refuse' or 'weekdays', "
+                f"not {self.uncovered_years!r}"
             )
         if not self.weekdays or not self.weekdays <= frozenset(range(7)):
             raise ValueError(f"{self.name}: weekdays must be a non-empty subset of 0..6 (Mon=0)")
@@ -151,6 +160,8 @@ class BusinessHours:
     def is_working_day(self, day: date) -> bool:
         if self.official_holidays:
             if day.year not in OFFICIAL_HOLIDAY_YEARS:
+                if self.uncovered_years == "weekdays":
+                    return day.weekday() in self.weekdays
                 raise HolidayDataMissingError(day.year)
             # Make-up days first: a 调休 Saturday is a workday whatever the weekday rule says.
             if day in _CN_MAKEUP_WORKDAYS:
