@@ -178,6 +178,8 @@ UPS_SCALARS: Final[tuple[Oid, ...]] = (
 RPDU: Final[Oid] = (1, 3, 6, 1, 4, 1, 318, 1, 1, 12)
 RPDU_IDENT_DEVICE_POWER_WATTS_0: Final[Oid] = (*RPDU, 1, 16, 0)
 RPDU_LOAD_STATUS_ENTRY: Final[Oid] = (*RPDU, 2, 3, 1, 1)
+# rPDU2DeviceStatusEnergy.1 (318.1.1.26.4.3.1.9): the energy meter, tenths of kWh.
+RPDU2_DEVICE_STATUS_ENERGY_1: Final[Oid] = (1, 3, 6, 1, 4, 1, 318, 1, 1, 26, 4, 3, 1, 9, 1)
 RPDU_LOAD_STATUS_LOAD: Final[Oid] = (*RPDU_LOAD_STATUS_ENTRY, 2)
 RPDU_LOAD_STATUS_LOAD_STATE: Final[Oid] = (*RPDU_LOAD_STATUS_ENTRY, 3)
 RPDU_LOAD_STATUS_PHASE_NUMBER: Final[Oid] = (*RPDU_LOAD_STATUS_ENTRY, 4)

@@ -494,6 +494,7 @@ class SensorKind(StrEnum):
     PDU_PHASE_CURRENT_A = "pdu_phase_current_a"
     PDU_PHASE_LOAD_STATE = "pdu_phase_load_state"
     PDU_POWER_W = "pdu_power_w"
+    PDU_ENERGY_KWH = "pdu_energy_kwh"
     # A fan's or a supply's state: value 1 works, 0 failed (an empty slot is no reading).
     FAN_STATE = "fan_state"
     PSU_STATE = "psu_state"
@@ -1561,10 +1562,18 @@ class SnmpPoller:
                         SensorKind.PDU_PHASE_LOAD_STATE, phase, name, float(state), "state", ok=ok
                     )
                 )
-        values = await self._get_values(target, [oids.RPDU_IDENT_DEVICE_POWER_WATTS_0])
+        values = await self._get_values(
+            target, [oids.RPDU_IDENT_DEVICE_POWER_WATTS_0, oids.RPDU2_DEVICE_STATUS_ENERGY_1]
+        )
         watts = _int_or_none(values.get(oids.RPDU_IDENT_DEVICE_POWER_WATTS_0))
         if watts is not None:
             readings.append(SensorReading(SensorKind.PDU_POWER_W, 0, "total", float(watts), "W"))
+        # rPDU2 firmware only; older rPDUs answer noSuchObject and the power is integrated.
+        energy = _int_or_none(values.get(oids.RPDU2_DEVICE_STATUS_ENERGY_1))
+        if energy is not None and energy >= 0:
+            readings.append(
+                SensorReading(SensorKind.PDU_ENERGY_KWH, 0, "total", energy / 10, "kWh")
+            )
         return readings
 
     # -- requests --------------------------------------------------------------------------

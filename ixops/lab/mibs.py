@@ -444,6 +444,8 @@ ENT_PHY_SENSOR_ENTRY: Oid = (1, 3, 6, 1, 2, 1, 99, 1, 1, 1)
 UPS_MIB: Oid = (1, 3, 6, 1, 2, 1, 33, 1)
 RPDU: Oid = (1, 3, 6, 1, 4, 1, 318, 1, 1, 12)
 RPDU_LOAD_STATUS_ENTRY: Oid = (*RPDU, 2, 3, 1, 1)
+# PowerNet-MIB rPDU2DeviceStatusTable column 9: the energy meter.
+RPDU2_DEVICE_STATUS_ENERGY: Oid = (1, 3, 6, 1, 4, 1, 318, 1, 1, 26, 4, 3, 1, 9)
 
 CHASSIS_ENTITY = 1
 CHASSIS_TEMPERATURE_ENTITY = 2
@@ -785,6 +787,13 @@ def _add_pdu(b: _Builder, device: DeviceState, pdu: PduState) -> None:
     b.scalar((*RPDU, 1, 6), TAG_OCTET_STRING, _text(lambda: device.serial))
     b.scalar((*RPDU, 1, 9), TAG_INTEGER, lambda _c: encode_integer(len(pdu.phases_amps)))
     b.scalar((*RPDU, 1, 16), TAG_INTEGER, watts)
+    # rPDU2DeviceStatusEnergy.1, tenths of kWh (INTEGER), as APC rPDU2 firmware reports it.
+    b.add(
+        RPDU2_DEVICE_STATUS_ENERGY,
+        (1,),
+        TAG_INTEGER,
+        lambda ctx: encode_integer(round(pdu.energy_now(ctx.now) * 10)),
+    )
     for phase in range(1, len(pdu.phases_amps) + 1):
         _add_pdu_phase(b, pdu.phases_amps, phase)
 

@@ -133,6 +133,21 @@ class EnvironmentState:
 class PduState:
     phases_amps: list[float] = field(default_factory=lambda: [6.2, 5.8, 6.5])
     voltage_v: float = 230.0
+    # The energy meter (rPDU2DeviceStatusEnergy): kWh since its reset, advanced at the present
+    # load whenever it is read, so it grows with the load and with the lab's clock.
+    energy_kwh: float = 1000.0
+    energy_read_at: float | None = None
+
+    @property
+    def power_w(self) -> float:
+        return sum(self.phases_amps) * self.voltage_v
+
+    def energy_now(self, now: float) -> float:
+        if self.energy_read_at is not None and now > self.energy_read_at:
+            self.energy_kwh += self.power_w * (now - self.energy_read_at) / 3_600_000
+        if self.energy_read_at is None or now > self.energy_read_at:
+            self.energy_read_at = now
+        return self.energy_kwh
 
 
 @dataclass
@@ -380,6 +395,14 @@ class LabState:
 
     def set_temperature(self, device_name: str, celsius: float) -> None:
         self.device(device_name).environment.temperature_c = celsius
+
+    def set_pdu_load(self, device_name: str, phases_amps: list[float]) -> None:
+        """Change a PDU's phase currents; its energy meter has counted the old load until now."""
+        pdu = self.device(device_name).pdu
+        if pdu is None:
+            raise ValueError(f"{device_name} is not a PDU")
+        pdu.energy_now(self.clock())
+        pdu.phases_amps = list(phases_amps)
 
     def set_ups_on_battery(self, device_name: str, *, on_battery: bool) -> None:
         ups = self.device(device_name).ups

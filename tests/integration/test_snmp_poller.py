@@ -487,6 +487,26 @@ async def test_lab_sensors(lab: tuple, poller: SnmpPoller) -> None:  # type: ign
     assert any(r.kind is SensorKind.PDU_POWER_W for r in pdu_result.readings)
 
 
+async def test_lab_pdu_energy_meter_grows_with_its_load(lab: tuple, poller: SnmpPoller) -> None:  # type: ignore[type-arg]
+    state, _, _, pdu, clock = lab
+
+    async def energy_kwh() -> float:
+        result = await poller.get_sensors(pdu, entity=False, pdu=True)
+        assert result.ok, result.error
+        (reading,) = [r for r in result.readings if r.kind is SensorKind.PDU_ENERGY_KWH]
+        assert (reading.unit, reading.name) == ("kWh", "total")
+        return reading.value
+
+    first = await energy_kwh()
+    clock.now += 2 * 3600  # 18.5 A × 230 V = 4.255 kW for two hours
+    second = await energy_kwh()
+    assert second - first == pytest.approx(8.5, abs=0.06)  # tenths of kWh on the wire
+    state.set_pdu_load("pdu1", [12.4, 11.6, 13.0])  # twice the load
+    clock.now += 3600
+    third = await energy_kwh()
+    assert third - second == pytest.approx(8.5, abs=0.11)
+
+
 async def test_poller_closes_cleanly_while_requests_are_pending() -> None:
     poller = SnmpPoller()
     task = asyncio.create_task(poller.poll_status(target("ghost", free_udp_port(), timeout_s=5)))
