@@ -906,6 +906,7 @@ _STORED_SENSOR_KINDS = frozenset(
         SensorKind.UPS_LOAD_PCT,
         SensorKind.PDU_PHASE_CURRENT_A,
         SensorKind.PDU_POWER_W,
+        SensorKind.PDU_ENERGY_KWH,
         SensorKind.FAN_STATE,
         SensorKind.PSU_STATE,
     }
