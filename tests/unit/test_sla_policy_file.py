@@ -3,7 +3,7 @@ editing code; a due time in a year the holiday data does not cover."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -80,17 +80,16 @@ def test_an_activated_file_decides_the_policy_and_its_calendar(tmp_path: Path) -
 def test_a_due_time_beyond_the_holiday_data_is_a_weekday_guess_or_a_named_refusal(
     tmp_path: Path,
 ) -> None:
-    last = OFFICIAL_HOLIDAY_YEARS.stop - 1
-    # The last covered year's 31 December at 17:00, a Thursday in 2026: the deadline falls in
-    # the next year, which chinesecalendar does not know yet.
-    opened = datetime(last, 12, 31, 17, tzinfo=SH)
-    assert last == 2026 and opened.weekday() == 3
+    uncovered = OFFICIAL_HOLIDAY_YEARS.stop  # the first year chinesecalendar does not know
+    march = datetime(uncovered, 3, 1, 17, tzinfo=SH)
+    opened = march + timedelta(days=(1 - march.weekday()) % 7)  # the first Tuesday, 17:00
     guess = load_policies(_file(tmp_path, OFFICE_REQUESTS.replace("UNCOVERED", "weekdays")))
     report = evaluate_sla([Opened(opened, opened)], policy=guess.by_name("request"), now=opened)
-    # 1 January 2027 is a Friday: by weekdays alone it is a working day.
-    assert report.response.due_at == datetime(last + 1, 1, 1, 12, tzinfo=SH).astimezone(UTC)
+    # By the weekday rule: one office hour on Tuesday, three on Wednesday morning.
+    due = (opened + timedelta(days=1)).replace(hour=12)
+    assert report.response.due_at == due.astimezone(UTC)
     strict = load_policies(_file(tmp_path, OFFICE_REQUESTS.replace("UNCOVERED", "refuse")))
-    with pytest.raises(HolidayDataMissingError, match=str(last + 1)):
+    with pytest.raises(HolidayDataMissingError, match=str(uncovered)):
         evaluate_sla([Opened(opened, opened)], policy=strict.by_name("request"), now=opened)
 
 
