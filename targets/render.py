@@ -126,12 +126,14 @@ def title(document: dict[str, Any], lang: str) -> str:
 def as_rich(document: dict[str, Any], lang: str, *, definitions: bool = True) -> RenderableType:
     head = Table(title=Text(title(document, lang)), show_header=False, box=None, padding=(0, 1))
     head.add_column(no_wrap=True, style="bold")
-    head.add_column()
+    head.add_column(overflow="fold")
     for name, value in header_pairs(document, lang):
         head.add_row(Text(name), Text(value))
     rows = Table(show_lines=True)
     for key in COLUMNS:
-        rows.add_column(Text(label(key, lang)), no_wrap=key in ("target", "achieved"))
+        rows.add_column(
+            Text(label(key, lang)), no_wrap=key in ("target", "achieved"), overflow="fold"
+        )
     for row in document["rows"]:
         rows.add_row(*(Text(c) for c in row_cells(row, lang)))
     parts: list[RenderableType] = [head, rows]
