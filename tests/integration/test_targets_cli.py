@@ -34,8 +34,9 @@ def env(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> d
     }
     assert run(env, "inventory", "sync")[0] == 0
     for name, role in (("ada", "admin"), ("eng", "engineer")):
-        code, _, err = run(env, "user", "add", name, "--role", role, "--password-stdin",
-                           *(["--as", "ada"] if name != "ada" else []), stdin=PASSWORD + "\n")  # fmt: skip
+        acting = ["--as", "ada"] if name != "ada" else []
+        args = ("user", "add", name, "--role", role, "--password-stdin", *acting)
+        code, _, err = run(env, *args, stdin=PASSWORD + "\n")
         assert code == 0, err
     env["_clock"] = ""  # the fixture's clock is moved through CLOCKS below
     CLOCKS[env["IXOPS_HOME"]] = clock
@@ -159,8 +160,8 @@ def test_a_broken_targets_file_is_reported_by_file_and_line(
     bad = tmp_path / "targets-2026.yaml"
     source = (Path(__file__).resolve().parents[2] / "targets" / "examples" / "shanghai-ix" /
               "targets-2026.yaml").read_text(encoding="utf-8")  # fmt: skip
-    bad.write_text(source.replace("amount_cny: 131230", "amount_cny: 131230.005")
-                   .replace("metric: satisfaction", "metric: happiness"), encoding="utf-8")  # fmt: skip
+    broken = source.replace("amount_cny: 131230", "amount_cny: 131230.005")
+    bad.write_text(broken.replace("metric: satisfaction", "metric: happiness"), encoding="utf-8")
     lines = bad.read_text(encoding="utf-8").splitlines()
     amount_line = next(i for i, t in enumerate(lines, 1) if "131230.005" in t)
     metric_line = next(i for i, t in enumerate(lines, 1) if "happiness" in t)
