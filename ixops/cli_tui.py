@@ -64,6 +64,7 @@ def tui_command(app: App, as_user: str | None, lang: str | None) -> None:
             lang=lang or app.settings.lang,
             keymap_path=app.settings.home / KEYMAP_FILE,
             ssh_access=_ssh_access(app),
+            targets_path=app.settings.targets_path,
         )
     console.run()
 

@@ -14,11 +14,11 @@ from pathlib import Path
 import platformdirs
 
 import inventory
-import targets
+import targets.document
 
 EXAMPLE_INVENTORY = Path(inventory.__file__).parent / "examples" / "shanghai-ix"
 # The example exchange's performance-target tables (a directory of targets-YYYY.yaml files).
-EXAMPLE_TARGETS = Path(targets.__file__).parent / "examples" / "shanghai-ix"
+EXAMPLE_TARGETS = targets.document.EXAMPLE_TARGETS
 
 
 @dataclass(frozen=True)

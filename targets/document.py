@@ -25,6 +25,10 @@ from inventory.schema import Amount, Date, Model
 from inventory.source import LineDict, Location, SourceError, load_yaml, location_of
 
 
+EXAMPLE_TARGETS = Path(__file__).parent / "examples" / "shanghai-ix"
+"""The example exchange's tables (a directory of targets-YYYY.yaml files)."""
+
+
 class Metric(StrEnum):
     """What ixops computes for a row (one function each in :mod:`targets.indicators`)."""
 

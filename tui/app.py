@@ -35,6 +35,7 @@ from tui.screens.new_ticket import NewTicketScreen
 from tui.screens.overview import OverviewScreen
 from tui.screens.prompts import QueueFilter
 from tui.screens.queue import QueueScreen
+from tui.screens.targets import TargetsScreen
 from tui.screens.ticket import TicketScreen
 from tui.store import Store, UserInfo
 
@@ -44,6 +45,7 @@ _SCREENS: dict[str, type[IxScreen]] = {
     "overview": OverviewScreen,
     "exchange": ExchangeScreen,
     "inspections": InspectionsScreen,
+    "targets": TargetsScreen,
 }
 
 
@@ -61,6 +63,7 @@ class IxopsApp(App[None]):
         Binding("2", "go('overview')", "Overview", id="app.overview"),
         Binding("3", "go('exchange')", "Exchange", id="app.exchange"),
         Binding("4", "go('inspections')", "Inspect", id="app.inspections"),
+        Binding("5", "go('targets')", "Targets", id="app.targets"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="app.refresh"),
     ]
 
@@ -135,6 +138,7 @@ class IxopsApp(App[None]):
             (lab("screen.exchange"), [*ExchangeScreen.BINDINGS, *ExchangeTree.BINDINGS]),
             (lab("screen.new"), NewTicketScreen.BINDINGS),
             (lab("screen.inspections"), InspectionsScreen.BINDINGS),
+            (lab("screen.targets"), TargetsScreen.BINDINGS),
             (lab("screen.walkthrough"), [*WalkthroughScreen.BINDINGS, *ConfirmPrompt.BINDINGS]),
         ]
         self.push_screen(HelpScreen(self.ctx, sections))
@@ -220,6 +224,7 @@ def make_app(
     refresh_s: float = 2.0,
     keymap_path: Path | None = None,
     ssh_access: SshAccess | None = None,
+    targets_path: Path | None = None,
 ) -> IxopsApp:
     """The console on ``engine``. With ``user_name`` it starts logged in as that account (the
     CLI decides when that is allowed); without, it asks for a name and password. With
@@ -228,7 +233,11 @@ def make_app(
     ``inventory.accounts.UnknownUserError`` for an unknown ``user_name``."""
     labels = Labels(parse_lang(lang))
     keymap, problem = load_keymap(keymap_path)
-    store = Store(engine, ssh_access=ssh_access)
+    store = (
+        Store(engine, ssh_access=ssh_access)
+        if targets_path is None
+        else Store(engine, ssh_access=ssh_access, targets_path=targets_path)
+    )
     ctx = Context(
         store=store,
         clock=clock,

@@ -13,6 +13,8 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlmodel import Session
@@ -25,6 +27,8 @@ from runbooks.inspections import DueRow, ItemView, RunView, Started, Submitted
 from runbooks.prefill import Entry
 from runbooks.procedures import PreparedCommand, Runbook, for_ticket, prepare_commands, ticket_facts
 from runbooks.run import CommandRun, RunbookRunError, SshAccess, run_runbook_command
+from targets.document import EXAMPLE_TARGETS, load_targets
+from targets.report import targets_report
 from tickets import service
 from tickets.models import Severity, TicketCategory
 from tickets.service import TicketDetail, TicketRow, WaitingOn
@@ -167,10 +171,18 @@ class RunbookView:
 
 
 class Store:
-    def __init__(self, engine: Engine, *, ssh_access: SshAccess | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        ssh_access: SshAccess | None = None,
+        targets_path: Path = EXAMPLE_TARGETS,
+    ) -> None:
         self.engine = engine
         # How runbook commands reach the devices; without it the console shows them only.
         self.ssh_access = ssh_access
+        # The yearly performance-target tables (read on each refresh: they are small).
+        self.targets_path = targets_path
 
     def _session(self) -> Session:
         # Rows outlive the session (they are shown after it closes), so nothing expires on commit.
@@ -248,6 +260,18 @@ class Store:
                 rows,
                 queries.room_live(session),
             )
+
+    def targets(self, who: UserInfo, *, year: int, now: dt.datetime) -> dict[str, Any]:
+        """The year's performance-target table as ``who`` may see it (the service decides)."""
+        found = load_targets(self.targets_path)
+        if not found.ok:
+            raise ValueError("; ".join(str(e) for e in found.errors[:3]))
+        project = found.project(year)
+        with self._session() as session:
+            return targets_report(
+                session=session, user=self._user(session, who), project=project, year=year,
+                now=now,
+            )  # fmt: skip
 
     def exchange(self, who: UserInfo, query: ExchangeQuery, *, now: dt.datetime) -> Exchange:
         """The exchange browser's poll. Center staff see everything; a contact sees the
