@@ -24,7 +24,6 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from inventory.schema import Amount, Date, Model
 from inventory.source import LineDict, Location, SourceError, load_yaml, location_of
 
-
 EXAMPLE_TARGETS = Path(__file__).parent / "examples" / "shanghai-ix"
 """The example exchange's tables (a directory of targets-YYYY.yaml files)."""
 
