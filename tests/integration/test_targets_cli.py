@@ -131,6 +131,14 @@ def test_ledger_report_explain_and_close_through_the_cli(
     assert form is not None
     assert form["A1"].value == "Performance-target table of a fiscal project (2026)"
     assert form["C15"].value == "Budget execution rate"
+    code, out, err = ok("budget", "rental", "--period", "2026-11", "--as", "eng")
+    assert code == 0, err
+    # Six circuits in the inventory since the sync (Oct 26): 2 × 18,000 × 3 + 15,500 × 3.
+    assert "Accrued 100,500.00 yuan; invoiced 11,785.00 yuan" in out
+    code, out, err = ok("budget", "electricity", "--period", "2026-11", "--as", "eng")
+    assert code == 0, err
+    assert "2026-11" in out
+    assert "23,456.78" in out  # the bill beside the (here empty) estimate
     code, out, _ = ok("report", "targets", "--explain", "1", "--as", "eng")
     assert "V-1103" in out
     assert "5 item(s) of evidence" in out

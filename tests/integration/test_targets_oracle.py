@@ -249,8 +249,16 @@ def _circuit_dates(world: World, tmp_path: Path) -> None:
     shutil.copytree(ticket_fixtures.EXAMPLE, root)
     links = root / "links.yaml"
     text = links.read_text(encoding="utf-8")
-    text = text.replace("id: SH-ETS-100G-0001,", "id: SH-ETS-100G-0001, starts_on: 2026-11-10,")
-    text = text.replace("id: SFN-SH-00041,", "id: SFN-SH-00041, ends_on: 2026-11-20,")
+    ets, sfn = "id: SH-ETS-100G-0001,", "id: SFN-SH-00041,"
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if ets in line:
+            lines[index] = line.replace("starts_on: 2024-01-01", "starts_on: 2026-11-10")
+        elif sfn in line:
+            lines[index] = line.replace("starts_on: 2024-01-01", "ends_on: 2026-11-20")
+    text = "\n".join(lines) + "\n"
+    assert "2026-11-10" in text
+    assert "2026-11-20" in text
     links.write_text(text, encoding="utf-8")
     inventory = load_inventory(root)
     assert inventory.ok, inventory.errors

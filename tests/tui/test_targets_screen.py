@@ -66,3 +66,13 @@ async def test_a_contact_sees_only_their_units_response_and_satisfaction(
         assert actual[3].startswith("4小时内响应")
         evidence = app.screen.query_one("#target-evidence", DataTable)
         assert evidence.row_count == 0  # the budget row: nothing of it shown to a contact
+
+
+def test_the_targets_bindings_have_both_languages() -> None:
+    from tui.app import IxopsApp
+    from tui.i18n import Labels
+
+    ids = [b.id for b in TargetsScreen.BINDINGS] + ["app.targets"]  # type: ignore[union-attr]
+    assert "app.targets" in {b.id for b in IxopsApp.BINDINGS}  # type: ignore[union-attr]
+    for lang in ("en", "zh"):
+        assert all(Labels(lang).has(f"key.{i}") for i in ids)  # type: ignore[arg-type]
