@@ -276,9 +276,14 @@ class TargetsSet:
 
 
 def _message(error: Any) -> str:
-    # The inventory's wording for pydantic errors, so both files read alike.
+    # The inventory's wording for pydantic errors, so both files read alike; a whole entry's
+    # rule (a model validator) is named by its path rather than by a bare list index.
     from inventory.validate import _pydantic_message
 
+    loc = list(error["loc"])
+    if loc and isinstance(loc[-1], int) and error["type"] == "value_error":
+        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in loc).lstrip(".")
+        return f"{path}: {str(error['msg']).removeprefix('Value error, ')}"
     return _pydantic_message(error)
 
 
