@@ -93,6 +93,28 @@ def spend(
     source: str = "manual",
 ) -> LedgerEntry:
     """Record one expenditure (a negative amount is a refund; use :func:`reverse` for errors)."""
+    entry = _add_entry(
+        session=session, user=user, project=project, year=year, line=line, amount=amount,
+        spent_on=spent_on, ref=ref, note=note, now=now, source=source,
+    )  # fmt: skip
+    session.commit()
+    return entry
+
+
+def _add_entry(
+    *,
+    session: Session,
+    user: User,
+    project: Project,
+    year: int,
+    line: str,
+    amount: Decimal | str,
+    spent_on: dt.date,
+    ref: str,
+    note: str,
+    now: dt.datetime,
+    source: str,
+) -> LedgerEntry:
     require_role(user, WRITE_ROLES, "enter budget expenditures")
     now = require_aware(now, "now")
     value = _signed_amount(amount)
@@ -122,7 +144,6 @@ def spend(
         details={"year": year, "project": project.code, "line": line, "amount": str(value),
                  "spent_on": spent_on.isoformat(), "ref": ref},
     )  # fmt: skip
-    session.commit()
     return entry
 
 
@@ -278,18 +299,20 @@ def _parse_import(path: Path, project: Project, year: int) -> list[_ImportRow]:
 def import_ledger(
     *, session: Session, user: User, project: Project, year: int, path: Path, now: dt.datetime
 ) -> list[LedgerEntry]:
-    """Every row of a CSV/XLSX export, or none when any row is bad."""
+    """Every row of a CSV/XLSX export, or none when any row is bad (one transaction)."""
     require_role(user, WRITE_ROLES, "import budget expenditures")
     rows = _parse_import(path, project, year)
     _check_open(session, year, project.code)
-    return [
-        spend(
+    entries = [
+        _add_entry(
             session=session, user=user, project=project, year=year, line=r.line,
             amount=r.amount, spent_on=r.spent_on, ref=r.ref,
             note=r.note or f"imported from {path.name}", now=now, source="import",
         )
         for r in rows
     ]  # fmt: skip
+    session.commit()
+    return entries
 
 
 # -- reading ---------------------------------------------------------------------------------
