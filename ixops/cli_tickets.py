@@ -12,6 +12,7 @@ import datetime as dt
 import io
 import json
 import math
+import textwrap
 from collections.abc import Callable
 from dataclasses import asdict, fields
 from typing import Any, TypeVar
@@ -664,7 +665,9 @@ def _print_report(app: App, report: SlaReportTable, fmt: str) -> None:
     )
     app.out.print(resolution)
     app.out.print()
-    app.out.print(SLA_DEFINITIONS, markup=False)
+    # Within the tables' 80 columns (its few Chinese characters are two columns wide).
+    for line in textwrap.wrap(SLA_DEFINITIONS, width=74, break_on_hyphens=False):
+        app.out.print(line, markup=False)
 
 
 @sla_group.command("report")
