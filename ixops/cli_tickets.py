@@ -31,6 +31,7 @@ from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, pass_app
 from tickets import service
 from tickets.models import Severity, Ticket, TicketCategory
+from tickets.queue import DEFAULT_LIMIT, QueueFilter, ticket_queue
 from tickets.reports import (
     NO_KEY,
     AtRiskRow,
@@ -105,6 +106,15 @@ def ticket_group() -> None:
 @click.option("--site", help="Only this site (code).")
 @click.option("--unit", help="Only tickets of or affecting this access unit (code).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=DEFAULT_LIMIT,
+    show_default=True,
+    help="Show at most this many tickets.",
+)
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many first.")
+@click.option("--all", "show_all", is_flag=True, help="Show every ticket (no --limit).")
 @acting_option
 @pass_app
 def ticket_list(
@@ -113,24 +123,32 @@ def ticket_list(
     site: str | None,
     unit: str | None,
     fmt: str,
+    limit: int,
+    offset: int,
+    show_all: bool,
     as_user: str | None,
 ) -> None:
-    """Tickets, least time left on the response SLA first."""
+    """Tickets, least time left on the response SLA first, one page at a time."""
     with user_errors(app), Session(app.engine()) as session:
         user = resolve_actor(session, as_user)
-        rows = service.list_tickets(
+        page = ticket_queue(
             session=session,
             user=user,
-            states=[TicketState(s) for s in states] or None,
-            site=site,
-            unit=unit,
+            wanted=QueueFilter(
+                states=[TicketState(s) for s in states] or None, site=site, unit=unit
+            ),
+            limit=None if show_all else limit,
+            offset=offset,
             now=app.now(),
         )
+        rows = page.rows
         if fmt == "json":
             click.echo(json.dumps([_row_json(r) for r in rows], indent=2, ensure_ascii=False))
+            if page.more:
+                click.echo(f"{page.more} more tickets (--offset/--all)", err=True)
             return
         if not rows:
-            app.out.print("No tickets.")
+            app.out.print(f"No tickets (of {page.total})." if page.total else "No tickets.")
             return
         cells = []
         for row in rows:
@@ -161,6 +179,12 @@ def ticket_list(
         for cell in cells:
             table.add_row(*cell)
         app.out.print(table)
+        if page.more:
+            app.out.print(
+                f"{page.more} more of {page.total} (还有 {page.more} 张) — "
+                f"--offset {page.offset + len(rows)} for the next page, --all for every one",
+                markup=False,
+            )
 
 
 def _print_detail(app: App, detail: TicketDetail) -> None:

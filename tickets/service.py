@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, false, or_
+from sqlalchemy import ColumnElement, and_, false, or_
 from sqlmodel import Session, col, select
 
 from inventory.accounts import (
@@ -75,6 +75,7 @@ from tickets.sla import (
     TimelineEntry,
     evaluate_sla,
 )
+from tickets.sla_state import stored_state
 
 S = TicketState
 _WORKING: Final = frozenset(
@@ -460,6 +461,9 @@ def store_sla_transitions(
     session.flush()
     entries = _entries(session, ticket_id(ticket))
     report = evaluate_ticket(ticket, entries, now=now)
+    for name, value in stored_state(report).columns().items():
+        setattr(ticket, name, value)
+    session.add(ticket)
     stored = {
         (r.target, r.kind, r.seq)
         for r in session.exec(
@@ -913,13 +917,22 @@ def reclassify(
 
 def record_due_sla_transitions(*, session: Session, now: dt.datetime) -> list[StoredSlaTransition]:
     """Store every SLA transition that has happened by ``now`` on tickets not yet closed, so a
-    breach is on record when it happens even if nobody touches the ticket. Idempotent; called
+    breach is on record when it happens even if nobody touches the ticket, and bring their stored
+    clock up to date (and that of any ticket whose clock was never stored). Idempotent; called
     periodically (the collector loop). Returns what it stored (for notifications)."""
     now = require_aware(now, "now")
+    # Only the tickets whose stored clock reaches a threshold by now (or was never stored): a
+    # transition happens nowhere else without a change, and every change stores the clock.
     candidates = session.exec(
         select(Ticket).where(
-            col(Ticket.state).in_([s.value for s in OPEN_STATES - {TicketState.RESOLVED}]),
             col(Ticket.opened_at) <= now,
+            or_(
+                and_(
+                    col(Ticket.state).in_([s.value for s in OPEN_STATES - {TicketState.RESOLVED}]),
+                    col(Ticket.sla_next_at) <= now,
+                ),
+                col(Ticket.sla_evaluated_at).is_(None),
+            ),
         )
     ).all()
     stored: list[StoredSlaTransition] = []
