@@ -44,6 +44,11 @@ class StoredSla:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
 
+def stored_state_columns() -> tuple[str, ...]:
+    """The names of the ticket columns that hold the stored state."""
+    return tuple(StoredSla.__dataclass_fields__)
+
+
 def rank_of(status: SlaStatus) -> int:
     if status in _MET:
         return MET_RANK
