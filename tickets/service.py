@@ -455,21 +455,30 @@ def change_state(
 
 
 def store_sla_transitions(
-    session: Session, ticket: Ticket, *, now: dt.datetime
+    session: Session,
+    ticket: Ticket,
+    *,
+    now: dt.datetime,
+    prefetched: tuple[Sequence[TicketEntry], set[tuple[str, str, int]]] | None = None,
 ) -> list[StoredSlaTransition]:
-    """Store the SLA transitions that have happened by ``now`` and are not stored yet."""
-    session.flush()
-    entries = _entries(session, ticket_id(ticket))
+    """Store the SLA transitions that have happened by ``now`` and are not stored yet, and the
+    clock's state on the ticket. ``prefetched``: the ticket's entries and stored transition
+    keys, read by a caller that handles many tickets at once."""
+    if prefetched is None:
+        session.flush()
+        entries: Sequence[TicketEntry] = _entries(session, ticket_id(ticket))
+        stored = {
+            (r.target, r.kind, r.seq)
+            for r in session.exec(
+                select(StoredSlaTransition).where(StoredSlaTransition.ticket_id == ticket.id)
+            ).all()
+        }
+    else:
+        entries, stored = prefetched
     report = evaluate_ticket(ticket, entries, now=now)
     for name, value in stored_state(report).columns().items():
         setattr(ticket, name, value)
     session.add(ticket)
-    stored = {
-        (r.target, r.kind, r.seq)
-        for r in session.exec(
-            select(StoredSlaTransition).where(StoredSlaTransition.ticket_id == ticket.id)
-        ).all()
-    }
     seen: Counter[tuple[str, str]] = Counter()
     added: list[StoredSlaTransition] = []
     for transition in report.transitions:
@@ -936,8 +945,11 @@ def record_due_sla_transitions(*, session: Session, now: dt.datetime) -> list[St
         )
     ).all()
     stored: list[StoredSlaTransition] = []
+    prefetched = _prefetch_sla(session, candidates)
     for ticket in candidates:
-        added = store_sla_transitions(session, ticket, now=now)
+        added = store_sla_transitions(
+            session, ticket, now=now, prefetched=prefetched[ticket_id(ticket)]
+        )
         if added:
             enqueue_sla_events(session, ticket, added, now=now)
             record_audit(
@@ -952,3 +964,26 @@ def record_due_sla_transitions(*, session: Session, now: dt.datetime) -> list[St
             stored.extend(added)
     session.commit()
     return stored
+
+
+def _prefetch_sla(
+    session: Session, tickets: Sequence[Ticket], chunk: int = 500
+) -> dict[int, tuple[list[TicketEntry], set[tuple[str, str, int]]]]:
+    """Every ticket's entries and stored transition keys, a few queries for all of them."""
+    out: dict[int, tuple[list[TicketEntry], set[tuple[str, str, int]]]] = {
+        ticket_id(t): ([], set()) for t in tickets
+    }
+    ids = list(out)
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        for entry in session.exec(
+            select(TicketEntry)
+            .where(col(TicketEntry.ticket_id).in_(part))
+            .order_by(col(TicketEntry.at), col(TicketEntry.id))
+        ).all():
+            out[entry.ticket_id][0].append(entry)
+        for row in session.exec(
+            select(StoredSlaTransition).where(col(StoredSlaTransition.ticket_id).in_(part))
+        ).all():
+            out[row.ticket_id][1].add((row.target, row.kind, row.seq))
+    return out
