@@ -446,8 +446,8 @@ def reference(engine: Engine) -> dict[str, float]:
     open_tickets = f"SELECT id FROM ticket WHERE state IN ({open_states})"  # noqa: S608
     device_ports = "SELECT id FROM interface WHERE device_id = 1"
     page = (
-        f"SELECT * FROM ticket WHERE state IN ({open_states})"  # noqa: S608 - constants
-        " ORDER BY response_rank, response_sort, opened_at DESC, id LIMIT 100"
+        "SELECT * FROM ticket WHERE state != 'closed'"
+        " ORDER BY response_rank, response_sort, id LIMIT 100"
     )
     now = "'2026-11-25 03:10:00.000000'"
     case = (

@@ -102,7 +102,16 @@ def open_key_for(kind: str, subject_key: str) -> str:
 class Ticket(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("open_key", name="uq_ticket_open_key"),
-        Index("ix_ticket_queue", "response_rank", "response_sort"),
+        # The queue's page: an ordered scan that stops after one page.
+        Index("ix_ticket_queue", "response_rank", "response_sort", "id"),
+        # The queue's counts per SLA status: read from the index alone.
+        Index(
+            "ix_ticket_sla_counts",
+            "state",
+            "response_status",
+            "response_due_at",
+            "response_warn_at",
+        ),
     )
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(sa_type=String(200))
@@ -145,7 +154,8 @@ class Ticket(SQLModel, table=True):
     # replaying every timeline. NULL until first evaluated. ``response_rank`` and
     # ``response_sort`` order the queue (least time left first) and do not change with time:
     # rank 0 a running or breached clock sorted by its due instant, 1 paused, 2 met, each by its
-    # remaining seconds. ``sla_next_at`` is the next warn/breach instant of a running clock.
+    # remaining seconds (ties: the older ticket first). ``sla_next_at`` is the next warn/breach
+    # instant of a running clock.
     response_status: str | None = Field(default=None, sa_type=String(16))
     response_due_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
     response_warn_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)

@@ -43,6 +43,7 @@ class QueueScreen(PollingScreen[tuple[QueuePage, Choices]]):
         self.search = ""
         self.page: QueuePage | None = None
         self.choices: Choices | None = None
+        self._shown: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
@@ -133,14 +134,22 @@ class QueueScreen(PollingScreen[tuple[QueuePage, Choices]]):
         line = f"{lab('queue.filters')}: {shown}"
         if self.page is not None and self.page.more:
             line += " · " + lab("queue.more", n=self.page.more, total=self.page.total)
-        self.query_one("#filters", Static).update(line)
+        self._update_once("#filters", line)
+
+    def _update_once(self, selector: str, content: str | Text) -> None:
+        # A Static's update re-lays-out the screen: skip it when nothing changed (every tick
+        # and every poll would otherwise redraw the whole table beneath).
+        key = content.markup if isinstance(content, Text) else content
+        if self._shown.get(selector) == key:
+            return
+        self._shown[selector] = key
+        self.query_one(selector, Static).update(content)
 
     def _show_preview(self) -> None:
         lab = self.ctx.labels
-        preview = self.query_one("#preview", Static)
         row = self.table.selected_row
         if row is None:
-            preview.update(lab("queue.empty") if self.loaded else "")
+            self._update_once("#preview", lab("queue.empty") if self.loaded else "")
             return
         clock = live(row.sla.response, self.ctx.clock())
         assignee = ""
@@ -159,7 +168,7 @@ class QueueScreen(PollingScreen[tuple[QueuePage, Choices]]):
         lines = Text(f"{row.number}  ", style="bold")
         lines.append(row.ticket.title)
         lines.append("\n" + text.rstrip(" ·"), style="dim")
-        preview.update(lines)
+        self._update_once("#preview", lines)
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:

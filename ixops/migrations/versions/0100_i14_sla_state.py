@@ -51,13 +51,21 @@ def upgrade() -> None:
                 "sla_evaluated_at", inventory.timeutil.UTCDateTime(timezone=True), nullable=True
             )
         )
-        batch_op.create_index("ix_ticket_queue", ["response_rank", "response_sort"], unique=False)
+        batch_op.create_index(
+            "ix_ticket_queue", ["response_rank", "response_sort", "id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_ticket_sla_counts",
+            ["state", "response_status", "response_due_at", "response_warn_at"],
+            unique=False,
+        )
         batch_op.create_index(batch_op.f("ix_ticket_sla_next_at"), ["sla_next_at"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("ticket", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_ticket_sla_next_at"))
+        batch_op.drop_index("ix_ticket_sla_counts")
         batch_op.drop_index("ix_ticket_queue")
         for name in (
             "sla_evaluated_at",
