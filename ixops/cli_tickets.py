@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import importlib
 import io
 import json
 from collections.abc import Callable
 from dataclasses import asdict, fields
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import click
 from click.core import ParameterSource
@@ -24,9 +25,7 @@ from rich.table import Table
 from rich.text import Text
 from sqlmodel import Session
 
-from collectors.stability import parse_period
 from inventory.timeutil import format_local
-from ixops.cli_notify import rate_command
 from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, pass_app
 from tickets import service
@@ -90,7 +89,26 @@ def _row_json(row: TicketRow) -> dict[str, Any]:
     }
 
 
-@click.group("ticket")
+class _TicketGroup(click.Group):
+    """`ticket rate` lives with the notifications (SMTP, webhooks, credentials) and is imported
+    only when it is used, so `ticket list` starts without them."""
+
+    lazy: ClassVar[dict[str, tuple[str, str]]] = {"rate": ("ixops.cli_notify", "rate_command")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module, attribute = self.lazy[cmd_name]
+            command = getattr(importlib.import_module(module), attribute)
+            if not isinstance(command, click.Command):
+                raise TypeError(f"{module}:{attribute} is not a click command")
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group("ticket", cls=_TicketGroup)
 def ticket_group() -> None:
     """Fault tickets and requests: list, show, open and work them."""
 
@@ -678,6 +696,8 @@ def sla_report_command(ctx: click.Context, period: str, fmt: str, as_user: str |
         raise click.UsageError("ixops sla report runs under the ixops command")
     with user_errors(app), Session(app.engine()) as session:
         user = resolve_actor(session, as_user or ctx.meta.get(_AS_USER_KEY))
+        from collectors.stability import parse_period
+
         report = sla_report(session=session, user=user, period=parse_period(period), now=app.now())
         _print_report(app, report, fmt)
 
@@ -692,4 +712,3 @@ def sla_record(app: App) -> None:
 
 
 # `ticket rate` lives with the other satisfaction code.
-ticket_group.add_command(rate_command)
