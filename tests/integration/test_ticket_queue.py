@@ -217,3 +217,9 @@ def test_ticket_list_pages_through_the_cli(
     bad = CliRunner().invoke(main, ["ticket", "list", "--as", "eng", "--limit", "0"], env=env)
     assert bad.exit_code == 2
     assert "--limit" in bad.output
+    # `ticket rate` is loaded only when asked for, and still there.
+    rate = CliRunner().invoke(main, ["ticket", "rate", "--help"], env=env)
+    assert rate.exit_code == 0, rate.output
+    assert "NUMBER SCORE" in rate.output
+    listed = CliRunner().invoke(main, ["ticket", "--help"], env=env)
+    assert " rate " in listed.output
