@@ -99,7 +99,7 @@ def generate(root: Path, devices: int) -> None:
         out += [
             f"  - code: u{d:05d}",
             f"    name: Unit {d}",
-            f"    asn: {64512 + d}",
+            f"    asn: {4_200_000_000 + d}",
             "    ports:",
             f"      - {{device: sw{d:05d}, interface: Ethernet1/1}}",
             f"      - {{device: sw{d:05d}, interface: Ethernet1/2}}",
