@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
-try:
-    __version__ = version("ixops")
-except PackageNotFoundError:  # running from a source tree without installing
-    __version__ = "0.0.0+source"
+
+def __getattr__(name: str) -> Any:
+    # importlib.metadata costs tens of milliseconds at start-up: read only when asked for.
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("ixops")
+        except PackageNotFoundError:  # running from a source tree without installing
+            return "0.0.0+source"
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,16 +10,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.table import Table
 
-from inventory.credentials import CredentialError, CredentialStore
-from inventory.validate import Inventory
-from ixops import __version__
 from ixops.cliapp import App, load_for, pass_app, path_argument, print_errors, store_errors
 from ixops.settings import Settings
 
 if TYPE_CHECKING:
     from inventory.sync import SyncReport
+    from inventory.validate import Inventory
+
+# `ixops --version` and every command import only what they use: pydantic (the inventory
+# schema), rich's tables and importlib.metadata are imported inside the commands that need them.
 
 # Command groups living in other modules, loaded when used (click's lazy-group pattern), so
 # that `ixops lab port-down` or `ixops --help` do not pay for SQLModel, pysnmp or Textual.
@@ -78,8 +78,24 @@ ROLE_LABELS = {
 }
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    import ixops
+
+    click.echo(f"ixops, version {ixops.__version__}")
+    ctx.exit()
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="ixops")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and exit.",
+)
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """ixops — operations toolkit for an Internet exchange's machine rooms.
@@ -190,6 +206,8 @@ def _print_sync(app: App, inv: Inventory, report: SyncReport, verbose: bool) -> 
     if not report.changed_anything:
         app.out.print(f"{inv.root}: the store already matches the inventory; nothing to do.")
         return
+    from rich.table import Table
+
     table = Table(title=f"Sync of {inv.root}" + (" (dry run)" if report.dry_run else ""))
     table.add_column("what")
     for kind in ChangeKind:
@@ -240,6 +258,8 @@ def inventory_show(app: App, site: str | None, fmt: str) -> None:
         with store_errors(app), Session(app.engine()) as session:
             codes = store_site_codes(session)
             columns += [(code, store_summary(session, code)) for code in codes]
+    from rich.table import Table
+
     table = Table(title=f"Inventory{' of ' + site if site else ''}")
     table.add_column("")
     for name, _ in columns:
@@ -281,6 +301,8 @@ def secrets_check(app: App, path: Path | None) -> None:
     if not inv.ok:
         print_errors(app, inv)
         sys.exit(1)
+    from inventory.credentials import CredentialError, CredentialStore
+
     store = CredentialStore(secrets_file=app.settings.secrets_file)
     used_snmp = {d.value.credentials.snmp for d in inv.devices}
     used_ssh = {d.value.credentials.ssh for d in inv.devices}

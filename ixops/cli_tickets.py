@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import importlib
 import io
 import json
 import math
 import textwrap
 from collections.abc import Callable
 from dataclasses import asdict, fields
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import click
 from click.core import ParameterSource
@@ -26,13 +27,12 @@ from rich.table import Table
 from rich.text import Text
 from sqlmodel import Session
 
-from collectors.stability import parse_period
 from inventory.timeutil import format_local
-from ixops.cli_notify import rate_command
 from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, pass_app
 from tickets import service
 from tickets.models import Severity, Ticket, TicketCategory
+from tickets.queue import DEFAULT_LIMIT, QueueFilter, ticket_queue
 from tickets.reports import (
     NO_KEY,
     AtRiskRow,
@@ -91,7 +91,26 @@ def _row_json(row: TicketRow) -> dict[str, Any]:
     }
 
 
-@click.group("ticket")
+class _TicketGroup(click.Group):
+    """`ticket rate` lives with the notifications (SMTP, webhooks, credentials) and is imported
+    only when it is used, so `ticket list` starts without them."""
+
+    lazy: ClassVar[dict[str, tuple[str, str]]] = {"rate": ("ixops.cli_notify", "rate_command")}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module, attribute = self.lazy[cmd_name]
+            command = getattr(importlib.import_module(module), attribute)
+            if not isinstance(command, click.Command):
+                raise TypeError(f"{module}:{attribute} is not a click command")
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group("ticket", cls=_TicketGroup)
 def ticket_group() -> None:
     """Fault tickets and requests: list, show, open and work them."""
 
@@ -107,6 +126,15 @@ def ticket_group() -> None:
 @click.option("--site", help="Only this site (code).")
 @click.option("--unit", help="Only tickets of or affecting this access unit (code).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=DEFAULT_LIMIT,
+    show_default=True,
+    help="Show at most this many tickets.",
+)
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many first.")
+@click.option("--all", "show_all", is_flag=True, help="Show every ticket (no --limit).")
 @acting_option
 @pass_app
 def ticket_list(
@@ -115,24 +143,32 @@ def ticket_list(
     site: str | None,
     unit: str | None,
     fmt: str,
+    limit: int,
+    offset: int,
+    show_all: bool,
     as_user: str | None,
 ) -> None:
-    """Tickets, least time left on the response SLA first."""
+    """Tickets, least time left on the response SLA first, one page at a time."""
     with user_errors(app), Session(app.engine()) as session:
         user = resolve_actor(session, as_user)
-        rows = service.list_tickets(
+        page = ticket_queue(
             session=session,
             user=user,
-            states=[TicketState(s) for s in states] or None,
-            site=site,
-            unit=unit,
+            wanted=QueueFilter(
+                states=[TicketState(s) for s in states] or None, site=site, unit=unit
+            ),
+            limit=None if show_all else limit,
+            offset=offset,
             now=app.now(),
         )
+        rows = page.rows
         if fmt == "json":
             click.echo(json.dumps([_row_json(r) for r in rows], indent=2, ensure_ascii=False))
+            if page.more:
+                click.echo(f"{page.more} more tickets (--offset/--all)", err=True)
             return
         if not rows:
-            app.out.print("No tickets.")
+            app.out.print(f"No tickets (of {page.total})." if page.total else "No tickets.")
             return
         cells = []
         for row in rows:
@@ -163,6 +199,12 @@ def ticket_list(
         for cell in cells:
             table.add_row(*cell)
         app.out.print(table)
+        if page.more:
+            app.out.print(
+                f"{page.more} more of {page.total} (还有 {page.more} 张) — "
+                f"--offset {page.offset + len(rows)} for the next page, --all for every one",
+                markup=False,
+            )
 
 
 def _print_detail(app: App, detail: TicketDetail) -> None:
@@ -693,6 +735,8 @@ def sla_report_command(ctx: click.Context, period: str, fmt: str, as_user: str |
         raise click.UsageError("ixops sla report runs under the ixops command")
     with user_errors(app), Session(app.engine()) as session:
         user = resolve_actor(session, as_user or ctx.meta.get(_AS_USER_KEY))
+        from collectors.stability import parse_period
+
         report = sla_report(session=session, user=user, period=parse_period(period), now=app.now())
         _print_report(app, report, fmt)
 
@@ -707,4 +751,3 @@ def sla_record(app: App) -> None:
 
 
 # `ticket rate` lives with the other satisfaction code.
-ticket_group.add_command(rate_command)

@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from rich.console import Console
 
-from inventory.validate import Inventory, load_inventory
 from ixops.settings import Settings
 
 if TYPE_CHECKING:
+    from rich.console import Console
     from sqlalchemy import Engine
+
+    from inventory.validate import Inventory
 
 # SQLAlchemy (and SQLModel) are imported where a command first needs the store: commands that
 # never touch it (`--help`, `--version`, the lab's fault injection) start without them.
@@ -30,8 +31,24 @@ class App:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._engine: Engine | None = None
-        self.out = Console(highlight=False, soft_wrap=True)
-        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+        self._out: Console | None = None
+        self._err: Console | None = None
+
+    @property
+    def out(self) -> Console:
+        if self._out is None:
+            from rich.console import Console
+
+            self._out = Console(highlight=False, soft_wrap=True)
+        return self._out
+
+    @property
+    def err(self) -> Console:
+        if self._err is None:
+            from rich.console import Console
+
+            self._err = Console(stderr=True, highlight=False, soft_wrap=True)
+        return self._err
 
     def engine(self, *, migrate: bool = True) -> Engine:
         from ixops.db import ensure_schema, make_engine
@@ -100,6 +117,8 @@ def path_argument(func: F) -> F:
 
 
 def load_for(app: App, path: Path | None) -> Inventory:
+    from inventory.validate import load_inventory
+
     return load_inventory(path or app.settings.inventory_path)
 
 

@@ -152,6 +152,39 @@ def snmp_targets(
     return targets, problems
 
 
+class RoundSchedule:
+    """A fixed schedule for rounds: the interval counts from each round's start, so the period
+    does not drift by the round's own length. A round that overruns is logged and the next one
+    starts at once; rounds never overlap (the caller runs them one after another)."""
+
+    def __init__(self, interval_s: float, *, clock: Callable[[], float]) -> None:
+        if interval_s <= 0:
+            raise ValueError("the round interval must be positive")
+        self.interval_s = interval_s
+        self.clock = clock
+        self.started_at: float | None = None
+        self.overruns = 0
+
+    def started(self) -> None:
+        self.started_at = self.clock()
+
+    def finished(self) -> float:
+        """Seconds to wait before the next round starts."""
+        if self.started_at is None:
+            raise RuntimeError("finished() before started()")
+        took_s = self.clock() - self.started_at
+        wait_s = self.interval_s - took_s
+        if wait_s < 0:
+            self.overruns += 1
+            log.warning(
+                "round took %.1f s, longer than the %.1f s interval: the next starts now",
+                took_s,
+                self.interval_s,
+            )
+            return 0.0
+        return wait_s
+
+
 class Collector:
     """Polls every device with an SNMP profile and listens for traps; see the module doc."""
 
@@ -471,8 +504,10 @@ class Collector:
     ) -> None:
         await self.start()
         traps = asyncio.create_task(self._trap_loop())
+        schedule = RoundSchedule(self.interval_s, clock=asyncio.get_running_loop().time)
         try:
             while True:
+                schedule.started()
                 report = await self.run_round()
                 if self.notify_config is not None and self.notify_config.routes:
                     # Deliveries run after the round, so a slow mail server never delays a poll.
@@ -486,7 +521,7 @@ class Collector:
                     on_round(report)
                 if once:
                     return
-                await asyncio.sleep(self.interval_s)
+                await asyncio.sleep(schedule.finished())
         finally:
             traps.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -17,7 +17,7 @@ import datetime as dt
 import re
 from enum import StrEnum
 
-from sqlalchemy import Boolean, CheckConstraint, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, CheckConstraint, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from inventory.timeutil import UTCDateTime, to_local
@@ -100,7 +100,19 @@ def open_key_for(kind: str, subject_key: str) -> str:
 
 
 class Ticket(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("open_key", name="uq_ticket_open_key"),)
+    __table_args__ = (
+        UniqueConstraint("open_key", name="uq_ticket_open_key"),
+        # The queue's page: an ordered scan that stops after one page.
+        Index("ix_ticket_queue", "response_rank", "response_sort", "id"),
+        # The queue's counts per SLA status: read from the index alone.
+        Index(
+            "ix_ticket_sla_counts",
+            "state",
+            "response_status",
+            "response_due_at",
+            "response_warn_at",
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     title: str = Field(sa_type=String(200))
     category: str = Field(sa_type=String(32), index=True)
@@ -136,6 +148,26 @@ class Ticket(SQLModel, table=True):
     fault_since: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
     recovered_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
     last_event_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+
+    # The SLA clock as last evaluated (tickets.sla_state keeps these current on every change and
+    # at every threshold through the sweep), so a queue reads one page and one GROUP BY instead of
+    # replaying every timeline. NULL until first evaluated. ``response_rank`` and
+    # ``response_sort`` order the queue (least time left first) and do not change with time:
+    # rank 0 a running or breached clock sorted by its due instant, 1 paused, 2 met, each by its
+    # remaining seconds (ties: the older ticket first). ``sla_next_at`` is the next warn/breach
+    # instant of a running clock.
+    response_status: str | None = Field(default=None, sa_type=String(16))
+    response_due_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    response_warn_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    response_remaining_s: float | None = None
+    response_rank: int | None = None
+    response_sort: float | None = None
+    resolution_status: str | None = Field(default=None, sa_type=String(16))
+    resolution_due_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    sla_next_at: dt.datetime | None = Field(
+        default=None, sa_type=UTCDateTime, nullable=True, index=True
+    )
+    sla_evaluated_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
 
     @property
     def number(self) -> str:

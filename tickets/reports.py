@@ -45,11 +45,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from sqlmodel import Session, col, select
 
-from collectors.stability import Period
 from inventory.accounts import Role, User, require_role
 from inventory.models import AccessUnit, Site
 from inventory.timeutil import require_aware
@@ -67,6 +66,9 @@ from tickets.models import (
 from tickets.satisfaction import SATISFIED_MIN_SCORE, SatisfactionRow, satisfaction_report
 from tickets.service import READ_ROLES, TicketRow, evaluate_ticket, list_tickets, visible_clause
 from tickets.sla import SlaStatus, SlaTarget, TargetClock, TicketState, TransitionKind
+
+if TYPE_CHECKING:
+    from collectors.stability import Period
 
 NO_KEY: Final = "—"  # the site or access-unit key of tickets that have none
 _RESOLVED_STATES: Final = frozenset({TicketState.RESOLVED.value, TicketState.CLOSED.value})

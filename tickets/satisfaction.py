@@ -19,17 +19,19 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from sqlmodel import Session, col, select
 
-from collectors.stability import Period
 from inventory.accounts import Role, User, record_audit, require_role
 from inventory.models import AccessUnit
 from inventory.timeutil import require_aware
 from tickets.models import Ticket, TicketAccessUnit, TicketRating, parse_number
 from tickets.service import READ_ROLES, TicketInputError, TicketNotFound, visible_clause
 from tickets.sla import TicketState
+
+if TYPE_CHECKING:
+    from collectors.stability import Period
 
 RATING_CHANGE_WINDOW: Final = dt.timedelta(days=7)
 SATISFIED_MIN_SCORE: Final = 4

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, false, or_
+from sqlalchemy import ColumnElement, and_, false, or_
 from sqlmodel import Session, col, select
 
 from inventory.accounts import (
@@ -75,6 +75,7 @@ from tickets.sla import (
     TimelineEntry,
     evaluate_sla,
 )
+from tickets.sla_state import stored_state
 
 S = TicketState
 _WORKING: Final = frozenset(
@@ -454,18 +455,30 @@ def change_state(
 
 
 def store_sla_transitions(
-    session: Session, ticket: Ticket, *, now: dt.datetime
+    session: Session,
+    ticket: Ticket,
+    *,
+    now: dt.datetime,
+    prefetched: tuple[Sequence[TicketEntry], set[tuple[str, str, int]]] | None = None,
 ) -> list[StoredSlaTransition]:
-    """Store the SLA transitions that have happened by ``now`` and are not stored yet."""
-    session.flush()
-    entries = _entries(session, ticket_id(ticket))
+    """Store the SLA transitions that have happened by ``now`` and are not stored yet, and the
+    clock's state on the ticket. ``prefetched``: the ticket's entries and stored transition
+    keys, read by a caller that handles many tickets at once."""
+    if prefetched is None:
+        session.flush()
+        entries: Sequence[TicketEntry] = _entries(session, ticket_id(ticket))
+        stored = {
+            (r.target, r.kind, r.seq)
+            for r in session.exec(
+                select(StoredSlaTransition).where(StoredSlaTransition.ticket_id == ticket.id)
+            ).all()
+        }
+    else:
+        entries, stored = prefetched
     report = evaluate_ticket(ticket, entries, now=now)
-    stored = {
-        (r.target, r.kind, r.seq)
-        for r in session.exec(
-            select(StoredSlaTransition).where(StoredSlaTransition.ticket_id == ticket.id)
-        ).all()
-    }
+    for name, value in stored_state(report).columns().items():
+        setattr(ticket, name, value)
+    session.add(ticket)
     seen: Counter[tuple[str, str]] = Counter()
     added: list[StoredSlaTransition] = []
     for transition in report.transitions:
@@ -913,18 +926,30 @@ def reclassify(
 
 def record_due_sla_transitions(*, session: Session, now: dt.datetime) -> list[StoredSlaTransition]:
     """Store every SLA transition that has happened by ``now`` on tickets not yet closed, so a
-    breach is on record when it happens even if nobody touches the ticket. Idempotent; called
+    breach is on record when it happens even if nobody touches the ticket, and bring their stored
+    clock up to date (and that of any ticket whose clock was never stored). Idempotent; called
     periodically (the collector loop). Returns what it stored (for notifications)."""
     now = require_aware(now, "now")
+    # Only the tickets whose stored clock reaches a threshold by now (or was never stored): a
+    # transition happens nowhere else without a change, and every change stores the clock.
     candidates = session.exec(
         select(Ticket).where(
-            col(Ticket.state).in_([s.value for s in OPEN_STATES - {TicketState.RESOLVED}]),
             col(Ticket.opened_at) <= now,
+            or_(
+                and_(
+                    col(Ticket.state).in_([s.value for s in OPEN_STATES - {TicketState.RESOLVED}]),
+                    col(Ticket.sla_next_at) <= now,
+                ),
+                col(Ticket.sla_evaluated_at).is_(None),
+            ),
         )
     ).all()
     stored: list[StoredSlaTransition] = []
+    prefetched = _prefetch_sla(session, candidates)
     for ticket in candidates:
-        added = store_sla_transitions(session, ticket, now=now)
+        added = store_sla_transitions(
+            session, ticket, now=now, prefetched=prefetched[ticket_id(ticket)]
+        )
         if added:
             enqueue_sla_events(session, ticket, added, now=now)
             record_audit(
@@ -939,3 +964,26 @@ def record_due_sla_transitions(*, session: Session, now: dt.datetime) -> list[St
             stored.extend(added)
     session.commit()
     return stored
+
+
+def _prefetch_sla(
+    session: Session, tickets: Sequence[Ticket], chunk: int = 500
+) -> dict[int, tuple[list[TicketEntry], set[tuple[str, str, int]]]]:
+    """Every ticket's entries and stored transition keys, a few queries for all of them."""
+    out: dict[int, tuple[list[TicketEntry], set[tuple[str, str, int]]]] = {
+        ticket_id(t): ([], set()) for t in tickets
+    }
+    ids = list(out)
+    for start in range(0, len(ids), chunk):
+        part = ids[start : start + chunk]
+        for entry in session.exec(
+            select(TicketEntry)
+            .where(col(TicketEntry.ticket_id).in_(part))
+            .order_by(col(TicketEntry.at), col(TicketEntry.id))
+        ).all():
+            out[entry.ticket_id][0].append(entry)
+        for row in session.exec(
+            select(StoredSlaTransition).where(col(StoredSlaTransition.ticket_id).in_(part))
+        ).all():
+            out[row.ticket_id][1].add((row.target, row.kind, row.seq))
+    return out

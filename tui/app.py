@@ -205,7 +205,7 @@ class IxopsApp(App[None]):
                     lambda chosen=chosen: self._filter_queue(chosen),
                     discover=False,
                 )
-        for row in queue.all_rows:
+        for row in queue.page.rows if queue.page is not None else []:
             number = row.number
             yield SystemCommand(
                 lab("cmd.open", number=number),

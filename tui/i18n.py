@@ -134,6 +134,7 @@ _LABELS: Final[dict[str, tuple[str, str]]] = {
     "queue.counts": ("{n} open", "未关闭 {n}"),
     "queue.filters": ("Filters", "筛选"),
     "queue.no_filters": ("no filter", "无筛选"),
+    "queue.more": ("{n} more of {total} not shown", "另有 {n} 张未显示（共 {total} 张）"),
     "queue.search": ("Search title, number or unit", "搜索标题、工单号或接入单位"),
     "queue.search_active": ("search “{text}”", "搜索“{text}”"),
     "queue.empty": ("No tickets match.", "没有符合条件的工单。"),

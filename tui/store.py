@@ -31,8 +31,9 @@ from targets.document import EXAMPLE_TARGETS, load_targets
 from targets.report import targets_report
 from tickets import service
 from tickets.models import Severity, TicketCategory
+from tickets.queue import QueueFilter, QueuePage, queue_counts_by_site, ticket_queue
 from tickets.service import TicketDetail, TicketRow, WaitingOn
-from tickets.sla import TicketState
+from tickets.sla import SlaStatus, TicketState
 from tui import queries
 from tui.queries import (
     DeviceChoice,
@@ -100,13 +101,22 @@ class NewTicketRequest:
     unit: str | None = None
 
 
+# The queue shows this many rows at a time (and says how many more match); the overview, the
+# nearest few.
+QUEUE_PAGE = 100
+OVERVIEW_NEAREST = 8
+
+
 @dataclass(frozen=True)
 class QueueQuery:
-    """What the queue asks the service for; assignee and search are applied on screen."""
+    """What the queue asks the service for: one page of the tickets these filters match."""
 
     site: str | None = None
     unit: str | None = None
     state: TicketState | None = None
+    assignee: str | None = None  # "" for nobody
+    search: str = ""
+    limit: int = QUEUE_PAGE
 
 
 @dataclass(frozen=True)
@@ -120,9 +130,11 @@ class Choices:
 class Overview:
     sites: list[SiteInfo]
     devices: dict[str, dict[str, int]]
-    rows: list[TicketRow]
+    rows: list[TicketRow]  # the open tickets nearest their response deadline
     # What the collectors say per site code (devices and links by state).
     live: dict[str, RoomLive]
+    # Response SLA counts of all open tickets the user may see, per site code.
+    counts: dict[str | None, dict[SlaStatus, int]]
 
 
 @dataclass(frozen=True)
@@ -214,15 +226,20 @@ class Store:
 
     # -- reading
 
-    def tickets(self, who: UserInfo, query: QueueQuery, *, now: dt.datetime) -> list[TicketRow]:
+    def tickets(self, who: UserInfo, query: QueueQuery, *, now: dt.datetime) -> QueuePage:
         states: Sequence[TicketState] | None = [query.state] if query.state else None
         with self._session() as session:
-            return service.list_tickets(
+            return ticket_queue(
                 session=session,
                 user=self._user(session, who),
-                states=states,
-                site=query.site,
-                unit=query.unit,
+                wanted=QueueFilter(
+                    states=states,
+                    site=query.site,
+                    unit=query.unit,
+                    assignee=query.assignee,
+                    search=query.search,
+                ),
+                limit=query.limit,
                 now=now,
             )
 
@@ -253,12 +270,14 @@ class Store:
 
     def overview(self, who: UserInfo, *, now: dt.datetime) -> Overview:
         with self._session() as session:
-            rows = service.list_tickets(session=session, user=self._user(session, who), now=now)
+            user = self._user(session, who)
+            nearest = ticket_queue(session=session, user=user, limit=OVERVIEW_NEAREST, now=now)
             return Overview(
                 queries.sites(session),
                 queries.device_counts(session),
-                rows,
+                nearest.rows,
                 queries.room_live(session),
+                queue_counts_by_site(session=session, user=user, now=now),
             )
 
     def targets(self, who: UserInfo, *, year: int, now: dt.datetime) -> dict[str, Any]:

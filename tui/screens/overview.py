@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import ClassVar
 
 from rich.text import Text
@@ -58,6 +58,7 @@ class OverviewScreen(PollingScreen[Overview]):
     def show(self, data: Overview) -> None:
         self.data = data
         now = self.ctx.clock()
+        # data.rows is the service's first page of the queue: the nearest deadlines first.
         running = [r for r in data.rows if live(r.sla.response, now).running]
         running.sort(key=lambda r: live(r.sla.response, now).remaining_s or 0.0)
         nearest = running[:NEAREST]
@@ -83,12 +84,14 @@ class OverviewScreen(PollingScreen[Overview]):
         if data is None:
             return
         now = self.ctx.clock()
+        # Counts of every open ticket, per site, from the service's GROUP BY at the last poll.
         by_site: dict[str | None, list[SlaStatus]] = defaultdict(list)
-        for row in data.rows:
-            by_site[row.site].append(live(row.sla.response, now).status)
-        self.query_one("#counts", SlaCounts).show_counts(
-            [live(r.sla.response, now).status for r in data.rows]
-        )
+        totals: Counter[SlaStatus] = Counter()
+        for code, counts in data.counts.items():
+            for status, n in counts.items():
+                by_site[code].extend([status] * n)
+                totals[status] += n
+        self.query_one("#counts", SlaCounts).show_totals(totals)
         self.query_one("#rooms", RoomsTable).show_rooms(
             data.sites,
             data.devices,

@@ -14,6 +14,7 @@ from textual.events import Resize
 from textual.widgets import DataTable, Footer, Input, Static
 
 from inventory.timeutil import format_local
+from tickets.queue import QueuePage
 from tickets.service import TicketRow
 from tui.context import Context
 from tui.present import live
@@ -26,7 +27,7 @@ from tui.widgets.sla_counts import SlaCounts
 from tui.widgets.ticket_table import TicketTable, where
 
 
-class QueueScreen(PollingScreen[tuple[list[TicketRow], Choices]]):
+class QueueScreen(PollingScreen[tuple[QueuePage, Choices]]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open", id="queue.open"),
         Binding("slash", "search", "Search", key_display="/", id="queue.search"),
@@ -40,8 +41,9 @@ class QueueScreen(PollingScreen[tuple[list[TicketRow], Choices]]):
         super().__init__(ctx, ctx.labels("screen.queue"))
         self.filter = QueueFilter()
         self.search = ""
-        self.all_rows: list[TicketRow] = []
+        self.page: QueuePage | None = None
         self.choices: Choices | None = None
+        self._shown: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
@@ -63,44 +65,49 @@ class QueueScreen(PollingScreen[tuple[list[TicketRow], Choices]]):
 
     # -- data
 
-    def load(self, now: dt.datetime) -> tuple[list[TicketRow], Choices]:
-        query = QueueQuery(site=self.filter.site, unit=self.filter.unit, state=self.filter.state)
+    def load(self, now: dt.datetime) -> tuple[QueuePage, Choices]:
+        # Every filter and the search go to the service, which reads one page of the stored
+        # SLA order and counts all that match, however many tickets are open.
+        query = QueueQuery(
+            site=self.filter.site,
+            unit=self.filter.unit,
+            state=self.filter.state,
+            assignee=self.filter.assignee,
+            search=self.search.strip(),
+        )
         store = self.ctx.store
         # The pick lists change with the inventory only; fetched with the first poll, then kept.
         choices = self.choices if self.choices is not None else store.choices(self.ctx.me)
         return store.tickets(self.ctx.me, query, now=now), choices
 
-    def show(self, data: tuple[list[TicketRow], Choices]) -> None:
-        self.all_rows, self.choices = data
+    def show(self, data: tuple[QueuePage, Choices]) -> None:
+        self.page, self.choices = data
         self._redraw()
+        self._show_filters()
 
     def _visible(self) -> list[TicketRow]:
-        rows = self.all_rows
-        wanted = self.filter.assignee
-        if wanted is not None:
-            rows = [r for r in rows if (r.assignee or "") == wanted]
-        needle = self.search.strip().casefold()
-        if needle:
-            rows = [
-                r
-                for r in rows
-                if needle in r.ticket.title.casefold()
-                or needle in r.number.casefold()
-                or needle in (r.unit or "").casefold()
-            ]
-        return rows
+        return self.page.rows if self.page is not None else []
+
+    def _show_counts(self, now: dt.datetime) -> None:
+        page = self.page
+        counts = self.query_one("#counts", SlaCounts)
+        if page is None or page.more == 0:
+            # Every matching ticket is on screen: count them as the countdown turns them.
+            counts.show_counts(self.table.statuses(now))
+        else:
+            counts.show_totals(page.counts)  # all that match, as of the last poll
 
     def _redraw(self) -> None:
         now = self.ctx.clock()
         table = self.table
         table.show_rows(self._visible(), now=now, assignee=self.ctx.me.is_center)
-        self.query_one("#counts", SlaCounts).show_counts(table.statuses(now))
+        self._show_counts(now)
         self._show_preview()
 
     def tick(self) -> None:
         now = self.ctx.clock()
         self.table.tick(now)
-        self.query_one("#counts", SlaCounts).show_counts(self.table.statuses(now))
+        self._show_counts(now)
         self._show_preview()
 
     def on_resize(self, _event: Resize) -> None:
@@ -124,14 +131,25 @@ class QueueScreen(PollingScreen[tuple[list[TicketRow], Choices]]):
         if self.search.strip():
             parts.append(lab("queue.search_active", text=self.search.strip()))
         shown = " · ".join(parts) if parts else lab("queue.no_filters")
-        self.query_one("#filters", Static).update(f"{lab('queue.filters')}: {shown}")
+        line = f"{lab('queue.filters')}: {shown}"
+        if self.page is not None and self.page.more:
+            line += " · " + lab("queue.more", n=self.page.more, total=self.page.total)
+        self._update_once("#filters", line)
+
+    def _update_once(self, selector: str, content: str | Text) -> None:
+        # A Static's update re-lays-out the screen: skip it when nothing changed (every tick
+        # and every poll would otherwise redraw the whole table beneath).
+        key = content.markup if isinstance(content, Text) else content
+        if self._shown.get(selector) == key:
+            return
+        self._shown[selector] = key
+        self.query_one(selector, Static).update(content)
 
     def _show_preview(self) -> None:
         lab = self.ctx.labels
-        preview = self.query_one("#preview", Static)
         row = self.table.selected_row
         if row is None:
-            preview.update(lab("queue.empty") if self.loaded else "")
+            self._update_once("#preview", lab("queue.empty") if self.loaded else "")
             return
         clock = live(row.sla.response, self.ctx.clock())
         assignee = ""
@@ -150,7 +168,7 @@ class QueueScreen(PollingScreen[tuple[list[TicketRow], Choices]]):
         lines = Text(f"{row.number}  ", style="bold")
         lines.append(row.ticket.title)
         lines.append("\n" + text.rstrip(" ·"), style="dim")
-        preview.update(lines)
+        self._update_once("#preview", lines)
 
     @on(DataTable.RowHighlighted)
     def _highlighted(self) -> None:
@@ -174,8 +192,7 @@ class QueueScreen(PollingScreen[tuple[list[TicketRow], Choices]]):
     def _search_changed(self, event: Input.Changed) -> None:
         self.search = event.value
         self._show_filters()
-        if self.loaded:
-            self._redraw()
+        self.poll_now()
 
     @on(Input.Submitted, "#search")
     def _search_done(self) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 
 from rich.text import Text
 from textual.widgets import Static
@@ -19,12 +20,16 @@ class SlaCounts(Static):
         self._last: tuple[int, tuple[tuple[SlaStatus, int], ...]] | None = None
 
     def show_counts(self, statuses: list[SlaStatus]) -> None:
-        counts = Counter(statuses)
-        key = (len(statuses), tuple(sorted(counts.items())))
+        self.show_totals(Counter(statuses))
+
+    def show_totals(self, counts: Mapping[SlaStatus, int]) -> None:
+        """Counts per status (e.g. the service's GROUP BY over every matching ticket)."""
+        total = sum(counts.values())
+        key = (total, tuple(sorted((s, n) for s, n in counts.items() if n)))
         if key == self._last:
             return  # nothing changed: spare the redraw on every countdown tick
         self._last = key
-        text = Text(self.labels("queue.counts", n=len(statuses)), style="bold")
+        text = Text(self.labels("queue.counts", n=total), style="bold")
         for status in SEVERITY_ORDER:
             n = counts.get(status, 0)
             text.append("  ")

@@ -50,6 +50,9 @@ class TicketTable(DataTable[Text | str]):
         self.rows_shown: list[TicketRow] = []
         self._layout: Layout | None = None
         self._signature: tuple[object, ...] | None = None
+        # What each row's two clock cells show, so a tick rewrites (and re-renders) only the
+        # cells that changed: a poll that brings the same tickets redraws nothing.
+        self._clock_cells: dict[str, tuple[SlaStatus, str]] = {}
 
     def _columns(self, layout: Layout) -> list[tuple[str, int]]:
         columns = list(_FIXED)
@@ -81,6 +84,7 @@ class TicketTable(DataTable[Text | str]):
         self._signature = signature
         selected = self.selected_number
         self.clear()
+        self._clock_cells = {}
         self.rows_shown = rows
         for row in rows:
             self.add_row(*self._cells(row, now, layout), key=row.number)
@@ -89,10 +93,12 @@ class TicketTable(DataTable[Text | str]):
 
     def _cells(self, row: TicketRow, now: dt.datetime, layout: Layout) -> list[Text | str]:
         clock = live(row.sla.response, now)
+        left = left_text(clock)
+        self._clock_cells[row.number] = (clock.status, left.plain)
         severity = Severity(row.ticket.severity)
         cells: list[Text | str] = [
             marker(clock.status, self.labels),
-            left_text(clock),
+            left,
             row.number,
             Text(self.labels.severity(severity), style=_SEVERITY_STYLE[severity]),
             self.labels.state(row.ticket.state),
@@ -112,8 +118,14 @@ class TicketTable(DataTable[Text | str]):
         page = max(self.size.height, 24)
         for row in self.rows_shown[max(0, top - page) : top + 2 * page]:
             clock = live(row.sla.response, now)
-            self.update_cell(row.number, "sla", marker(clock.status, self.labels))
-            self.update_cell(row.number, "left", left_text(clock))
+            left = left_text(clock)
+            shown = self._clock_cells.get(row.number)
+            if shown is not None and shown == (clock.status, left.plain):
+                continue
+            self._clock_cells[row.number] = (clock.status, left.plain)
+            if shown is None or shown[0] is not clock.status:
+                self.update_cell(row.number, "sla", marker(clock.status, self.labels))
+            self.update_cell(row.number, "left", left)
 
     def live_clocks(self, now: dt.datetime) -> list[LiveClock]:
         return [live(row.sla.response, now) for row in self.rows_shown]
