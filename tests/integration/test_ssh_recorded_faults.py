@@ -269,3 +269,38 @@ def test_snmp_optics_are_judged_only_on_ports_that_are_up(engine: Engine) -> Non
             outcomes.append([(e.kind, (e.details or {}).get("metric")) for e in events])
     # Down: the −40 dBm is the link-down ticket's business. Up: a fault of its own.
     assert outcomes == [[], [("threshold_crossed", "rx_power")]]
+
+
+def test_a_failed_supply_over_snmp_takes_the_same_path_to_a_ticket(engine: Engine) -> None:
+    from collectors.snmp import SensorKind, SensorPollResult, SensorReading
+    from collectors.store import record_sensors
+
+    _synced(engine)
+    # The C3750 recording's supply, as CISCO-ENVMON-MIB reports it once it has failed.
+    names = ("Sw1, PS1 Normal, RPS NotExist", "Sw1, PS2")
+    raised: set[str] = set()
+    kinds = []
+    for minutes, ok in ((0, False), (5, False), (10, True)):
+        at = START + dt.timedelta(minutes=minutes)
+        readings = (
+            SensorReading(SensorKind.PSU_STATE, 1003, names[0], float(ok), "", ok=ok),
+            SensorReading(SensorKind.PSU_STATE, 1004, names[1], 1.0, "", ok=True),
+        )
+        with Session(engine) as session:
+            events = record_sensors(
+                session=session,
+                index=load_index(session),
+                result=SensorPollResult(DEVICE, True, at, readings, None),
+                port_names={},
+                raised=raised,
+                now=at,
+            )
+            kinds.append([(e.kind, (e.details or {}).get("severity")) for e in events])
+            session.commit()
+        _handle(engine, at)
+    # One supply of two left: no redundancy, critical; cleared when it works again.
+    assert kinds == [[("threshold_crossed", "critical")], [], [("threshold_cleared", None)]]
+    (ticket,) = _tickets(engine)
+    assert ticket.title == f"Power supply failed: {DEVICE} {names[0]}"
+    assert (ticket.category, ticket.severity) == ("environment", "critical")
+    assert ticket.recovered_at is not None

@@ -358,12 +358,20 @@ def test_sensors_as_expected(polled: Polled, name: str) -> None:
 
 
 def check_sensors(name: str, wanted: Any, rows: Any) -> None:
-    """`"sensors": {"metric": count, …}` — readings stored per metric in one round's worth,
-    with unique names. Extend here (direction, thresholds) as the environment suite grows."""
-    per_round: dict[str, set[str]] = {}
+    """`"sensors": {"counts": {metric: sensors}, "names": {metric: [some names]}}` — the
+    sensors stored per metric, names included; and in every round each (metric, sensor) once:
+    two sensors never share a name, so never an alarm."""
+    per_metric: dict[str, set[str]] = {}
+    per_round: dict[tuple[object, str, str, object], int] = {}
     for row in rows:
-        per_round.setdefault(row.metric, set()).add(row.sensor)
-    assert {m: len(s) for m, s in per_round.items()} == wanted, name
+        per_metric.setdefault(row.metric, set()).add(row.sensor)
+        key = (row.observed_at, row.metric, row.sensor, row.interface_id)
+        per_round[key] = per_round.get(key, 0) + 1
+    assert {m: len(s) for m, s in per_metric.items()} == wanted["counts"], name
+    for metric, names in wanted.get("names", {}).items():
+        assert set(names) <= per_metric.get(metric, set()), (name, metric)
+    repeated = [key for key, count in per_round.items() if count > 1]
+    assert repeated == [], (name, repeated[:3])
 
 
 def test_expected_files_cover_every_recording() -> None:
