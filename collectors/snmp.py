@@ -1358,8 +1358,14 @@ class SnmpPoller:
     async def _vendor_environment(self, target: SnmpTarget) -> list[SensorReading]:
         """Fans, supplies and temperatures from the vendors' own MIBs, where the device has them:
         CISCO-ENVMON-MIB, JUNIPER-MIB jnxOperatingTable, HUAWEI-ENTITY-EXTENT-MIB and
-        HH3C-ENTITY-EXT-MIB. A table the device lacks costs one request and gives nothing."""
+        HH3C-ENTITY-EXT-MIB. Once the identity is known only the device's own vendor's tables
+        are walked; before that every one (a table the device lacks costs one request)."""
         memory = self._memory.setdefault(target.device, _DeviceMemory())
+        enterprise = _enterprise(memory.identity.sys_object_id if memory.identity else "")
+
+        def vendor_is(*numbers: int) -> bool:
+            return enterprise is None or enterprise in numbers
+
         readings: list[SensorReading] = []
         used: set[str] = set()
 
@@ -1370,10 +1376,11 @@ class SnmpPoller:
 
         # CISCO-ENVMON-MIB. ciscoEnvMonState: normal(1) warning(2) critical(3) shutdown(4)
         # notPresent(5) notFunctioning(6).
-        for columns, kind in (
+        cisco_tables = (
             (oids.ENVMON_FAN_COLUMNS, SensorKind.FAN_STATE),
             (oids.ENVMON_SUPPLY_COLUMNS, SensorKind.PSU_STATE),
-        ):
+        )
+        for columns, kind in cisco_tables if vendor_is(9) else ():
             walk = await self._walk(target, columns, memory)
             descrs, states = walk.columns
             for index, state in sorted(states.items()):
@@ -1382,7 +1389,11 @@ class SnmpPoller:
                 name = _text(descrs.get(index)).strip() or f"{kind.value} {index[0]}"
                 ok = state in (1, 2)
                 add(SensorReading(kind, index[0], name, 1.0 if ok else 0.0, "", ok=ok))
-        walk = await self._walk(target, oids.ENVMON_TEMPERATURE_COLUMNS, memory)
+        walk = (
+            await self._walk(target, oids.ENVMON_TEMPERATURE_COLUMNS, memory)
+            if vendor_is(9)
+            else _Walk(oids.ENVMON_TEMPERATURE_COLUMNS)
+        )
         descrs, values, thresholds, states = walk.columns
         for index, value in sorted(values.items()):
             if isinstance(value, int) and _int_or_none(states.get(index)) != 5:
@@ -1400,7 +1411,11 @@ class SnmpPoller:
                 )
         # JUNIPER-MIB jnxOperatingState: running(2) ready(3) runningAtFullSpeed(5) standby(7)
         # work; down(6) and reset(4) do not; unknown(1) says nothing. Index: container.l1.l2.l3.
-        walk = await self._walk(target, oids.JNX_OPERATING_COLUMNS, memory)
+        walk = (
+            await self._walk(target, oids.JNX_OPERATING_COLUMNS, memory)
+            if vendor_is(2636)
+            else _Walk(oids.JNX_OPERATING_COLUMNS)
+        )
         descrs, states = walk.columns
         for index, state in sorted(states.items()):
             descr = _text(descrs.get(index)).strip()
@@ -1428,7 +1443,12 @@ class SnmpPoller:
         tree: _EntityTree | None = None
         # HUAWEI-ENTITY-EXTENT-MIB: hwEntityTemperature (°C, 0 = no sensor) and its threshold;
         # hwFanStatusTable: hwEntityFanPresent present(1), hwEntityFanState normal(1).
-        walk = await self._walk(target, oids.HW_ENTITY_TEMPERATURE_COLUMNS, memory)
+        huawei = vendor_is(2011)
+        walk = (
+            await self._walk(target, oids.HW_ENTITY_TEMPERATURE_COLUMNS, memory)
+            if huawei
+            else _Walk(oids.HW_ENTITY_TEMPERATURE_COLUMNS)
+        )
         temperatures, limits = walk.columns
         if any(isinstance(v, int) and v > 0 for v in temperatures.values()):
             tree = await self._entity_tree(target, memory)
@@ -1445,7 +1465,11 @@ class SnmpPoller:
                             limit=float(limit) if limit else None,
                         )
                     )
-        walk = await self._walk(target, oids.HW_FAN_COLUMNS, memory)
+        walk = (
+            await self._walk(target, oids.HW_FAN_COLUMNS, memory)
+            if huawei
+            else _Walk(oids.HW_FAN_COLUMNS)
+        )
         presents, states = walk.columns
         for index, state in sorted(states.items()):
             if not isinstance(state, int) or _int_or_none(presents.get(index)) != 1:
@@ -1465,7 +1489,8 @@ class SnmpPoller:
         # HH3C-ENTITY-EXT-MIB: hh3cEntityExtTemperature (65535 = none) and threshold; the error
         # status of fans and supplies: normal(2) works, entityAbsent(4) is an empty slot,
         # notSupported(1) says nothing, anything else is a failure.
-        for columns in oids.H3C_ENTITY_EXT_COLUMNS:
+        # H3C: its own arc (25506), or Huawei's (2011.10) on older Comware.
+        for columns in oids.H3C_ENTITY_EXT_COLUMNS if vendor_is(25506, 2011) else ():
             walk = await self._walk(target, columns, memory)
             temperatures, limits, errors = walk.columns
             if not temperatures and not errors:
@@ -1868,6 +1893,14 @@ def _sensor_kind(
     if "dbm" in unit_text.lower():
         return direction, "dBm", value
     return SensorKind.OTHER, unit_text, value
+
+
+def _enterprise(sys_object_id: str) -> int | None:
+    """The private enterprise number of a sysObjectID (9 Cisco, 2636 Juniper …), or None."""
+    parts = sys_object_id.strip(".").split(".")
+    if len(parts) > 6 and parts[:6] == ["1", "3", "6", "1", "4", "1"] and parts[6].isdigit():
+        return int(parts[6])
+    return None
 
 
 @dataclass(frozen=True)
