@@ -87,6 +87,14 @@ MASKING_RULES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
         ("RIP/EIGRP/other type-7 key", r"(\bkey 7) "),
         ("indented secret", rf"^(\s+secret{_TYPE}) "),
+        # Huawei VRP and H3C Comware: `cipher`/`irreversible-cipher` always introduce a
+        # secret (passwords, shared keys, communities, IS-IS/BGP keys); `simple` a plain one.
+        ("VRP/Comware cipher", r"(\b(?:irreversible-cipher|cipher)) "),
+        ("VRP/Comware plain password", r"(\b(?:password|key \S+) (?:simple|hash)) "),
+        (
+            "VRP/Comware SNMP community",
+            r"^(\s*snmp-agent community (?:read|write)) (?!cipher\b|simple\b)",
+        ),
         ("IKE pre-shared key", rf"^(\s*crypto isakmp key{_TYPE}) "),
         ("pre-shared key", rf"(\bpre-shared-key(?: (?:local|remote))?{_TYPE}) "),
         ("BGP neighbour password", rf"(\bneighbor \S+ password{_TYPE}) "),

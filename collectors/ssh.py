@@ -51,13 +51,36 @@ MASK = "********"
 # -- platforms ---------------------------------------------------------------------------------
 
 
+class GetterKind(StrEnum):
+    FACTS = "facts"
+    INTERFACES = "interfaces"
+    COUNTERS = "counters"
+    ENVIRONMENT = "environment"
+    OPTICS = "optics"
+    LLDP = "lldp"
+    CONFIG = "config"
+
+
+ALL_KINDS = frozenset(GetterKind)
+# What ixops reads from a platform it speaks to through netmiko alone.
+NETMIKO_KINDS = frozenset({GetterKind.FACTS, GetterKind.CONFIG})
+
+
 @dataclass(frozen=True)
 class PlatformDriver:
-    """How ixops speaks to one platform: napalm's driver and the raw commands napalm lacks."""
+    """How ixops speaks to one platform: napalm's driver and the raw commands napalm lacks.
+
+    A platform without a napalm driver (Huawei VRP, H3C Comware) is spoken to through
+    netmiko alone (`NetmikoSession`), for the getters in `kinds`: facts and the config.
+    """
 
     platform: str
-    napalm_driver: str
+    napalm_driver: str | None
     optional_args: Mapping[str, Any] = field(default_factory=dict)
+    netmiko_device_type: str = ""
+    kinds: frozenset[GetterKind] = ALL_KINDS
+    version_command: str = ""
+    config_command: str = ""
     # napalm's ios get_environment reports fans and power supplies as "invalid" placeholders,
     # its eos one cannot tell an empty slot from a failed supply; the raw commands say which
     # fan or PSU has failed and which slot is empty (collectors.ssh_environment).
@@ -81,6 +104,22 @@ PLATFORMS: dict[str, PlatformDriver] = {
         memory_unit_bytes=1024,
         environment_commands=("show environment power", "show environment cooling"),
     ),
+    "huawei": PlatformDriver(
+        platform="huawei",
+        napalm_driver=None,
+        netmiko_device_type="huawei",
+        kinds=NETMIKO_KINDS,
+        version_command="display version",
+        config_command="display current-configuration",
+    ),
+    "hp_comware": PlatformDriver(
+        platform="hp_comware",
+        napalm_driver=None,
+        netmiko_device_type="hp_comware",
+        kinds=NETMIKO_KINDS,
+        version_command="display version",
+        config_command="display current-configuration",
+    ),
 }
 
 
@@ -94,18 +133,6 @@ def platform_driver(platform: str | None) -> PlatformDriver:
 
 # -- what to collect, and when ------------------------------------------------------------------
 
-
-class GetterKind(StrEnum):
-    FACTS = "facts"
-    INTERFACES = "interfaces"
-    COUNTERS = "counters"
-    ENVIRONMENT = "environment"
-    OPTICS = "optics"
-    LLDP = "lldp"
-    CONFIG = "config"
-
-
-ALL_KINDS = frozenset(GetterKind)
 
 DEFAULT_INTERVALS: Mapping[GetterKind, dt.timedelta] = {
     GetterKind.ENVIRONMENT: dt.timedelta(minutes=5),
@@ -578,7 +605,7 @@ class NapalmSession:
             optional["key_file"] = str(credentials.key_file)
             optional["use_keys"] = True
         password = credentials.password.reveal() if credentials.password is not None else ""
-        driver_class = get_network_driver(self.driver_info.napalm_driver)
+        driver_class = get_network_driver(self.driver_info.napalm_driver or "")
         self._driver = driver_class(
             target.host,
             credentials.username,
@@ -631,6 +658,112 @@ class NapalmSession:
             connection.disconnect()
 
 
+_VRP_VERSION = re.compile(r"VRP \(R\) software, Version (?P<version>\S+) \((?P<product>[^)]*)\)")
+_COMWARE_VERSION = re.compile(r"Comware Software, Version (?P<version>[^\n]+)")
+_MODEL_UPTIME = re.compile(
+    r"^(?:HUAWEI|H3C)\s+(?P<model>\S+)\s+uptime is\s+(?P<uptime>.+)$", re.MULTILINE
+)
+_UPTIME_UNITS = {"week": 604800, "day": 86400, "hour": 3600, "minute": 60, "second": 1}
+
+
+def parse_display_version(text: str, *, vendor: str, hostname: str) -> Facts:
+    """Facts from Huawei VRP's or H3C Comware's `display version` (ntc-templates' layouts)."""
+    version = ""
+    found = _VRP_VERSION.search(text) or _COMWARE_VERSION.search(text)
+    if found is not None:
+        version = found.group(0).split("Version ", 1)[1].strip()
+    model, uptime_s = "", 0.0
+    line = _MODEL_UPTIME.search(text)
+    if line is not None:
+        model = line["model"]
+        for count, unit in re.findall(r"(\d+)\s+(week|day|hour|minute|second)", line["uptime"]):
+            uptime_s += int(count) * _UPTIME_UNITS[unit]
+    return Facts(
+        hostname=hostname,
+        fqdn=hostname,
+        vendor=vendor,
+        model=model,
+        serial_number="",
+        os_version=version,
+        uptime_s=uptime_s,
+        interface_names=(),
+    )
+
+
+class NetmikoSession:
+    """netmiko alone, for platforms napalm has no driver for (Huawei VRP, H3C Comware)."""
+
+    VENDORS: Mapping[str, str] = {"huawei": "Huawei", "hp_comware": "H3C"}
+
+    def __init__(self, target: SshTarget) -> None:
+        self.target = target
+        self.driver_info = platform_driver(target.platform)
+        self._connection: Any = None
+
+    def open(self) -> None:
+        from netmiko import ConnectHandler
+
+        target = self.target
+        credentials = target.credentials
+        self._connection = ConnectHandler(
+            device_type=self.driver_info.netmiko_device_type,
+            host=target.host,
+            port=target.port,
+            username=credentials.username,
+            password=credentials.password.reveal() if credentials.password is not None else "",
+            key_file=str(credentials.key_file) if credentials.key_file is not None else None,
+            use_keys=credentials.key_file is not None,
+            conn_timeout=target.connect_timeout_s,
+            banner_timeout=target.connect_timeout_s,
+            auth_timeout=target.connect_timeout_s,
+            read_timeout_override=target.command_timeout_s,
+            fast_cli=True,
+            global_delay_factor=0.1,
+        )
+
+    def _raw(self, command: str) -> str:
+        output = str(self._connection.send_command(command))
+        if "Unrecognized command" in output or "Error: " in output[:200]:
+            from napalm.base.exceptions import CommandErrorException
+
+            raise CommandErrorException(f"{command!r}: {output.strip().splitlines()[-1]}")
+        return output
+
+    def fetch(self, kind: GetterKind) -> Any:
+        info = self.driver_info
+        if kind is GetterKind.FACTS:
+            hostname = str(self._connection.base_prompt)
+            return parse_display_version(
+                self._raw(info.version_command),
+                vendor=self.VENDORS.get(info.platform, ""),
+                hostname=hostname,
+            )
+        if kind is GetterKind.CONFIG:
+            running = self._raw(info.config_command)
+            return DeviceConfig(running=running, startup="")
+        raise ValueError(f"no {kind.value} getter for platform {info.platform!r}")
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.disconnect()
+        self._connection = None
+
+    def abandon(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        connection.read_timeout_override = 0.2
+        with contextlib.suppress(Exception):
+            connection.disconnect()
+
+
+def open_session(target: SshTarget) -> DeviceSession:
+    """napalm where the platform has a driver, else netmiko alone."""
+    if platform_driver(target.platform).napalm_driver is None:
+        return NetmikoSession(target)
+    return NapalmSession(target)
+
+
 SessionFactory = Callable[[SshTarget], DeviceSession]
 
 # Order within a device's round: cheap, most telling first, the config (long) last.
@@ -666,7 +799,7 @@ class SshCollector:
         *,
         max_workers: int = 8,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
-        session_factory: SessionFactory = NapalmSession,
+        session_factory: SessionFactory = open_session,
         deadline_margin_s: float = 5.0,
     ) -> None:
         if max_workers < 1:
@@ -732,6 +865,9 @@ class SshCollector:
         if GetterKind.OPTICS in wanted:
             # Optics are judged only on ports that are up: the port states come along.
             wanted |= {GetterKind.INTERFACES}
+        if target.platform in PLATFORMS:
+            # A netmiko-only platform has facts and the config, nothing else to ask for.
+            wanted &= PLATFORMS[target.platform].kinds
         values: dict[str, Any] = {}
         error: DeviceError | None = None
         session: DeviceSession | None = None

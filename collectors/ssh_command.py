@@ -36,10 +36,21 @@ MAX_OUTPUT_BYTES: Final = 64 * 1024
 NETMIKO_DEVICE_TYPES: Final[Mapping[str, str]] = {
     "cisco_ios": "cisco_ios",
     "arista_eos": "arista_eos",
+    "huawei": "huawei",
+    "hp_comware": "hp_comware",
 }
 
-# The lines a CLI answers a command it does not know or accept with (IOS and EOS both say this).
-_REJECTED: Final = ("% Invalid input", "% Incomplete command", "% Ambiguous command")
+# The lines a CLI answers a command it does not know or accept with: IOS and EOS, then Huawei
+# VRP and H3C Comware.
+_REJECTED: Final = (
+    "% Invalid input",
+    "% Incomplete command",
+    "% Ambiguous command",
+    "Error: Unrecognized command",
+    "% Unrecognized command",
+    "Error: Incomplete command",
+    "% Incomplete command found",
+)
 
 
 @dataclass(frozen=True)
@@ -131,7 +142,8 @@ class _Session:
         if secret is not None:
             args["secret"] = secret.reveal()
         self._connection = ConnectHandler(**args)
-        if secret is not None and not self._connection.check_enable_mode():
+        enables = self.device_type in ("cisco_ios", "arista_eos")  # VRP/Comware: user view
+        if enables and secret is not None and not self._connection.check_enable_mode():
             # IOS hides some `show` commands (`show logging`) from user EXEC mode.
             self._connection.enable()
         output = str(self._connection.send_command(command, read_timeout=target.command_timeout_s))

@@ -30,9 +30,11 @@ OS_VERSIONS: Mapping[str, str] = {
     "arista_eos": "4.31.2F",
     "cisco_ios": "17.09.04a",
     "linux": "Debian GNU/Linux 12 (bookworm)",
+    "huawei": "V800R012C00SPC300",
+    "hp_comware": "1513P62",
 }
 # Platforms whose CLI the lab's SSH emulator speaks.
-SSH_PLATFORMS = frozenset({"cisco_ios", "arista_eos"})
+SSH_PLATFORMS = frozenset({"cisco_ios", "arista_eos", "huawei", "hp_comware"})
 
 
 def _fraction(*parts: str) -> float:

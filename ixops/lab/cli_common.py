@@ -107,6 +107,8 @@ class PlatformCli:
     json_pipe: bool
     unconverted_command: str = "% This is an unconverted command"
     interface_commands: tuple[InterfaceCommand, ...] = ()
+    # Huawei VRP and H3C Comware: `<hostname>` in every view, no enable.
+    angle_prompt: bool = False
 
 
 @dataclass
@@ -138,6 +140,8 @@ class CliSession:
     def prompt(self) -> str:
         if self.awaiting_secret:
             return "Password: "
+        if self.platform.angle_prompt:
+            return f"<{self.hostname}>"
         terminator = "#" if self.mode is Mode.PRIVILEGED else ">"
         return f"{self.hostname}{terminator}"
 

@@ -27,7 +27,7 @@ from typing import Any
 
 import asyncssh
 
-from ixops.lab import cli_eos, cli_ios
+from ixops.lab import cli_eos, cli_ios, cli_vrp
 from ixops.lab.cli_common import CliSession, PlatformCli, to_crlf
 from ixops.lab.state import LabState
 
@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 PLATFORMS: dict[str, PlatformCli] = {
     "cisco_ios": cli_ios.PLATFORM,
     "arista_eos": cli_eos.PLATFORM,
+    "huawei": cli_vrp.HUAWEI,
+    "hp_comware": cli_vrp.HP_COMWARE,
 }
 
 _READ_SIZE = 4096

@@ -155,6 +155,16 @@ SECRET_LINES = [
     (" ipv6 ospf authentication ipsec spi 256 sha1 0123456789ABCDEF0123", "0123456789ABCDEF0123"),
     (" ntp authentication-key 1 md5 NtpK3y 7", "NtpK3y"),
     (" ip rip authentication key 7 RipKey77", "RipKey77"),
+    # Huawei VRP and H3C Comware.
+    (" local-user admin password irreversible-cipher $1a$VrpAdm1n$", "VrpAdm1n"),
+    (" super password level 15 cipher %^%#VrpSuper%^%#", "VrpSuper"),
+    (" hwtacacs-server shared-key cipher %^%#VrpTac%^%#", "VrpTac"),
+    (" snmp-agent community read cipher %^%#VrpComm%^%#", "VrpComm"),
+    (" snmp-agent community read CmwC0mm", "CmwC0mm"),
+    (" password simple CmwPlain", "CmwPlain"),
+    (" key authentication cipher CmwRadius", "CmwRadius"),
+    (" area-authentication-mode md5 cipher %^%#VrpIsis%^%#", "VrpIsis"),
+    (" peer 192.0.2.1 password cipher %^%#VrpBgp%^%#", "VrpBgp"),
 ]
 
 

@@ -61,9 +61,9 @@ def test_due_kinds_needs_an_aware_now() -> None:
 
 
 def test_unknown_platform_lists_the_valid_ones() -> None:
-    with pytest.raises(ValueError, match="valid: arista_eos, cisco_ios"):
+    with pytest.raises(ValueError, match="valid: arista_eos, cisco_ios, hp_comware, huawei"):
         platform_driver("linux")
-    assert set(PLATFORMS) == {"arista_eos", "cisco_ios"}
+    assert set(PLATFORMS) == {"arista_eos", "cisco_ios", "hp_comware", "huawei"}
 
 
 # A Catalyst 3850's `show environment all` (ntc-templates' tests/cisco_ios layout).
