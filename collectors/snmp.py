@@ -1308,7 +1308,7 @@ class SnmpPoller:
             scaled = raw * 10.0 ** ((scale - 9) * 3 - precision)
             kind, unit, scaled = _sensor_kind(sensor_type, unit_text, name, scaled)
             status = _int_or_none(statuses.get(index))
-            limit = _choose_limit(kind, limits.get(entity_index, ()), scale, precision)
+            limit = _choose_limit(kind, limits.get(entity_index, ()), scale, precision, scaled)
             readings.append(
                 SensorReading(
                     kind,
@@ -1951,21 +1951,33 @@ class _EntityTree:
 
 
 def _choose_limit(
-    kind: SensorKind, rows: Sequence[tuple[int, int, int]], scale: int, precision: int
+    kind: SensorKind,
+    rows: Sequence[tuple[int, int, int]],
+    scale: int,
+    precision: int,
+    value: float,
 ) -> float | None:
     """The device's own alarm limit: for a temperature the lowest "greater than" threshold of
-    major severity or worse (else of any), for received light the highest "less than" one."""
+    major severity or worse (else of any); for received light the highest "less than" one.
+    Some devices (a real Nexus 5000) mark every DOM threshold "lessThan, other": then the
+    limit is the nearest threshold beyond the reading on the alarming side."""
     if not rows:
         return None
     factor = 10.0 ** ((scale - 9) * 3 - precision)
     greater = [(sev, v * factor) for sev, rel, v in rows if rel in (3, 4)]
     less = [(sev, v * factor) for sev, rel, v in rows if rel in (1, 2)]
-    if kind is SensorKind.TEMPERATURE_C and greater:
-        major = [v for sev, v in greater if sev >= 20] or [v for _, v in greater]
-        return min(major)
-    if kind is SensorKind.OPTICAL_RX_DBM and less:
-        major = [v for sev, v in less if sev >= 20] or [v for _, v in less]
-        return max(major)
+    if kind is SensorKind.TEMPERATURE_C:
+        if greater:
+            major = [v for sev, v in greater if sev >= 20] or [v for _, v in greater]
+            return min(major)
+        above = [v * factor for _, _, v in rows if v * factor > value]
+        return min(above) if above else None
+    if kind is SensorKind.OPTICAL_RX_DBM:
+        if less and greater:
+            major = [v for sev, v in less if sev >= 20] or [v for _, v in less]
+            return max(major)
+        below = [v * factor for _, _, v in rows if v * factor < value]
+        return max(below) if below else None
     return None
 
 

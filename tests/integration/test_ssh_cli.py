@@ -162,7 +162,9 @@ def test_config_backup_show_diff_history(setup: tuple[App, LabThread]) -> None:
     code, out = _run(app, config_group, ["show", "chj-acc1"])
     assert out == "hostname chj-acc1\n!\nsnmp-server community <removed> RO\n!\nend\n"
     code, out = _run(app, config_group, ["diff", "chj-acc1"])
-    assert "+snmp-server community <removed> RO" in out
+    # The lab's generated config had its own secret lines; the diff shows them masked too.
+    assert "-enable secret 9 <removed>" in out
+    assert " snmp-server community <removed> RO" in out
     assert "Cli-C0mm" not in out
     code, out = _run(app, config_group, ["history", "chj-acc1"])
     assert "changed (detected" in out

@@ -68,6 +68,10 @@ async def test_nexus_5000_uses_the_devices_own_temperature_thresholds(
     outlet = next(r for r in result.readings if r.name == "Module-1, Outlet")
     assert (outlet.kind, outlet.value, outlet.limit) == (SensorKind.TEMPERATURE_C, 40.0, 67.0)
     assert _kinds(result)["temperature_c"] == 16
+    # Its DOM thresholds all say "lessThan, other": the limit is the nearest one above the
+    # reading (85 °C high warning), not our 70 °C default, so a 76 °C optic is no alarm.
+    dom = next(r for r in result.readings if r.name == "sensor 25885")
+    assert (round(dom.value, 2), dom.limit) == (75.94, 85.0)
 
 
 async def test_juniper_mx960_fans_and_power_entry_modules(snmpsim_peer: SnmpsimPeer) -> None:
