@@ -261,3 +261,7 @@ H3C_ENTITY_EXT_COLUMNS: Final[tuple[tuple[Oid, ...], ...]] = tuple(
     tuple((*arc, 2, 6, 1, 1, 1, 1, c) for c in (12, 13, 19))
     for arc in ((1, 3, 6, 1, 4, 1, 2011, 10), (1, 3, 6, 1, 4, 1, 25506))
 )
+# JUNIPER-DOM-MIB jnxDomCurrentTable (index ifIndex): Rx power, Tx power (0.01 dBm), module
+# temperature (°C), the Rx low-alarm and module-temperature high-alarm thresholds.
+JNX_DOM_ENTRY: Final[Oid] = (1, 3, 6, 1, 4, 1, 2636, 3, 60, 1, 1, 1, 1)
+JNX_DOM_COLUMNS: Final[tuple[Oid, ...]] = tuple((*JNX_DOM_ENTRY, c) for c in (5, 7, 8, 10, 21))

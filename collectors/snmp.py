@@ -1356,10 +1356,11 @@ class SnmpPoller:
         return limits
 
     async def _vendor_environment(self, target: SnmpTarget) -> list[SensorReading]:
-        """Fans, supplies and temperatures from the vendors' own MIBs, where the device has them:
-        CISCO-ENVMON-MIB, JUNIPER-MIB jnxOperatingTable, HUAWEI-ENTITY-EXTENT-MIB and
-        HH3C-ENTITY-EXT-MIB. Once the identity is known only the device's own vendor's tables
-        are walked; before that every one (a table the device lacks costs one request)."""
+        """Fans, supplies, temperatures and optics from the vendors' own MIBs, where the device
+        has them: CISCO-ENVMON-MIB, JUNIPER-MIB jnxOperatingTable, JUNIPER-DOM-MIB,
+        HUAWEI-ENTITY-EXTENT-MIB and HH3C-ENTITY-EXT-MIB. Once the identity is known only the
+        device's own vendor's tables are walked; before that every one (a table the device
+        lacks costs one request)."""
         memory = self._memory.setdefault(target.device, _DeviceMemory())
         enterprise = _enterprise(memory.identity.sys_object_id if memory.identity else "")
 
@@ -1440,6 +1441,59 @@ class SnmpPoller:
                     group=group,
                 )
             )
+        # JUNIPER-DOM-MIB: each optic's light and temperature with the device's alarm levels.
+        walk = (
+            await self._walk(target, oids.JNX_DOM_COLUMNS, memory)
+            if vendor_is(2636)
+            else _Walk(oids.JNX_DOM_COLUMNS)
+        )
+        rx_powers, tx_powers, temperatures, rx_low_alarms, temperature_alarms = walk.columns
+        for index, raw in sorted(rx_powers.items()):
+            if not isinstance(raw, int) or len(index) != 1:
+                continue
+            if_index = index[0]
+            info = memory.interfaces.get(if_index)
+            port = info.name if info is not None else f"ifIndex {if_index}"
+            low = _int_or_none(rx_low_alarms.get(index))
+            add(
+                SensorReading(
+                    SensorKind.OPTICAL_RX_DBM,
+                    if_index,
+                    f"{port} Rx power",
+                    raw / 100,
+                    "dBm",
+                    if_index,
+                    lane=0,
+                    limit=low / 100 if low is not None else None,
+                )
+            )
+            tx = _int_or_none(tx_powers.get(index))
+            if tx is not None:
+                add(
+                    SensorReading(
+                        SensorKind.OPTICAL_TX_DBM,
+                        if_index,
+                        f"{port} Tx power",
+                        tx / 100,
+                        "dBm",
+                        if_index,
+                        lane=0,
+                    )
+                )
+            celsius = _int_or_none(temperatures.get(index))
+            hot = _int_or_none(temperature_alarms.get(index))
+            if celsius is not None:
+                add(
+                    SensorReading(
+                        SensorKind.TEMPERATURE_C,
+                        if_index,
+                        f"{port} optic temperature",
+                        float(celsius),
+                        "Celsius",
+                        if_index,
+                        limit=float(hot) if hot else None,
+                    )
+                )
         tree: _EntityTree | None = None
         # HUAWEI-ENTITY-EXTENT-MIB: hwEntityTemperature (°C, 0 = no sensor) and its threshold;
         # hwFanStatusTable: hwEntityFanPresent present(1), hwEntityFanState normal(1).

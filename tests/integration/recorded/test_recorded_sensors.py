@@ -97,3 +97,17 @@ async def test_huawei_and_h3c_entity_extensions(snmpsim_peer: SnmpsimPeer) -> No
         "FAN1": (SensorKind.FAN_STATE, True),
     }
     assert {r.limit for r in h3c.readings if r.kind is SensorKind.TEMPERATURE_C} == {85.0}
+
+
+async def test_juniper_dom_optics_with_the_devices_own_alarm_levels(
+    snmpsim_peer: SnmpsimPeer,
+) -> None:
+    result = await _sensors(snmpsim_peer, "juniper-mx960-16-1r6-7-a")
+    rx = {r.name: r for r in result.readings if r.kind is SensorKind.OPTICAL_RX_DBM}
+    ge002 = rx["ge-0/0/2 Rx power"]
+    # −18.82 dBm: below our −14 dBm default, above this optic's own low alarm (−21.48 dBm),
+    # so the device's level decides, and it is no alarm.
+    assert (ge002.value, ge002.limit, ge002.if_index, ge002.lane) == (-18.82, -21.48, 551, 0)
+    assert len(rx) == 64
+    tx = [r for r in result.readings if r.kind is SensorKind.OPTICAL_TX_DBM]
+    assert len(tx) == 64
