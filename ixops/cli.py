@@ -29,6 +29,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "budget": "ixops.cli_targets:budget_group",
     "collect": "ixops.cli_collect:collect",
     "collect-ssh": "ixops.cli_ssh:collect_ssh",
+    "collectors": "ixops.cli_collect:collectors_command",
     "config": "ixops.cli_ssh:config_group",
     "demo": "ixops.cli_demo:demo",
     "inspect": "ixops.cli_inspect:inspect_group",

@@ -231,6 +231,9 @@ def _print_failures(app: App, report: SshRoundReport) -> None:
 @click.option("--workers", default=8, show_default=True, help="Devices at a time.")
 @click.option("--timeout", "timeout_s", default=10.0, show_default=True, help="Seconds.")
 @click.option("--tick", "tick_s", default=60.0, show_default=True, help="Scheduler tick, s.")
+@click.option("--name", help="This SSH collector's name in leases and heartbeats [default: host].")
+@click.option("--prefer-site", help="Prefer this room's devices (site code); others only when "
+              "their room's SSH collector is gone.")  # fmt: skip
 @pass_app
 def collect_ssh(
     app: App,
@@ -241,27 +244,55 @@ def collect_ssh(
     workers: int,
     timeout_s: float,
     tick_s: float,
+    name: str | None,
+    prefer_site: str | None,
 ) -> None:
     """Facts, environment, optics, LLDP and configs over SSH (napalm, netmiko).
 
     Scheduled per kind: environment and optics every 5 minutes, LLDP hourly, configs daily.
     Every device skipped (a platform without SSH getters) or failed is named; with --once the
-    exit status is 1 when any device failed, as `audit cabling`.
+    exit status is 1 when any device failed, as `audit cabling`. The last run of each getter
+    on each device is kept in the store, so a restart goes on where it stopped; several SSH
+    collectors on one store share the devices through leases.
     """
+    import socket
+
+    from collectors.ssh_state import claim_ssh_leases, load_schedule, save_schedule, ssh_heartbeat
+    from ixops import __version__
+
     targets, problems = _targets(app, site=site, devices=devices, timeout_s=timeout_s)
     failed_before = sorted(p.device for p in problems if not p.skipped)
     failed_in_round: list[str] = []
     chosen = frozenset(GetterKind(k) for k in kinds) if kinds else None
     repository = _repository(app)
+    me = name or socket.gethostname()
+    lease_s = 3 * tick_s
 
     async def main() -> None:
         collector = SshCollector(max_workers=workers, clock=app.now)
-        last: dict[tuple[str, GetterKind], dt.datetime] = {}
+        engine = app.engine()
+        with Session(engine) as session:
+            index = load_index(session)
+            last: dict[tuple[str, GetterKind], dt.datetime] = load_schedule(session, index)
+        connected_at = app.now()
         try:
             while True:
                 now = app.now()
+                with Session(engine) as session:
+                    held, _ = claim_ssh_leases(
+                        session,
+                        index,
+                        collector=me,
+                        devices=[t.device for t in targets],
+                        site=prefer_site,
+                        lease_s=lease_s,
+                        may_take_over=(now - connected_at).total_seconds() >= lease_s + tick_s,
+                        now=now,
+                    )
                 plan: list[tuple[SshTarget, Collection[GetterKind]]] = []
                 for target in targets:
+                    if target.device not in held:
+                        continue
                     if once:
                         due = chosen or ALL_KINDS
                     else:
@@ -281,6 +312,8 @@ def collect_ssh(
                     for collection in report.collections:
                         for kind in collection.collected:
                             last[(collection.device, kind)] = collection.finished_at
+                    with Session(engine) as session:
+                        save_schedule(session, index, report.collections, collector=me)
                     ok = len(report.collections) - len(report.failed)
                     skipped = sum(1 for p in problems if p.skipped)
                     app.out.print(
@@ -291,6 +324,19 @@ def collect_ssh(
                     )
                     _print_failures(app, report)
                     failed_in_round[:] = [c.device for c in report.failed]
+                with Session(engine) as session:
+                    ssh_heartbeat(
+                        session,
+                        collector=me,
+                        site=prefer_site,
+                        version=__version__,
+                        interval_s=tick_s,
+                        started_at=now,
+                        now=app.now(),
+                        leased=len(held),
+                        collections=report.collections if plan else (),
+                        stopped=once,
+                    )
                 if once:
                     return
                 await asyncio.sleep(tick_s)

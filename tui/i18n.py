@@ -94,6 +94,7 @@ _LABELS: Final[dict[str, tuple[str, str]]] = {
     "category.threshold": ("threshold", "阈值告警"),
     "category.optical": ("optical", "光功率"),
     "category.environment": ("environment", "环境"),
+    "category.collector": ("collector", "采集器"),
     "category.inspection_finding": ("inspection finding", "巡检发现"),
     "category.request": ("request", "服务请求"),
     "category.other": ("other", "其他"),
@@ -139,6 +140,14 @@ _LABELS: Final[dict[str, tuple[str, str]]] = {
     "queue.search_active": ("search “{text}”", "搜索“{text}”"),
     "queue.empty": ("No tickets match.", "没有符合条件的工单。"),
     "queue.updated": ("updated {at}", "更新于 {at}"),
+    "watch.silent": (
+        "NOT WATCHED: collector {names} silent for over three intervals",
+        "交换平台无人监测：采集器 {names} 已超过三个周期无心跳",
+    ),
+    "watch.unknown": (
+        "{n} devices unknown: no poll data for over three intervals",
+        "{n} 台设备状态未知：超过三个周期无轮询数据",
+    ),
     "queue.stale": ("database unreachable since {at}: {reason}", "{at} 起无法读取数据库：{reason}"),
     "queue.loading": ("loading…", "加载中…"),
     "queue.preview": (
@@ -413,6 +422,7 @@ _LABELS: Final[dict[str, tuple[str, str]]] = {
     "overview.worst": ("Worst SLA", "最差时限"),
     "overview.no_collector": ("no data yet", "暂无数据"),
     "overview.devices_live": ("Devices up/down", "设备 在线/离线"),
+    "overview.devices_unknown": ("Devices unknown", "设备 状态未知"),
     "overview.links_live": ("Links up/down/flap", "链路 通/断/抖动"),
     "overview.nearest": ("Nearest response deadlines", "最近的响应时限"),
     "overview.none_open": ("none open", "无"),
@@ -434,6 +444,11 @@ _LABELS: Final[dict[str, tuple[str, str]]] = {
     "ex.device.up": ("UP", "在线"),
     "ex.device.down": ("DOWN", "离线"),
     "ex.device.no_data": ("--", "--"),
+    "ex.device.unknown": ("UNKN", "未知"),
+    "ex.stale": (
+        "UNKNOWN: no poll since {at} (over three intervals; is a collector running?)",
+        "状态未知：{at} 后无轮询（超过三个周期；采集器是否在运行？）",
+    ),
     "ex.port.up": ("UP", "通"),
     "ex.port.down": ("DOWN", "断"),
     "ex.port.admin_down": ("SHUT", "关闭"),

@@ -294,6 +294,8 @@ class DeviceLive:
     last_seen_at: dt.datetime | None
     last_polled_at: dt.datetime | None
     last_error: str | None
+    # Its last poll is older than three intervals (collectors.health): neither up nor down.
+    unknown: bool = False
 
 
 def device_live(
@@ -709,6 +711,7 @@ class RoomLive:
     devices_up: int = 0
     devices_down: int = 0
     devices_unpolled: int = 0
+    devices_unknown: int = 0  # polled once, but not within three intervals
     links_up: int = 0
     links_down: int = 0
     links_flapping: int = 0
@@ -716,7 +719,13 @@ class RoomLive:
 
     @property
     def any_data(self) -> bool:
-        return bool(self.devices_up or self.devices_down or self.links_up or self.links_down)
+        return bool(
+            self.devices_up
+            or self.devices_down
+            or self.devices_unknown
+            or self.links_up
+            or self.links_down
+        )
 
 
 def room_live(session: Session) -> dict[str, RoomLive]:

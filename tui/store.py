@@ -9,6 +9,7 @@ service refuses a disabled account). Permissions are the service's: nothing here
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session
 
+from collectors.health import LiveState, read_health
 from inventory.accounts import PermissionDenied, Role, User, acting_user, authenticate
 from inventory.models import AccessUnit
 from runbooks import inspections
@@ -135,6 +137,18 @@ class Overview:
     live: dict[str, RoomLive]
     # Response SLA counts of all open tickets the user may see, per site code.
     counts: dict[str | None, dict[SlaStatus, int]]
+
+
+@dataclass(frozen=True)
+class Watch:
+    """Is the exchange being watched? Silent collectors and devices with stale poll data."""
+
+    silent: tuple[str, ...] = ()
+    unknown: int = 0
+
+    @property
+    def banner(self) -> bool:
+        return bool(self.silent or self.unknown)
 
 
 @dataclass(frozen=True)
@@ -272,13 +286,26 @@ class Store:
         with self._session() as session:
             user = self._user(session, who)
             nearest = ticket_queue(session=session, user=user, limit=OVERVIEW_NEAREST, now=now)
+            live = queries.room_live(session)
+            # Up and down only from fresh poll data; what is older is counted as unknown.
+            for code, counts in read_health(session, now=now).counts_by_site().items():
+                room = live.setdefault(code, RoomLive())
+                room.devices_up = counts[LiveState.UP]
+                room.devices_down = counts[LiveState.DOWN]
+                room.devices_unknown = counts[LiveState.UNKNOWN]
             return Overview(
                 queries.sites(session),
                 queries.device_counts(session),
                 nearest.rows,
-                queries.room_live(session),
+                live,
                 queue_counts_by_site(session=session, user=user, now=now),
             )
+
+    def watch(self, *, now: dt.datetime) -> Watch:
+        """For every screen's banner: who stopped heartbeating, how many devices are stale."""
+        with self._session() as session:
+            health = read_health(session, now=now)
+        return Watch(silent=tuple(c.name for c in health.silent), unknown=len(health.unknown))
 
     def targets(self, who: UserInfo, *, year: int, now: dt.datetime) -> dict[str, Any]:
         """The year's performance-target table as ``who`` may see it (the service decides)."""
@@ -309,6 +336,11 @@ class Store:
                 )
             layout = queries.exchange_layout(session, devices) if query.with_layout else None
             live = queries.device_live(session, devices)
+            unknown = {d.device_id for d in read_health(session, now=now).unknown}
+            live = {
+                i: dataclasses.replace(state, unknown=True) if i in unknown else state
+                for i, state in live.items()
+            }
             device = None
             device_id = query.device_id
             if device_id is not None and (devices is None or device_id in devices):
