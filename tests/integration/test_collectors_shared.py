@@ -452,7 +452,8 @@ async def test_three_collectors_survive_kills_and_a_store_outage(
     slowest = max(r["round_ms"] for r in run.rounds()) / 1000
     assert max(takeovers) <= LEASE_S + INTERVAL_S + 2 * slowest + 1.0, (takeovers, slowest)
     assert all(w <= 2 * (INTERVAL_S + slowest) + 1.0 for w in windows["handover"]), windows
-    assert all(w <= INTERVAL_S + slowest + 1.0 for w in windows["slow_round"]), windows
+    # A round killed midway leaves no line: two rounds' time.
+    assert all(w <= 2 * (INTERVAL_S + slowest) + 1.0 for w in windows["slow_round"]), windows
 
     # -- events and tickets: each fault once, nothing lost, nothing twice -------------------
     with Session(run.engine) as session:
@@ -476,6 +477,7 @@ async def test_three_collectors_survive_kills_and_a_store_outage(
     print("events:", [(e.event_key, e.source, e.recorded_at.timestamp()) for e in events])
     assert [f for f in expected if f not in got] == []  # nothing lost
     assert got == expected  # nothing twice
+    delays: list[float] = []
     for event in events:
         injected = [
             at
@@ -483,7 +485,11 @@ async def test_three_collectors_survive_kills_and_a_store_outage(
             if (d, p, k) == (event.event_key.split("|")[1].split(":")[1],
                              event.event_key.split("|")[1].split(":")[2], event.kind)
         ]  # fmt: skip
-        assert injected[0] - 0.05 <= event.detected_at.timestamp() <= injected[0] + 3.5
+        # At once from the trap, or at the next poll of its holder (within the takeover
+        # bound, when the trap went to a collector killed before it could keep it).
+        delay = event.detected_at.timestamp() - injected[0]
+        assert -0.05 <= delay <= LEASE_S + 2 * (INTERVAL_S + slowest) + 1.0, (event, delay)
+        delays.append(delay)
     outage_events = [e for e in events if outage_start < e.detected_at.timestamp() < outage_end]
     (outage_down,) = outage_events
     assert outage_down.kind == "link_down"
@@ -529,6 +535,10 @@ async def test_three_collectors_survive_kills_and_a_store_outage(
         "handover_s": summary["handover"],
         "outage_s": round(outage_end - outage_start, 1),
         "journal_records_replayed": replayed,
+        "detection_delay_s": {"median": round(statistics.median(delays), 2),
+                              "max": round(max(delays), 2),
+                              "from_traps": sum(1 for e in events if e.source == "trap"),
+                              "from_polls": sum(1 for e in events if e.source == "poll")},
         "lease_ms_per_round": {"median": round(statistics.median(r["lease_ms"] for r in rounds), 2),
                                "p95": round(sorted(r["lease_ms"] for r in rounds)[
                                    int(0.95 * (len(rounds) - 1))], 2)},
