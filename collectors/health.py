@@ -312,8 +312,10 @@ def _unanswered_silences(session: Session, row: CollectorHeartbeat) -> list[Link
     for event in events:
         if event.kind == SILENT_KIND:
             open_.append(event)
-        else:
-            open_.clear()
+        elif open_:
+            # A return answers the latest silence before it; an earlier one (recorded late,
+            # when nobody swept between two deaths) keeps waiting for its own.
+            open_.pop()
     return open_
 
 

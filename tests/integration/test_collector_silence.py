@@ -102,3 +102,26 @@ def test_a_clean_stop_is_not_silence(
         session.add(row)
         session.commit()
     assert _sweep(engine, now) == []
+
+
+def test_two_deaths_nobody_swept_between_get_a_return_each(
+    engine: Engine, now: dt.datetime, example_inventory: Inventory
+) -> None:
+    t = now - dt.timedelta(minutes=30)
+    with Session(engine) as session:
+        sync_inventory(session=session, inventory=example_inventory, now=now)
+        session.add(_beat("ndr-1", t, pid=1))  # first process, then nothing for 10 min
+        session.commit()
+    assert _sweep(engine, t + dt.timedelta(minutes=4)) == ["collector_silent"]
+    with Session(engine) as session:
+        # A second process ran briefly, died; a third is running now: nobody swept meanwhile.
+        session.add(_beat("ndr-1", t + dt.timedelta(minutes=10), pid=2))
+        session.add(_beat("ndr-1", t + dt.timedelta(minutes=11), pid=2))
+        session.add(_beat("ndr-1", now, pid=3))
+        session.commit()
+    _sweep(engine, now)
+    with Session(engine) as session:
+        kinds = session.exec(select(LinkEvent.kind).order_by(col(LinkEvent.detected_at))).all()
+        (ticket,) = session.exec(select(Ticket)).all()
+    assert kinds == ["collector_silent", "collector_returned"] * 2
+    assert ticket.recovered_at is not None
