@@ -651,7 +651,9 @@ class Collector:
         now = self.clock()
         began = time.perf_counter()
         report = RoundReport(started_at=now, errors=list(self.problems))
-        await self._write(lambda s: self._claim(s, now, report), None)
+        # The claim's own time, not the round's start: the write may wait (the store's lock,
+        # a journal to replay first), and a lease must be valid when the poll starts.
+        await self._write(lambda s: self._claim(s, self.clock(), report), None)
         if not self.store_ok and self.held:
             claimed = self._claimed_at
             if (
