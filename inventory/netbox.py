@@ -200,6 +200,17 @@ class NbCircuit:
                     return None
         return None
 
+    @property
+    def noc(self) -> dict[str, str] | None:
+        """The carrier's NOC, from `noc_name:`/`noc_phone:`/`noc_email:` comment lines."""
+        found: dict[str, str] = {}
+        for line in self.comments.splitlines():
+            label, _, value = line.partition(":")
+            key = label.strip()
+            if key in ("noc_name", "noc_phone", "noc_email") and value.strip():
+                found[key[len("noc_") :]] = value.strip()
+        return found if "name" in found else None
+
 
 @dataclass(frozen=True)
 class NbTenant:
@@ -734,6 +745,8 @@ def map_to_inventory(
         }
         if circuit.monthly_rent_cny:
             link["circuit"]["monthly_rent_cny"] = circuit.monthly_rent_cny
+        if circuit.noc is not None:
+            link["circuit"]["noc"] = circuit.noc
         if circuit.commit_rate_kbps:
             link["circuit"]["bandwidth"] = max(1, circuit.commit_rate_kbps // 1000)
         if circuit.description:
@@ -1058,9 +1071,23 @@ def export_netbox(inventory: Inventory) -> tuple[dict[str, list[dict[str, str]]]
                 if lk.circuit.bandwidth is None
                 else str(lk.circuit.bandwidth * 1000),
                 "description": lk.description,
-                "comments": f"monthly_rent_cny: {lk.circuit.monthly_rent_cny:g}"
-                if lk.circuit.monthly_rent_cny
-                else "",
+                "comments": "\n".join(
+                    [
+                        *(
+                            [f"monthly_rent_cny: {lk.circuit.monthly_rent_cny:g}"]
+                            if lk.circuit.monthly_rent_cny
+                            else []
+                        ),
+                        # The carrier's NOC, as the comment lines the import reads back.
+                        *(
+                            f"noc_{key}: {value}"
+                            for key, value in (
+                                lk.circuit.noc.model_dump().items() if lk.circuit.noc else ()
+                            )
+                            if value
+                        ),
+                    ]
+                ),
             }
         )
         for side, end in (("A", lk.a), ("Z", lk.b)):

@@ -240,12 +240,31 @@ def _title(session: Session, problem: ProblemKind, subject: _Subject, event: Fau
     return f"{label}: {where}{extra}"[:200]
 
 
+def _detail_value(value: object) -> str:
+    """A detail as people read it: an instant in Beijing time to the second (never UTC with
+    microseconds), a list item by item."""
+    if isinstance(value, dt.datetime):
+        return format_local(value, seconds=True)
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and "T" in value:
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if parsed.tzinfo is not None:
+            return format_local(parsed, seconds=True)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_detail_value(v) for v in value) + "]"
+    return str(value)
+
+
 def _event_body(event: FaultEvent) -> str:
     body = f"{event.kind} detected {format_local(event.detected_at)}"
     if event.planned:
         body += " (planned maintenance)"
     if event.details:
-        body += "; " + ", ".join(f"{k}={v}" for k, v in sorted(event.details.items()))
+        body += "; " + ", ".join(
+            f"{k}={_detail_value(v)}" for k, v in sorted(event.details.items())
+        )
     return body
 
 
@@ -598,6 +617,9 @@ def _clear(
     downtime = max(event.detected_at - since, dt.timedelta(0))
     ticket.recovered_at = event.detected_at
     ticket.last_event_at = now
+    # Only a link or a device is "down"; a crossed threshold or a flapping port was not.
+    state = "down" if problem in (ProblemKind.LINK_DOWN, ProblemKind.DEVICE_UNREACHABLE) else ""
+    lasted = f"after {_duration(downtime)} down" if state else f"after {_duration(downtime)}"
     add_entry(
         session,
         ticket,
@@ -605,7 +627,7 @@ def _clear(
         at=now,
         value=str(int(downtime.total_seconds())),
         body=(
-            f"recovered at {format_local(event.detected_at)} after {_duration(downtime)} down"
+            f"recovered at {format_local(event.detected_at)} {lasted}"
             + (" (planned maintenance)" if event.planned else "")
             + "; left open for a person to close"
         ),
