@@ -25,7 +25,7 @@ import hmac
 import secrets
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Final
 
@@ -137,9 +137,9 @@ class User:
 
     name: bytes
     auth_protocol: str
-    auth_password: bytes
+    auth_password: bytes = field(repr=False)  # never in a log or a traceback's locals
     priv_protocol: str | None
-    priv_password: bytes | None
+    priv_password: bytes | None = field(repr=False)
 
     @property
     def flags(self) -> int:

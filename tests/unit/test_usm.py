@@ -151,3 +151,10 @@ def test_every_supported_protocol_round_trips(auth: str, priv: str | None) -> No
     verified = usm.verify_response(response(engine(), user=user), user, engine(), now=0.0)
     assert verified.pdu.request_id == 7
     assert bool(verified.incoming.flags & usm.FLAG_PRIV) == (priv is not None)
+
+
+def test_a_users_repr_holds_no_password() -> None:
+    text = repr(USER) + str(USER)
+    assert "auth-password-1" not in text
+    assert "priv-password-1" not in text
+    assert "ixpoller" in text
