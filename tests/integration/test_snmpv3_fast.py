@@ -8,6 +8,7 @@ each authenticated response, as a corrupting path or a forger would.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -29,14 +30,28 @@ from snmpd_fixtures import (
 
 from collectors import usm
 from collectors.snmp import SnmpErrorKind, SnmpPoller, SnmpTarget
-from inventory.credentials import SnmpCredentials
+from inventory.credentials import Secret, SnmpCredentials
+from inventory.schema import SnmpVersion
 
 pytestmark = needs_snmpd
 
 
+# Besides the fixtures' SHA/AES authPriv user: authNoPriv users with HMAC-SHA-2 and MD5.
+EXTRA_USERS = {
+    "SHA256": ("ix-sha256", "SHA-256"),
+    "SHA512": ("ix-sha512", "SHA-512"),
+    "MD5": ("ix-md5", "MD5"),
+}
+EXTRA_AUTH_KEY = "auth-" + secrets.token_hex(6)
+
+
 @pytest.fixture(scope="module")
 def snmpd() -> Iterator[Snmpd]:
-    with running_snmpd(snmpd_config(), [("127.0.0.1", free_udp_port())]) as agent:
+    config = snmpd_config() + "".join(
+        f"createUser {user} {netsnmp} {EXTRA_AUTH_KEY}\nrouser {user} auth\n"
+        for user, netsnmp in EXTRA_USERS.values()
+    )
+    with running_snmpd(config, [("127.0.0.1", free_udp_port())]) as agent:
         yield agent
 
 
@@ -82,6 +97,22 @@ async def test_v3_fast_path_reads_what_v2c_reads_and_discovers_once(snmpd: Snmpd
         i.name for i in (v2c.discovery.interfaces if v2c.discovery else ())
     ]
     assert second.varbinds > 0
+
+
+@pytest.mark.parametrize("protocol", sorted(EXTRA_USERS))
+async def test_auth_no_priv_with_other_hashes(snmpd: Snmpd, protocol: str) -> None:
+    credentials = SnmpCredentials(
+        "authnopriv",
+        SnmpVersion.V3,
+        user=EXTRA_USERS[protocol][0],
+        auth_protocol=protocol,
+        auth_key=Secret(EXTRA_AUTH_KEY),
+    )
+    async with SnmpPoller() as poller:
+        result = await poller.poll_interfaces(target(snmpd.address[1], credentials))
+        assert result.ok, result.error
+        assert result.varbinds > 0
+        assert poller._engine is None
 
 
 @pytest.mark.parametrize("shift", ["clock drift", "agent rebooted"])
