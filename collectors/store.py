@@ -127,6 +127,8 @@ class InventoryIndex:
     # Keys of the open admin-down and undeclared-traffic problems, read from the store once:
     # a round then touches the store only when one opens or clears.
     open_problem_keys: set[str] | None = None
+    # Problems found since the collector last said them (it says each once, then drains this).
+    announcements: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         # Events name ids; these make the lookups O(1) on the collector's per-event path.
@@ -538,6 +540,7 @@ def _discover(
         now=now,
         oper_up=[s.if_index for s in result.interfaces if s.oper_status is IfStatus.UP],
     )
+    index.announcements.extend(outcome.new_problems)
     by_interface = {p.interface_id: p for p in declared}
     index.bindings[device.name] = {
         if_index: by_interface[interface_id] for if_index, interface_id in outcome.bindings.items()
@@ -586,8 +589,9 @@ def _admin_down_problem(
             now=now,
             interface_id=port.interface_id,
         ):
-            log.warning("%s %s: declared %s but shut on the device", device.name, port.name,
-                        port.role)  # fmt: skip
+            text = f"{device.name} {port.name}: declared {port.role}, shut on the device"
+            index.announcements.append(text)
+            log.warning("%s", text)
     elif key in keys:
         keys.discard(key)
         resolve_problems(
@@ -639,8 +643,9 @@ def _undeclared_traffic(
             now=now,
             data={"if_index": status.if_index, "bps": round(bps)},
         ):
-            log.warning("%s %s: not in the inventory, carrying %.1f Mb/s", device.name, name,
-                        bps / 1e6)  # fmt: skip
+            text = f"{device.name} {name}: not in the inventory, carrying {bps / 1e6:.1f} Mb/s"
+            index.announcements.append(text)
+            log.warning("%s", text)
     elif bps < UNDECLARED_TRAFFIC_BPS / 10 and key in keys:
         keys.discard(key)
         resolve_problems(

@@ -88,6 +88,8 @@ class RoundReport:
     events: int = 0
     tickets_touched: int = 0
     errors: list[str] = field(default_factory=list)
+    # Discovery problems found in this round, each said once (ixops audit ports lists them all).
+    discovery: list[str] = field(default_factory=list)
 
 
 def fault_event_of(row: LinkEvent, index: InventoryIndex) -> FaultEvent | None:
@@ -306,6 +308,8 @@ class Collector:
         report.errors.extend(str(r.error) for r in results if r.error is not None)
         report.events = await self._db(lambda s: self._store_round(s, results))
         report.events += await self.poll_identities()
+        report.discovery.extend(self.index.announcements)
+        self.index.announcements.clear()
         now = self.clock()
         due = self._sensors_at is None or (
             (now - self._sensors_at).total_seconds() >= self.sensor_interval_s
@@ -331,9 +335,11 @@ class Collector:
                 device = session.get(inv.Device, ref.id) if ref is not None else None
                 if result.identity is None or device is None:
                     continue
-                stored += len(
-                    record_snmp_identity(session, device, result.identity, now=self.clock())
-                )
+                events = record_snmp_identity(session, device, result.identity, now=self.clock())
+                for event in events:
+                    conflicts = "; ".join((event.details or {}).get("conflicts", []))
+                    self.index.announcements.append(f"{device.name}: wrong device? {conflicts}")
+                stored += len(events)
             session.commit()
             return stored
 

@@ -203,6 +203,21 @@ def test_every_device_answered_every_round(polled: Polled) -> None:
         assert report.answered == report.polled == len(NAMES) + 1, report.errors
 
 
+def test_the_collector_says_each_discovery_problem_once(polled: Polled) -> None:
+    said = [text for report in polled.rounds for text in report.discovery]
+    assert len(said) == len(set(said)), said
+    first = polled.rounds[0].discovery
+    assert any(t.startswith("cisco-c3750 TenGigabitEthernet1/0/1: absent: ") for t in first)
+    assert any(t.startswith("cisco-n5000 Ethernet1/8: declared member, shut") for t in first)
+    assert any(t.startswith(f"{WRONG_DEVICE}: wrong device? vendor: ") for t in first)
+    later = [t for report in polled.rounds[1:] for t in report.discovery]
+    assert any(
+        t.startswith("cisco-c3750 Gi1/0/9: not in the inventory, carrying 40") for t in later
+    )
+    expected_total = sum(len(expected_for(n)["expected"]["problems"]) for n in NAMES)
+    assert len(said) == expected_total + 5  # the wrong device: absent, identity, 3 undeclared
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_ports_as_expected(polled: Polled, name: str) -> None:
     expected = expected_for(name)["expected"]["ports"]
