@@ -60,8 +60,10 @@ IF_ALIAS: Final[Oid] = (*IFX_ENTRY, 18)
 IF_COUNTER_DISCONTINUITY_TIME: Final[Oid] = (*IFX_ENTRY, 19)
 
 # Read only on discovery: they change when someone edits the configuration, not every minute.
-# ifDescr and ifSpeed are the fallbacks of ifName and ifHighSpeed (a device without ifXTable).
-# Which ports have 64-bit counters at all is seen in the same round's status walk.
+# ifDescr is the fallback of ifName (a device without ifXTable) and what matches a long
+# declared name against a short ifName. ifSpeed, the fallback of ifHighSpeed, is walked only
+# when some port lacks ifHighSpeed; which ports have 64-bit counters at all is seen in the same
+# round's status walk.
 DISCOVERY_COLUMNS: Final[tuple[Oid, ...]] = (
     IF_NAME,
     IF_ALIAS,
@@ -69,7 +71,6 @@ DISCOVERY_COLUMNS: Final[tuple[Oid, ...]] = (
     IF_TYPE,
     IF_PHYS_ADDRESS,
     IF_DESCR,
-    IF_SPEED,
 )
 
 # Octet and unicast-packet counters: 64-bit (ifXTable) where the port has them, else 32-bit.

@@ -1054,7 +1054,15 @@ class SnmpPoller:
                 hc_in = hc_walk.columns[0]
                 requests += hc_walk.requests
                 varbinds += hc_walk.varbinds
-            interfaces = _interface_infos(static.columns, hc_in)
+            high_speeds = static.columns[oids.DISCOVERY_COLUMNS.index(oids.IF_HIGH_SPEED)]
+            if_speeds: Mapping[Oid, SnmpValue] = {}
+            if any(not _int_or_none(high_speeds.get(i)) for i in _rows(static.columns)):
+                # Some port gives no ifHighSpeed (no ifXTable, or 0 when down): ifSpeed then.
+                speed_walk = await self._walk(target, (oids.IF_SPEED,), memory)
+                if_speeds = speed_walk.columns[0]
+                requests += speed_walk.requests
+                varbinds += speed_walk.varbinds
+            interfaces = _interface_infos(static.columns, hc_in, if_speeds)
             memory.interfaces = {info.if_index: info for info in interfaces}
             memory.discovery_requested = False
             # Read apart (`poll_identity`), so a slow ENTITY-MIB never fails the round.
@@ -1899,12 +1907,19 @@ def _status_rows(
     return tuple(rows)
 
 
+def _rows(columns: Sequence[Mapping[Oid, SnmpValue]]) -> list[Oid]:
+    return sorted({index for column in columns for index in column if len(index) == 1})
+
+
 def _interface_infos(
-    columns: Sequence[Mapping[Oid, SnmpValue]], hc_in: Mapping[Oid, SnmpValue]
+    columns: Sequence[Mapping[Oid, SnmpValue]],
+    hc_in: Mapping[Oid, SnmpValue],
+    if_speeds: Mapping[Oid, SnmpValue],
 ) -> tuple[InterfaceInfo, ...]:
-    """Discovery's columns as `InterfaceInfo`s; `hc_in` is the round's ifHCInOctets column."""
-    names, aliases, speeds, types, macs, descrs, if_speeds = columns
-    indexes = sorted({index for column in columns for index in column if len(index) == 1})
+    """Discovery's columns as `InterfaceInfo`s; `hc_in` is the round's ifHCInOctets column,
+    `if_speeds` ifSpeed where it was needed (read only when some ifHighSpeed is missing)."""
+    names, aliases, speeds, types, macs, descrs = columns
+    indexes = _rows(columns)
     infos = []
     for index in indexes:
         if_name = _text(names.get(index)).strip()
