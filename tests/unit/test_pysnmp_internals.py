@@ -29,7 +29,7 @@ def test_recv_callback_is_still_the_upstream_hook_with_its_signature() -> None:
     assert "_recv_callback" in inspect.getsource(dispatch.AbstractSnmpDispatcher) + source
 
 
-def test_pending_requests_are_still_a_dict_of_states_with_the_keys_we_read() -> None:
+async def test_pending_requests_are_still_a_dict_of_states_with_the_keys_we_read() -> None:
     dispatcher = SnmpDispatcher()
     try:
         assert isinstance(dispatcher._pendingReqs, dict)

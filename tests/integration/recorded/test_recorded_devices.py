@@ -321,11 +321,17 @@ def test_utilisation_alarms_against_the_measured_speed(polled: Polled, name: str
         statuses = session.exec(
             select(InterfaceStatus).where(col(InterfaceStatus.interface_id).in_(list(names)))
         ).all()
-        crossed = session.exec(
-            select(LinkEvent).where(
-                LinkEvent.device_id == device.id, LinkEvent.kind == "threshold_crossed"
+        crossed = [
+            e
+            for e in session.exec(
+                select(LinkEvent).where(
+                    LinkEvent.device_id == device.id,
+                    LinkEvent.kind == "threshold_crossed",
+                    col(LinkEvent.interface_id).is_not(None),
+                )
             )
-        ).all()
+            if (e.details or {}).get("metric") == "utilisation"
+        ]
     raised = sorted(
         (names[s.interface_id], key) for s in statuses for key in (s.raised_thresholds or [])
     )
