@@ -30,6 +30,7 @@ appears that discovery did not see, or on request.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import dataclasses
 import logging
@@ -610,12 +611,7 @@ class _DeviceMemory:
         Before the first discovery the 64-bit ones: that round shows which ports lack them,
         and a 32-bit-only port gets its first sample in the next round."""
         widths = {info.counter_bits for info in self.interfaces.values()} or {64}
-        columns = oids.BASE_STATUS_COLUMNS
-        if 64 in widths:
-            columns = (*columns, *oids.HC_COUNTER_COLUMNS)
-        if 32 in widths:
-            columns = (*columns, *oids.COUNTER32_COLUMNS)
-        return columns
+        return oids.status_columns(hc=64 in widths, counter32=32 in widths)
 
 
 @dataclass(frozen=True, slots=True)
@@ -1093,7 +1089,15 @@ class SnmpPoller:
                 hc_in = hc_walk.columns[0]
                 requests += hc_walk.requests
                 varbinds += hc_walk.varbinds
-            interfaces = _interface_infos(static.columns, hc_in)
+            high_speeds = static.columns[oids.DISCOVERY_COLUMNS.index(oids.IF_HIGH_SPEED)]
+            if_speeds: Mapping[Oid, SnmpValue] = {}
+            if any(not _int_or_none(high_speeds.get(i)) for i in _rows(static.columns)):
+                # Some port gives no ifHighSpeed (no ifXTable, or 0 when down): ifSpeed then.
+                speed_walk = await self._walk(target, (oids.IF_SPEED,), memory)
+                if_speeds = speed_walk.columns[0]
+                requests += speed_walk.requests
+                varbinds += speed_walk.varbinds
+            interfaces = _interface_infos(static.columns, hc_in, if_speeds)
             memory.interfaces = {info.if_index: info for info in interfaces}
             memory.discovery_requested = False
             # Read apart (`poll_identity`), so a slow ENTITY-MIB never fails the round.
@@ -1213,7 +1217,7 @@ class SnmpPoller:
         """
         walk = _Walk(columns)
         for oid in timed:
-            walk.arrivals[columns.index(oid)] = {}
+            walk.arrivals[columns.index(oid)] = []
         cursors = list(columns)
         active = list(range(len(columns)))
         pending_non_repeater = non_repeater
@@ -1294,10 +1298,12 @@ class SnmpPoller:
                     still.discard(column)
                     continue
                 cursors[column] = oid
-                suffix = oid[len(prefix) :]
-                walk.columns[column][suffix] = value
-                if walk.arrivals and column in walk.arrivals:
-                    walk.arrivals[column][suffix] = received_at
+                walk.columns[column][oid[len(prefix) :]] = value
+            # Once per response, not per varbind: where each timed column has got to.
+            for position, marks in walk.arrivals.items():
+                reached = cursors[position][len(columns[position]) :]
+                if reached and (not marks or marks[-1][0] != reached):
+                    marks.append((reached, received_at))
             active = [c for c in active if c in still]
         return walk
 
@@ -2002,8 +2008,9 @@ class _Walk:
     first_response_at: datetime | None = None
     requests: int = 0
     varbinds: int = 0
-    # For the columns asked to be timed: when the response holding each row arrived.
-    arrivals: dict[int, dict[Oid, datetime]] = field(default_factory=dict)
+    # For the columns asked to be timed: per response, the last row it reached and when it
+    # arrived (rows up to that one, after the previous mark, came in that response).
+    arrivals: dict[int, list[tuple[Oid, datetime]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.columns = [{} for _ in self.column_oids]
@@ -2015,12 +2022,12 @@ _NO_COLUMN: Final[Mapping[Oid, SnmpValue]] = {}
 def _status_rows(
     columns: Mapping[Oid, Mapping[Oid, SnmpValue]],
     interfaces: Mapping[int, InterfaceInfo],
-    arrivals: Mapping[Oid, Mapping[Oid, datetime]] | None = None,
+    arrivals: Mapping[Oid, Sequence[tuple[Oid, datetime]]] | None = None,
 ) -> tuple[InterfaceStatus, ...]:
     """One row per ifIndex; octets and packets from the counters of the width the port has,
     stamped with the arrival of its octet counter when `arrivals` has it."""
-    hc_times = (arrivals or {}).get(oids.IF_HC_IN_OCTETS, {})
-    c32_times = (arrivals or {}).get(oids.IF_IN_OCTETS, {})
+    hc_times = _Arrivals((arrivals or {}).get(oids.IF_HC_IN_OCTETS, ()))
+    c32_times = _Arrivals((arrivals or {}).get(oids.IF_IN_OCTETS, ()))
 
     def column(oid: Oid) -> Mapping[Oid, SnmpValue]:
         return columns.get(oid, _NO_COLUMN)
@@ -2062,18 +2069,37 @@ def _status_rows(
                 counter_bits=bits,
                 speed_bps=info.speed_bps if info is not None else None,
                 if_type=info.if_type if info is not None else None,
-                counters_at=(hc_times if bits == 64 else c32_times).get(index),
+                counters_at=(hc_times if bits == 64 else c32_times).of(index),
             )
         )
     return tuple(rows)
 
 
+class _Arrivals:
+    """When the response holding a row of a timed column arrived (see `_Walk.arrivals`)."""
+
+    def __init__(self, marks: Sequence[tuple[Oid, datetime]]) -> None:
+        self._reached = [reached for reached, _ in marks]
+        self._times = [at for _, at in marks]
+
+    def of(self, index: Oid) -> datetime | None:
+        position = bisect.bisect_left(self._reached, index)
+        return self._times[position] if position < len(self._times) else None
+
+
+def _rows(columns: Sequence[Mapping[Oid, SnmpValue]]) -> list[Oid]:
+    return sorted({index for column in columns for index in column if len(index) == 1})
+
+
 def _interface_infos(
-    columns: Sequence[Mapping[Oid, SnmpValue]], hc_in: Mapping[Oid, SnmpValue]
+    columns: Sequence[Mapping[Oid, SnmpValue]],
+    hc_in: Mapping[Oid, SnmpValue],
+    if_speeds: Mapping[Oid, SnmpValue],
 ) -> tuple[InterfaceInfo, ...]:
-    """Discovery's columns as `InterfaceInfo`s; `hc_in` is the round's ifHCInOctets column."""
-    names, aliases, speeds, types, macs, descrs, if_speeds = columns
-    indexes = sorted({index for column in columns for index in column if len(index) == 1})
+    """Discovery's columns as `InterfaceInfo`s; `hc_in` is the round's ifHCInOctets column,
+    `if_speeds` ifSpeed where it was needed (read only when some ifHighSpeed is missing)."""
+    names, aliases, speeds, types, macs, descrs = columns
+    indexes = _rows(columns)
     infos = []
     for index in indexes:
         if_name = _text(names.get(index)).strip()

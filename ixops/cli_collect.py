@@ -130,6 +130,8 @@ def collect(
         )
         for error in report.errors:
             app.err.print(f"  {error}", markup=False)
+        for problem in report.discovery:
+            app.err.print(f"  discovery: {problem}", markup=False)
 
     try:
         asyncio.run(collector.run(once=once, on_round=show))

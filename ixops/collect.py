@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import time
@@ -88,6 +89,8 @@ class RoundReport:
     events: int = 0
     tickets_touched: int = 0
     errors: list[str] = field(default_factory=list)
+    # Discovery problems found in this round, each said once (ixops audit ports lists them all).
+    discovery: list[str] = field(default_factory=list)
 
 
 def fault_event_of(row: LinkEvent, index: InventoryIndex) -> FaultEvent | None:
@@ -270,8 +273,31 @@ class Collector:
         self.poller.close()
 
     def _port_name(self, device: str, if_index: int) -> str | None:
+        """The declared port at an ifIndex (else the device's own name for it)."""
         info = self.poller.interfaces_of(device).get(if_index)
-        return info.name if info is not None else None
+        name = info.name if info is not None else None
+        port = self.index.port_at(device, if_index, name)
+        return port.name if port is not None else name
+
+    def _as_declared(
+        self, results: tuple[InterfacePollResult, ...]
+    ) -> tuple[InterfacePollResult, ...]:
+        """The results with each row named as the inventory declares its port (None when
+        undeclared), for observers that know ports by their declared names."""
+        named = []
+        for result in results:
+            bound = self.index.bindings.get(result.device)
+            if bound is None or not result.interfaces:
+                named.append(result)
+                continue
+            rows = tuple(
+                dataclasses.replace(
+                    row, port=port.name if (port := bound.get(row.if_index)) else None
+                )
+                for row in result.interfaces
+            )
+            named.append(dataclasses.replace(result, interfaces=rows))
+        return tuple(named)
 
     def _port_for(self, address: str, if_index: int) -> str | None:
         device = self.index.device_for(address)
@@ -300,12 +326,16 @@ class Collector:
         report = RoundReport(polled=len(self.targets), errors=list(self.problems))
         started = time.monotonic()
         results = await self.poller.poll_interfaces_round(self.targets)
-        if self.observer is not None:
-            self.observer.interfaces_polled(results, duration_s=time.monotonic() - started)
+        duration_s = time.monotonic() - started
         report.answered = sum(1 for r in results if r.ok)
         report.errors.extend(str(r.error) for r in results if r.error is not None)
         report.events = await self._db(lambda s: self._store_round(s, results))
+        if self.observer is not None:
+            # After the store: discovery has bound the declared ports, whose names it sees.
+            self.observer.interfaces_polled(self._as_declared(results), duration_s=duration_s)
         report.events += await self.poll_identities()
+        report.discovery.extend(self.index.announcements)
+        self.index.announcements.clear()
         now = self.clock()
         due = self._sensors_at is None or (
             (now - self._sensors_at).total_seconds() >= self.sensor_interval_s
@@ -331,9 +361,11 @@ class Collector:
                 device = session.get(inv.Device, ref.id) if ref is not None else None
                 if result.identity is None or device is None:
                     continue
-                stored += len(
-                    record_snmp_identity(session, device, result.identity, now=self.clock())
-                )
+                events = record_snmp_identity(session, device, result.identity, now=self.clock())
+                for event in events:
+                    conflicts = "; ".join((event.details or {}).get("conflicts", []))
+                    self.index.announcements.append(f"{device.name}: wrong device? {conflicts}")
+                stored += len(events)
             session.commit()
             return stored
 
