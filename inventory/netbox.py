@@ -187,6 +187,8 @@ class NbCircuit:
     commit_rate_kbps: int | None
     description: str = ""
     comments: str = ""
+    install_date: str = ""  # NetBox's own fields, carried as the inventory's starts_on/ends_on
+    termination_date: str = ""
 
     @property
     def monthly_rent_cny(self) -> float | None:
@@ -439,6 +441,8 @@ def objects_from_rest(found: Mapping[str, Sequence[Mapping[str, Any]]]) -> Netbo
                 commit_rate_kbps=None if c.get("commit_rate") is None else int(c["commit_rate"]),
                 description=str(c.get("description") or ""),
                 comments=str(c.get("comments") or ""),
+                install_date=str(c.get("install_date") or ""),
+                termination_date=str(c.get("termination_date") or ""),
             )
         )
     for t in found.get("tenants", []):
@@ -747,6 +751,10 @@ def map_to_inventory(
             link["circuit"]["monthly_rent_cny"] = circuit.monthly_rent_cny
         if circuit.noc is not None:
             link["circuit"]["noc"] = circuit.noc
+        if circuit.install_date:
+            link["circuit"]["starts_on"] = circuit.install_date
+        if circuit.termination_date:
+            link["circuit"]["ends_on"] = circuit.termination_date
         if circuit.commit_rate_kbps:
             link["circuit"]["bandwidth"] = max(1, circuit.commit_rate_kbps // 1000)
         if circuit.description:
@@ -1071,6 +1079,8 @@ def export_netbox(inventory: Inventory) -> tuple[dict[str, list[dict[str, str]]]
                 if lk.circuit.bandwidth is None
                 else str(lk.circuit.bandwidth * 1000),
                 "description": lk.description,
+                "install_date": "" if lk.circuit.starts_on is None else str(lk.circuit.starts_on),
+                "termination_date": "" if lk.circuit.ends_on is None else str(lk.circuit.ends_on),
                 "comments": "\n".join(
                     [
                         *(
@@ -1296,6 +1306,8 @@ def objects_from_csv(directory: Path) -> NetboxObjects:
                     commit_rate_kbps=int(row["commit_rate"]) if row.get("commit_rate") else None,
                     description=row.get("description", ""),
                     comments=row.get("comments", ""),
+                    install_date=row.get("install_date", ""),
+                    termination_date=row.get("termination_date", ""),
                 )
             )
         for row in _read_csv(directory, "tenants"):
