@@ -134,6 +134,7 @@ def test_users_tickets_and_the_sla_report_through_the_cli(env: dict[str, str]) -
     rows = list(csv.DictReader(io.StringIO(out)))
     assert {(r["dimension"], r["key"]) for r in rows} == {
         ("all", "all"),
+        ("category", "fault"),
         ("site", "CHJ"),
         ("access_unit", "excloud"),
         ("severity", "minor"),
