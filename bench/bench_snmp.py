@@ -175,7 +175,16 @@ async def poll_rounds(fleet: list[SnmpTarget], rounds: int) -> list[Figures]:
         return figures
 
 
-async def bulkwalk_round(fleet: list[SnmpTarget], community: str) -> Figures:
+def c_auth(community: str, v3: bool) -> list[str]:
+    if v3:
+        return [
+            *("-v3", "-l", "authPriv", "-u", V3_USER),
+            *("-a", "SHA", "-A", V3_AUTH, "-x", "AES", "-X", V3_PRIV),
+        ]
+    return ["-v2c", "-c", community]
+
+
+async def bulkwalk_round(fleet: list[SnmpTarget], community: str, v3: bool = False) -> Figures:
     """snmpbulkwalk of ifTable and ifXTable per device, 32 processes at a time."""
     semaphore = asyncio.Semaphore(32)
     varbinds = 0
@@ -185,9 +194,7 @@ async def bulkwalk_round(fleet: list[SnmpTarget], community: str) -> Figures:
         async with semaphore:
             process = await asyncio.create_subprocess_exec(
                 "snmpbulkwalk",
-                "-v2c",
-                "-c",
-                community,
+                *c_auth(community, v3),
                 "-Cr50",
                 "-On",
                 "-Oq",
@@ -210,6 +217,28 @@ async def bulkwalk_round(fleet: list[SnmpTarget], community: str) -> Figures:
     return Figures(varbinds, wall_s, cpu_s)
 
 
+def c_startup_cpu_s(community: str, v3: bool, runs: int = 15) -> float:
+    """Median CPU of one snmpbulkwalk process that walks an empty subtree: its start-up.
+
+    That is loading libnetsnmp and its configuration, one GETBULK exchange and, for v3, engine
+    discovery and localising both keys (a 1 MiB hash each) -- the work every process of a
+    walk repeats and a long-running poller does once.
+    """
+    argv = ["snmpbulkwalk", *c_auth(community, v3), "-Cr50", "-On", "-Oq"]
+    argv += ["127.0.0.1:20000", "1.3.6.1.2.1.2.2.1.99"]  # no such column: one exchange
+    samples = []
+    for _ in range(runs):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(argv, env=ENV, capture_output=True, check=False)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        samples.append((after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime))
+    return statistics.median(samples)
+
+
+def without_startup(c_tool: Figures, processes: int, startup_s: float) -> Figures:
+    return Figures(c_tool.varbinds, c_tool.wall_s, max(c_tool.cpu_s - processes * startup_s, 1e-9))
+
+
 def median(figures: list[Figures]) -> Figures:
     return Figures(
         int(statistics.median(f.varbinds for f in figures)),
@@ -217,6 +246,10 @@ def median(figures: list[Figures]) -> Figures:
         statistics.median(f.cpu_s for f in figures),
         max(f.failed for f in figures),
     )
+
+
+def ratio(a: Figures, b: Figures) -> float:
+    return a.cpu_ms_per_varbind / max(b.cpu_ms_per_varbind, 1e-12)
 
 
 def line(label: str, f: Figures) -> str:
@@ -227,7 +260,7 @@ def line(label: str, f: Figures) -> str:
     )
 
 
-def profile_round(fleet: list[SnmpTarget]) -> None:
+def profile_round(fleet: list[SnmpTarget], label: str) -> None:
     async def one_round() -> None:
         async with SnmpPoller() as poller:
             await poller.poll_interfaces_round(fleet)
@@ -240,13 +273,13 @@ def profile_round(fleet: list[SnmpTarget]) -> None:
         total = 0.0
         for (filename, _, _), (_, _, tottime, _, _) in stats.stats.items():  # type: ignore[attr-defined]
             total += tottime
-            for package in ("pyasn1", "pysnmp", "collectors", "asyncio"):
+            for package in ("pyasn1", "pysnmp", "cryptography", "collectors", "asyncio"):
                 if f"/{package}/" in filename:
                     by_package[package] += tottime
                     break
             else:
                 by_package["other (builtins, selectors, ...)"] += tottime
-        print(f"\nwhere the time goes (cProfile, one round of {len(fleet)} devices, v2c):")
+        print(f"\nwhere the time goes (cProfile, one round of {len(fleet)} devices, {label}):")
         for package, seconds in sorted(by_package.items(), key=lambda kv: -kv[1]):
             print(f"  {package:<34} {seconds:6.2f} s  {100 * seconds / total:5.1f} %")
         out = io.StringIO()
@@ -272,8 +305,15 @@ def inside(args: argparse.Namespace) -> int:
         f"{args.agent_ports} UDP ports, {PORTS_PER_DEVICE} taps + lo per device; "
         f"medians of {args.rounds} rounds\n"
     )
+    print("load average (1, 5, 15 min) at the start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
+    startup = {v3: c_startup_cpu_s(args.community, v3) for v3 in (False, True)}
+    print(
+        f"snmpbulkwalk process start-up (median CPU of a walk of an empty subtree): "
+        f"v2c {1000 * startup[False]:.1f} ms, v3 authPriv {1000 * startup[True]:.1f} ms\n"
+    )
     for devices in args.devices:
         fleet = targets(devices, args.agent_ports, v2c)
+        processes = 2 * devices  # one per table per device
         print(f"{devices} devices x {PORTS_PER_DEVICE + 1} interfaces, status + counters:")
         ours = median(asyncio.run(poll_rounds(fleet, args.rounds)))
         c_tool = median(
@@ -282,25 +322,41 @@ def inside(args: argparse.Namespace) -> int:
                 for _ in range(max(1, args.rounds // 2))
             ]
         )
+        c_bare = without_startup(c_tool, processes, startup[False])
         print(line("ixops poller, v2c", ours))
         print(line("snmpbulkwalk (C), v2c", c_tool))
-        ratio = ours.cpu_ms_per_varbind / max(c_tool.cpu_ms_per_varbind, 1e-9)
+        print(line("  the same, no start-up", c_bare))
         per_minute_core = 100 * ours.cpu_s / 60
         print(
-            f"  CPU per varbind ratio (ours / C): {ratio:.1f}x; one round every 60 s uses "
+            f"  v2c CPU per varbind, ours / C: {ratio(ours, c_tool):.1f}x with the C tool's "
+            f"start-up, {ratio(ours, c_bare):.1f}x without; one round every 60 s uses "
             f"{per_minute_core:.1f} % of one core"
         )
         if devices in args.v3_devices:
             fleet3 = targets(devices, args.agent_ports, v3)
             ours3 = median(asyncio.run(poll_rounds(fleet3, args.rounds)))
+            c3 = median(
+                [
+                    asyncio.run(bulkwalk_round(fleet, args.community, v3=True))
+                    for _ in range(max(1, args.rounds // 2))
+                ]
+            )
+            c3_bare = without_startup(c3, processes, startup[True])
             print(line("ixops poller, v3 authPriv", ours3))
+            print(line("snmpbulkwalk (C), v3", c3))
+            print(line("  the same, no start-up", c3_bare))
             print(
-                f"  v3 / v2c CPU per varbind: "
-                f"{ours3.cpu_ms_per_varbind / ours.cpu_ms_per_varbind:.1f}x"
+                f"  v3 CPU per varbind: ours v3 / ours v2c {ratio(ours3, ours):.1f}x; "
+                f"ours v3 / C v3 {ratio(ours3, c3):.1f}x with start-up, "
+                f"{ratio(ours3, c3_bare):.1f}x without; "
+                f"ours v3 / C v2c {ratio(ours3, c_tool):.1f}x, {ratio(ours3, c_bare):.1f}x"
             )
         print()
+    print("load average (1, 5, 15 min) at the end: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()))
     if not args.no_profile:
-        profile_round(targets(min(200, max(args.devices)), args.agent_ports, v2c))
+        size = min(200, max(args.devices))
+        profile_round(targets(size, args.agent_ports, v2c), "v2c")
+        profile_round(targets(size, args.agent_ports, v3), "v3 authPriv")
     return 0
 
 

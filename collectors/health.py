@@ -118,6 +118,12 @@ class DeviceHealth:
     state: LiveState
     last_polled_at: dt.datetime | None
     collector: str | None  # who holds its SNMP lease
+    interval_s: float = DEFAULT_INTERVAL_S  # its collector's interval: the staleness yardstick
+
+    def is_stale(self, last_at: dt.datetime | None, now: dt.datetime) -> bool:
+        """Whether data about this device (a port's status row) last written at `last_at` is
+        older than three of its collector's intervals."""
+        return is_stale(last_at, interval_s=self.interval_s, now=now)
 
 
 @dataclass(frozen=True)
@@ -151,9 +157,13 @@ class Health:
         return counts
 
     def state_of(self, device_id: int) -> LiveState | None:
+        found = self.device(device_id)
+        return found.state if found is not None else None
+
+    def device(self, device_id: int) -> DeviceHealth | None:
         for device in self.devices:
             if device.device_id == device_id:
-                return device.state
+                return device
         return None
 
 
@@ -257,6 +267,7 @@ def read_health(
                 ),
                 last_polled_at=status.last_polled_at if status is not None else None,
                 collector=owner,
+                interval_s=interval,
             )
         )
     return Health(now=now, collectors=collectors, devices=tuple(devices))

@@ -60,8 +60,10 @@ IF_ALIAS: Final[Oid] = (*IFX_ENTRY, 18)
 IF_COUNTER_DISCONTINUITY_TIME: Final[Oid] = (*IFX_ENTRY, 19)
 
 # Read only on discovery: they change when someone edits the configuration, not every minute.
-# ifDescr and ifSpeed are the fallbacks of ifName and ifHighSpeed (a device without ifXTable).
-# Which ports have 64-bit counters at all is seen in the same round's status walk.
+# ifDescr is the fallback of ifName (a device without ifXTable) and what matches a long
+# declared name against a short ifName. ifSpeed, the fallback of ifHighSpeed, is walked only
+# when some port lacks ifHighSpeed; which ports have 64-bit counters at all is seen in the same
+# round's status walk.
 DISCOVERY_COLUMNS: Final[tuple[Oid, ...]] = (
     IF_NAME,
     IF_ALIAS,
@@ -69,7 +71,6 @@ DISCOVERY_COLUMNS: Final[tuple[Oid, ...]] = (
     IF_TYPE,
     IF_PHYS_ADDRESS,
     IF_DESCR,
-    IF_SPEED,
 )
 
 # Octet and unicast-packet counters: 64-bit (ifXTable) where the port has them, else 32-bit.
@@ -86,21 +87,29 @@ COUNTER32_COLUMNS: Final[tuple[Oid, ...]] = (
     IF_OUT_UCAST_PKTS,
 )
 
-# Read every round whatever the counters' width: link state, errors, discards.
-BASE_STATUS_COLUMNS: Final[tuple[Oid, ...]] = (
-    IF_ADMIN_STATUS,
-    IF_OPER_STATUS,
-    IF_LAST_CHANGE,
+# Read every round whatever the counters' width: link state (before the counters), errors,
+# discards and the discontinuity time (after them).
+LINK_STATE_COLUMNS: Final[tuple[Oid, ...]] = (IF_ADMIN_STATUS, IF_OPER_STATUS, IF_LAST_CHANGE)
+ERROR_COLUMNS: Final[tuple[Oid, ...]] = (
     IF_IN_ERRORS,
     IF_OUT_ERRORS,
     IF_IN_DISCARDS,
     IF_OUT_DISCARDS,
     IF_COUNTER_DISCONTINUITY_TIME,
 )
+BASE_STATUS_COLUMNS: Final[tuple[Oid, ...]] = (*LINK_STATE_COLUMNS, *ERROR_COLUMNS)
+
+
+def status_columns(*, hc: bool, counter32: bool) -> tuple[Oid, ...]:
+    """What a round walks, in one order: link state, the counters of the widths the device's
+    ports need, then errors and discards."""
+    counters = (*(HC_COUNTER_COLUMNS if hc else ()), *(COUNTER32_COLUMNS if counter32 else ()))
+    return (*LINK_STATE_COLUMNS, *counters, *ERROR_COLUMNS)
+
 
 # Read every round on a device whose ports all have 64-bit counters (the usual case); a device
 # with 32-bit-only ports also walks COUNTER32_COLUMNS (chosen per port at discovery).
-STATUS_COLUMNS: Final[tuple[Oid, ...]] = (*BASE_STATUS_COLUMNS, *HC_COUNTER_COLUMNS)
+STATUS_COLUMNS: Final[tuple[Oid, ...]] = status_columns(hc=True, counter32=False)
 
 # -- ENTITY-MIB (RFC 4133) and ENTITY-SENSOR-MIB (RFC 3433) ----------------------------------
 ENT_PHYSICAL_ENTRY: Final[Oid] = (1, 3, 6, 1, 2, 1, 47, 1, 1, 1, 1)

@@ -1,9 +1,13 @@
 """The SNMP poller: interface status and counters, discovery, sensors, over v2c and v3.
 
-One long-lived `SnmpPoller` holds one pysnmp v1arch `SnmpDispatcher` (for v2c) and one v3arch
-`SnmpEngine` (for v3), opened on first use and closed by `close()`. Why two: the v1arch dispatcher
-is the fastest path pysnmp has (no LCD, no MIB view, no message-processing subsystem) but only
-speaks communities; USM (authPriv SHA/AES) needs the v3arch engine.
+One long-lived `SnmpPoller` holds one pysnmp v1arch `SnmpDispatcher` (for v2c), one UDP socket
+for the v3 fast path, and, only for v3 protocols the fast path lacks (DES, AES-192/256), one
+v3arch `SnmpEngine`; all opened on first use and closed by `close()`. The v1arch dispatcher is
+the fastest path pysnmp has but only speaks communities. The v3 fast path (`collectors.usm`:
+keys localised once per engine, requests encoded directly, responses authenticated, checked
+against the time window, decrypted and decoded by the same PDU decoder as v2c) does USM itself,
+with engine discovery, one resynchronisation on a notInTimeWindow report, and rediscovery on an
+unknownEngineID report; issue 14 measured pysnmp's v3arch engine at ~13x our v2c per varbind.
 
 Every request carries plain `(ObjectName, Null)` varbinds with `lookupMib=False`: a single
 `ObjectType` in a request turns MIB lookup back on and costs 2.5-3.5x the CPU (see issue 3).
@@ -26,11 +30,15 @@ appears that discovery did not see, or on request.
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import dataclasses
 import logging
 import math
 import re
+import secrets
+import socket
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -51,7 +59,8 @@ from pysnmp.proto import api as snmp_api
 from pysnmp.proto import errind, rfc1902, rfc1905
 from pysnmp.proto.rfc1902 import ObjectName
 
-from collectors import oids
+from collectors import ber, oids, usm
+from collectors.ber import BerError, SnmpException, SnmpValue, VarBind
 from collectors.counters import InterfaceSample
 from collectors.oids import Oid
 from inventory.credentials import SnmpCredentials
@@ -182,17 +191,6 @@ class SnmpTarget:
         """How long one request may take with its retries."""
         return self.timeout_s * (self.retries + 1)
 
-
-class SnmpException(StrEnum):
-    """RFC 3416 exception values that stand in a varbind where a value would be."""
-
-    NO_SUCH_OBJECT = "noSuchObject"
-    NO_SUCH_INSTANCE = "noSuchInstance"
-    END_OF_MIB_VIEW = "endOfMibView"
-
-
-SnmpValue = int | bytes | Oid | SnmpException | None
-VarBind = tuple[Oid, SnmpValue]
 
 _EXCEPTIONS_BY_TAGS: Final[dict[Any, SnmpException]] = {
     rfc1905.endOfMibView.tagSet: SnmpException.END_OF_MIB_VIEW,
@@ -613,12 +611,7 @@ class _DeviceMemory:
         Before the first discovery the 64-bit ones: that round shows which ports lack them,
         and a 32-bit-only port gets its first sample in the next round."""
         widths = {info.counter_bits for info in self.interfaces.values()} or {64}
-        columns = oids.BASE_STATUS_COLUMNS
-        if 64 in widths:
-            columns = (*columns, *oids.HC_COUNTER_COLUMNS)
-        if 32 in widths:
-            columns = (*columns, *oids.COUNTER32_COLUMNS)
-        return columns
+        return oids.status_columns(hc=64 in widths, counter32=32 in widths)
 
 
 @dataclass(frozen=True, slots=True)
@@ -677,6 +670,123 @@ class _Dispatcher(SnmpDispatcher):  # type: ignore[misc]
         return b""
 
 
+class _MessageIds:
+    """msgID / request-id for v3: a random start, then counting (31 bits, never 0)."""
+
+    def __init__(self) -> None:
+        self._n = secrets.randbelow(2**30)
+
+    def next(self) -> int:
+        self._n = self._n % (2**31 - 1) + 1
+        return self._n
+
+
+class _UsmSocket(asyncio.DatagramProtocol):
+    """The v3 fast path's UDP socket: matches datagrams to requests by msgID and source.
+
+    Each request waits for the first datagram its `accept` takes; one that `accept` rejects
+    (`UsmError`, `BerError`) is discarded as RFC 3414 says, and remembered so that the
+    timeout can name it.
+    """
+
+    def __init__(self) -> None:
+        self._transport: asyncio.DatagramTransport | None = None
+        self._opening = asyncio.Lock()
+        self._pending: dict[
+            int, tuple[tuple[str, int], asyncio.Queue[tuple[bytes, usm.Incoming]]]
+        ] = {}
+        self._malformed: dict[tuple[str, int], str] = {}
+
+    def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
+        source = (str(addr[0]), int(addr[1]))
+        try:
+            incoming = usm.parse_message(data)
+        except BerError as exc:
+            self._malformed[source] = f"undecodable response of {len(data)} bytes: {exc}"
+            return
+        waiting = self._pending.get(incoming.msg_id)
+        if waiting is None or waiting[0] != source:
+            return  # late, duplicated, not ours, or from the wrong address
+        waiting[1].put_nowait((data, incoming))
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("v3 socket: %s", exc)
+
+    async def _open(self) -> asyncio.DatagramTransport:
+        async with self._opening:
+            if self._transport is None:
+                self._transport, _ = await asyncio.get_running_loop().create_datagram_endpoint(
+                    lambda: self,
+                    local_addr=("0.0.0.0", 0),  # noqa: S104 - an ephemeral client port
+                )
+        if self._transport is None:
+            raise OSError("the v3 socket did not open")
+        return self._transport
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+        self._pending.clear()
+
+    async def exchange(
+        self,
+        target: SnmpTarget,
+        address: tuple[str, int],
+        msg_id: int,
+        message: bytes,
+        accept: Callable[[bytes, usm.Incoming], usm.Verified],
+    ) -> usm.Verified:
+        transport = await self._open()
+        queue: asyncio.Queue[tuple[bytes, usm.Incoming]] = asyncio.Queue()
+        self._pending[msg_id] = (address, queue)
+        self._malformed.pop(address, None)
+        rejected: str | None = None
+        loop = asyncio.get_running_loop()
+        try:
+            for _ in range(target.retries + 1):
+                transport.sendto(message, address)
+                deadline = loop.time() + target.timeout_s
+                while (left := deadline - loop.time()) > 0:
+                    try:
+                        async with asyncio.timeout(left):
+                            data, incoming = await queue.get()
+                    except TimeoutError:
+                        break
+                    try:
+                        return accept(data, incoming)
+                    except usm.UsmError as exc:
+                        rejected = f"{exc} ({exc.name})"
+                    except BerError as exc:
+                        rejected = f"undecodable response: {exc}"
+        finally:
+            self._pending.pop(msg_id, None)
+        user = target.credentials.user
+        if rejected is not None:
+            kind = SnmpErrorKind.AUTH_FAILURE
+            if rejected.startswith("undecodable"):
+                kind = SnmpErrorKind.MALFORMED_RESPONSE
+            raise _Failed(
+                SnmpError(
+                    target.device,
+                    kind,
+                    f"no acceptable response from {target.address}:{target.port}, discarded: "
+                    f"{rejected}, user {user}",
+                )
+            )
+        malformed = self._malformed.pop(address, None)
+        if malformed is not None:
+            raise _Failed(SnmpError(target.device, SnmpErrorKind.MALFORMED_RESPONSE, malformed))
+        raise _Failed(
+            SnmpError(
+                target.device,
+                SnmpErrorKind.TIMEOUT,
+                f"no response from {target.address}:{target.port} within "
+                f"{target.timeout_s:g} s x {target.retries + 1} tries",
+            )
+        )
+
+
 def _deliver(
     dispatcher: Any, request_id: Any, indication: Any, response: Any, context: Any
 ) -> None:
@@ -690,11 +800,7 @@ def _deliver(
     future.set_result((None, response.error_status, response.error_index, response.varbinds))
 
 
-# -- a BER decoder for v2c responses --------------------------------------------------------
-
-
-class BerError(ValueError):
-    """A datagram that is not a well-formed SNMPv2c Response."""
+# -- the v2c response decoder (BER primitives and the PDU decoder live in collectors.ber) ------
 
 
 @dataclass(frozen=True, slots=True)
@@ -706,55 +812,6 @@ class V2cResponse:
     varbinds: list[VarBind]
 
 
-_UNSIGNED_TAGS: Final = frozenset({0x41, 0x42, 0x43, 0x46, 0x47})  # Counter32/Gauge32/TimeTicks/
-_OCTET_TAGS: Final = frozenset({0x04, 0x40, 0x44})  # OCTET STRING, IpAddress, Opaque
-_EXCEPTION_TAGS: Final[dict[int, SnmpException]] = {
-    0x80: SnmpException.NO_SUCH_OBJECT,
-    0x81: SnmpException.NO_SUCH_INSTANCE,
-    0x82: SnmpException.END_OF_MIB_VIEW,
-}
-
-
-def _header(data: bytes, pos: int, end: int) -> tuple[int, int, int]:
-    """(tag, content start, content end) of the TLV at `pos`, checked against `end`."""
-    if pos + 2 > end:
-        raise BerError("truncated")
-    tag = data[pos]
-    length = data[pos + 1]
-    pos += 2
-    if length & 0x80:
-        octets = length & 0x7F
-        if not 0 < octets <= 4 or pos + octets > end:
-            raise BerError("bad length")
-        length = int.from_bytes(data[pos : pos + octets], "big")
-        pos += octets
-    if pos + length > end:
-        raise BerError("truncated")
-    return tag, pos, pos + length
-
-
-def _oid(data: bytes, start: int, end: int) -> Oid:
-    if start >= end or data[end - 1] & 0x80:
-        raise BerError("bad OID")
-    arcs = []
-    value = 0
-    for octet in data[start:end]:
-        value = (value << 7) | (octet & 0x7F)
-        if not octet & 0x80:
-            arcs.append(value)
-            value = 0
-    # The first subidentifier packs two arcs (X.690 8.19.4); it may itself span octets.
-    first = arcs[0]
-    head = (first // 40, first % 40) if first < 80 else (2, first - 80)
-    return (*head, *arcs[1:])
-
-
-def _integer(data: bytes, start: int, end: int, tag: int) -> int:
-    if tag != 0x02 and tag not in _UNSIGNED_TAGS:
-        raise BerError(f"expected an integer, got tag 0x{tag:02x}")
-    return int.from_bytes(data[start:end], "big", signed=tag == 0x02)
-
-
 def decode_v2c_response(data: bytes) -> V2cResponse:
     """Decode an SNMPv2c Response message into plain Python, or raise `BerError`.
 
@@ -762,53 +819,18 @@ def decode_v2c_response(data: bytes) -> V2cResponse:
     decodes exactly one message shape and builds no ASN.1 objects.
     """
     size = len(data)
-    tag, pos, end = _header(data, 0, size)
+    tag, pos, end = ber.header(data, 0, size)
     if tag != 0x30:
         raise BerError("not a SEQUENCE")
-    tag, start, pos = _header(data, pos, end)
-    if tag != 0x02 or _integer(data, start, pos, tag) != 1:
+    tag, start, pos = ber.header(data, pos, end)
+    if tag != 0x02 or ber.integer(data, start, pos, tag) != 1:
         raise BerError("not SNMPv2c")
-    tag, start, pos = _header(data, pos, end)
+    tag, start, pos = ber.header(data, pos, end)
     if tag != 0x04:
         raise BerError("no community")
     community = data[start:pos]
-    tag, pos, pdu_end = _header(data, pos, end)
-    if tag != 0xA2:
-        raise BerError(f"not a Response PDU (tag 0x{tag:02x})")
-    numbers = []
-    for _ in range(3):
-        tag, start, pos = _header(data, pos, pdu_end)
-        numbers.append(_integer(data, start, pos, tag))
-    tag, pos, list_end = _header(data, pos, pdu_end)
-    if tag != 0x30:
-        raise BerError("no varbind list")
-    varbinds: list[VarBind] = []
-    append = varbinds.append
-    while pos < list_end:
-        tag, pos, bind_end = _header(data, pos, list_end)
-        if tag != 0x30:
-            raise BerError("varbind is not a SEQUENCE")
-        tag, start, pos = _header(data, pos, bind_end)
-        if tag != 0x06:
-            raise BerError("varbind name is not an OID")
-        name = _oid(data, start, pos)
-        tag, start, pos = _header(data, pos, bind_end)
-        value: SnmpValue
-        if tag in _UNSIGNED_TAGS or tag == 0x02:
-            value = _integer(data, start, pos, tag)
-        elif tag in _OCTET_TAGS:
-            value = data[start:pos]
-        elif tag == 0x06:
-            value = _oid(data, start, pos)
-        elif tag in _EXCEPTION_TAGS:
-            value = _EXCEPTION_TAGS[tag]
-        elif tag == 0x05:
-            value = None
-        else:
-            raise BerError(f"unknown value tag 0x{tag:02x}")
-        append((name, value))
-        pos = bind_end
-    return V2cResponse(community, numbers[0], numbers[1], numbers[2], varbinds)
+    pdu = ber.decode_pdu(data, pos, end, (0xA2,))
+    return V2cResponse(community, pdu.request_id, pdu.error_status, pdu.error_index, pdu.varbinds)
 
 
 # Inventory protocol names → pysnmp's USM protocol identifiers. AES192/AES256 are the Reeder
@@ -871,6 +893,16 @@ class SnmpPoller:
         self._v3_targets: dict[tuple[str, int, float, int], Any] = {}
         self._memory: dict[str, _DeviceMemory] = {}
         self._closed = False
+        # The v3 fast path: one socket, engines by agent address, users (with their cached
+        # localised keys, see collectors.usm) by credentials.
+        self._usm: _UsmSocket | None = None
+        self._usm_engines: dict[tuple[str, int], usm.Engine] = {}
+        self._usm_users: dict[tuple[str, str | None, str, str | None, str], usm.User] = {}
+        self._usm_addresses: dict[tuple[str, int], tuple[str, int]] = {}
+        self._usm_ids = _MessageIds()
+        self.usm_discoveries = 0
+        self.usm_discoveries_lost = 0
+        self.usm_resyncs = 0
 
     async def __aenter__(self) -> Self:
         return self
@@ -894,6 +926,9 @@ class SnmpPoller:
             self._engine = None
         self._v1_targets.clear()
         self._v3_targets.clear()
+        if self._usm is not None:
+            self._usm.close()
+            self._usm = None
 
     # -- what the poller remembers ---------------------------------------------------------
 
@@ -1054,7 +1089,15 @@ class SnmpPoller:
                 hc_in = hc_walk.columns[0]
                 requests += hc_walk.requests
                 varbinds += hc_walk.varbinds
-            interfaces = _interface_infos(static.columns, hc_in)
+            high_speeds = static.columns[oids.DISCOVERY_COLUMNS.index(oids.IF_HIGH_SPEED)]
+            if_speeds: Mapping[Oid, SnmpValue] = {}
+            if any(not _int_or_none(high_speeds.get(i)) for i in _rows(static.columns)):
+                # Some port gives no ifHighSpeed (no ifXTable, or 0 when down): ifSpeed then.
+                speed_walk = await self._walk(target, (oids.IF_SPEED,), memory)
+                if_speeds = speed_walk.columns[0]
+                requests += speed_walk.requests
+                varbinds += speed_walk.varbinds
+            interfaces = _interface_infos(static.columns, hc_in, if_speeds)
             memory.interfaces = {info.if_index: info for info in interfaces}
             memory.discovery_requested = False
             # Read apart (`poll_identity`), so a slow ENTITY-MIB never fails the round.
@@ -1174,7 +1217,7 @@ class SnmpPoller:
         """
         walk = _Walk(columns)
         for oid in timed:
-            walk.arrivals[columns.index(oid)] = {}
+            walk.arrivals[columns.index(oid)] = []
         cursors = list(columns)
         active = list(range(len(columns)))
         pending_non_repeater = non_repeater
@@ -1255,10 +1298,12 @@ class SnmpPoller:
                     still.discard(column)
                     continue
                 cursors[column] = oid
-                suffix = oid[len(prefix) :]
-                walk.columns[column][suffix] = value
-                if walk.arrivals and column in walk.arrivals:
-                    walk.arrivals[column][suffix] = received_at
+                walk.columns[column][oid[len(prefix) :]] = value
+            # Once per response, not per varbind: where each timed column has got to.
+            for position, marks in walk.arrivals.items():
+                reached = cursors[position][len(columns[position]) :]
+                if reached and (not marks or marks[-1][0] != reached):
+                    marks.append((reached, received_at))
             active = [c for c in active if c in still]
         return walk
 
@@ -1677,12 +1722,18 @@ class SnmpPoller:
     ) -> _Response:
         if self._closed:
             raise _Failed(SnmpError(target.device, SnmpErrorKind.CONFIG_ERROR, "poller closed"))
-        varbinds = [(ObjectName(oid), univ.Null()) for oid in wanted]
+        credentials = target.credentials
         try:
-            if target.credentials.version is SnmpVersion.V3:
-                result = await self._request_v3(target, bulk, varbinds)
+            if credentials.version is SnmpVersion.V3 and usm.fast_path_supports(
+                credentials.auth_protocol, credentials.priv_protocol
+            ):
+                result = await self._request_v3_fast(target, bulk, wanted)
             else:
-                result = await self._request_v2c(target, bulk, varbinds)
+                varbinds = [(ObjectName(oid), univ.Null()) for oid in wanted]
+                if credentials.version is SnmpVersion.V3:
+                    result = await self._request_v3(target, bulk, varbinds)
+                else:
+                    result = await self._request_v2c(target, bulk, varbinds)
         except _Failed:
             raise
         except asyncio.CancelledError:
@@ -1737,6 +1788,130 @@ class SnmpPoller:
             if malformed is not None:
                 raise _Failed(SnmpError(target.device, SnmpErrorKind.MALFORMED_RESPONSE, malformed))
         return result
+
+    async def _request_v3_fast(
+        self, target: SnmpTarget, bulk: tuple[int, int] | None, wanted: Sequence[Oid]
+    ) -> tuple[Any, int, int, list[VarBind]]:
+        """SNMPv3 USM without pysnmp: see `collectors.usm` for the message and its checks.
+
+        Engine discovery on first use (and again when the agent reports an unknown engine ID,
+        as after a reinstall), one resynchronisation when it reports notInTimeWindow (as
+        after a reboot), any other Report an `AUTH_FAILURE`; a response that fails our own
+        checks (wrong digest, outside the time window, another engine or user) is discarded
+        and, if nothing acceptable comes, named in the timeout.
+        """
+        user = self._usm_user_of(target)
+        if self._usm is None:
+            self._usm = _UsmSocket()
+        client = self._usm
+        address = await self._usm_address(target)
+        engine = self._usm_engines.setdefault(address, usm.Engine())
+        who = f"user {target.credentials.user}"
+        for _ in range(3):
+            if not engine.known:
+                await self._usm_discover(target, client, address, engine)
+            msg_id = self._usm_ids.next()
+            if bulk is None:
+                pdu = usm.encode_pdu(usm.TAG_GET, msg_id, 0, 0, wanted)
+            else:
+                pdu = usm.encode_pdu(usm.TAG_GET_BULK, msg_id, bulk[0], bulk[1], wanted)
+            message = usm.encode_request(user, engine, msg_id, pdu)
+
+            def accept(data: bytes, incoming: usm.Incoming) -> usm.Verified:
+                return usm.verify_response(data, user, engine, incoming=incoming)
+
+            verified = await client.exchange(target, address, msg_id, message, accept)
+            received = verified.incoming
+            if verified.pdu.tag == usm.TAG_REPORT:
+                name = usm.report_name(verified.pdu)
+                if name == "NotInTimeWindow" and verified.authenticated:
+                    self.usm_resyncs += 1
+                    engine.learn(
+                        received.engine_id, received.boots, received.time_s, time.monotonic()
+                    )
+                    continue
+                if name == "UnknownEngineID":
+                    self.usm_discoveries_lost += 1
+                    engine.engine_id = b""
+                    continue
+                raise _Failed(
+                    SnmpError(
+                        target.device, SnmpErrorKind.AUTH_FAILURE, f"agent reported {name} ({who})"
+                    )
+                )
+            if verified.pdu.request_id != msg_id:
+                raise _Failed(
+                    SnmpError(
+                        target.device,
+                        SnmpErrorKind.MALFORMED_RESPONSE,
+                        f"response request-id {verified.pdu.request_id} for message {msg_id}",
+                    )
+                )
+            return None, verified.pdu.error_status, verified.pdu.error_index, verified.pdu.varbinds
+        raise _Failed(
+            SnmpError(
+                target.device,
+                SnmpErrorKind.AUTH_FAILURE,
+                f"no time-synchronised exchange with the agent after 3 tries ({who})",
+            )
+        )
+
+    async def _usm_discover(
+        self, target: SnmpTarget, client: _UsmSocket, address: tuple[str, int], engine: usm.Engine
+    ) -> None:
+        """RFC 3414 4: learn the agent's engine ID, boots and time from its Report."""
+        msg_id = self._usm_ids.next()
+
+        def accept(data: bytes, incoming: usm.Incoming) -> usm.Verified:
+            if incoming.flags & usm.FLAG_AUTH:
+                raise usm.UsmError("InvalidMsg", "authenticated answer to engine discovery")
+            _, pdu = usm.decode_scoped(incoming.data)
+            if pdu.tag != usm.TAG_REPORT or not incoming.engine_id:
+                raise usm.UsmError("UnknownEngineID", "no engine ID in the discovery answer")
+            return usm.Verified(incoming, pdu, authenticated=False)
+
+        verified = await client.exchange(
+            target, address, msg_id, usm.encode_discovery(msg_id), accept
+        )
+        received = verified.incoming
+        engine.learn(received.engine_id, received.boots, received.time_s, time.monotonic())
+        self.usm_discoveries += 1
+
+    def _usm_user_of(self, target: SnmpTarget) -> usm.User:
+        credentials = target.credentials
+        auth = credentials.auth_key.reveal() if credentials.auth_key else ""
+        priv = credentials.priv_key.reveal() if credentials.priv_key else ""
+        if credentials.user is None or not auth or (credentials.priv_protocol and not priv):
+            raise _Failed(
+                SnmpError(
+                    target.device,
+                    SnmpErrorKind.CONFIG_ERROR,
+                    f"v3 target without user or keys (user {credentials.user!r})",
+                )
+            )
+        key = (credentials.user, credentials.auth_protocol, auth, credentials.priv_protocol, priv)
+        user = self._usm_users.get(key)
+        if user is None:
+            user = usm.User(
+                credentials.user.encode(),
+                str(credentials.auth_protocol),
+                auth.encode(),
+                credentials.priv_protocol,
+                priv.encode() if credentials.priv_protocol else None,
+            )
+            self._usm_users[key] = user
+        return user
+
+    async def _usm_address(self, target: SnmpTarget) -> tuple[str, int]:
+        key = (target.address, target.port)
+        address = self._usm_addresses.get(key)
+        if address is None:
+            infos = await asyncio.get_running_loop().getaddrinfo(
+                target.address, target.port, family=socket.AF_INET, type=socket.SOCK_DGRAM
+            )
+            address = (str(infos[0][4][0]), int(infos[0][4][1]))
+            self._usm_addresses[key] = address
+        return address
 
     async def _request_v3(
         self, target: SnmpTarget, bulk: tuple[int, int] | None, varbinds: list[Any]
@@ -1833,8 +2008,9 @@ class _Walk:
     first_response_at: datetime | None = None
     requests: int = 0
     varbinds: int = 0
-    # For the columns asked to be timed: when the response holding each row arrived.
-    arrivals: dict[int, dict[Oid, datetime]] = field(default_factory=dict)
+    # For the columns asked to be timed: per response, the last row it reached and when it
+    # arrived (rows up to that one, after the previous mark, came in that response).
+    arrivals: dict[int, list[tuple[Oid, datetime]]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.columns = [{} for _ in self.column_oids]
@@ -1846,12 +2022,12 @@ _NO_COLUMN: Final[Mapping[Oid, SnmpValue]] = {}
 def _status_rows(
     columns: Mapping[Oid, Mapping[Oid, SnmpValue]],
     interfaces: Mapping[int, InterfaceInfo],
-    arrivals: Mapping[Oid, Mapping[Oid, datetime]] | None = None,
+    arrivals: Mapping[Oid, Sequence[tuple[Oid, datetime]]] | None = None,
 ) -> tuple[InterfaceStatus, ...]:
     """One row per ifIndex; octets and packets from the counters of the width the port has,
     stamped with the arrival of its octet counter when `arrivals` has it."""
-    hc_times = (arrivals or {}).get(oids.IF_HC_IN_OCTETS, {})
-    c32_times = (arrivals or {}).get(oids.IF_IN_OCTETS, {})
+    hc_times = _Arrivals((arrivals or {}).get(oids.IF_HC_IN_OCTETS, ()))
+    c32_times = _Arrivals((arrivals or {}).get(oids.IF_IN_OCTETS, ()))
 
     def column(oid: Oid) -> Mapping[Oid, SnmpValue]:
         return columns.get(oid, _NO_COLUMN)
@@ -1893,18 +2069,37 @@ def _status_rows(
                 counter_bits=bits,
                 speed_bps=info.speed_bps if info is not None else None,
                 if_type=info.if_type if info is not None else None,
-                counters_at=(hc_times if bits == 64 else c32_times).get(index),
+                counters_at=(hc_times if bits == 64 else c32_times).of(index),
             )
         )
     return tuple(rows)
 
 
+class _Arrivals:
+    """When the response holding a row of a timed column arrived (see `_Walk.arrivals`)."""
+
+    def __init__(self, marks: Sequence[tuple[Oid, datetime]]) -> None:
+        self._reached = [reached for reached, _ in marks]
+        self._times = [at for _, at in marks]
+
+    def of(self, index: Oid) -> datetime | None:
+        position = bisect.bisect_left(self._reached, index)
+        return self._times[position] if position < len(self._times) else None
+
+
+def _rows(columns: Sequence[Mapping[Oid, SnmpValue]]) -> list[Oid]:
+    return sorted({index for column in columns for index in column if len(index) == 1})
+
+
 def _interface_infos(
-    columns: Sequence[Mapping[Oid, SnmpValue]], hc_in: Mapping[Oid, SnmpValue]
+    columns: Sequence[Mapping[Oid, SnmpValue]],
+    hc_in: Mapping[Oid, SnmpValue],
+    if_speeds: Mapping[Oid, SnmpValue],
 ) -> tuple[InterfaceInfo, ...]:
-    """Discovery's columns as `InterfaceInfo`s; `hc_in` is the round's ifHCInOctets column."""
-    names, aliases, speeds, types, macs, descrs, if_speeds = columns
-    indexes = sorted({index for column in columns for index in column if len(index) == 1})
+    """Discovery's columns as `InterfaceInfo`s; `hc_in` is the round's ifHCInOctets column,
+    `if_speeds` ifSpeed where it was needed (read only when some ifHighSpeed is missing)."""
+    names, aliases, speeds, types, macs, descrs = columns
+    indexes = _rows(columns)
     infos = []
     for index in indexes:
         if_name = _text(names.get(index)).strip()

@@ -33,6 +33,7 @@ from collectors.discovery import (
     UNDECLARED_TRAFFIC_BPS,
     DeclaredPort,
     open_problem,
+    problem_key,
     record_discovery,
     resolve_problems,
 )
@@ -60,6 +61,7 @@ from collectors.flaps import (
 )
 from collectors.models import (
     DeviceStatus,
+    DiscoveryProblem,
     InterfaceRollup,
     InterfaceStatus,
     LinkEvent,
@@ -122,6 +124,11 @@ class InventoryIndex:
     bindings: dict[str, dict[int, PortRef]] = field(default_factory=dict)
     # Last counters of undeclared ports, to see whether they carry traffic (memory only).
     undeclared_samples: dict[tuple[str, int], Sample] = field(default_factory=dict)
+    # Keys of the open admin-down and undeclared-traffic problems, read from the store once:
+    # a round then touches the store only when one opens or clears.
+    open_problem_keys: set[str] | None = None
+    # Problems found since the collector last said them (it says each once, then drains this).
+    announcements: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         # Events name ids; these make the lookups O(1) on the collector's per-event path.
@@ -535,6 +542,7 @@ def _discover(
         now=now,
         oper_up=[s.if_index for s in result.interfaces if s.oper_status is IfStatus.UP],
     )
+    index.announcements.extend(outcome.new_problems)
     by_interface = {p.interface_id: p for p in declared}
     index.bindings[device.name] = {
         if_index: by_interface[interface_id] for if_index, interface_id in outcome.bindings.items()
@@ -542,13 +550,38 @@ def _discover(
     return outcome.events
 
 
+def _open_keys(session: Session, index: InventoryIndex) -> set[str]:
+    if index.open_problem_keys is None:
+        index.open_problem_keys = set(
+            session.exec(
+                select(DiscoveryProblem.problem_key).where(
+                    col(DiscoveryProblem.kind).in_(
+                        [PortProblemKind.ADMIN_DOWN.value, PortProblemKind.UNDECLARED_TRAFFIC.value]
+                    ),
+                    col(DiscoveryProblem.resolved_at).is_(None),
+                )
+            )
+        )
+    return index.open_problem_keys
+
+
 def _admin_down_problem(
-    session: Session, device: DeviceRef, port: PortRef, admin: IfStatus | None, now: dt.datetime
+    session: Session,
+    index: InventoryIndex,
+    device: DeviceRef,
+    port: PortRef,
+    admin: IfStatus | None,
+    now: dt.datetime,
 ) -> None:
     """A port declared in service but shut on the device is a problem until it is opened."""
     if port.role not in IN_SERVICE_ROLES:
         return
+    keys = _open_keys(session, index)
+    key = problem_key(device.id, PortProblemKind.ADMIN_DOWN, port.name)
     if admin is IfStatus.DOWN:
+        if key in keys:
+            return
+        keys.add(key)
         if open_problem(
             session,
             device_id=device.id,
@@ -558,9 +591,11 @@ def _admin_down_problem(
             now=now,
             interface_id=port.interface_id,
         ):
-            log.warning("%s %s: declared %s but shut on the device", device.name, port.name,
-                        port.role)  # fmt: skip
-    else:
+            text = f"{device.name} {port.name}: declared {port.role}, shut on the device"
+            index.announcements.append(text)
+            log.warning("%s", text)
+    elif key in keys:
+        keys.discard(key)
         resolve_problems(
             session,
             device_id=device.id,
@@ -587,15 +622,20 @@ def _undeclared_traffic(
     current = status.to_sample(sampled_at=sampled_at, sys_uptime_cs=sampled_uptime, speed_bps=None)
     if current is None:
         return
-    key = (device.name, status.if_index)
-    prior = index.undeclared_samples.get(key)
-    index.undeclared_samples[key] = current
+    sample_key = (device.name, status.if_index)
+    prior = index.undeclared_samples.get(sample_key)
+    index.undeclared_samples[sample_key] = current
     rates = interface_rates(prior, current) if prior is not None else None
     if not isinstance(rates, InterfaceRates):
         return
     bps = rates.in_rate_bps + rates.out_rate_bps
     name = status.port or f"ifIndex {status.if_index}"
+    keys = _open_keys(session, index)
+    key = problem_key(device.id, PortProblemKind.UNDECLARED_TRAFFIC, name)
     if bps >= UNDECLARED_TRAFFIC_BPS:
+        if key in keys:
+            return
+        keys.add(key)
         if open_problem(
             session,
             device_id=device.id,
@@ -605,9 +645,11 @@ def _undeclared_traffic(
             now=now,
             data={"if_index": status.if_index, "bps": round(bps)},
         ):
-            log.warning("%s %s: not in the inventory, carrying %.1f Mb/s", device.name, name,
-                        bps / 1e6)  # fmt: skip
-    elif bps < UNDECLARED_TRAFFIC_BPS / 10:
+            text = f"{device.name} {name}: not in the inventory, carrying {bps / 1e6:.1f} Mb/s"
+            index.announcements.append(text)
+            log.warning("%s", text)
+    elif bps < UNDECLARED_TRAFFIC_BPS / 10 and key in keys:
+        keys.discard(key)
         resolve_problems(
             session,
             device_id=device.id,
@@ -661,7 +703,7 @@ def record_interface_poll(
         row.if_index = status.if_index
         admin = status.admin_status.value if status.admin_status else None
         if result.discovery is not None or admin != row.admin_status:
-            _admin_down_problem(session, device, port, status.admin_status, now)
+            _admin_down_problem(session, index, device, port, status.admin_status, now)
         row.admin_status = admin
         row.oper_status = status.oper_status.value if status.oper_status else None
         row.last_polled_at = polled_at

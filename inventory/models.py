@@ -99,6 +99,10 @@ class Circuit(Tracked, table=True):
     # The rental runs from starts_on to ends_on inclusive (None: open-ended).
     starts_on: dt.date | None = Field(default=None, sa_type=Date)
     ends_on: dt.date | None = Field(default=None, sa_type=Date)
+    # The carrier's network operations centre: whom the engineer on shift calls.
+    noc_name: str | None = None
+    noc_phone: str | None = None
+    noc_email: str | None = None
 
 
 class AccessUnit(Tracked, table=True):

@@ -187,6 +187,8 @@ class NbCircuit:
     commit_rate_kbps: int | None
     description: str = ""
     comments: str = ""
+    install_date: str = ""  # NetBox's own fields, carried as the inventory's starts_on/ends_on
+    termination_date: str = ""
 
     @property
     def monthly_rent_cny(self) -> float | None:
@@ -199,6 +201,17 @@ class NbCircuit:
                 except ValueError:
                     return None
         return None
+
+    @property
+    def noc(self) -> dict[str, str] | None:
+        """The carrier's NOC, from `noc_name:`/`noc_phone:`/`noc_email:` comment lines."""
+        found: dict[str, str] = {}
+        for line in self.comments.splitlines():
+            label, _, value = line.partition(":")
+            key = label.strip()
+            if key in ("noc_name", "noc_phone", "noc_email") and value.strip():
+                found[key[len("noc_") :]] = value.strip()
+        return found if "name" in found else None
 
 
 @dataclass(frozen=True)
@@ -428,6 +441,8 @@ def objects_from_rest(found: Mapping[str, Sequence[Mapping[str, Any]]]) -> Netbo
                 commit_rate_kbps=None if c.get("commit_rate") is None else int(c["commit_rate"]),
                 description=str(c.get("description") or ""),
                 comments=str(c.get("comments") or ""),
+                install_date=str(c.get("install_date") or ""),
+                termination_date=str(c.get("termination_date") or ""),
             )
         )
     for t in found.get("tenants", []):
@@ -734,6 +749,12 @@ def map_to_inventory(
         }
         if circuit.monthly_rent_cny:
             link["circuit"]["monthly_rent_cny"] = circuit.monthly_rent_cny
+        if circuit.noc is not None:
+            link["circuit"]["noc"] = circuit.noc
+        if circuit.install_date:
+            link["circuit"]["starts_on"] = circuit.install_date
+        if circuit.termination_date:
+            link["circuit"]["ends_on"] = circuit.termination_date
         if circuit.commit_rate_kbps:
             link["circuit"]["bandwidth"] = max(1, circuit.commit_rate_kbps // 1000)
         if circuit.description:
@@ -1058,9 +1079,25 @@ def export_netbox(inventory: Inventory) -> tuple[dict[str, list[dict[str, str]]]
                 if lk.circuit.bandwidth is None
                 else str(lk.circuit.bandwidth * 1000),
                 "description": lk.description,
-                "comments": f"monthly_rent_cny: {lk.circuit.monthly_rent_cny:g}"
-                if lk.circuit.monthly_rent_cny
-                else "",
+                "install_date": "" if lk.circuit.starts_on is None else str(lk.circuit.starts_on),
+                "termination_date": "" if lk.circuit.ends_on is None else str(lk.circuit.ends_on),
+                "comments": "\n".join(
+                    [
+                        *(
+                            [f"monthly_rent_cny: {lk.circuit.monthly_rent_cny:g}"]
+                            if lk.circuit.monthly_rent_cny
+                            else []
+                        ),
+                        # The carrier's NOC, as the comment lines the import reads back.
+                        *(
+                            f"noc_{key}: {value}"
+                            for key, value in (
+                                lk.circuit.noc.model_dump().items() if lk.circuit.noc else ()
+                            )
+                            if value
+                        ),
+                    ]
+                ),
             }
         )
         for side, end in (("A", lk.a), ("Z", lk.b)):
@@ -1269,6 +1306,8 @@ def objects_from_csv(directory: Path) -> NetboxObjects:
                     commit_rate_kbps=int(row["commit_rate"]) if row.get("commit_rate") else None,
                     description=row.get("description", ""),
                     comments=row.get("comments", ""),
+                    install_date=row.get("install_date", ""),
+                    termination_date=row.get("termination_date", ""),
                 )
             )
         for row in _read_csv(directory, "tenants"):

@@ -275,6 +275,14 @@ class Endpoint(Model):
     interface: str
 
 
+class CarrierNoc(Model):
+    """Whom to call at the carrier when a leased circuit fails (its network operations centre)."""
+
+    name: str = Field(min_length=1)
+    phone: Phone | None = None
+    email: Email | None = None
+
+
 class Circuit(Model):
     carrier: str = Field(min_length=1)
     id: str = Field(min_length=1)
@@ -288,6 +296,8 @@ class Circuit(Model):
         if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
             raise ValueError(f"ends_on {self.ends_on} is before starts_on {self.starts_on}")
         return self
+
+    noc: CarrierNoc | None = None
 
 
 class Link(Model):

@@ -268,6 +268,9 @@ def _sync_all(s: _Syncer, inv: Inventory) -> None:
                 "bandwidth_mbps": lk.value.circuit.bandwidth,
                 "starts_on": lk.value.circuit.starts_on,
                 "ends_on": lk.value.circuit.ends_on,
+                "noc_name": lk.value.circuit.noc.name if lk.value.circuit.noc else None,
+                "noc_phone": lk.value.circuit.noc.phone if lk.value.circuit.noc else None,
+                "noc_email": lk.value.circuit.noc.email if lk.value.circuit.noc else None,
             }
             for lk in inv.links
             if lk.value.circuit is not None

@@ -32,12 +32,24 @@ def to_local(value: dt.datetime, zone: str = "Asia/Shanghai") -> dt.datetime:
     return require_aware(value).astimezone(ZoneInfo(zone))
 
 
-def format_local(value: dt.datetime | None, zone: str = "Asia/Shanghai") -> str:
-    """How people read an instant: site-local, to the minute, with the zone's abbreviation."""
+def utc_offset(value: dt.datetime) -> str:
+    """``+08:00``: the offset people can read anywhere (an abbreviation like "CST" also means
+    US Central)."""
+    offset = value.strftime("%z")
+    return f"{offset[:3]}:{offset[3:]}" if offset else ""
+
+
+def format_local(
+    value: dt.datetime | None, zone: str = "Asia/Shanghai", *, seconds: bool = False
+) -> str:
+    """How people read an instant: site-local, to the minute (or second), with its UTC offset
+    (``2026-11-25 11:10 +08:00``)."""
     if value is None:
         return "—"
     local = to_local(value, zone)
-    return local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or zone)
+    return local.strftime("%Y-%m-%d %H:%M:%S " if seconds else "%Y-%m-%d %H:%M ") + utc_offset(
+        local
+    )
 
 
 def format_span(seconds: float) -> str:

@@ -32,6 +32,8 @@ LAZY_COMMANDS: dict[str, str] = {
     "collectors": "ixops.cli_collect:collectors_command",
     "config": "ixops.cli_ssh:config_group",
     "demo": "ixops.cli_demo:demo",
+    "down": "ixops.cli_down:down_command",
+    "graph": "ixops.cli_graph:graph_command",
     "inspect": "ixops.cli_inspect:inspect_group",
     "lab": "ixops.cli_lab:lab_group",
     "links": "ixops.cli_collect:links_group",

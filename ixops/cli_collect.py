@@ -215,6 +215,8 @@ def collect(
         )
         for error in report.errors:
             app.err.print(f"  {error}", markup=False)
+        for problem in report.discovery:
+            app.err.print(f"  discovery: {problem}", markup=False)
 
     def polling(at: dt.datetime, devices: tuple[str, ...]) -> None:
         line = {"type": "poll", "collector": collector_name, "pid": collector.pid}

@@ -5,12 +5,23 @@ from __future__ import annotations
 import shutil
 import sys
 import time
+from pathlib import Path
 
 import click
 
 from inventory.credentials import CredentialStore
 from ixops.cliapp import App, load_for, pass_app, print_errors
 from ixops.settings import EXAMPLE_INVENTORY
+
+
+def ixops_command() -> str:
+    """How to call ixops from the user's shell: its full path when the shell's PATH would not
+    find this one (after ./scripts/demo it lives in the repository's .venv/bin)."""
+    beside = Path(sys.executable).parent / "ixops"
+    on_path = shutil.which("ixops")
+    if beside.exists() and (on_path is None or Path(on_path).resolve() != beside.resolve()):
+        return str(beside)
+    return "ixops"
 
 
 @click.command("demo")
@@ -86,7 +97,7 @@ def demo(app: App, no_tui: bool, duration: float, lang: str | None, trap_port: i
         # The console covered the first lines; say again how to come back in.
         app.out.print(
             f"The demo's store is kept in {home}: IXOPS_HOME={app.settings.home / 'demo'} "
-            f"ixops tui (accounts {accounts.admin}, {accounts.engineer}, {accounts.contact}; "
-            f"password {accounts.password}).",
+            f"{ixops_command()} tui (accounts {accounts.admin}, {accounts.engineer}, "
+            f"{accounts.contact}; password {accounts.password}).",
             markup=False,
         )

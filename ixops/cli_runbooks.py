@@ -232,6 +232,9 @@ def runbook_check(app: App, platform: str, command: str) -> None:
 )
 @click.option("--yes", is_flag=True, help="Run without asking for each command.")
 @click.option(
+    "--far-end", is_flag=True, help="On the other end of the ticket's trunk (its device and port)."
+)
+@click.option(
     "--timeout",
     "timeout_s",
     type=click.FloatRange(min=0.5),
@@ -248,6 +251,7 @@ def runbook_run(
     step: int | None,
     command_index: int | None,
     yes: bool,
+    far_end: bool,
     timeout_s: float,
     as_user: str | None,
 ) -> None:
@@ -288,6 +292,12 @@ def runbook_run(
                 app.err.print(f"ixops: no runbook applies to {number}", markup=False)
                 sys.exit(1)
             runbook = matched[0]
+        if far_end:
+            far = facts.far_end()
+            if far is None:
+                app.err.print(f"ixops: {number} is not about a trunk: it has no far end")
+                sys.exit(1)
+            facts = far
         chosen = [
             c
             for c in runnable_commands(facts, runbook)
@@ -320,6 +330,7 @@ def runbook_run(
                         command_index=c.index,
                         confirm=False,
                         access=access,
+                        far_end=far_end,
                         now=app.now(),
                     )
                 except CommandRefused as exc:
@@ -340,6 +351,7 @@ def runbook_run(
                 command_index=c.index,
                 confirm=True,
                 access=access,
+                far_end=far_end,
                 now=app.now(),
             )
             result = run.result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+from pathlib import Path
 
 import click
 
@@ -22,11 +23,24 @@ def serve(app: App, host: str, port: int, public_url: str | None, lang: str | No
     The console runs as `ixops tui` per session, never with --as: a browser user proves who
     they are with a password, whatever IXOPS_USER says on the server.
     """
+    import textual_serve
     from textual_serve.server import Server
+
+    from ixops.web import TEMPLATES
 
     command = ["env", "-u", "IXOPS_USER", sys.executable, "-m", "ixops", "tui"]
     if lang:
         command += ["--lang", lang]
-    server = Server(shlex.join(command), host=host, port=port, title="ixops", public_url=public_url)
+    # Our page (no outside fonts), textual-serve's own scripts and fonts from this machine.
+    statics = Path(textual_serve.__file__).parent / "static"
+    server = Server(
+        shlex.join(command),
+        host=host,
+        port=port,
+        title="ixops",
+        public_url=public_url,
+        statics_path=statics,
+        templates_path=TEMPLATES,
+    )
     app.out.print(f"Serving the ixops console at http://{host}:{port}/", markup=False)
     server.serve()

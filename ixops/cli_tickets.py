@@ -13,6 +13,7 @@ import importlib
 import io
 import json
 import math
+import sys
 import textwrap
 from collections.abc import Callable
 from dataclasses import asdict, fields
@@ -31,6 +32,7 @@ from inventory.timeutil import format_local
 from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, pass_app
 from tickets import service
+from tickets.callout import Callout, callout, callout_lines
 from tickets.models import Severity, Ticket, TicketCategory
 from tickets.queue import DEFAULT_LIMIT, QueueFilter, ticket_queue
 from tickets.reports import (
@@ -207,7 +209,7 @@ def ticket_list(
             )
 
 
-def _print_detail(app: App, detail: TicketDetail) -> None:
+def _print_detail(app: App, detail: TicketDetail, card: Callout | None = None) -> None:
     row = detail.row
     t = row.ticket
     out = app.out
@@ -228,6 +230,9 @@ def _print_detail(app: App, detail: TicketDetail) -> None:
         out.print(f"  part of {detail.parent}", markup=False)
     if detail.children:
         out.print(f"  absorbed: {', '.join(detail.children)}", markup=False)
+    if card is not None:
+        for line in callout_lines(card, zh=False)[1:]:
+            out.print(f"  {line}", markup=False)
     if t.detected_at:
         out.print(f"  detected {format_local(t.detected_at)}", markup=False)
     out.print(f"  opened {format_local(t.opened_at)}", markup=False)
@@ -262,8 +267,10 @@ def ticket_show(app: App, number: str, fmt: str, as_user: str | None) -> None:
     with user_errors(app), Session(app.engine()) as session:
         user = resolve_actor(session, as_user)
         detail = service.get_ticket(session=session, user=user, ticket=number, now=app.now())
+        card = callout(session=session, user=user, ticket=number, now=app.now())
         if fmt == "json":
             document = _row_json(detail.row) | {
+                "callout": card.as_json(),
                 "affected_units": detail.affected_units,
                 "parent": detail.parent,
                 "children": detail.children,
@@ -280,7 +287,7 @@ def ticket_show(app: App, number: str, fmt: str, as_user: str | None) -> None:
             }
             click.echo(json.dumps(document, indent=2, ensure_ascii=False))
             return
-        _print_detail(app, detail)
+        _print_detail(app, detail, card)
 
 
 @ticket_group.command("open")
@@ -363,9 +370,56 @@ _action("reply", "Reply publicly (the access unit sees it).", "replied to", serv
         message="required")  # fmt: skip
 _action("note", "Add an internal note (never shown to contacts).", "noted", service.add_note,
         message="required")  # fmt: skip
-_action("resolve", "Mark a ticket resolved.", "resolved", service.resolve)
 _action("close", "Close a ticket.", "closed", service.close)
 _action("reopen", "Reopen a resolved or closed ticket.", "reopened", service.reopen)
+
+
+@ticket_group.command("resolve")
+@click.argument("number")
+@click.argument("resolution")
+@click.option(
+    "--still-down",
+    "confirm_down",
+    is_flag=True,
+    help="Resolve even though the ticket's link or device is still down (said in the timeline).",
+)
+@acting_option
+@pass_app
+def ticket_resolve(
+    app: App, number: str, resolution: str, confirm_down: bool, as_user: str | None
+) -> None:
+    """Mark a ticket resolved, saying what fixed it (RESOLUTION is required).
+
+    If its link or device is still down, asks first (or needs --still-down when not on a
+    terminal)."""
+    with user_errors(app), Session(app.engine()) as session:
+        user = resolve_actor(session, as_user)
+        try:
+            ticket = service.resolve(
+                session=session,
+                user=user,
+                ticket=number,
+                body=resolution,
+                confirm_down=confirm_down,
+                now=app.now(),
+            )
+        except service.FaultStillStanding as exc:
+            session.rollback()
+            if not sys.stdin.isatty():
+                raise service.TicketInputError(
+                    f"{exc}; pass --still-down to resolve it anyway"
+                ) from None
+            if not click.confirm(f"{exc}. Resolve anyway?", default=False):
+                raise click.exceptions.Exit(1) from None
+            ticket = service.resolve(
+                session=session,
+                user=user,
+                ticket=number,
+                body=resolution,
+                confirm_down=True,
+                now=app.now(),
+            )
+        app.out.print(f"{ticket.number} resolved.", markup=False)
 
 
 @ticket_group.command("wait")

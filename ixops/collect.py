@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import logging
 import os
@@ -140,6 +141,8 @@ class RoundReport:
     poll_ms: float = 0.0  # the SNMP round
     store_ms: float = 0.0  # writing it (and replaying the journal first, if any)
     round_ms: float = 0.0  # all of it: leases, poll, store, sensors, heartbeat, tickets
+    # Discovery problems found in this round, each said once (ixops audit ports lists them all).
+    discovery: list[str] = field(default_factory=list)
 
     def as_record(self) -> dict[str, Any]:
         """One line of `ixops collect --json`."""
@@ -162,6 +165,7 @@ class RoundReport:
             "store_ms": round(self.store_ms, 1),
             "round_ms": round(self.round_ms, 1),
             "errors": self.errors,
+            "discovery": self.discovery,
         }
 
 
@@ -427,8 +431,31 @@ class Collector:
         self.poller.close()
 
     def _port_name(self, device: str, if_index: int) -> str | None:
+        """The declared port at an ifIndex (else the device's own name for it)."""
         info = self.poller.interfaces_of(device).get(if_index)
-        return info.name if info is not None else None
+        name = info.name if info is not None else None
+        port = self.index.port_at(device, if_index, name)
+        return port.name if port is not None else name
+
+    def _as_declared(
+        self, results: tuple[InterfacePollResult, ...]
+    ) -> tuple[InterfacePollResult, ...]:
+        """The results with each row named as the inventory declares its port (None when
+        undeclared), for observers that know ports by their declared names."""
+        named = []
+        for result in results:
+            bound = self.index.bindings.get(result.device)
+            if bound is None or not result.interfaces:
+                named.append(result)
+                continue
+            rows = tuple(
+                dataclasses.replace(
+                    row, port=port.name if (port := bound.get(row.if_index)) else None
+                )
+                for row in result.interfaces
+            )
+            named.append(dataclasses.replace(result, interfaces=rows))
+        return tuple(named)
 
     def _port_for(self, address: str, if_index: int) -> str | None:
         device = self.index.device_for(address)
@@ -675,8 +702,6 @@ class Collector:
         polling = time.perf_counter()
         results = await self.poller.poll_interfaces_round(targets)
         report.poll_ms = (time.perf_counter() - polling) * 1000
-        if self.observer is not None:
-            self.observer.interfaces_polled(results, duration_s=report.poll_ms / 1000)
         report.answered = sum(1 for r in results if r.ok)
         report.errors.extend(str(r.error) for r in results if r.error is not None)
         facts = self._round_facts(results)
@@ -686,8 +711,15 @@ class Collector:
             lambda s: self._store_round(s, facts), self._round_record(facts)
         )
         report.store_ms = (time.perf_counter() - storing) * 1000
+        if self.observer is not None:
+            # After the store: discovery has bound the declared ports, whose names it sees.
+            self.observer.interfaces_polled(
+                self._as_declared(results), duration_s=report.poll_ms / 1000
+            )
         if self.store_ok:
             report.events += await self.poll_identities()
+        report.discovery.extend(self.index.announcements)
+        self.index.announcements.clear()
         now = self.clock()
         due = self.sensor_interval_s > 0 and (
             self._sensors_at is None
@@ -723,9 +755,11 @@ class Collector:
                 device = session.get(inv.Device, ref.id) if ref is not None else None
                 if result.identity is None or device is None:
                     continue
-                stored += len(
-                    record_snmp_identity(session, device, result.identity, now=self.clock())
-                )
+                events = record_snmp_identity(session, device, result.identity, now=self.clock())
+                for event in events:
+                    conflicts = "; ".join((event.details or {}).get("conflicts", []))
+                    self.index.announcements.append(f"{device.name}: wrong device? {conflicts}")
+                stored += len(events)
             session.commit()
             return stored
 

@@ -37,7 +37,7 @@ import difflib
 import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any, Final
 
@@ -125,6 +125,7 @@ class FrontMatter(_Model):
     title: str = Field(min_length=1)
     title_zh: str = ""
     summary: str = ""
+    summary_zh: str = ""
     applies_to: AppliesTo
 
 
@@ -154,6 +155,7 @@ class Runbook:
     steps: tuple[Step, ...]
     body: str
     path: str
+    summary_zh: str = ""
 
     def platforms(self) -> tuple[str, ...]:
         return tuple(self.applies_to.platforms) or tuple(sorted(ALLOWED))
@@ -310,6 +312,7 @@ def _read(found: RunbookSet, file: Path, shown: str) -> Runbook | None:
         title=front.title,
         title_zh=front.title_zh,
         summary=front.summary,
+        summary_zh=front.summary_zh,
         applies_to=front.applies_to,
         steps=tuple(steps),
         body="\n".join(lines[body_start:]).strip() + "\n",
@@ -410,6 +413,7 @@ class TicketFacts:
     interface: str | None = None
     peer_device: str | None = None
     peer_interface: str | None = None
+    peer_platform: str | None = None
 
     def placeholders(self) -> dict[str, str | None]:
         return {
@@ -418,6 +422,76 @@ class TicketFacts:
             "peer_device": self.peer_device,
             "peer_interface": self.peer_interface,
         }
+
+    def far_end(self) -> TicketFacts | None:
+        """The same ticket seen from the other end of its trunk (None without one): commands
+        rendered from it run on the far device, with its platform's allow-list."""
+        if self.peer_device is None or self.peer_interface is None:
+            return None
+        return replace(
+            self,
+            device=self.peer_device,
+            interface=self.peer_interface,
+            platform=self.peer_platform,
+            peer_device=self.device,
+            peer_interface=self.interface,
+            peer_platform=self.platform,
+        )
+
+
+_PLACEHOLDER_RE: Final = re.compile(r"\{(device|interface|peer_device|peer_interface)\}")
+_MARKUP_RE: Final = re.compile(r"(\*\*|__|\*|`)(?=\S)(.+?)(?<=\S)\1")
+
+
+_CJK_RE: Final = re.compile(r"[\u3400-\u9fff\uff00-\uffef]")
+
+
+def _is_chinese(paragraph: str) -> bool:
+    # Chinese text names Cisco and EtherChannel in Latin letters; an English one may quote a
+    # Chinese word or two (接入点物业). One character in six is Chinese only in the former.
+    letters = [c for c in paragraph if c.isalpha()]
+    return bool(letters) and len(_CJK_RE.findall(paragraph)) * 6 >= len(letters)
+
+
+def prose_in(body: str, lang: str) -> str:
+    """A step's prose in one language: runbooks write each paragraph in English and then in
+    Chinese; fenced blocks (the commands, shown filled in elsewhere) are left out. A step
+    with no paragraph in ``lang`` shows all of them."""
+    paragraphs: list[str] = []
+    current: list[str] = []
+    fenced = False
+    for line in [*body.splitlines(), ""]:
+        if line.strip().startswith(("```", "~~~")):
+            fenced = not fenced
+            line = ""
+        if fenced:
+            continue
+        if line.strip():
+            current.append(line.strip())
+        elif current:
+            paragraphs.append(
+                " ".join(current) if not _is_chinese(current[0]) else "".join(current)
+            )
+            current = []
+    wanted = [p for p in paragraphs if _is_chinese(p) == (lang == "zh")]
+    return "\n".join(wanted or paragraphs)
+
+
+def title_in(title: str, lang: str) -> str:
+    """A heading written ``English / 中文`` in one language (both if it has no ``/``)."""
+    en, sep, zh = title.partition(" / ")
+    if not sep:
+        return title
+    return zh.strip() if lang == "zh" else en.strip()
+
+
+def fill_text(text: str, facts: TicketFacts, *, unknown: str = "—") -> str:
+    """A runbook's prose with the ticket's names in place of ``{device}``, ``{peer_device}``, …
+    (``unknown`` where the ticket has none) and Markdown emphasis and code marks taken off, so
+    people read ``ndr-acc1 HundredGigE1/0/25``, never the placeholder or the asterisks."""
+    values = facts.placeholders()
+    filled = _PLACEHOLDER_RE.sub(lambda m: values.get(m.group(1)) or unknown, text)
+    return _MARKUP_RE.sub(lambda m: m.group(2), filled)
 
 
 def specificity(runbook: Runbook, facts: TicketFacts) -> int | None:
@@ -454,7 +528,7 @@ def ticket_facts(session: Session, ticket: Ticket) -> TicketFacts:
     device = session.get(Device, ticket.device_id) if ticket.device_id else None
     interface = session.get(Interface, ticket.interface_id) if ticket.interface_id else None
     link = session.get(Link, ticket.link_id) if ticket.link_id else None
-    peer_device = peer_interface = None
+    peer_device = peer_interface = peer_platform = None
     if link is not None and link.b_interface_id is not None and interface is not None:
         other_id = (
             link.b_interface_id if link.a_interface_id == interface.id else link.a_interface_id
@@ -464,6 +538,7 @@ def ticket_facts(session: Session, ticket: Ticket) -> TicketFacts:
             peer_interface = other.name
             peer = session.get(Device, other.device_id)
             peer_device = peer.name if peer is not None else None
+            peer_platform = peer.platform if peer is not None else None
     metric: str | None = None
     role = device.role if device is not None else None
     subject = ticket.subject_key or ""
@@ -483,6 +558,7 @@ def ticket_facts(session: Session, ticket: Ticket) -> TicketFacts:
         interface=interface.name if interface is not None else None,
         peer_device=peer_device,
         peer_interface=peer_interface,
+        peer_platform=peer_platform,
     )
 
 
@@ -519,18 +595,30 @@ class PreparedCommand:
     command: str
     platform: str | None
     device: str | None
+    # The far end of a trunk (the same step's command rendered for the other device).
+    far_end: bool = False
+    # 1-based among the step's commands for this end's platform (what run_runbook_command takes).
+    index: int = 1
 
 
 def prepare_commands(facts: TicketFacts, runbook: Runbook) -> list[PreparedCommand]:
-    """A runbook's commands for the ticket's device, filled in and checked against the
-    allow-list again (CommandRefused if one does not pass): what an engineer confirms before the
-    SSH getters send them."""
-    return [
-        PreparedCommand(
-            step,
-            render_command(facts.platform, command.text, facts.placeholders()),
-            facts.platform,
-            facts.device,
-        )
-        for step, command in runbook.commands_for(facts.platform)
-    ]
+    """A runbook's commands for the ticket's device and, for a trunk, its far end's device,
+    filled in and checked against the allow-list again (CommandRefused if one does not pass):
+    what an engineer confirms before the SSH getters send them."""
+    prepared: list[PreparedCommand] = []
+    far = facts.far_end()
+    for end, is_far in ((facts, False), *(((far, True),) if far is not None else ())):
+        counters: dict[int, int] = {}
+        for step, command in runbook.commands_for(end.platform):
+            counters[step.number] = counters.get(step.number, 0) + 1
+            prepared.append(
+                PreparedCommand(
+                    step,
+                    render_command(end.platform, command.text, end.placeholders()),
+                    end.platform,
+                    end.device,
+                    far_end=is_far,
+                    index=counters[step.number],
+                )
+            )
+    return prepared

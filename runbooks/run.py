@@ -30,7 +30,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Final
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from collectors.ssh import DeviceError, ErrorKind, SshTarget
 from collectors.ssh_command import NETMIKO_DEVICE_TYPES, CommandResult, SshRunner, run_command
@@ -262,12 +262,14 @@ def run_runbook_command(
     confirm: bool,
     access: SshAccess,
     ssh: SshRunner = run_command,
+    far_end: bool = False,
     now: dt.datetime,
 ) -> CommandRun:
     """Run one read-only command of `runbook` on the ticket's device (see the module doc).
 
     The command is `command_index` (1-based) of `step` as the runbook writes it for the
-    device's platform, or `command` as typed. Raises PermissionDenied, TicketNotFound,
+    device's platform, or `command` as typed; with `far_end`, on the other end of the ticket's
+    trunk (its device, port and platform). Raises PermissionDenied, TicketNotFound,
     RunbookRunError (a bad request) or CommandRefused (the allow-list said no); a device that
     fails is not an exception but a `CommandRun` whose result has an error, in the timeline.
     """
@@ -280,6 +282,15 @@ def run_runbook_command(
         raise RunbookRunError(f"runbook {runbook.name!r} does not apply to {number}")
     if facts.device is None or row.device_id is None:
         raise RunbookRunError(f"{number} names no device to run commands on")
+    device_id: int | None = row.device_id
+    device_name: str = facts.device
+    if far_end:
+        far = facts.far_end()
+        if far is None or far.device is None:
+            raise RunbookRunError(f"{number} is not about a trunk: it has no far end")
+        facts, device_name = far, far.device
+        found = session.exec(select(Device).where(Device.name == far.device)).first()
+        device_id = found.id if found is not None else None
     template = _template(runbook, facts, step, command_index, command)
     context: dict[str, Any] = {
         "runbook": runbook.name,
@@ -287,6 +298,8 @@ def run_runbook_command(
         "device": facts.device,
         "platform": facts.platform,
     }
+    if far_end:
+        context["far_end"] = True
     try:
         rendered = render_command(facts.platform, template, facts.placeholders())
     except CommandRefused as exc:
@@ -306,21 +319,21 @@ def run_runbook_command(
         ticket=number,
         runbook=runbook.name,
         step=step,
-        device=facts.device,
+        device=device_name,
         platform=facts.platform,
         command=rendered,
         ran=False,
     )
     if not confirm:
         return run
-    device = session.get(Device, row.device_id)
+    device = session.get(Device, device_id) if device_id is not None else None
     if device is None:  # the ticket's foreign key makes this a broken store, not a request
         raise RunbookRunError(f"{number}: device {facts.device} is not in the store")
     target = access.target(device)
     # An SSH command may take tens of seconds: hold no transaction open meanwhile.
     session.commit()
     if isinstance(target, DeviceError):
-        result = CommandResult(device=facts.device, command=rendered, error=target)
+        result = CommandResult(device=device_name, command=rendered, error=target)
     else:
         result = ssh(target, rendered)
     entry = service.add_entry(

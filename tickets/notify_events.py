@@ -68,7 +68,12 @@ def ticket_facts(session: Session, ticket: Ticket, *, now: dt.datetime) -> dict[
             .where(TicketAccessUnit.ticket_id == tid)
         ).all()
     )
+    # Whom to call, as the center reads it; the renderer narrows it for a unit's contacts.
+    from tickets.callout import build_callout
+
+    card = build_callout(session, ticket, contact_unit_id=None).as_json()
     return {
+        "callout": card,
         "number": ticket.number,
         "title": ticket.title,
         "category": ticket.category,

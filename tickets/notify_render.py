@@ -14,29 +14,28 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from inventory.timeutil import format_local, format_span
+from tickets.callout import callout_from_json, callout_lines
+from tickets.callout import for_unit as callout_for_unit
+from tickets.labels import VOCABULARY, label
 
 CENTER: Final = "center"
 _UNIT_PREFIX: Final = "unit:"
 
+# The one label table (tickets.labels), as (Chinese, English) pairs.
 _EVENT_LABELS: Final[Mapping[str, tuple[str, str]]] = {
-    "opened": ("故障工单已创建", "Ticket opened"),
-    "sla_warning": ("时限预警（已用 75%）", "SLA warning (75 % of the time used)"),
-    "sla_breach": ("已超出时限", "SLA breached"),
-    "recovered": ("已恢复", "Recovered"),
-    "resolved": ("工单已解决", "Ticket resolved"),
-    "test": ("测试消息", "Test message"),
+    key.partition(".")[2]: (zh, en)
+    for key, (en, _short, zh) in VOCABULARY.items()
+    if key.startswith("event.")
 }
-_SEVERITY_ZH: Final = {"critical": "紧急", "major": "重要", "minor": "次要", "info": "提示"}
+_SEVERITY_ZH: Final = {
+    key.partition(".")[2]: zh
+    for key, (_en, _s, zh) in VOCABULARY.items()
+    if key.startswith("severity.")
+}
 _CATEGORY_ZH: Final = {
-    "link_down": "链路中断",
-    "device_unreachable": "设备不可达",
-    "flapping": "链路抖动",
-    "threshold": "阈值越限",
-    "optical": "光功率异常",
-    "environment": "机房环境",
-    "inspection_finding": "巡检发现",
-    "request": "服务请求",
-    "other": "其他",
+    key.partition(".")[2]: zh
+    for key, (_en, _s, zh) in VOCABULARY.items()
+    if key.startswith("category.")
 }
 _TARGET_LABELS: Final = {"response": ("响应", "response"), "resolution": ("解决", "resolution")}
 
@@ -58,7 +57,16 @@ def for_audience(facts: Mapping[str, Any], audience: str) -> dict[str, Any]:
         if shown.get("unit") != unit:
             shown["unit"] = None
         shown["audience_unit"] = unit
+        if isinstance(facts.get("callout"), dict):
+            shown["callout"] = callout_for_unit(facts["callout"], unit)
     return shown
+
+
+def _callout_lines(facts: Mapping[str, Any], zh: bool) -> list[str]:
+    card = facts.get("callout")
+    if not isinstance(card, dict):
+        return []
+    return ["", *callout_lines(callout_from_json(card), zh=zh)]
 
 
 def _local(value: Any) -> str:
@@ -107,12 +115,12 @@ def _lines(kind: str, facts: Mapping[str, Any], zh: bool) -> list[str]:
             lines.append(f"中断时长：{_duration(facts.get('downtime_s'))}")
         if kind == "resolved" and facts.get("resolution"):
             lines.append(f"处理说明：{facts['resolution']}")
-        return lines
+        return lines + _callout_lines(facts, zh=True)
     lines = [
         f"Ticket: {facts.get('number', '—')}",
         f"Title: {facts.get('title', '')}",
         f"Severity: {severity}",
-        f"Category: {category.replace('_', ' ')}",
+        f"Category: {label(f'category.{category}', zh=False)}",
         f"Site: {_site(facts, zh=False)}",
         f"Device/port: {_where(facts)}",
         f"Affected access units: {units}",
@@ -127,7 +135,7 @@ def _lines(kind: str, facts: Mapping[str, Any], zh: bool) -> list[str]:
         lines.append(f"Downtime: {_duration(facts.get('downtime_s'))}")
     if kind == "resolved" and facts.get("resolution"):
         lines.append(f"Resolution: {facts['resolution']}")
-    return lines
+    return lines + _callout_lines(facts, zh=False)
 
 
 def subject(kind: str, facts: Mapping[str, Any]) -> str:

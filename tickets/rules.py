@@ -29,6 +29,10 @@ Rules:
   the units its loss cut off, a device-unreachable ticket the units with a port on the device plus
   those its loss cut off. So the first of two redundant trunks going down lists nobody, and the
   second lists the room's units.
+- **One ticket per trunk.** A trunk is one link with two ends that both report its loss: a
+  link-down or link-up of either end of a trunk is about the link (subject ``link:<key>``), so
+  the second end's link-down is appended to the first end's ticket; the ticket recovers when
+  an end comes up and the other end is not still down (its last polled status).
 - **Recovery.** The clearing event marks the ticket recovered (``recovered_at``) with a recovery
   entry giving the downtime since the fault was (last) detected; the ticket stays for a person to
   close. A fault returning before that clears the mark (and reopens a resolved ticket).
@@ -37,6 +41,7 @@ Rules:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import deque
 from collections.abc import Iterable, Mapping
@@ -47,6 +52,7 @@ from typing import Final
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
+from collectors.models import InterfaceStatus
 from inventory.models import AccessUnit, Device, Interface, Link
 from inventory.schema import DeviceRole, LinkKind
 from inventory.timeutil import format_local, format_span, require_aware
@@ -253,12 +259,31 @@ def _title(session: Session, problem: ProblemKind, subject: _Subject, event: Fau
     return f"{label}: {where}{extra}"[:200]
 
 
+def _detail_value(value: object) -> str:
+    """A detail as people read it: an instant in Beijing time to the second (never UTC with
+    microseconds), a list item by item."""
+    if isinstance(value, dt.datetime):
+        return format_local(value, seconds=True)
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and "T" in value:
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if parsed.tzinfo is not None:
+            return format_local(parsed, seconds=True)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_detail_value(v) for v in value) + "]"
+    return str(value)
+
+
 def _event_body(event: FaultEvent) -> str:
     body = f"{event.kind} detected {format_local(event.detected_at)}"
     if event.planned:
         body += " (planned maintenance)"
     if event.details:
-        body += "; " + ", ".join(f"{k}={v}" for k, v in sorted(event.details.items()))
+        body += "; " + ", ".join(
+            f"{k}={_detail_value(v)}" for k, v in sorted(event.details.items())
+        )
     return body
 
 
@@ -487,9 +512,54 @@ def apply_event(*, session: Session, event: FaultEvent, now: dt.datetime) -> Eve
     ticket it rolls back its own work and appends to the winner's ticket instead, so call it with
     no uncommitted work of yours in the session."""
     now = require_aware(now, "now")
+    event = _about_the_trunk(session, event)
     if event.kind in _RAISES:
         return _raise(session, event, _RAISES[event.kind], now)
     return _clear(session, event, _CLEARS[event.kind], now)
+
+
+_LINK_KINDS: Final = frozenset({FaultKind.LINK_DOWN, FaultKind.LINK_UP})
+_DOWN_STATES: Final = frozenset({"down", "lowerLayerDown", "notPresent"})
+
+
+def _about_the_trunk(session: Session, event: FaultEvent) -> FaultEvent:
+    """A link-down/up of one end of a trunk, as the fault of the trunk itself (one ticket)."""
+    if event.kind not in _LINK_KINDS or not event.subject_key.startswith("interface:"):
+        return event
+    subject = _subject(session, event)
+    link = subject.link
+    if not subject.is_trunk or link is None or link.b_interface_id is None:
+        return event
+    where = f"{subject.device.name} " if subject.device is not None else ""
+    where += subject.interface.name if subject.interface is not None else event.subject_key
+    return dataclasses.replace(
+        event,
+        subject_key=f"link:{link.key}",
+        link_id=link.id,
+        details={**event.details, "end": where},
+    )
+
+
+def _other_end_down(session: Session, event: FaultEvent) -> str | None:
+    """For a trunk's link-up: the far end's name if its last polled status is still down."""
+    if event.link_id is None or event.interface_id is None:
+        return None
+    link = session.get(Link, event.link_id)
+    if link is None:
+        return None
+    ends = {link.a_interface_id, link.b_interface_id} - {event.interface_id, None}
+    for end in ends:
+        status = session.get(InterfaceStatus, end)
+        if (
+            status is not None
+            and status.oper_status in _DOWN_STATES
+            and status.admin_status != "down"
+        ):
+            interface = session.get(Interface, end)
+            device = session.get(Device, interface.device_id) if interface is not None else None
+            if interface is not None and device is not None:
+                return f"{device.name} {interface.name}"
+    return None
 
 
 def _raise(
@@ -607,10 +677,27 @@ def _clear(
         ticket.last_event_at = now
         finish_change(session, ticket, user=None, action=TicketAction.EVENT_APPENDED, now=now)
         return EventResult(EventOutcome.EVENT_APPENDED, ticket.number)
+    still_down = _other_end_down(session, event) if event.subject_key.startswith("link:") else None
+    if still_down is not None:
+        # One end is back, the other is not: the trunk is still down.
+        add_entry(
+            session,
+            ticket,
+            kind=EntryKind.EVENT,
+            at=now,
+            body=f"{_event_body(event)}; {still_down} is still down",
+            value=event.kind.value,
+        )
+        ticket.last_event_at = now
+        finish_change(session, ticket, user=None, action=TicketAction.EVENT_APPENDED, now=now)
+        return EventResult(EventOutcome.EVENT_APPENDED, ticket.number)
     since = ticket.fault_since or ticket.sla_start_at
     downtime = max(event.detected_at - since, dt.timedelta(0))
     ticket.recovered_at = event.detected_at
     ticket.last_event_at = now
+    # Only a link or a device is "down"; a crossed threshold or a flapping port was not.
+    state = "down" if problem in (ProblemKind.LINK_DOWN, ProblemKind.DEVICE_UNREACHABLE) else ""
+    lasted = f"after {_duration(downtime)} down" if state else f"after {_duration(downtime)}"
     add_entry(
         session,
         ticket,
@@ -618,7 +705,7 @@ def _clear(
         at=now,
         value=str(int(downtime.total_seconds())),
         body=(
-            f"recovered at {format_local(event.detected_at)} after {_duration(downtime)} down"
+            f"recovered at {format_local(event.detected_at)} {lasted}"
             + (" (planned maintenance)" if event.planned else "")
             + "; left open for a person to close"
         ),

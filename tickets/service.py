@@ -144,6 +144,31 @@ class TicketInputError(TicketError):
     pass
 
 
+class FaultStillStanding(TicketError):
+    """Resolving a fault ticket whose link or device is still down: the caller asks the person
+    and calls again with ``confirm_down=True``."""
+
+    def __init__(self, number: str, what: str, since: dt.datetime) -> None:
+        self.number = number
+        self.what = what
+        self.since = since
+        super().__init__(
+            f"{number}: {what} is still down (since {format_local(since)}); "
+            "confirm to resolve it anyway"
+        )
+
+
+# The fault kinds whose standing fault means "still down" (a link, a device).
+_DOWN_KINDS: Final = frozenset({"link_down", "device_unreachable"})
+
+
+def still_down(ticket: Ticket) -> dt.datetime | None:
+    """Since when the ticket's link or device has been down, if its fault has not cleared."""
+    if ticket.kind not in _DOWN_KINDS or ticket.recovered_at is not None:
+        return None
+    return ticket.fault_since or ticket.detected_at
+
+
 def ticket_id(ticket: Ticket) -> int:
     if ticket.id is None:
         raise ValueError("the ticket has no id until it is flushed")
@@ -822,15 +847,49 @@ def set_waiting(
 
 
 def resolve(
-    *, session: Session, user: User, ticket: str | int, body: str = "", now: dt.datetime
+    *,
+    session: Session,
+    user: User,
+    ticket: str | int,
+    body: str = "",
+    confirm_down: bool = False,
+    now: dt.datetime,
 ) -> Ticket:
+    """Resolve a ticket, saying what fixed it (an empty resolution is refused). A fault ticket
+    whose link or device is still down raises FaultStillStanding unless ``confirm_down``; then
+    the timeline says it was resolved while down."""
     row = _load(session, user, ticket, "resolve tickets")
     _center_only(user, "resolve", row)
     now = require_aware(now, "now")
-    change_state(session, row, TicketState.RESOLVED, user=user, now=now, body=body)
-    resolution = {"resolution": body.strip()} if body.strip() else None
-    enqueue_event(session, row, NotifyEventKind.RESOLVED, now=now, details=resolution)
-    return finish_change(session, row, user=user, action=TicketAction.RESOLVED, now=now)
+    text = body.strip()
+    if not text:
+        raise TicketInputError(
+            f"{row.number}: say what fixed it — a resolution text is required to resolve"
+        )
+    down_since = still_down(row)
+    what = "the device" if row.kind == "device_unreachable" else "the link"
+    if down_since is not None and not confirm_down:
+        raise FaultStillStanding(row.number, what, down_since)
+    change_state(session, row, TicketState.RESOLVED, user=user, now=now, body=text)
+    details: dict[str, Any] | None = None
+    if down_since is not None:
+        add_entry(
+            session,
+            row,
+            kind=EntryKind.STATE_CHANGE,
+            at=now,
+            user=user,
+            value=TicketState.RESOLVED.value,
+            body=(
+                f"resolved while {what} is still down (down since {format_local(down_since)}), "
+                f"confirmed by {user.name} / 链路或设备仍中断时确认解决"
+            ),
+        )
+        details = {"still_down_since": down_since.isoformat()}
+    enqueue_event(session, row, NotifyEventKind.RESOLVED, now=now, details={"resolution": text})
+    return finish_change(
+        session, row, user=user, action=TicketAction.RESOLVED, now=now, details=details
+    )
 
 
 def _own_unit_ticket(user: User, ticket: Ticket) -> bool:

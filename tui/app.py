@@ -27,7 +27,9 @@ from tui.context import Clock, Context
 from tui.i18n import Labels, parse_lang
 from tui.screens.base import IxScreen, PollingScreen
 from tui.screens.confirm import ConfirmPrompt
+from tui.screens.down import DownScreen
 from tui.screens.exchange import ExchangeScreen, ExchangeTree
+from tui.screens.graph import GraphScreen
 from tui.screens.help import HelpScreen
 from tui.screens.inspection import InspectionsScreen, WalkthroughScreen
 from tui.screens.login import LoginScreen
@@ -46,6 +48,7 @@ _SCREENS: dict[str, type[IxScreen]] = {
     "exchange": ExchangeScreen,
     "inspections": InspectionsScreen,
     "targets": TargetsScreen,
+    "down": DownScreen,
 }
 
 
@@ -64,6 +67,7 @@ class IxopsApp(App[None]):
         Binding("3", "go('exchange')", "Exchange", id="app.exchange"),
         Binding("4", "go('inspections')", "Inspect", id="app.inspections"),
         Binding("5", "go('targets')", "Targets", id="app.targets"),
+        Binding("6", "go('down')", "Down now", id="app.down"),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="app.refresh"),
     ]
 
@@ -140,6 +144,8 @@ class IxopsApp(App[None]):
             (lab("screen.inspections"), InspectionsScreen.BINDINGS),
             (lab("screen.targets"), TargetsScreen.BINDINGS),
             (lab("screen.walkthrough"), [*WalkthroughScreen.BINDINGS, *ConfirmPrompt.BINDINGS]),
+            (lab("screen.graph"), GraphScreen.BINDINGS),
+            (lab("screen.down"), DownScreen.BINDINGS),
         ]
         self.push_screen(HelpScreen(self.ctx, sections))
 

@@ -104,7 +104,8 @@ def left_text(clock: LiveClock) -> Text:
 
 
 def short_local(value: dt.datetime | None) -> str:
-    """A due time in the queue: Shanghai wall clock, month-day and minute (the column says CST)."""
+    """A due time in the queue: Shanghai wall clock, month-day and minute (the column says
+    +08:00)."""
     if value is None:
         return "—"
     return to_local(value).strftime("%m-%d %H:%M")

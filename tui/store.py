@@ -21,17 +21,27 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from collectors.health import LiveState, read_health
+from collectors.graphs import Graph, Scope, Span, traffic_graph
 from inventory.accounts import PermissionDenied, Role, User, acting_user, authenticate
 from inventory.models import AccessUnit
 from runbooks import inspections
 from runbooks.allowlist import CommandRefused
 from runbooks.inspections import DueRow, ItemView, RunView, Started, Submitted
 from runbooks.prefill import Entry
-from runbooks.procedures import PreparedCommand, Runbook, for_ticket, prepare_commands, ticket_facts
+from runbooks.procedures import (
+    PreparedCommand,
+    Runbook,
+    TicketFacts,
+    for_ticket,
+    prepare_commands,
+    ticket_facts,
+)
 from runbooks.run import CommandRun, RunbookRunError, SshAccess, run_runbook_command
 from targets.document import EXAMPLE_TARGETS, load_targets
 from targets.report import targets_report
 from tickets import service
+from tickets.callout import Callout, callout
+from tickets.down import DownNow, down_now
 from tickets.models import Severity, TicketCategory
 from tickets.queue import QueueFilter, QueuePage, queue_counts_by_site, ticket_queue
 from tickets.service import TicketDetail, TicketRow, WaitingOn
@@ -89,6 +99,8 @@ class ActionRequest:
     body: str = ""
     assignee: str | None = None
     waiting_on: WaitingOn = WaitingOn.ACCESS_UNIT
+    # Resolve even though the link or device is still down (the person confirmed it).
+    confirm_down: bool = False
 
 
 @dataclass(frozen=True)
@@ -194,6 +206,8 @@ class RunbookView:
     runbook: Runbook
     commands: list[PreparedCommand]
     problem: str | None
+    # The ticket's names for the runbook's prose ({device}, {peer_device}, …).
+    facts: TicketFacts | None = None
 
 
 class Store:
@@ -262,6 +276,27 @@ class Store:
             return service.get_ticket(
                 session=session, user=self._user(session, who), ticket=number, now=now
             )
+
+    def graph(
+        self, who: UserInfo, scope: Scope, name: str, span: Span, *, now: dt.datetime
+    ) -> Graph:
+        with self._session() as session:
+            return traffic_graph(
+                session=session,
+                user=self._user(session, who),
+                scope=scope,
+                name=name,
+                span=span,
+                now=now,
+            )
+
+    def down_now(self, who: UserInfo, *, now: dt.datetime) -> DownNow:
+        with self._session() as session:
+            return down_now(session=session, user=self._user(session, who), now=now)
+
+    def callout(self, who: UserInfo, number: str, *, now: dt.datetime) -> Callout:
+        with self._session() as session:
+            return callout(session=session, user=self._user(session, who), ticket=number, now=now)
 
     def choices(self, who: UserInfo) -> Choices:
         with self._session() as session:
@@ -415,7 +450,12 @@ class Store:
                     )
                 case Action.RESOLVE:
                     service.resolve(
-                        session=session, user=user, ticket=number, body=request.body, now=now
+                        session=session,
+                        user=user,
+                        ticket=number,
+                        body=request.body,
+                        confirm_down=request.confirm_down,
+                        now=now,
                     )
                 case Action.CLOSE:
                     service.close(
@@ -460,9 +500,11 @@ class Store:
             views: list[RunbookView] = []
             for runbook in for_ticket(session, ticket):
                 try:
-                    views.append(RunbookView(runbook, prepare_commands(facts, runbook), None))
+                    views.append(
+                        RunbookView(runbook, prepare_commands(facts, runbook), None, facts)
+                    )
                 except CommandRefused as exc:
-                    views.append(RunbookView(runbook, [], str(exc)))
+                    views.append(RunbookView(runbook, [], str(exc), facts))
             return views
 
     def run_command(
@@ -473,6 +515,7 @@ class Store:
         *,
         step: int,
         command_index: int,
+        far_end: bool = False,
         now: dt.datetime,
     ) -> CommandRun:
         """Run one step's command on the ticket's device, confirmed by the user already; the
@@ -491,6 +534,7 @@ class Store:
                 command_index=command_index,
                 confirm=True,
                 access=self.ssh_access,
+                far_end=far_end,
                 now=now,
             )
 

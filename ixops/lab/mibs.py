@@ -24,7 +24,8 @@ Every device
     ifOperStatus 8 (down(2) whenever admin is down), ifLastChange 9 (TimeTicks),
     ifInOctets 10, ifInUcastPkts 11, ifInDiscards 13, ifInErrors 14, ifInUnknownProtos 15,
     ifOutOctets 16, ifOutUcastPkts 17, ifOutDiscards 19, ifOutErrors 20 (Counter32, mod 2^32).
-    ifXTable 1.3.6.1.2.1.31.1.1.1.<col>.<ifIndex>: ifName 1 (the port name, equal to ifDescr),
+    ifXTable 1.3.6.1.2.1.31.1.1.1.<col>.<ifIndex>: ifName 1 (the port name as the platform
+    abbreviates it: `Te1/0/1` on Cisco IOS/IOS-XE, as real ones answer; elsewhere ifDescr),
     ifHCInOctets 6, ifHCInUcastPkts 7, ifHCOutOctets 10, ifHCOutUcastPkts 11 (Counter64),
     ifLinkUpDownTrapEnable 14 (enabled 1), ifHighSpeed 15 (Gauge32 Mbit/s), ifConnectorPresent 17
     (true 1), ifAlias 18 (the port description), ifCounterDiscontinuityTime 19 (TimeTicks 0:
@@ -328,6 +329,38 @@ def _text(get: Callable[[], str]) -> Reader:
 # -- identities -----------------------------------------------------------------------------
 
 
+# Cisco IOS and IOS-XE answer ifName in the short form (recorded: snmpsim-data 1.0.1
+# network/switch/cisco-c3750 `Gi1/0/1`, network/router/cisco-unmarked-0 `Fa0/1`, `Vl1`, `Nu0`)
+# while ifDescr and every inventory use the long one. NX-OS, EOS, Junos, VRP and Comware do not.
+_IOS_SHORT_NAMES: tuple[tuple[str, str], ...] = (
+    ("TwentyFiveGigE", "Twe"),
+    ("TwoGigabitEthernet", "Tw"),
+    ("FiveGigabitEthernet", "Fi"),
+    ("TenGigabitEthernet", "Te"),
+    ("FortyGigabitEthernet", "Fo"),
+    ("HundredGigE", "Hu"),
+    ("AppGigabitEthernet", "Ap"),
+    ("GigabitEthernet", "Gi"),
+    ("FastEthernet", "Fa"),
+    ("Port-channel", "Po"),
+    ("Loopback", "Lo"),
+    ("Vlan", "Vl"),
+    ("Tunnel", "Tu"),
+    ("Null", "Nu"),
+)
+_SHORT_IFNAME_PLATFORMS = frozenset({"cisco_ios", "cisco_xe", "ios", "iosxe"})
+
+
+def if_name(device: DeviceState, name: str) -> str:
+    """ifName as the device's platform answers it for a port whose ifDescr is `name`."""
+    if device.platform.lower() not in _SHORT_IFNAME_PLATFORMS:
+        return name
+    for long, short in _IOS_SHORT_NAMES:
+        if name.startswith(long) and name[len(long) : len(long) + 1].isdigit():
+            return short + name[len(long) :]
+    return name
+
+
 @dataclass(frozen=True)
 class VendorIdentity:
     descr: str
@@ -560,7 +593,7 @@ def _add_port(b: _Builder, state: LabState, device: DeviceState, port: PortState
     ifc(19, TAG_COUNTER32, counted(lambda: port.out_discards, _counter32))
     ifc(20, TAG_COUNTER32, counted(lambda: port.out_errors, _counter32))
 
-    ifx(1, TAG_OCTET_STRING, _text(lambda: port.name))
+    ifx(1, TAG_OCTET_STRING, _constant(encode_octets(if_name(device, port.name))))
     ifx(6, TAG_COUNTER64, counted(lambda: port.in_octets, _counter64))
     ifx(7, TAG_COUNTER64, counted(lambda: port.in_ucast_pkts, _counter64))
     ifx(10, TAG_COUNTER64, counted(lambda: port.out_octets, _counter64))

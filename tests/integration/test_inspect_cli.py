@@ -177,7 +177,7 @@ def test_a_walkthrough_through_the_cli(env: dict[str, str]) -> None:
 
     code, out, err = run(env, "inspect", "submit", run_id, "--as", "eng")
     assert code == 0, err
-    assert f"Submitted inspection {run_id}, signed by eng at 2026-11-25 11:10 CST." in out
+    assert f"Submitted inspection {run_id}, signed by eng at 2026-11-25 11:10 +08:00." in out
     (ticket_line,) = [line for line in out.splitlines() if "room_temperature" in line]
     number = ticket_line.split()[0]
     assert number.startswith("IX-2026-")
@@ -193,7 +193,7 @@ def test_a_walkthrough_through_the_cli(env: dict[str, str]) -> None:
     assert out.startswith(f"# Inspection 巡检 #{run_id}: {ROOM}")
     assert "| Item 项目 | Result 结果 | Measured 实测 | Bounds 范围 | Note 备注 |" in out
     assert f"→ ticket {number}" in out
-    assert "Signed by 巡检人: **eng** at 2026-11-25 11:10 CST" in out
+    assert "Signed by 巡检人: **eng** at 2026-11-25 11:10 +08:00" in out
     code, out, _ = run(env, "inspect", "due", "--as", "eng")
     assert code == 0
     assert ROOM in out

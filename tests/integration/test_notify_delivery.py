@@ -173,8 +173,12 @@ async def test_a_ticket_opened_by_the_rules_is_mailed_in_both_languages(
     assert "Device/port: chj-ex-core1 Ethernet1/1" in text
     assert "Affected access units: excloud" in text
     # The response is due four hours after detection, shown in Shanghai time.
-    assert "响应截止：2026-11-26 07:10 CST" in text
-    assert "Response due: 2026-11-26 07:10 CST" in text
+    assert "响应截止：2026-11-26 07:10 +08:00" in text
+    assert "Response due: 2026-11-26 07:10 +08:00" in text
+    # Whom to call, in both languages (the callout card).
+    assert "接入单位: excloud 示例云计算有限公司 (AS64496)" in text
+    assert "Access unit: excloud Example Cloud Co. (AS64496)" in text
+    assert "1. Zhang Example [call, technical] · tel +86 21 5550 1000" in text
     assert all(row.status == OutboxStatus.SENT for row in _outbox(world))
     # Nothing more to do.
     assert await _dispatch(world, config, senders, LOGGED + 2 * MINUTE) == DispatchReport()
@@ -201,7 +205,7 @@ async def test_wecom_dingtalk_and_generic_webhooks_with_the_dingtalk_signature(
     ding = by_path["/ding"]
     assert ding.body["msgtype"] == "markdown"
     assert ding.body["markdown"]["title"] == f"{number} 故障工单已创建 / Ticket opened"
-    assert "Response due: 2026-11-26 07:10 CST" in ding.body["markdown"]["text"]
+    assert "Response due: 2026-11-26 07:10 +08:00" in ding.body["markdown"]["text"]
     assert ding.query["access_token"] == DING_TOKEN
     stamp = ding.query["timestamp"]
     expected = base64.b64encode(
@@ -431,6 +435,7 @@ async def test_a_contact_never_reads_an_internal_note(
             user=eng,
             ticket=number,
             body="Replaced the faulty optic.",
+            confirm_down=True,
             now=LOGGED + 2 * MINUTE,
         )
     await _dispatch(world, config, senders, LOGGED + 3 * MINUTE)
@@ -511,6 +516,6 @@ async def test_an_sla_breach_is_enqueued_once_when_it_is_stored(
         f"[{number}] 已超出时限 / SLA breached: Link down: chj-ex-core1 Ethernet1/1 (excloud)",
     ]
     breach = smtp_server.text(smtp_server.to("noc@ix.example.net")[1])
-    assert "Response SLA breached: 2026-11-26 07:10 CST" in breach
+    assert "Response SLA breached: 2026-11-26 07:10 +08:00" in breach
     # Contacts are not routed SLA events by this file.
     assert smtp_server.to("noc@excloud.example.net") == []

@@ -47,8 +47,10 @@ from runbooks.allowlist import CommandRefused
 from runbooks.procedures import (
     Runbook,
     bundled_runbooks,
+    fill_text,
     for_ticket,
     load_runbooks,
+    prepare_commands,
     ticket_facts,
 )
 from runbooks.run import (
@@ -69,7 +71,7 @@ DEVICE, PORT = "chj-acc1", "TenGigabitEthernet1/0/1"  # a member port of sdns, o
 USERNAME, PASSWORD, ENABLE = "ixops", "Ssh-pw-7e1c55a0", "En-c2b94d1f"
 DETECTED = shanghai(2026, 11, 25, 10, 55)
 NOW = shanghai(2026, 11, 25, 11, 10)
-HEADER = f"$ show interfaces {PORT} ({DEVICE}, 2026-11-25 11:10 CST)"
+HEADER = f"$ show interfaces {PORT} ({DEVICE}, 2026-11-25 11:10 +08:00)"
 
 
 def _per_port_cli(port: str) -> PlatformCli:
@@ -280,7 +282,7 @@ def test_a_command_the_device_rejects_is_an_error_in_the_timeline(
         assert run.result.error.kind is ErrorKind.COMMAND_REJECTED
         entry = service.get_ticket(session=session, user=eng, ticket=number, now=NOW).entries[-1]
         assert entry.body.splitlines()[0] == (
-            f"$ show interfaces {PORT} status ({DEVICE}, 2026-11-25 11:10 CST)"
+            f"$ show interfaces {PORT} status ({DEVICE}, 2026-11-25 11:10 +08:00)"
         )
         assert "FAILED command_rejected: " in entry.body
         assert "% Invalid input detected at '^' marker." in entry.body
@@ -615,5 +617,69 @@ def test_runbook_run_on_the_command_line(cli_setup: tuple[App, str]) -> None:
     assert notes == [
         HEADER,
         HEADER,
-        f"$ show interfaces {PORT} status ({DEVICE}, 2026-11-25 11:10 CST)",
+        f"$ show interfaces {PORT} status ({DEVICE}, 2026-11-25 11:10 +08:00)",
     ]
+
+
+def test_a_trunk_runbook_names_both_ends_and_runs_on_the_far_one(
+    world: World, lab: LabThread, example_inventory: Inventory
+) -> None:
+    # The trunk chj-ex-core1 Ethernet1/17 (Arista) <-> chj-acc1 HundredGigE1/0/25 (IOS): the
+    # ticket is about the core's end; the lab serves the access switch, the far end.
+    far_port = "HundredGigE1/0/25"
+    with world.session() as session:
+        device_id, interface_id = World.port(session, "chj-ex-core1", "Ethernet1/17")
+        number = apply_event(
+            session=session,
+            event=FaultEvent(
+                kind=FaultKind.LINK_DOWN,
+                subject_key="interface:chj-ex-core1:Ethernet1/17",
+                detected_at=DETECTED,
+                device_id=device_id,
+                interface_id=interface_id,
+            ),
+            now=DETECTED,
+        ).ticket
+        assert number is not None
+        eng = World.user(session, "eng")
+        ticket = service.get_ticket(session=session, user=eng, ticket=number, now=NOW).row.ticket
+        runbook = for_ticket(session, ticket)[0]
+        assert runbook.name == "trunk-down-or-flapping"
+        facts = ticket_facts(session, ticket)
+        step2 = fill_text(runbook.steps[1].body, facts)
+        assert "{peer_device}" not in step2
+        assert f"chj-acc1 {far_port}" in step2
+        prepared = prepare_commands(facts, runbook)
+        near = [(p.device, p.command) for p in prepared if not p.far_end]
+        far = [(p.device, p.platform, p.command) for p in prepared if p.far_end]
+        assert ("chj-ex-core1", "show interfaces Ethernet1/17") in near
+        assert ("chj-acc1", "cisco_ios", f"show interfaces {far_port}") in far
+        assert ("chj-acc1", "cisco_ios", "show etherchannel summary") in far
+        assert all("port-channel" not in c for _, _, c in far)  # Arista's command stays near
+
+        ssh = Recorder()
+        access = SshAccess.from_inventory(
+            example_inventory,
+            _credentials(),
+            endpoints={"chj-acc1": lab.server.endpoint("chj-acc1")},
+            connect_timeout_s=2.0,
+            command_timeout_s=3.0,
+        )
+        run = run_runbook_command(
+            session=session,
+            user=eng,
+            ticket=number,
+            runbook=runbook,
+            step=1,
+            command_index=1,
+            confirm=True,
+            access=access,
+            ssh=ssh,
+            far_end=True,
+            now=NOW,
+        )
+        assert ssh.sent == [("chj-acc1", f"show interfaces {far_port}")]
+        assert run.device == "chj-acc1"
+        assert run.ok, run.result
+        entry = service.get_ticket(session=session, user=eng, ticket=number, now=NOW).entries[-1]
+        assert entry.body.startswith(f"$ show interfaces {far_port} (chj-acc1, ")

@@ -39,7 +39,14 @@ def _ticket(world: World, device: str, port: str, *, resolved: bool = True) -> s
         assert number is not None
         if resolved:
             eng = world.user(session, "eng")
-            resolve(session=session, user=eng, ticket=number, body="fixed", now=RESOLVED)
+            resolve(
+                session=session,
+                user=eng,
+                ticket=number,
+                body="fixed",
+                confirm_down=True,
+                now=RESOLVED,
+            )
     return number
 
 
@@ -51,7 +58,14 @@ def test_only_the_units_contact_rates_once_resolved_and_may_change_it_for_7_days
         cx, cs = world.user(session, "cx"), world.user(session, "cs")
         with pytest.raises(TicketInputError, match="once it is resolved or closed"):
             rate_ticket(session=session, user=cx, ticket=number, score=5, now=LOGGED)
-        resolve(session=session, user=world.user(session, "eng"), ticket=number, now=RESOLVED)
+        resolve(
+            session=session,
+            user=world.user(session, "eng"),
+            ticket=number,
+            body="fixed",
+            confirm_down=True,
+            now=RESOLVED,
+        )
         for name in ("eng", "ada", "vic", "old"):
             with pytest.raises(PermissionDenied):
                 rate_ticket(

@@ -168,7 +168,7 @@ def test_the_at_risk_view_through_the_cli(app: App, tickets: dict[str, str]) -> 
         "target": "response",
         "status": "breached",
         "due_at": "2026-11-25T22:10:00+00:00",
-        "due_local": "2026-11-26 06:10 CST",
+        "due_local": "2026-11-26 06:10 +08:00",
         "remaining_s": -7200.0,
         "overdue_s": 7200.0,
     }
@@ -182,12 +182,12 @@ def test_the_at_risk_view_through_the_cli(app: App, tickets: dict[str, str]) -> 
     assert max(cell_len(line) for line in lines) <= 80
     # Every number and deadline whole, in order; only titles may give way.
     for letter, due, left in (
-        ("B", "2026-11-26 06:10 CST", "overdue 2h00m"),
-        ("A", "2026-11-26 07:10 CST", "overdue 1h00m"),
-        ("D", "2026-11-26 08:30 CST", "0h20m left"),
-        ("C", "2026-11-26 09:00 CST", "0h50m left"),
-        ("G", "2026-11-26 13:00 CST", "4h50m left"),
-        ("E", "2026-11-26 11:00 CST", "2h50m left"),
+        ("B", "2026-11-26 06:10 +08:00", "overdue 2h00m"),
+        ("A", "2026-11-26 07:10 +08:00", "overdue 1h00m"),
+        ("D", "2026-11-26 08:30 +08:00", "0h20m left"),
+        ("C", "2026-11-26 09:00 +08:00", "0h50m left"),
+        ("G", "2026-11-26 13:00 +08:00", "4h50m left"),
+        ("E", "2026-11-26 11:00 +08:00", "2h50m left"),
     ):
         (index,) = [i for i, line in enumerate(lines) if tickets[letter] in line]
         assert due in lines[index], letter

@@ -97,16 +97,22 @@ def tickets(world: World) -> World:
         t4 = _fault(world, session, "chj-ex-core1", "Ethernet1/17", DETECTED)
         for number, at in ((t4, _at(3, 40)), (t1, _at(4, 10)), (t2, _at(5, 10))):
             acknowledge(session=session, user=eng, ticket=number, now=at)
-        resolve(session=session, user=eng, ticket=t4, now=_at(6, 10))
+        resolve(
+            session=session, user=eng, ticket=t4, body="fixed", confirm_down=True, now=_at(6, 10)
+        )
         record_due_sla_transitions(session=session, now=_at(7, 15))  # t3 breached at 07:10
-        resolve(session=session, user=eng, ticket=t1, now=_at(8, 10))
+        resolve(
+            session=session, user=eng, ticket=t1, body="fixed", confirm_down=True, now=_at(8, 10)
+        )
         acknowledge(session=session, user=eng, ticket=t3, now=_at(9, 10))
         t6 = open_ticket(
             session=session, user=eng, title="Fan alarm in the NDR room", site="NDR", now=_at(10)
         ).number
         acknowledge(session=session, user=eng, ticket=t6, now=_at(10, 15))
         close(session=session, user=eng, ticket=t6, body="false alarm", now=_at(10, 30))
-        resolve(session=session, user=eng, ticket=t2, now=_at(13, 10))
+        resolve(
+            session=session, user=eng, ticket=t2, body="fixed", confirm_down=True, now=_at(13, 10)
+        )
         for name, number, score in (("cx", t1, 5), ("cs", t2, 3), ("cg", t4, 4)):
             rate_ticket(
                 session=session, user=world.user(session, name), ticket=number, score=score,
@@ -322,11 +328,25 @@ def test_resolution_runs_to_the_last_resolve_of_a_reopened_ticket(world: World) 
         eng = world.user(session, "eng")
         number = _fault(world, session, "chj-ex-core1", "Ethernet1/1", DETECTED)
         acknowledge(session=session, user=eng, ticket=number, now=_at(3, 20))
-        resolve(session=session, user=eng, ticket=number, now=_at(4, 10))  # 1 h
+        resolve(
+            session=session,
+            user=eng,
+            ticket=number,
+            body="fixed",
+            confirm_down=True,
+            now=_at(4, 10),
+        )  # 1 h
         reopen(session=session, user=eng, ticket=number, body="down again", now=_at(5, 10))
         reopened = _rows(world, "eng", "2026-11")[("all", "all")]
         assert (reopened.resolved, reopened.resolution_pending) == (0, 1)
-        resolve(session=session, user=eng, ticket=number, now=_at(8, 10))  # 5 h after detection
+        resolve(
+            session=session,
+            user=eng,
+            ticket=number,
+            body="fixed",
+            confirm_down=True,
+            now=_at(8, 10),
+        )  # 5 h after detection
         close(session=session, user=eng, ticket=number, body="done", now=_at(9, 10))
     row = _rows(world, "eng", "2026-11")[("all", "all")]
     assert (row.resolved, row.median_resolution_s) == (1, 5 * HOUR)

@@ -127,8 +127,22 @@ def _tickets(world: World) -> dict[str, str]:
         acknowledge(session=session, user=eng, ticket=t["F1"], now=shanghai(2026, 11, 10, 11))
         record_due_sla_transitions(session=session, now=shanghai(2026, 11, 10, 14, 0, 1))
         acknowledge(session=session, user=eng, ticket=t["F2"], now=shanghai(2026, 11, 10, 14, 0, 1))
-        resolve(session=session, user=eng, ticket=t["F1"], now=shanghai(2026, 11, 10, 12))
-        resolve(session=session, user=eng, ticket=t["F2"], now=shanghai(2026, 11, 10, 15))
+        resolve(
+            session=session,
+            user=eng,
+            ticket=t["F1"],
+            body="fixed",
+            confirm_down=True,
+            now=shanghai(2026, 11, 10, 12),
+        )
+        resolve(
+            session=session,
+            user=eng,
+            ticket=t["F2"],
+            body="fixed",
+            confirm_down=True,
+            now=shanghai(2026, 11, 10, 15),
+        )
         rate_ticket(
             session=session, user=cx, ticket=t["F1"], score=5, now=shanghai(2026, 11, 10, 13)
         )
@@ -154,7 +168,14 @@ def _tickets(world: World) -> dict[str, str]:
             now=shanghai(2026, 11, 18, 10),
         ).number  # fmt: skip
         acknowledge(session=session, user=eng, ticket=t["F6"], now=shanghai(2026, 11, 18, 10, 10))
-        resolve(session=session, user=eng, ticket=t["F6"], now=shanghai(2026, 11, 18, 12))
+        resolve(
+            session=session,
+            user=eng,
+            ticket=t["F6"],
+            body="fixed",
+            confirm_down=True,
+            now=shanghai(2026, 11, 18, 12),
+        )
         t["F5"] = _fault(world, session, "chj-ex-core2", "Ethernet1/1", shanghai(2026, 11, 20, 8))
         acknowledge(session=session, user=eng, ticket=t["F5"], now=shanghai(2026, 11, 20, 8, 30))
         record_due_sla_transitions(session=session, now=NOW)

@@ -51,7 +51,7 @@ def _open_several(world: World, session: Session) -> list[str]:
     service.set_waiting(
         session=session, user=eng, ticket=numbers[3], on=service.WaitingOn.VENDOR, now=later
     )
-    service.resolve(session=session, user=eng, ticket=numbers[5], now=later)
+    service.resolve(session=session, user=eng, ticket=numbers[5], body="done", now=later)
     service.assign(session=session, user=eng, ticket=numbers[6], assignee="eng2", now=later)
     return numbers
 

@@ -89,7 +89,7 @@ def test_users_tickets_and_the_sla_report_through_the_cli(env: dict[str, str]) -
     code, out, _ = run(env_eng, "ticket", "show", "IX-2026-000001")
     assert code == 0
     assert "vendor case 4711" in out
-    assert "2026-11-26 03:11 CST" in out
+    assert "2026-11-26 03:11 +08:00" in out
     code, out, _ = run(env, "ticket", "show", "1", "--as", "cx")
     assert code == 0
     assert "vendor case 4711" not in out
@@ -134,6 +134,7 @@ def test_users_tickets_and_the_sla_report_through_the_cli(env: dict[str, str]) -
     rows = list(csv.DictReader(io.StringIO(out)))
     assert {(r["dimension"], r["key"]) for r in rows} == {
         ("all", "all"),
+        ("category", "fault"),
         ("site", "CHJ"),
         ("access_unit", "excloud"),
         ("severity", "minor"),

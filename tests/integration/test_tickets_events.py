@@ -311,7 +311,14 @@ def test_a_fault_returning_on_a_resolved_ticket_reopens_it(world: World) -> None
         )
         eng = world.user(session, "eng")
         acknowledge(session=session, user=eng, ticket=opened.ticket or "", now=now + MINUTE)
-        resolve(session=session, user=eng, ticket=opened.ticket or "", now=now + 2 * MINUTE)
+        resolve(
+            session=session,
+            user=eng,
+            ticket=opened.ticket or "",
+            body="reseated the optic",
+            confirm_down=True,
+            now=now + 2 * MINUTE,
+        )
         apply_event(
             session=session,
             event=world.link_event(FaultKind.LINK_DOWN, *port, now + 3 * MINUTE),

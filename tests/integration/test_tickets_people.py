@@ -31,7 +31,9 @@ def _ticket(session: Session, world: World, unit: str, state: TicketState) -> st
         session=session, user=eng, title=f"check {unit}", unit=unit, now=world.now
     )
     if state is TicketState.RESOLVED:
-        service.resolve(session=session, user=eng, ticket=ticket.number, now=world.now)
+        service.resolve(
+            session=session, user=eng, ticket=ticket.number, body="fixed", now=world.now
+        )
     return ticket.number
 
 
@@ -49,7 +51,7 @@ ACTIONS: dict[str, tuple[TicketState, Action]] = {
     "wait": (TicketState.NEW, lambda s, u, n, now: service.set_waiting(
         session=s, user=u, ticket=n, on=WaitingOn.VENDOR, now=now)),
     "resolve": (TicketState.NEW, lambda s, u, n, now: service.resolve(
-        session=s, user=u, ticket=n, now=now)),
+        session=s, user=u, ticket=n, body="fixed", now=now)),
     "close": (TicketState.RESOLVED, lambda s, u, n, now: service.close(
         session=s, user=u, ticket=n, now=now)),
     "reopen": (TicketState.RESOLVED, lambda s, u, n, now: service.reopen(
@@ -191,7 +193,9 @@ def test_a_contact_closes_an_auto_ticket_only_once_resolved(world: World) -> Non
         cx, eng = world.user(session, "cx"), world.user(session, "eng")
         with pytest.raises(PermissionDenied, match="close"):
             service.close(session=session, user=cx, ticket=number, now=world.now)
-        service.resolve(session=session, user=eng, ticket=number, now=world.now)
+        service.resolve(
+            session=session, user=eng, ticket=number, body="fixed", confirm_down=True, now=world.now
+        )
         closed = service.close(session=session, user=cx, ticket=number, now=world.now)
         assert closed.state == TicketState.CLOSED
         assert closed.open_key is None
@@ -207,7 +211,7 @@ def test_lifecycle_and_invalid_transitions(world: World) -> None:
             (service.set_waiting, {"on": WaitingOn.ACCESS_UNIT}, TicketState.WAITING_ACCESS_UNIT),
             (service.set_waiting, {"on": WaitingOn.VENDOR}, TicketState.WAITING_VENDOR),
             (service.start_work, {}, TicketState.IN_PROGRESS),
-            (service.resolve, {}, TicketState.RESOLVED),
+            (service.resolve, {"body": "fixed"}, TicketState.RESOLVED),
             (service.close, {}, TicketState.CLOSED),
             (service.reopen, {}, TicketState.REOPENED),
             (service.acknowledge, {}, TicketState.ACKNOWLEDGED),
@@ -222,12 +226,12 @@ def test_lifecycle_and_invalid_transitions(world: World) -> None:
         for call, extra in invalid:
             with pytest.raises(InvalidTransition):
                 call(session=session, user=eng, ticket=number, now=world.now, **extra)
-        service.resolve(session=session, user=eng, ticket=number, now=world.now)
+        service.resolve(session=session, user=eng, ticket=number, body="fixed", now=world.now)
         for call, extra in [
             (service.acknowledge, {}),
             (service.start_work, {}),
             (service.set_waiting, {"on": WaitingOn.VENDOR}),
-            (service.resolve, {}),
+            (service.resolve, {"body": "fixed"}),
         ]:
             with pytest.raises(InvalidTransition, match="is resolved"):
                 call(session=session, user=eng, ticket=number, now=world.now, **extra)

@@ -115,7 +115,11 @@ async def test_a_refusal_from_the_service_is_a_notification_not_a_crash(
         detail = await open_ticket(app, pilot, seeded.breached)
         with world.session() as s:
             service.resolve(
-                session=s, user=world.user(s, "eng2"), ticket=seeded.breached, now=world.now
+                session=s,
+                user=world.user(s, "eng2"),
+                ticket=seeded.breached,
+                body="fixed",
+                now=world.now,
             )
         await pilot.press("a")
         await settle(pilot)
@@ -272,7 +276,11 @@ async def test_polls_pick_up_changes_made_elsewhere(
         await settle(pilot)
         with world.session() as s:
             service.acknowledge(
-                session=s, user=world.user(s, "eng2"), ticket=seeded.breached, now=world.now
+                session=s,
+                user=world.user(s, "eng2"),
+                ticket=seeded.breached,
+                body="fixed",
+                now=world.now,
             )
         for _ in range(50):
             await pilot.pause(0.05)

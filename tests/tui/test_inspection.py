@@ -278,8 +278,10 @@ async def test_the_link_down_ticket_shows_the_member_port_down_runbook_with_its_
         *,
         step: int,
         command_index: int,
+        far_end: bool = False,
         now: object,
     ) -> CommandRun:
+        assert not far_end  # a member port has one end
         ran.append((number, runbook.name, step, command_index))
         return CommandRun(number, runbook.name, step, "chj-ex-core1", "arista_eos", "show …", True)
 

@@ -79,7 +79,7 @@ def test_a_unit_reads_only_itself_among_the_affected() -> None:
     assert "dfinance" not in unit
     assert "站点：CHJ 漕河泾主机房" in unit
     assert "Site: CHJ Caohejing main room" in unit
-    assert "Response due: 2026-11-26 15:10 CST" in unit
+    assert "Response due: 2026-11-26 15:10 +08:00" in unit
 
 
 def test_robot_payloads() -> None:
@@ -117,3 +117,47 @@ def test_secrets_from_the_environment_then_the_file(tmp_path: Path) -> None:
     path.chmod(0o644)
     with pytest.raises(CredentialError, match="chmod 600"):
         NotifySecrets(environ={}, secrets_file=path).get("noc-wecom", "url")
+
+
+def test_a_units_contacts_read_only_their_own_part_of_the_callout() -> None:
+    from tickets.notify_render import plain_text, unit_audience
+
+    facts = {
+        "number": "IX-2026-000007",
+        "title": "Trunk down: chj-ex-core1 Ethernet1/18 (CHJ to NDR (A side))",
+        "affected_units": ["dfinance", "snews"],
+        "callout": {
+            "number": "IX-2026-000007",
+            "title": "Trunk down",
+            "link_kind": "trunk",
+            "unit": None,
+            "ends": [
+                {"device": "chj-ex-core1", "interface": "Ethernet1/18", "site": "CHJ",
+                 "room": "Hall A", "rack": "A01"},
+                {"device": "ndr-acc1", "interface": "HundredGigE1/0/25", "site": "NDR",
+                 "room": "Room 2F-05", "rack": "R01"},
+            ],
+            "circuit": {"circuit_id": "SH-ETS-100G-0001", "carrier": "Example Telecom Shanghai",
+                        "noc_name": "ETS NOC", "noc_phone": "+86 21 5000 1000", "noc_email": None},
+            "affected": [
+                {"code": "dfinance", "name": "Demo Finance", "name_zh": "", "asn": 64500,
+                 "contacts": [{"name": "Qian", "role": "technical", "priority": 1,
+                               "phone": "+86 21 5550 1009", "wecom": None, "email": None,
+                               "backup": False}]},
+                {"code": "snews", "name": "Sample News", "name_zh": "", "asn": 64501,
+                 "contacts": [{"name": "Sun", "role": "technical", "priority": 1,
+                               "phone": "+86 21 5550 1010", "wecom": None, "email": None,
+                               "backup": False}]},
+            ],
+        },
+    }  # fmt: skip
+    center = plain_text("opened", facts, "center")
+    assert "Leased circuit: Example Telecom Shanghai SH-ETS-100G-0001" in center
+    assert "Far end: ndr-acc1 HundredGigE1/0/25" in center
+    assert "Sun" in center
+    theirs = plain_text("opened", facts, unit_audience("dfinance"))
+    assert "Cut off: dfinance Demo Finance (AS64500)" in theirs
+    assert "Sun" not in theirs
+    assert "snews" not in theirs
+    assert "SH-ETS-100G-0001" not in theirs
+    assert "ndr-acc1" not in theirs

@@ -173,6 +173,10 @@ class FilterPrompt(ModalScreen[QueueFilter | None]):
                 yield Button(lab("filter.apply"), variant="primary", id="apply")
                 yield Button(lab("filter.cancel"), id="cancel")
 
+    def on_mount(self) -> None:
+        # Opens ready for the keyboard: the first drop-down has the focus.
+        self.query_one("#site", Select).focus()
+
     def _value(self, select_id: str) -> str | None:
         matches = self.query(f"#{select_id}").results(Select)
         for select in matches:

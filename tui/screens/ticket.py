@@ -8,7 +8,7 @@ never has are hidden rather than offered and refused: the service still decides.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import ClassVar, Final
 
 from rich.console import Group
@@ -22,16 +22,35 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Footer, Label, Static
 
+from collectors.graphs import Scope
 from inventory.accounts import AccountError, PermissionDenied
 from inventory.timeutil import format_local
-from runbooks.procedures import Runbook
+from runbooks.procedures import PreparedCommand, Runbook, fill_text, prose_in, title_in
+from tickets.callout import (
+    Callout,
+    CalloutUnit,
+    callout_lines,
+    callout_word,
+    circuit_line,
+    contact_line,
+    end_line,
+    noc_line,
+    unit_heading,
+)
 from tickets.models import EntryKind, TicketEntry
-from tickets.service import TicketDetail, TicketError, TicketNotFound, WaitingOn
+from tickets.service import (
+    FaultStillStanding,
+    TicketDetail,
+    TicketError,
+    TicketNotFound,
+    WaitingOn,
+)
 from tickets.sla import SlaStatus, TargetClock, TicketState
 from tui.context import Context
 from tui.present import STYLES, format_left, live, long_local, marker
 from tui.screens.base import PollingScreen
 from tui.screens.confirm import ConfirmPrompt
+from tui.screens.graph import GraphScreen
 from tui.screens.prompts import ChoicePrompt, TextPrompt
 from tui.store import Action, ActionRequest, RunbookView
 from tui.widgets.ticket_table import where
@@ -51,24 +70,12 @@ _BY_STATE: Final[dict[str, frozenset[TicketState]]] = {
 }
 
 
-def _prose(body: str) -> str:
-    """A step's text without its fenced blocks (the commands are shown filled in)."""
-    kept: list[str] = []
-    fenced = False
-    for line in body.splitlines():
-        if line.strip().startswith(("```", "~~~")):
-            fenced = not fenced
-            continue
-        if not fenced:
-            kept.append(line)
-    return " ".join(" ".join(kept).split())
-
-
 @dataclass(frozen=True)
 class Loaded:
     detail: TicketDetail | None
     assignees: list[str]
     runbooks: list[RunbookView] | None
+    callout: Callout | None = None
 
 
 class TicketScreen(PollingScreen[Loaded]):
@@ -83,6 +90,8 @@ class TicketScreen(PollingScreen[Loaded]):
         Binding("c", "close_ticket", "Close", id="ticket.close"),
         Binding("o", "reopen", "Reopen", id="ticket.reopen"),
         Binding("x", "run_command", "Run cmd", id="ticket.run_command"),
+        Binding("y", "copy_callout", "Copy callout", id="ticket.copy_callout"),
+        Binding("t", "graph", "Traffic", id="ticket.graph"),
     ]
 
     class ActionDone(Message):
@@ -102,6 +111,14 @@ class TicketScreen(PollingScreen[Loaded]):
             super().__init__()
             self.reason = reason
 
+    class StillDown(Message):
+        """The service refused to resolve: the link or device is still down; ask the person."""
+
+        def __init__(self, request: ActionRequest, reason: str) -> None:
+            super().__init__()
+            self.request = request
+            self.reason = reason
+
     def __init__(self, ctx: Context, number: str) -> None:
         super().__init__(ctx, f"{ctx.labels('screen.ticket')} {number}")
         self.number = number
@@ -109,11 +126,14 @@ class TicketScreen(PollingScreen[Loaded]):
         self.assignees: list[str] = []
         # Read with the first poll and kept: what applies changes with the inventory only.
         self.runbooks: list[RunbookView] | None = None
+        self.callout: Callout | None = None
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
         yield Static(self.ctx.labels("ticket.loading"), id="facts")
         yield Static("", id="clocks")
+        with VerticalScroll(id="callout-box"):
+            yield Static("", id="callout")
         yield Label(self.ctx.labels("ticket.runbook"), id="runbook-title", classes="section")
         with VerticalScroll(id="runbook-box"):
             yield Static("", id="runbook")
@@ -141,7 +161,8 @@ class TicketScreen(PollingScreen[Loaded]):
         runbooks = self.runbooks
         if runbooks is None and detail is not None:
             runbooks = store.runbooks(me, self.number, now=now)
-        return Loaded(detail, assignees, runbooks)
+        card = store.callout(me, self.number, now=now) if detail is not None else None
+        return Loaded(detail, assignees, runbooks, card)
 
     def show(self, data: Loaded) -> None:
         self.detail, self.assignees = data.detail, data.assignees
@@ -152,6 +173,10 @@ class TicketScreen(PollingScreen[Loaded]):
             return
         self.query_one("#facts", Static).update(self._facts(self.detail))
         self.query_one("#timeline", Static).update(self._timeline(self.detail))
+        self.callout = data.callout
+        card = self._callout(data.callout)
+        self.query_one("#callout", Static).update(card)
+        self.query_one("#callout-box").display = bool(card.plain)
         if data.runbooks is not None and self.runbooks is None:
             self.runbooks = data.runbooks
             self._show_runbooks(data.runbooks)
@@ -207,6 +232,77 @@ class TicketScreen(PollingScreen[Loaded]):
             grid.add_row(lab("ticket.affected"), affected, "", "")
         return Group(heading, grid)
 
+    def _callout(self, card: Callout | None) -> Text:
+        """Whom to call, as Text built from the inventory's strings (never markup)."""
+        zh = self.ctx.labels.lang == "zh"
+        text = Text()
+        if card is None:
+            return text
+
+        def label(key: str) -> None:
+            text.append(f"{callout_word(key, zh)}: ", style="bold")
+
+        def unit_block(key: str, unit: CalloutUnit) -> None:
+            label(key)
+            text.append(unit_heading(unit, zh) + "\n", style="bold")
+            if not unit.contacts:
+                text.append(f"  {callout_word('none', zh)}\n", style="yellow")
+            for contact in unit.contacts:
+                text.append(
+                    "  " + contact_line(contact, zh) + "\n", style="dim" if contact.backup else ""
+                )
+
+        if card.unit is not None:
+            unit_block("unit", card.unit)
+        if len(card.ends) == 2:
+            label("near")
+            text.append(end_line(card.ends[0], zh) + "\n")
+            label("far")
+            text.append(end_line(card.ends[1], zh) + "\n", style="bold")
+        elif card.ends:
+            label("port")
+            text.append(end_line(card.ends[0], zh) + "\n")
+        if card.circuit is not None:
+            label("circuit")
+            text.append(circuit_line(card.circuit) + "\n", style="bold cyan")
+            noc = noc_line(card.circuit)
+            if noc:
+                text.append("  ")
+                label("noc")
+                text.append(noc + "\n")
+        for unit in card.affected:
+            unit_block("affected", unit)
+        text.rstrip()
+        return text
+
+    def _graph_target(self) -> tuple[Scope, str] | None:
+        """What `t` draws: the ticket's trunk (its circuit, else its ends), else its port, else
+        its access unit."""
+        card = self.callout
+        if card is None:
+            return None
+        if card.link_kind == "trunk" and card.circuit is not None:
+            return Scope.TRUNK, card.circuit.circuit_id
+        if card.ends and card.ends[0].interface:
+            return Scope.PORT, f"{card.ends[0].device} {card.ends[0].interface}"
+        if card.unit is not None:
+            return Scope.UNIT, card.unit.code
+        return None
+
+    def action_graph(self) -> None:
+        target = self._graph_target()
+        if target is None:
+            self.notify(self.ctx.labels("graph.nothing"), severity="warning")
+            return
+        self.app.push_screen(GraphScreen(self.ctx, *target))
+
+    def action_copy_callout(self) -> None:
+        if self.callout is None:
+            return
+        lines = callout_lines(self.callout, zh=self.ctx.labels.lang == "zh")
+        self.app.copy_to_clipboard("\n".join(lines) + "\n")
+        self.notify(self.ctx.labels("ticket.callout_copied", number=self.number), markup=False)
+
     def _show_runbooks(self, runbooks: list[RunbookView]) -> None:
         if not runbooks:
             return
@@ -222,26 +318,28 @@ class TicketScreen(PollingScreen[Loaded]):
         lab = self.ctx.labels
         shown = runbooks[0]
         runbook = shown.runbook
+        facts = shown.facts
         text = Text()
-        if runbook.summary:
-            text.append(runbook.summary + "\n", style="italic")
+        summary = runbook.summary_zh if lab.lang == "zh" and runbook.summary_zh else runbook.summary
+        if summary:
+            text.append(summary + "\n", style="italic")
         if shown.problem:
             text.append(lab("runbook.no_commands", reason=shown.problem) + "\n", style="yellow")
-        by_step: dict[int, list[str]] = {}
-        device = None
+        by_step: dict[int, list[PreparedCommand]] = {}
         for prepared in shown.commands:
-            by_step.setdefault(prepared.step.number, []).append(prepared.command)
-            device = device or prepared.device
+            by_step.setdefault(prepared.step.number, []).append(prepared)
         for step in runbook.steps:
-            text.append(f"\n{step.number}. {step.title.lstrip('0123456789. ')}\n", style="bold")
-            prose = _prose(step.body)
+            title = title_in(step.title, lab.lang).lstrip("0123456789. ")
+            text.append(f"\n{step.number}. {title}\n", style="bold")
+            prose = prose_in(step.body, lab.lang)
             if prose:
-                text.append(prose + "\n")
-            for command in by_step.get(step.number, []):
+                text.append((fill_text(prose, facts) if facts is not None else prose) + "\n")
+            for prepared in by_step.get(step.number, []):
                 text.append("   $ ", style="dim")
-                text.append(command, style="bold cyan")
-                if device:
-                    text.append(f"   @ {device}", style="dim")
+                text.append(prepared.command, style="bold cyan")
+                if prepared.device:
+                    end = lab("runbook.far_end" if prepared.far_end else "runbook.near_end")
+                    text.append(f"   @ {prepared.device} ({end})", style="dim")
                 text.append("\n")
         if len(runbooks) > 1:
             names = ", ".join(
@@ -367,20 +465,23 @@ class TicketScreen(PollingScreen[Loaded]):
     def action_back(self) -> None:
         self.app.pop_screen()
 
-    def _commands(self) -> list[tuple[str, int, int, str, str]]:
-        """The first runbook's commands: (id, step, index within the step, command, device)."""
+    def _commands(self) -> list[tuple[str, int, int, str, str, bool]]:
+        """The first runbook's commands, both ends of a trunk: (id, step, index within the
+        step for that end, command, device, far end)."""
         if not self.runbooks:
             return []
-        found: list[tuple[str, int, int, str, str]] = []
-        counters: dict[int, int] = {}
-        for prepared in self.runbooks[0].commands:
-            number = prepared.step.number
-            counters[number] = counters.get(number, 0) + 1
-            if prepared.device is not None:
-                index = counters[number]
-                key = f"{number}:{index}"
-                found.append((key, number, index, prepared.command, prepared.device))
-        return found
+        return [
+            (
+                f"{p.step.number}:{p.index}:{'far' if p.far_end else 'near'}",
+                p.step.number,
+                p.index,
+                p.command,
+                p.device,
+                p.far_end,
+            )
+            for p in self.runbooks[0].commands
+            if p.device is not None
+        ]
 
     def action_run_command(self) -> None:
         lab = self.ctx.labels
@@ -393,11 +494,11 @@ class TicketScreen(PollingScreen[Loaded]):
             chosen = next((c for c in commands if c[0] == choice), None)
             if chosen is None:
                 return
-            _key, step, index, command, device = chosen
+            _key, step, index, command, device, far_end = chosen
 
             def then(yes: bool | None) -> None:
                 if yes:
-                    self.run_command(runbook, step, index)
+                    self.run_command(runbook, step, index, far_end)
 
             title = lab("runbook.confirm", command=command, device=device)
             lines = [lab("runbook.confirm_note")]
@@ -406,11 +507,14 @@ class TicketScreen(PollingScreen[Loaded]):
         if len(commands) == 1:
             confirm(commands[0][0])
             return
-        options = [(key, f"{step}. {command}") for key, step, _i, command, _d in commands]
+        options = [
+            (key, f"{step}. {command} @ {device}")
+            for key, step, _i, command, device, _f in commands
+        ]
         self.app.push_screen(ChoicePrompt(lab, lab("runbook.pick"), options), confirm)
 
     @work(thread=True, group="ticket-command")
-    def run_command(self, runbook: Runbook, step: int, index: int) -> None:
+    def run_command(self, runbook: Runbook, step: int, index: int, far_end: bool = False) -> None:
         try:
             run = self.ctx.store.run_command(
                 self.ctx.me,
@@ -418,6 +522,7 @@ class TicketScreen(PollingScreen[Loaded]):
                 runbook,
                 step=step,
                 command_index=index,
+                far_end=far_end,
                 now=self.ctx.clock(),
             )
         except Exception as exc:  # noqa: BLE001 - refusals and store failures alike are shown
@@ -456,7 +561,7 @@ class TicketScreen(PollingScreen[Loaded]):
         self._ask_text(Action.NOTE, "prompt.note", required=True)
 
     def action_resolve(self) -> None:
-        self._ask_text(Action.RESOLVE, "prompt.resolve", required=False)
+        self._ask_text(Action.RESOLVE, "prompt.resolve", required=True)
 
     def action_close_ticket(self) -> None:
         self._ask_text(Action.CLOSE, "prompt.close", required=False)
@@ -506,6 +611,8 @@ class TicketScreen(PollingScreen[Loaded]):
     def perform(self, request: ActionRequest) -> None:
         try:
             self.ctx.store.act(self.ctx.me, request, now=self.ctx.clock())
+        except FaultStillStanding as exc:
+            self.post_message(self.StillDown(request, str(exc)))
         except (PermissionDenied, TicketError, AccountError) as exc:
             self.post_message(self.ActionFailed(str(exc)))
         except SQLAlchemyError as exc:
@@ -519,6 +626,24 @@ class TicketScreen(PollingScreen[Loaded]):
         key = f"action.done.{message.request.action.value}"
         self.notify(self.ctx.labels(key, number=self.number))
         self.poll_now()
+
+    @on(StillDown)
+    def _still_down(self, message: StillDown) -> None:
+        lab = self.ctx.labels
+
+        def then(yes: bool | None) -> None:
+            if yes:
+                self.perform(replace(message.request, confirm_down=True))
+
+        self.app.push_screen(
+            ConfirmPrompt(
+                lab,
+                lab("resolve.still_down_title", number=self.number),
+                [message.reason, lab("resolve.still_down_note")],
+                lab("resolve.anyway"),
+            ),
+            then,
+        )
 
     @on(ActionFailed)
     def _failed(self, message: ActionFailed) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import DataTable
 
+from inventory.portnames import short_port, shorten_ports
 from tickets.models import Severity
 from tickets.service import TicketRow
 from tickets.sla import SlaStatus
@@ -26,14 +27,28 @@ _SEVERITY_STYLE = {
 }
 # Columns and widths in cells; the title takes what is left.
 _FIXED = (("sla", 8), ("left", 9), ("number", 14), ("severity", 4), ("state", 11))
-_WIDE = (("unit", 9), ("where", 26), ("due", 11))
+_WIDE = (("unit", 9), ("where", 24), ("due", 12))
+# Wide enough for "new ↑ recovered" where there is room.
+_WIDE_STATE = 15
 _ASSIGNEE = ("assignee", 10)
 WIDE_AT = 150
 
 
-def where(row: TicketRow) -> str:
-    parts = [p for p in (row.site, row.device, row.interface) if p]
+def where(row: TicketRow, *, short: bool = False) -> str:
+    port = short_port(row.interface) if short and row.interface else row.interface
+    parts = [p for p in (row.site, row.device, port) if p]
     return " ".join(parts) if parts else "—"
+
+
+def state_text(row: TicketRow, labels: Labels, *, wide: bool = True) -> Text:
+    """The state, and that the fault has cleared: a recovered ticket waiting for a person to
+    close it must not read as a plain "new" (an arrow where the column is narrow)."""
+    ticket = row.ticket
+    text = Text(labels.state(ticket.state))
+    if ticket.recovered_at is not None and ticket.state not in ("resolved", "closed"):
+        mark = labels("state.recovered_mark") if wide else "↑"
+        text.append(" " + mark, style="green")
+    return text
 
 
 @dataclass(frozen=True)
@@ -57,6 +72,7 @@ class TicketTable(DataTable[Text | str]):
     def _columns(self, layout: Layout) -> list[tuple[str, int]]:
         columns = list(_FIXED)
         if layout.wide:
+            columns[4] = ("state", _WIDE_STATE)
             columns += list(_WIDE)
             if layout.assignee:
                 columns.append(_ASSIGNEE)
@@ -101,11 +117,11 @@ class TicketTable(DataTable[Text | str]):
             left,
             row.number,
             Text(self.labels.severity(severity), style=_SEVERITY_STYLE[severity]),
-            self.labels.state(row.ticket.state),
-            row.ticket.title,
+            state_text(row, self.labels, wide=layout.wide),
+            shorten_ports(row.ticket.title),
         ]
         if layout.wide:
-            cells += [row.unit or "—", where(row), short_local(clock.due_at)]
+            cells += [row.unit or "—", where(row, short=True), short_local(clock.due_at)]
             if layout.assignee:
                 cells.append(row.assignee or "—")
         return cells

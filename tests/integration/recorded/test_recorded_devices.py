@@ -21,7 +21,7 @@ import datetime as dt
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -50,7 +50,11 @@ from ixops.db import make_engine, upgrade
 
 NAMES = recording_names()
 ROUNDS = 3
-ROUND_GAP_S = 5.0
+# Round 1 discovers; a 32-bit port's first sample is in round 2; the stored rates are those of
+# rounds 2→3. So the gap that matters is the last one: long, so that snmpsim's own delay
+# between computing a value and sending the response (tens of ms on a loaded machine) stays
+# well inside 1 %; the first gap only needs to exist.
+ROUND_GAPS_S = (1.0, 9.0)
 RATE_TOLERANCE = 0.01
 WRONG_DEVICE = "rec-wrong-device"  # a Cisco C3750 answering where a Juniper MX480 should be
 
@@ -59,8 +63,10 @@ def _profile(name: str) -> str:
     return f"rec-{name}"
 
 
-def write_inventory(root: Path, peer: SnmpsimPeer) -> dict[str, str]:
-    """An inventory of every recording (plus the wrong device); returns the credentials env."""
+def write_inventory(
+    root: Path, peer: SnmpsimPeer, names: Sequence[str] = NAMES, *, wrong_device: bool = True
+) -> dict[str, str]:
+    """An inventory of the recordings (plus the wrong device); returns the credentials env."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "sites.yaml").write_text(
         "sites:\n"
@@ -77,7 +83,7 @@ def write_inventory(root: Path, peer: SnmpsimPeer) -> dict[str, str]:
     devices = []
     environ: dict[str, str] = {}
     profiles = []
-    for name in NAMES:
+    for name in names:
         case = expected_for(name)
         spec = case["device"]
         ports = [
@@ -100,21 +106,21 @@ def write_inventory(root: Path, peer: SnmpsimPeer) -> dict[str, str]:
         )
         profiles.append({"name": _profile(name), "version": "2c"})
         environ[env_name(_profile(name), "community")] = name
-    devices.append(
-        {
-            "name": WRONG_DEVICE,
-            "site": "REC",
-            "rack": "R01",
-            "role": "router",
-            "vendor": "Juniper",
-            "model": "MX480",
-            "platform": "juniper_junos",
-            "serial": "JN0000000000",
-            "management": {"address": peer.spare_addresses[0], "snmp_port": peer.port},
-            "credentials": {"snmp": _profile("cisco-c3750")},
-            "interfaces": [{"name": "xe-0/0/0", "role": "trunk", "speed": "10G"}],
-        }
-    )
+    wrong = {
+        "name": WRONG_DEVICE,
+        "site": "REC",
+        "rack": "R01",
+        "role": "router",
+        "vendor": "Juniper",
+        "model": "MX480",
+        "platform": "juniper_junos",
+        "serial": "JN0000000000",
+        "management": {"address": peer.spare_addresses[0], "snmp_port": peer.port},
+        "credentials": {"snmp": _profile("cisco-c3750")},
+        "interfaces": [{"name": "xe-0/0/0", "role": "trunk", "speed": "10G"}],
+    }
+    if wrong_device:
+        devices.append(wrong)
     (root / "credentials.yaml").write_text(
         json.dumps({"credentials": {"snmp": profiles, "ssh": []}}), encoding="utf-8"
     )
@@ -176,7 +182,7 @@ def polled(
         reports = []
         for number in range(ROUNDS):
             if number:
-                await asyncio.sleep(ROUND_GAP_S)
+                await asyncio.sleep(ROUND_GAPS_S[number - 1])
             reports.append(await collector.run_round())
         await collector.close()
         return reports
@@ -199,6 +205,21 @@ def _device(session: Session, name: str) -> inv.Device:
 def test_every_device_answered_every_round(polled: Polled) -> None:
     for report in polled.rounds:
         assert report.answered == report.polled == len(NAMES) + 1, report.errors
+
+
+def test_the_collector_says_each_discovery_problem_once(polled: Polled) -> None:
+    said = [text for report in polled.rounds for text in report.discovery]
+    assert len(said) == len(set(said)), said
+    first = polled.rounds[0].discovery
+    assert any(t.startswith("cisco-c3750 TenGigabitEthernet1/0/1: absent: ") for t in first)
+    assert any(t.startswith("cisco-n5000 Ethernet1/8: declared member, shut") for t in first)
+    assert any(t.startswith(f"{WRONG_DEVICE}: wrong device? vendor: ") for t in first)
+    later = [t for report in polled.rounds[1:] for t in report.discovery]
+    assert any(
+        t.startswith("cisco-c3750 Gi1/0/9: not in the inventory, carrying 40") for t in later
+    )
+    expected_total = sum(len(expected_for(n)["expected"]["problems"]) for n in NAMES)
+    assert len(said) == expected_total + 5  # the wrong device: absent, identity, 3 undeclared
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -304,11 +325,17 @@ def test_utilisation_alarms_against_the_measured_speed(polled: Polled, name: str
         statuses = session.exec(
             select(InterfaceStatus).where(col(InterfaceStatus.interface_id).in_(list(names)))
         ).all()
-        crossed = session.exec(
-            select(LinkEvent).where(
-                LinkEvent.device_id == device.id, LinkEvent.kind == "threshold_crossed"
+        crossed = [
+            e
+            for e in session.exec(
+                select(LinkEvent).where(
+                    LinkEvent.device_id == device.id,
+                    LinkEvent.kind == "threshold_crossed",
+                    col(LinkEvent.interface_id).is_not(None),
+                )
             )
-        ).all()
+            if (e.details or {}).get("metric") == "utilisation"
+        ]
     raised = sorted(
         (names[s.interface_id], key) for s in statuses for key in (s.raised_thresholds or [])
     )
@@ -433,3 +460,90 @@ def test_audit_ports_on_a_store_without_problems_exits_0(polled: Polled, tmp_pat
     result = _audit(url)
     assert result.exit_code == 0, result.output
     assert "matches its device" in result.output
+
+
+def _link_down_trap(community: str, if_index: int) -> bytes:
+    """An SNMPv2c linkDown as a Cisco sends it (ifIndex, ifAdminStatus up, ifOperStatus down)."""
+    from pyasn1.codec.ber import encoder
+    from pysnmp.proto import api, rfc1902
+
+    v2c = api.PROTOCOL_MODULES[api.SNMP_VERSION_2C]
+    pdu = v2c.SNMPv2TrapPDU()
+    v2c.apiTrapPDU.set_defaults(pdu)
+    interface = (1, 3, 6, 1, 2, 1, 2, 2, 1)
+    v2c.apiTrapPDU.set_varbinds(
+        pdu,
+        [
+            (rfc1902.ObjectName((1, 3, 6, 1, 2, 1, 1, 3, 0)), rfc1902.TimeTicks(12345)),
+            (
+                rfc1902.ObjectName((1, 3, 6, 1, 6, 3, 1, 1, 4, 1, 0)),
+                rfc1902.ObjectName((1, 3, 6, 1, 6, 3, 1, 1, 5, 3)),
+            ),
+            (rfc1902.ObjectName((*interface, 1, if_index)), rfc1902.Integer(if_index)),
+            (rfc1902.ObjectName((*interface, 7, if_index)), rfc1902.Integer(1)),
+            (rfc1902.ObjectName((*interface, 8, if_index)), rfc1902.Integer(2)),
+        ],
+    )
+    message = v2c.Message()
+    v2c.apiMessage.set_defaults(message)
+    v2c.apiMessage.set_community(message, community)
+    v2c.apiMessage.set_pdu(message, pdu)
+    return bytes(encoder.encode(message))
+
+
+def test_a_trap_for_a_short_cisco_ifname_reaches_the_declared_long_port(
+    snmpsim_peer: SnmpsimPeer, tmp_path: Path
+) -> None:
+    """Real IOS: the trap's ifIndex 10101 is `Gi1/0/1` to the device, the inventory says
+    `GigabitEthernet1/0/1`; the link-down lands on the declared port, and a trap for an
+    undeclared port is dropped (with a log line), not mistaken for another."""
+    import socket
+
+    name = "cisco-c3750"
+    url = f"sqlite:///{tmp_path / 'ixops.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    environ = write_inventory(tmp_path / "inventory", snmpsim_peer, [name], wrong_device=False)
+    inventory = load_inventory(tmp_path / "inventory")
+    assert inventory.ok, inventory.errors
+    with Session(engine) as session:
+        sync_inventory(session=session, inventory=inventory, now=dt.datetime.now(dt.UTC))
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        trap_port = int(probe.getsockname()[1])
+    collector = Collector(
+        engine=engine,
+        inventory=inventory,
+        credentials=CredentialStore(environ=environ),
+        clock=lambda: dt.datetime.now(dt.UTC),
+        timeout_s=3.0,
+        trap_host="127.0.0.1",
+        trap_port=trap_port,
+    )
+
+    async def run() -> list[Any]:
+        await collector.start()
+        try:
+            report = await collector.run_round()
+            assert report.answered == 1, report.errors
+            received = []
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sender:
+                sender.bind((snmpsim_peer.address(name), 0))  # from the device's address
+                for if_index in (10101, 10111):  # declared Gi1/0/1; undeclared Gi1/0/11
+                    sender.sendto(_link_down_trap(name, if_index), ("127.0.0.1", trap_port))
+                    trap = await asyncio.wait_for(collector._traps.get(), timeout=5)
+                    received.append(trap)
+                    await collector.handle_trap(trap)
+            return received
+        finally:
+            await collector.close()
+
+    traps = asyncio.run(run())
+    assert [t.port for t in traps] == ["GigabitEthernet1/0/1", None]
+    with Session(engine) as session:
+        downs = session.exec(
+            select(LinkEvent).where(LinkEvent.kind == "link_down", LinkEvent.source == "trap")
+        ).all()
+        ports = {i.id: i.name for i in session.exec(select(inv.Interface))}
+    engine.dispose()
+    assert [ports[d.interface_id] for d in downs if d.interface_id] == ["GigabitEthernet1/0/1"]

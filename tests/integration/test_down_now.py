@@ -1,0 +1,127 @@
+"""Down now: devices, links and ports down or unknown (three intervals without a poll), since
+when, their tickets and rooms; `ixops down`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+import ticket_fixtures
+from click.testing import CliRunner
+from sqlmodel import Session, select
+from ticket_fixtures import EXAMPLE, World
+
+from collectors.models import DeviceStatus, InterfaceStatus
+from inventory.models import Device
+from ixops.cli import main
+from ixops.cliapp import App
+from tickets.down import DownKind, DownState, down_now
+from tickets.rules import FaultKind, apply_event
+
+example_inventory = ticket_fixtures.example_inventory
+world = ticket_fixtures.world
+MINUTE = dt.timedelta(minutes=1)
+
+
+def polled(world: World) -> None:
+    """Every device polled a minute ago and up, but: ndr-acc2 unreachable since 20 minutes,
+    zj-acc1 last polled an hour ago; the ports excloud's Ethernet1/1 (down since 10 minutes,
+    with its ticket) and the CHJ-NDR A-side trunk's NDR end (down), the rest up."""
+    now = world.now
+    with Session(world.engine) as session:
+        for device in session.exec(select(Device)).all():
+            assert device.id is not None
+            stale = device.name == "zj-acc1"
+            session.add(
+                DeviceStatus(
+                    device_id=device.id,
+                    reachable=device.name != "ndr-acc2",
+                    last_polled_at=now - (60 * MINUTE if stale else MINUTE),
+                    last_seen_at=now - (20 * MINUTE if device.name == "ndr-acc2" else MINUTE),
+                    updated_at=now - MINUTE,
+                )
+            )
+        for device, port, up, since in (
+            ("chj-ex-core1", "Ethernet1/1", False, 10),
+            ("chj-ex-core1", "Ethernet1/2", True, 600),
+            ("ndr-acc1", "HundredGigE1/0/25", False, 5),
+            ("chj-ex-core1", "Ethernet1/18", True, 600),
+        ):
+            _, interface_id = World.port(session, device, port)
+            session.add(
+                InterfaceStatus(
+                    interface_id=interface_id,
+                    admin_status="up",
+                    oper_status="up" if up else "down",
+                    changed_at=now - since * MINUTE,
+                    last_polled_at=now - MINUTE,
+                    updated_at=now - MINUTE,
+                )
+            )
+        session.commit()
+        apply_event(
+            session=session,
+            event=world.link_event(
+                FaultKind.LINK_DOWN, "chj-ex-core1", "Ethernet1/1", now - 10 * MINUTE
+            ),
+            now=now - 10 * MINUTE,
+        )
+
+
+def test_down_now_lists_what_is_down_and_what_nobody_polled(world: World) -> None:
+    polled(world)
+    with world.session() as session:
+        eng = world.user(session, "eng")
+        found = down_now(session=session, user=eng, now=world.now)
+        mine = down_now(session=session, user=world.user(session, "cx"), now=world.now)
+    rows = [(r.kind, r.name, r.state) for r in found.rows]
+    assert rows == [
+        (DownKind.DEVICE, "ndr-acc2", DownState.DOWN),
+        (DownKind.DEVICE, "zj-acc1", DownState.UNKNOWN),
+        (DownKind.LINK, "excloud @ chj-ex-core1 Ethernet1/1", DownState.DOWN),
+        (DownKind.LINK, "CHJ to NDR (A side)", DownState.DOWN),
+    ]
+    device, stale, member, trunk = found.rows
+    assert device.since == world.now - 20 * MINUTE
+    assert (device.site, device.room) == ("NDR", "Room 2F-05")
+    assert stale.since == world.now - 60 * MINUTE  # its last poll: unknown, never "up"
+    assert member.ticket is not None
+    assert member.ticket.startswith("IX-2026-")
+    assert member.since == world.now - 10 * MINUTE
+    assert trunk.detail == "trunk SH-ETS-100G-0001: ndr-acc1 HundredGigE1/0/25"
+    assert found.polled_devices > 10
+    # The unit's contact reads their own link, nothing of the exchange's devices and trunks.
+    assert [(r.kind, r.name) for r in mine.rows] == [
+        (DownKind.LINK, "excloud @ chj-ex-core1 Ethernet1/1")
+    ]
+    # Ten minutes later nothing has been polled again: all of it is unknown.
+    with world.session() as session:
+        later = down_now(session=session, user=eng, now=world.now + 10 * MINUTE)
+    assert later.polled_devices == 0
+    assert all(r.state is DownState.UNKNOWN for r in later.rows)
+
+
+def test_ixops_down(
+    world: World, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    polled(world)
+    monkeypatch.setattr(App, "now", lambda self: world.now)
+    env = {
+        "IXOPS_HOME": str(tmp_path / "home"),
+        "IXOPS_DATABASE_URL": database_url,
+        "IXOPS_INVENTORY": str(EXAMPLE),
+        "IXOPS_USER": "eng",
+        "COLUMNS": "160",
+    }
+    result = CliRunner().invoke(main, ["down"], env=env)
+    assert result.exit_code == 1
+    assert "2 down" not in result.output
+    assert "3 down, 1 unknown" in result.output
+    assert "device ndr-acc2" in result.output
+    assert "+08:00" in result.output
+    assert "never polled" not in result.output
+    result = CliRunner().invoke(main, ["down", "--format", "json"], env=env)
+    document = json.loads(result.output)
+    assert [r["state"] for r in document["rows"]] == ["down", "unknown", "down", "down"]
