@@ -11,10 +11,10 @@ from rich.table import Table
 from rich.text import Text
 from sqlmodel import Session
 
+from collectors.health import CollectorState
 from inventory.timeutil import format_local, format_span
 from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, pass_app
-from collectors.health import CollectorState
 from tickets.down import DownNow, DownState, down_now
 
 

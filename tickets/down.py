@@ -36,6 +36,7 @@ from inventory.models import AccessUnit, Circuit, Device, Interface, Link, Rack,
 from inventory.timeutil import require_aware
 from tickets.models import OPEN_STATES, Ticket
 
+
 class DownState(StrEnum):
     DOWN = "down"
     UNKNOWN = "unknown"  # nobody has polled it lately (or ever): never shown as up
@@ -125,11 +126,12 @@ def down_now(
         if device_id is None:
             continue
         row = status.get(device_id)
-        found = judged.get(device_id)
-        live = found.state if found is not None else LiveState.NEVER_POLLED
+        judgement = judged.get(device_id)
+        live = judgement.state if judgement is not None else LiveState.NEVER_POLLED
         if live is LiveState.UP:
             polled += 1
             continue
+        since: dt.datetime | None
         if live is LiveState.DOWN and row is not None:
             state, since = DownState.DOWN, row.last_seen_at or row.updated_at
         else:  # unknown or never polled: since its last poll, if any
@@ -155,8 +157,8 @@ def down_now(
         row = port_status.get(interface.id or 0)
         if row is None:
             return None  # not a port the collectors watch (discovery has not bound it)
-        device = judged.get(interface.device_id)
-        if device is None or device.is_stale(row.last_polled_at, now):
+        owner = judged.get(interface.device_id)
+        if owner is None or owner.is_stale(row.last_polled_at, now):
             return DownState.UNKNOWN, row.last_polled_at
         if row.admin_status == "up" and row.oper_status not in (None, "up"):
             return DownState.DOWN, row.changed_at

@@ -20,8 +20,8 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from collectors.health import LiveState, read_health
 from collectors.graphs import Graph, Scope, Span, traffic_graph
+from collectors.health import read_health
 from inventory.accounts import PermissionDenied, Role, User, acting_user, authenticate
 from inventory.models import AccessUnit
 from runbooks import inspections
@@ -321,13 +321,8 @@ class Store:
         with self._session() as session:
             user = self._user(session, who)
             nearest = ticket_queue(session=session, user=user, limit=OVERVIEW_NEAREST, now=now)
-            live = queries.room_live(session)
-            # Up and down only from fresh poll data; what is older is counted as unknown.
-            for code, counts in read_health(session, now=now).counts_by_site().items():
-                room = live.setdefault(code, RoomLive())
-                room.devices_up = counts[LiveState.UP]
-                room.devices_down = counts[LiveState.DOWN]
-                room.devices_unknown = counts[LiveState.UNKNOWN]
+            # Up and down only from fresh poll data (collectors.health); older is unknown.
+            live = queries.room_live(session, read_health(session, now=now))
             return Overview(
                 queries.sites(session),
                 queries.device_counts(session),

@@ -7,11 +7,11 @@ import datetime as dt
 
 from sqlmodel import Session, select
 from test_console import plain
-from test_exchange import DEVICE, to_device
+from test_exchange import DEVICE, PORT, to_device
 from ticket_fixtures import World
 from tui_fixtures import AppFactory, settle
 
-from collectors.models import CollectorHeartbeat, DeviceStatus
+from collectors.models import CollectorHeartbeat, DeviceStatus, InterfaceStatus
 from inventory.models import Device
 from tui.screens.overview import OverviewScreen
 from tui.widgets.rooms import RoomsTable
@@ -28,6 +28,13 @@ def _blind(world: World) -> None:
             DeviceStatus(
                 device_id=device.id, reachable=True, last_polled_at=died, last_seen_at=died,
                 updated_at=died,
+            )
+        )  # fmt: skip
+        _, interface_id = World.port(session, DEVICE, PORT)  # excloud's member link: "up"
+        session.add(
+            InterfaceStatus(
+                interface_id=interface_id, admin_status="up", oper_status="up", changed_at=died,
+                last_polled_at=died, updated_at=died,
             )
         )  # fmt: skip
         session.add(
@@ -62,6 +69,9 @@ async def test_a_dead_collector_is_a_banner_an_unknown_device_and_an_unknown_cou
         assert overview.data is not None
         chj = overview.data.live["CHJ"]
         assert (chj.devices_up, chj.devices_down, chj.devices_unknown) == (0, 0, 1)
+        # Its member link's last reading said up, eight minutes ago: unknown, never up (the
+        # room's other 25 links were never polled).
+        assert (chj.links_up, chj.links_down, chj.links_unknown) == (0, 0, 26)
         text = plain(overview.query_one(RoomsTable))
         (row,) = [line for line in text.splitlines() if "Devices unknown" in line]
         assert row.split()[2:] == ["1", "0", "0", "0"]  # CHJ's one, the other rooms none

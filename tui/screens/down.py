@@ -12,9 +12,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Static
 
-from inventory.timeutil import format_span
 from collectors.health import CollectorState
 from inventory.accounts import Role
+from inventory.timeutil import format_span
 from tickets.down import DownNow, DownState
 from tui.context import Context
 from tui.present import short_local
