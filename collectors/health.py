@@ -24,6 +24,7 @@ from sqlmodel import Session, col, select
 
 from collectors.models import CollectorHeartbeat, CollectorLease, DeviceStatus, LinkEvent
 from inventory import models as inv
+from inventory.accounts import CENTER_ROLES, Role, User, record_audit, require_role
 from inventory.timeutil import require_aware
 
 STALE_AFTER_INTERVALS = 3
@@ -271,6 +272,41 @@ def read_health(
             )
         )
     return Health(now=now, collectors=collectors, devices=tuple(devices))
+
+
+# The center and the viewers read the collectors' health; an access unit's contact does not
+# (hosts, pids and every room's devices are the exchange's own business).
+HEALTH_READERS = frozenset({Role.ADMIN, Role.ENGINEER, Role.VIEWER})
+
+
+def collectors_health(
+    *,
+    session: Session,
+    user: User,
+    now: dt.datetime,
+    default_interval_s: float = DEFAULT_INTERVAL_S,
+) -> Health:
+    """`ixops collectors`: every collector's newest heartbeat and every device's live state."""
+    require_role(user, HEALTH_READERS, "see the collectors")
+    return read_health(session, now=now, default_interval_s=default_interval_s)
+
+
+def sweep_silent_collectors(*, session: Session, user: User, now: dt.datetime) -> list[LinkEvent]:
+    """`ixops collectors --sweep`: a person records silent collectors (and returns) as events
+    now — what every running collector does each round — with an audit row. The caller hands
+    the events to the ticket rules and commits."""
+    require_role(user, CENTER_ROLES, "sweep the collectors")
+    stored = sweep_collectors(session=session, now=now)
+    record_audit(
+        session,
+        actor=user,
+        action="collectors.sweep",
+        object_type="collector",
+        object_key="*",
+        now=now,
+        details={"events": [e.event_key for e in stored]},
+    )
+    return stored
 
 
 # -- silence as an event ----------------------------------------------------------------------

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 from inventory import models as inv
 from inventory.credentials import CredentialStore
 from inventory.timeutil import SHANGHAI, format_local
+from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, load_for, pass_app, path_argument, print_errors, store_errors
 
 
@@ -100,7 +101,7 @@ def collect(
     from collectors.journal import Journal
     from collectors.store import RetentionPolicy
     from ixops import __version__
-    from ixops.collect import Collector, RoundReport
+    from ixops.collect import Collector, RoundReport, site_known
     from tickets.notify_config import NotifyConfigError, load_config
     from tickets.notify_senders import NotifySecrets, build_senders
 
@@ -128,10 +129,8 @@ def collect(
     )
     with store_errors(app):
         engine = app.engine()
-        if site is not None:
-            with Session(engine) as session:
-                if session.exec(select(inv.Site).where(inv.Site.code == site)).first() is None:
-                    raise click.BadParameter(f"no site {site!r} in the store", param_hint="--site")
+        if site is not None and not site_known(engine, site):
+            raise click.BadParameter(f"no site {site!r} in the store", param_hint="--site")
         collector = Collector(
             engine=engine,
             inventory=inventory,
@@ -253,26 +252,34 @@ def _file_safe(name: str) -> str:
 @click.command("collectors")
 @click.option("--sweep", is_flag=True, help="Record silent collectors as events and tickets.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@acting_option
 @pass_app
-def collectors_command(app: App, sweep: bool, fmt: str) -> None:
-    """The collectors writing to this store: heartbeats, leases, what their last round did.
+def collectors_command(app: App, sweep: bool, fmt: str, as_user: str | None) -> None:
+    """The collectors writing to this store: heartbeats, leases, what their last round did
+    (the center and viewers; --sweep: the center).
 
     A collector is "silent" when its last heartbeat is older than three intervals and it did
     not say it was stopping; the devices only it polled are then "unknown".
     """
-    from collectors.health import CollectorState, LiveState, read_health, sweep_collectors
+    from collectors.health import (
+        CollectorState,
+        LiveState,
+        collectors_health,
+        sweep_silent_collectors,
+    )
 
     now = app.now()
-    with store_errors(app), Session(app.engine()) as session:
+    with user_errors(app), Session(app.engine()) as session:
+        user = resolve_actor(session, as_user)
         if sweep:
             from ixops.collect import Collector
 
-            stored = sweep_collectors(session=session, now=now)
+            stored = sweep_silent_collectors(session=session, user=user, now=now)
             session.commit()
             if stored:
                 Collector.hand_to_tickets(session, now=now)
             app.err.print(f"{len(stored)} collector events recorded", markup=False)
-        health = read_health(session, now=now)
+        health = collectors_health(session=session, user=user, now=now)
     if fmt == "json":
         click.echo(
             json.dumps(

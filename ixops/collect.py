@@ -187,6 +187,12 @@ class RoundFacts:
         }
 
 
+def site_known(engine: Engine, code: str) -> bool:
+    """Whether the store has a site of this code (``ixops collect --site`` checks it)."""
+    with Session(engine) as session:
+        return session.exec(select(inv.Site).where(inv.Site.code == code)).first() is not None
+
+
 def fault_event_of(row: LinkEvent, index: InventoryIndex) -> FaultEvent | None:
     """The ticket rules' view of a stored event (None for kinds that open no ticket)."""
     kind = FAULT_KINDS.get(row.kind)

@@ -61,10 +61,22 @@ def test_a_second_collector_on_sqlite_is_refused_and_says_why(tmp_path: Path) ->
     assert "PostgreSQL" in err
 
 
+def _accounts(env: dict[str, str]) -> None:
+    for name, role, acting in (("ada", "admin", ()), ("vic", "viewer", ("--as", "ada"))):
+        args = ["user", "add", name, "--role", role, "--password-stdin", *acting]
+        result = CliRunner().invoke(main, args, env=env, input="a-long-password\n")
+        assert result.exit_code == 0, result.output
+
+
 def test_collectors_lists_heartbeats_and_says_who_is_silent(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'ixops.db'}"
     env = _env(tmp_path, url)
     assert _run(env, "inventory", "sync")[0] == 0
+    _accounts(env)
+    code, _, err = _run(env, "collectors")
+    assert code == 1
+    assert "say who you act as" in err  # the service decides who may read it
+    env["IXOPS_USER"] = "ada"
     code, out, _ = _run(env, "collectors")
     assert code == 0
     assert "No collector has written to this store" in out
@@ -74,6 +86,11 @@ def test_collectors_lists_heartbeats_and_says_who_is_silent(tmp_path: Path) -> N
     assert code == 0
     states = {c["name"]: c["state"] for c in json.loads(out)["collectors"]}
     assert states == {"chj-1": "running", "ndr-1": "silent"}
+    # A viewer reads the list but may not record events.
+    assert _run({**env, "IXOPS_USER": "vic"}, "collectors")[0] == 0
+    code, _, err = _run({**env, "IXOPS_USER": "vic"}, "collectors", "--sweep")
+    assert code == 1
+    assert "sweep the collectors" in err
     code, out, err = _run(env, "collectors", "--sweep")
     assert code == 0
     assert "1 collector events recorded" in err

@@ -11,7 +11,8 @@ The PostgreSQL server is the test's own (started from the machine's binaries lik
 because it is stopped and started again mid-run. Interval 2 s, lease 5 s (a round of a dozen
 devices takes up to a second or two on a loaded two-core machine, and a lease must outlast an
 interval plus a round); the outage lasts OUTAGE_S (the issue asks for 60 s; 10 s — five
-intervals, two lease times — keeps the test near a minute and exercises the same paths).
+intervals, two lease times — keeps the test near a minute and exercises the same paths; the
+issue's 60 s: IXOPS_TEST_OUTAGE_S=60).
 """
 
 from __future__ import annotations
@@ -55,7 +56,7 @@ from tickets.models import Ticket
 INTERVAL_S = 2.0
 LEASE_S = 5.0
 KILLS = 10
-OUTAGE_S = 10.0
+OUTAGE_S = float(os.environ.get("IXOPS_TEST_OUTAGE_S", "10"))
 SITES = ("CHJ", "NDR", "ZJ")  # ZHR has no collector of its own: its devices go to anyone
 PER_ROOM = 3
 SEED = int(os.environ.get("IXOPS_TEST_SEED", "1313"))
@@ -535,6 +536,11 @@ async def test_three_collectors_survive_kills_and_a_store_outage(
         "handover_s": summary["handover"],
         "outage_s": round(outage_end - outage_start, 1),
         "journal_records_replayed": replayed,
+        "link_events": {"injected": len(expected), "stored": len(got),
+                        "lost": len([f for f in expected if f not in got]),
+                        "doubled": len(got) - len(set(got))},
+        "tickets": {"link": len(link_tickets), "collector_silent": len(collector_tickets)},
+        "double_polls": len(doubles),
         "detection_delay_s": {"median": round(statistics.median(delays), 2),
                               "max": round(max(delays), 2),
                               "from_traps": sum(1 for e in events if e.source == "trap"),
