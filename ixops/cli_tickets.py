@@ -27,6 +27,7 @@ from rich.table import Table
 from rich.text import Text
 from sqlmodel import Session
 
+from inventory.textsafe import shown, visible
 from inventory.timeutil import format_local
 from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, pass_app
@@ -194,10 +195,11 @@ def ticket_list(
             if name == "title":
                 table.add_column(name, overflow="ellipsis", no_wrap=True, min_width=10)
             else:
-                width = max(len(name), *(len(c[index]) for c in cells))
+                width = max(len(name), *(cell_len(visible(c[index], one_line=True)) for c in cells))
                 table.add_column(name, no_wrap=True, min_width=width)
         for cell in cells:
-            table.add_row(*cell)
+            # Text cells: a title is words, never markup, and its control characters show.
+            table.add_row(*(Text(visible(c, one_line=True)) for c in cell))
         app.out.print(table)
         if page.more:
             app.out.print(
@@ -211,17 +213,17 @@ def _print_detail(app: App, detail: TicketDetail) -> None:
     row = detail.row
     t = row.ticket
     out = app.out
-    out.print(f"{row.number}  {t.title}", markup=False)
+    out.print(f"{row.number}  {visible(t.title, one_line=True)}", markup=False)
     out.print(
         f"  state {t.state}, {t.severity} {t.category}, from {t.source}, SLA policy "
         f"{row.sla.policy_name}",
         markup=False,
     )
-    where = " ".join(x for x in (row.site, row.device, row.interface) if x)
+    where = visible(" ".join(x for x in (row.site, row.device, row.interface) if x), one_line=True)
     if where:
         out.print(f"  at {where}", markup=False)
     if row.unit:
-        out.print(f"  access unit {row.unit}", markup=False)
+        out.print(f"  access unit {visible(row.unit, one_line=True)}", markup=False)
     if detail.affected_units:
         out.print(f"  affected units: {', '.join(detail.affected_units)}", markup=False)
     if detail.parent:
@@ -232,7 +234,7 @@ def _print_detail(app: App, detail: TicketDetail) -> None:
         out.print(f"  detected {format_local(t.detected_at)}", markup=False)
     out.print(f"  opened {format_local(t.opened_at)}", markup=False)
     if row.assignee:
-        out.print(f"  assigned to {row.assignee}", markup=False)
+        out.print(f"  assigned to {visible(row.assignee, one_line=True)}", markup=False)
     response, when = _response_text(row)
     out.print(f"  response SLA: {response}, {when}", markup=False)
     if row.sla.resolution is not None:
@@ -246,9 +248,10 @@ def _print_detail(app: App, detail: TicketDetail) -> None:
         label = entry.kind.replace("_", " ")
         if entry.kind == "state_change" and entry.value:
             label = f"→ {entry.value}"
-        text = f"  {format_local(entry.at)}  {who:<12} {label}"
+        text = f"  {format_local(entry.at)}  {visible(who, one_line=True):<12} {label}"
         if entry.body:
-            text += f": {entry.body}"
+            # The whole body (the JSON format has it exact); only its controls are escaped.
+            text += f": {shown(entry.body, limit=len(entry.body))}"
         out.print(text, markup=False)
 
 
@@ -332,7 +335,9 @@ def ticket_open(
             unit=unit,
             now=app.now(),
         )
-        app.out.print(f"Opened {ticket.number}: {ticket.title}", markup=False)
+        app.out.print(
+            f"Opened {ticket.number}: {visible(ticket.title, one_line=True)}", markup=False
+        )
 
 
 def _action(

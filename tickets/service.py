@@ -392,6 +392,13 @@ def get_ticket(
 # -- writing -------------------------------------------------------------------------------------
 
 
+def _no_nul(text: str, what: str) -> None:
+    # PostgreSQL cannot store NUL in text; refused on every backend, so both behave alike.
+    if "\x00" in text:
+        at = text.index("\x00")
+        raise TicketInputError(f"{what} contains a NUL character (\\x00) at position {at + 1}")
+
+
 def add_entry(
     session: Session,
     ticket: Ticket,
@@ -403,6 +410,7 @@ def add_entry(
     value: str | None = None,
     public: bool | None = None,
 ) -> TicketEntry:
+    _no_nul(body, "a timeline entry's text")
     entry = TicketEntry(
         ticket_id=ticket_id(ticket),
         at=require_aware(at, "at"),
@@ -696,6 +704,7 @@ def open_ticket(
     title = title.strip()
     if not title or len(title) > 200:
         raise TicketInputError("a ticket needs a title of 1–200 characters")
+    _no_nul(title, "a ticket's title")
     refs = _resolve_refs(session, user, site=site, device=device, interface=interface, unit=unit)
     ticket = new_ticket(
         session,

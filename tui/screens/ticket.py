@@ -29,7 +29,7 @@ from tickets.models import EntryKind, TicketEntry
 from tickets.service import TicketDetail, TicketError, TicketNotFound, WaitingOn
 from tickets.sla import SlaStatus, TargetClock, TicketState
 from tui.context import Context
-from tui.present import STYLES, format_left, live, long_local, marker
+from tui.present import STYLES, format_left, lit, live, long_local, marker, safe
 from tui.screens.base import PollingScreen
 from tui.screens.confirm import ConfirmPrompt
 from tui.screens.prompts import ChoicePrompt, TextPrompt
@@ -168,7 +168,7 @@ class TicketScreen(PollingScreen[Loaded]):
         lab = self.ctx.labels
         row, ticket = detail.row, detail.row.ticket
         heading = Text(f" {row.number} ", style="bold reverse")
-        heading.append(f" {ticket.title}", style="bold")
+        heading.append(" " + safe(ticket.title), style="bold")
         grid = Table.grid(padding=(0, 1), expand=True)
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column(ratio=1)
@@ -182,9 +182,9 @@ class TicketScreen(PollingScreen[Loaded]):
         )
         grid.add_row(
             lab("ticket.where"),
-            where(row),
+            lit(where(row)),
             lab("ticket.unit"),
-            row.unit or lab("ticket.none"),
+            lit(row.unit or lab("ticket.none")),
         )
         grid.add_row(
             lab("ticket.opened"),
@@ -192,17 +192,17 @@ class TicketScreen(PollingScreen[Loaded]):
             lab("ticket.detected"),
             format_local(ticket.detected_at),
         )
-        affected = ", ".join(detail.affected_units) or lab("ticket.none")
+        affected = lit(", ".join(detail.affected_units) or lab("ticket.none"))
         if self.ctx.me.is_center:
             grid.add_row(
                 lab("ticket.assignee"),
-                row.assignee or lab("queue.nobody"),
+                lit(row.assignee or lab("queue.nobody")),
                 lab("ticket.affected"),
                 affected,
             )
             related = [*([detail.parent] if detail.parent else []), *detail.children]
             if related:
-                grid.add_row(lab("ticket.children"), ", ".join(related), "", "")
+                grid.add_row(lab("ticket.children"), lit(", ".join(related)), "", "")
         else:
             grid.add_row(lab("ticket.affected"), affected, "", "")
         return Group(heading, grid)
@@ -213,7 +213,9 @@ class TicketScreen(PollingScreen[Loaded]):
         lab = self.ctx.labels
         first = runbooks[0].runbook
         title = first.title_zh if lab.lang == "zh" and first.title_zh else first.title
-        self.query_one("#runbook-title", Label).update(f"{lab('ticket.runbook')}: {title}")
+        self.query_one("#runbook-title", Label).update(
+            Text(f"{lab('ticket.runbook')}: {safe(title)}")
+        )
         self.query_one("#runbook", Static).update(self._runbook(runbooks))
         self.query_one("#runbook-title").display = True
         self.query_one("#runbook-box").display = True
@@ -224,7 +226,7 @@ class TicketScreen(PollingScreen[Loaded]):
         runbook = shown.runbook
         text = Text()
         if runbook.summary:
-            text.append(runbook.summary + "\n", style="italic")
+            text.append(safe(runbook.summary, one_line=False) + "\n", style="italic")
         if shown.problem:
             text.append(lab("runbook.no_commands", reason=shown.problem) + "\n", style="yellow")
         by_step: dict[int, list[str]] = {}
@@ -233,15 +235,16 @@ class TicketScreen(PollingScreen[Loaded]):
             by_step.setdefault(prepared.step.number, []).append(prepared.command)
             device = device or prepared.device
         for step in runbook.steps:
-            text.append(f"\n{step.number}. {step.title.lstrip('0123456789. ')}\n", style="bold")
+            title = safe(step.title.lstrip("0123456789. "))
+            text.append(f"\n{step.number}. {title}\n", style="bold")
             prose = _prose(step.body)
             if prose:
-                text.append(prose + "\n")
+                text.append(safe(prose) + "\n")
             for command in by_step.get(step.number, []):
                 text.append("   $ ", style="dim")
-                text.append(command, style="bold cyan")
+                text.append(safe(command), style="bold cyan")
                 if device:
-                    text.append(f"   @ {device}", style="dim")
+                    text.append(f"   @ {safe(device)}", style="dim")
                 text.append("\n")
         if len(runbooks) > 1:
             names = ", ".join(
@@ -287,13 +290,13 @@ class TicketScreen(PollingScreen[Loaded]):
         if kind == EntryKind.STATE_CHANGE and entry.value:
             text.append(f"→ {lab.state(entry.value)}", style="bold")
             if entry.body:
-                text.append(f"  {entry.body}")
+                text.append("  " + safe(entry.body, one_line=False))
         elif kind == EntryKind.INTERNAL_NOTE:
-            text.append(entry.body, style="italic")
+            text.append(safe(entry.body, one_line=False), style="italic")
         elif kind == EntryKind.OPENED and not entry.body and entry.value:
             text.append(lab("sla.policy", name=entry.value), style="dim")
         else:
-            text.append(entry.body or (entry.value or ""))
+            text.append(safe(entry.body or (entry.value or ""), one_line=False))
         return text
 
     def _timeline(self, detail: TicketDetail) -> Table:
@@ -318,7 +321,7 @@ class TicketScreen(PollingScreen[Loaded]):
                     [
                         long_local(entry.at),
                         Text(lab.entry(entry.kind), style=kind_style),
-                        who,
+                        lit(who),
                         self._entry_text(entry),
                     ],
                 )
