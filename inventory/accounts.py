@@ -172,6 +172,11 @@ def acting_user(session: Session, name: str) -> User:
     return user
 
 
+def unit_codes(session: Session) -> dict[int, str]:
+    """Access unit codes by id: what an account list shows beside a contact."""
+    return {u.id: u.code for u in session.exec(select(AccessUnit)).all() if u.id is not None}
+
+
 def count_users(session: Session) -> int:
     return int(session.exec(select(func.count()).select_from(User)).one())
 

@@ -17,7 +17,6 @@ from pathlib import Path
 import click
 from rich import box
 from rich.table import Table
-from sqlmodel import Session
 
 from inventory.credentials import CredentialStore
 from ixops.cli_users import acting_option, resolve_actor, user_errors
@@ -144,7 +143,7 @@ def runbook_show(app: App, name: str) -> None:
 def runbook_for(app: App, ticket: str, fmt: str, as_user: str | None) -> None:
     """The runbooks for TICKET, most specific first, with its device's commands filled in."""
     found = _runbooks(app)
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         detail = service.get_ticket(session=session, user=user, ticket=ticket, now=app.now())
         facts = ticket_facts(session, detail.row.ticket)
@@ -275,7 +274,7 @@ def runbook_run(
         command_timeout_s=2 * timeout_s,
     )
     failures = 0
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         detail = service.get_ticket(session=session, user=user, ticket=ticket, now=app.now())
         number = detail.row.number

@@ -25,7 +25,6 @@ from rich.cells import cell_len, chop_cells
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sqlmodel import Session
 
 from inventory.textsafe import shown, visible
 from inventory.timeutil import format_local
@@ -150,7 +149,7 @@ def ticket_list(
     as_user: str | None,
 ) -> None:
     """Tickets, least time left on the response SLA first, one page at a time."""
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         page = ticket_queue(
             session=session,
@@ -262,7 +261,7 @@ def _print_detail(app: App, detail: TicketDetail) -> None:
 @pass_app
 def ticket_show(app: App, number: str, fmt: str, as_user: str | None) -> None:
     """A ticket and its timeline."""
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         detail = service.get_ticket(session=session, user=user, ticket=number, now=app.now())
         if fmt == "json":
@@ -320,7 +319,7 @@ def ticket_open(
     as_user: str | None,
 ) -> None:
     """Open a ticket; its response clock starts now."""
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         ticket = service.open_ticket(
             session=session,
@@ -356,7 +355,7 @@ def _action(
     @acting_option
     @pass_app
     def command(app: App, number: str, message: str, as_user: str | None) -> None:
-        with user_errors(app), Session(app.engine()) as session:
+        with user_errors(app), app.session() as session:
             user = resolve_actor(session, as_user)
             ticket = call(session=session, user=user, ticket=number, body=message, now=app.now())
             app.out.print(f"{ticket.number} {done}.", markup=False)
@@ -387,7 +386,7 @@ _action("reopen", "Reopen a resolved or closed ticket.", "reopened", service.reo
 @pass_app
 def ticket_wait(app: App, number: str, message: str, on: str, as_user: str | None) -> None:
     """Set a ticket waiting on the access unit or a vendor."""
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         ticket = service.set_waiting(
             session=session,
@@ -407,7 +406,7 @@ def ticket_wait(app: App, number: str, message: str, on: str, as_user: str | Non
 @pass_app
 def ticket_assign(app: App, number: str, assignee: str, as_user: str | None) -> None:
     """Assign a ticket to an engineer ('-' to unassign)."""
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         target = None if assignee == "-" else assignee
         ticket = service.assign(
@@ -426,7 +425,7 @@ def ticket_classify(
     app: App, number: str, category: str | None, severity: str | None, as_user: str | None
 ) -> None:
     """Change a ticket's category or severity (its SLA policy follows, keeping elapsed time)."""
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         ticket = service.reclassify(
             session=session,
@@ -580,7 +579,7 @@ def sla_group(ctx: click.Context, all_open: bool, fmt: str, as_user: str | None)
     app = ctx.find_object(App)
     if app is None:
         raise click.UsageError("ixops sla runs under the ixops command")
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         now = app.now()
         rows = sla_at_risk(session=session, user=user, now=now, include_ok=all_open)
@@ -738,7 +737,7 @@ def sla_report_command(ctx: click.Context, period: str, fmt: str, as_user: str |
     app = ctx.find_object(App)
     if app is None:
         raise click.UsageError("ixops sla report runs under the ixops command")
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user or ctx.meta.get(_AS_USER_KEY))
         from collectors.stability import parse_period
 
@@ -750,7 +749,7 @@ def sla_report_command(ctx: click.Context, period: str, fmt: str, as_user: str |
 @pass_app
 def sla_record(app: App) -> None:
     """Store SLA transitions that have happened (run periodically; the collectors do it too)."""
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         stored = service.record_due_sla_transitions(session=session, now=app.now())
         app.out.print(f"Stored {len(stored)} SLA transition(s).")
 

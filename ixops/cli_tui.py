@@ -14,7 +14,6 @@ import sys
 from typing import TYPE_CHECKING
 
 import click
-from sqlmodel import Session
 
 from inventory.accounts import count_users
 from inventory.credentials import CredentialStore
@@ -50,7 +49,7 @@ def tui_command(app: App, as_user: str | None, lang: str | None) -> None:
     with user_errors(app):
         engine = app.engine()
         if not as_user:
-            with Session(engine) as session:
+            with app.session() as session:
                 if count_users(session) == 0:
                     app.err.print(
                         "ixops: the store has no accounts yet; create the first admin with "

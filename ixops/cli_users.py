@@ -12,11 +12,10 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.table import Table
-from sqlmodel import Session, select
 
 from inventory.accounts import (
     AccountError,
@@ -29,11 +28,14 @@ from inventory.accounts import (
     count_users,
     disable_user,
     list_users,
+    unit_codes,
 )
-from inventory.models import AccessUnit
 from inventory.timeutil import format_local
 from ixops.cliapp import App, pass_app, store_errors
 from tickets.service import TicketError
+
+if TYPE_CHECKING:
+    from ixops.cliapp import Session
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -102,7 +104,7 @@ def user_add(
     as_user: str | None,
 ) -> None:
     """Add an account. With no accounts yet, the first one (an admin) needs no --as."""
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         bootstrap = not as_user and count_users(session) == 0
         actor = None if bootstrap else resolve_actor(session, as_user)
         password = read_password(password_stdin)
@@ -124,10 +126,10 @@ def user_add(
 @pass_app
 def user_list(app: App, fmt: str, as_user: str | None) -> None:
     """List accounts (admins and engineers)."""
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         actor = resolve_actor(session, as_user)
         users = list_users(session=session, actor=actor)
-        units = {u.id: u.code for u in session.exec(select(AccessUnit)).all()}
+        units = unit_codes(session)
         rows: list[dict[str, Any]] = [
             {
                 "name": u.name,
@@ -158,7 +160,7 @@ def user_list(app: App, fmt: str, as_user: str | None) -> None:
 @pass_app
 def user_disable(app: App, name: str, as_user: str | None) -> None:
     """Disable an account (never deleted, so history keeps naming it)."""
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         actor = resolve_actor(session, as_user)
         disable_user(session=session, actor=actor, name=name, now=app.now())
         app.out.print(f"Disabled {name}.", markup=False)
@@ -171,7 +173,7 @@ def user_disable(app: App, name: str, as_user: str | None) -> None:
 @pass_app
 def user_passwd(app: App, name: str, password_stdin: bool, as_user: str | None) -> None:
     """Set an account's password (admins: anyone's; others: their own)."""
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         actor = resolve_actor(session, as_user)
         password = read_password(password_stdin)
         change_password(session=session, actor=actor, name=name, password=password, now=app.now())

@@ -16,6 +16,7 @@ from ixops.settings import Settings
 if TYPE_CHECKING:
     from rich.console import Console
     from sqlalchemy import Engine
+    from sqlmodel import Session as Session
 
     from inventory.validate import Inventory
 
@@ -77,6 +78,13 @@ class App:
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC)
+
+    def session(self, *, migrate: bool = True, expire_on_commit: bool = True) -> Session:
+        """A session on the store, for a command to hand to the service functions (the CLI
+        modules hold no SQL and import neither SQLAlchemy nor SQLModel)."""
+        from sqlmodel import Session
+
+        return Session(self.engine(migrate=migrate), expire_on_commit=expire_on_commit)
 
 
 pass_app = click.make_pass_decorator(App)
