@@ -18,7 +18,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
-from enum import StrEnum
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -27,17 +26,12 @@ from sqlalchemy import CheckConstraint, String, Text, func
 from sqlmodel import Field, Session, SQLModel, select
 
 from inventory.models import AccessUnit
+from inventory.permissions import ADMINS, CENTER, EVERYONE, Reach, rule
+from inventory.permissions import Role as Role
 from inventory.timeutil import UTCDateTime, require_aware
 
 MIN_PASSWORD_LENGTH = 8
 _HASHER = PasswordHasher()
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    ENGINEER = "engineer"
-    CONTACT = "contact"
-    VIEWER = "viewer"
 
 
 CENTER_ROLES = frozenset({Role.ADMIN, Role.ENGINEER})
@@ -181,6 +175,7 @@ def count_users(session: Session) -> int:
     return int(session.exec(select(func.count()).select_from(User)).one())
 
 
+@rule("add users", ADMINS)
 def add_user(
     *,
     session: Session,
@@ -241,11 +236,13 @@ def add_user(
     return user
 
 
+@rule("list users", CENTER, reads=True)
 def list_users(*, session: Session, actor: User) -> Sequence[User]:
     require_role(actor, CENTER_ROLES, "list users")
     return session.exec(select(User).order_by(User.name)).all()
 
 
+@rule("disable users", ADMINS)
 def disable_user(*, session: Session, actor: User, name: str, now: dt.datetime) -> User:
     require_role(actor, frozenset({Role.ADMIN}), "disable users", name)
     user = acting_user(session, name)
@@ -271,6 +268,7 @@ def disable_user(*, session: Session, actor: User, name: str, now: dt.datetime) 
     return user
 
 
+@rule("change passwords", EVERYONE, reach=Reach.SELF)
 def change_password(
     *, session: Session, actor: User, name: str, password: str, now: dt.datetime
 ) -> User:

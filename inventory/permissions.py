@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final, TypeVar
 
-from inventory.accounts import Role
+
+class Role(StrEnum):
+    """An account's role (see :mod:`inventory.accounts`)."""
+
+    ADMIN = "admin"
+    ENGINEER = "engineer"
+    CONTACT = "contact"
+    VIEWER = "viewer"
+
 
 F = TypeVar("F", bound=Callable[..., object])
 

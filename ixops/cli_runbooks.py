@@ -19,6 +19,7 @@ from rich import box
 from rich.table import Table
 
 from inventory.credentials import CredentialStore
+from inventory.textsafe import visible
 from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, load_for, pass_app, print_errors
 from runbooks.allowlist import (
@@ -26,18 +27,15 @@ from runbooks.allowlist import (
     CommandRefused,
     allowed_patterns,
     check_command,
-    render_command,
 )
 from runbooks.procedures import (
     Runbook,
     RunbookSet,
     bundled_runbooks,
     load_runbooks,
-    match,
-    ticket_facts,
+    runbooks_for_ticket,
 )
 from runbooks.run import RunnableCommand, SshAccess, run_runbook_command, runnable_commands
-from tickets import service
 
 
 def _runbooks(app: App) -> RunbookSet:
@@ -144,23 +142,22 @@ def runbook_for(app: App, ticket: str, fmt: str, as_user: str | None) -> None:
     """The runbooks for TICKET, most specific first, with its device's commands filled in."""
     found = _runbooks(app)
     with user_errors(app), app.session() as session:
-        user = resolve_actor(session, as_user)
-        detail = service.get_ticket(session=session, user=user, ticket=ticket, now=app.now())
-        facts = ticket_facts(session, detail.row.ticket)
-    matched = match(found.runbooks.values(), facts)
-    prepared: dict[str, list[tuple[str, str | None, str | None]]] = {}
-    for runbook in matched:
-        rows: list[tuple[str, str | None, str | None]] = []
-        for step, command in runbook.commands_for(facts.platform):
-            try:
-                rendered = render_command(facts.platform, command.text, facts.placeholders())
-                rows.append((step.title, rendered, None))
-            except CommandRefused as exc:
-                rows.append((step.title, None, str(exc)))
-        prepared[runbook.name] = rows
+        result = runbooks_for_ticket(
+            session=session,
+            user=resolve_actor(session, as_user),
+            ticket=ticket,
+            runbooks=found,
+            now=app.now(),
+        )
+    facts = result.facts
+    matched = [p.runbook for p in result.runbooks]
+    prepared = {
+        p.runbook.name: [(line.step.title, line.command, line.refused) for line in p.lines]
+        for p in result.runbooks
+    }
     if fmt == "json":
         document = {
-            "ticket": detail.row.number,
+            "ticket": result.number,
             "device": facts.device,
             "platform": facts.platform,
             "runbooks": [
@@ -178,10 +175,10 @@ def runbook_for(app: App, ticket: str, fmt: str, as_user: str | None) -> None:
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
         return
     if not matched:
-        app.out.print(f"No runbook applies to {detail.row.number}.")
+        app.out.print(f"No runbook applies to {result.number}.")
         return
     where = f" on {facts.device} ({facts.platform})" if facts.device else ""
-    app.out.print(f"Runbooks for {detail.row.number}{where}, most specific first:", markup=False)
+    app.out.print(f"Runbooks for {result.number}{where}, most specific first:", markup=False)
     for runbook in matched:
         title = runbook.title + (f" / {runbook.title_zh}" if runbook.title_zh else "")
         app.out.print(f"  {runbook.name}: {title}", markup=False)
@@ -276,13 +273,15 @@ def runbook_run(
     failures = 0
     with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
-        detail = service.get_ticket(session=session, user=user, ticket=ticket, now=app.now())
-        number = detail.row.number
-        facts = ticket_facts(session, detail.row.ticket)
+        lookup = runbooks_for_ticket(
+            session=session, user=user, ticket=ticket, runbooks=found, now=app.now()
+        )
+        number = lookup.number
+        facts = lookup.facts
         if named is not None:
             runbook = named
         else:
-            matched = match(found.runbooks.values(), facts)
+            matched = [p.runbook for p in lookup.runbooks]
             if not matched:
                 app.err.print(f"ixops: no runbook applies to {number}", markup=False)
                 sys.exit(1)
@@ -346,10 +345,11 @@ def runbook_run(
                 continue
             app.out.print(f"$ {run.command}", markup=False)
             if result.output:
-                app.out.print(result.output.rstrip("\n"), markup=False)
+                # What the device sent: its control characters shown, not obeyed.
+                app.out.print(visible(result.output.rstrip("\n")), markup=False)
             if result.error is not None:
                 failures += 1
-                app.err.print(f"ixops: {run.device}: {result.error}", markup=False)
+                app.err.print(f"ixops: {run.device}: {visible(str(result.error))}", markup=False)
                 app.out.print(f"The failed attempt was added to {number}'s timeline.", markup=False)
             else:
                 app.out.print(f"Added to {number}'s timeline (internal note).", markup=False)

@@ -33,6 +33,7 @@ runbook names, the more specific it is, and the earlier it is listed.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import functools
 import re
@@ -44,7 +45,9 @@ from typing import Annotated, Any, Final
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from sqlmodel import Session
 
+from inventory.accounts import User, require_role
 from inventory.models import Device, Interface, Link
+from inventory.permissions import READERS, rule
 from inventory.schema import DeviceRole, LinkKind
 from inventory.source import (
     LineDict,
@@ -55,6 +58,7 @@ from inventory.source import (
 )
 from runbooks.allowlist import ALLOWED, CommandRefused, check_step_command, render_command
 from tickets.models import Ticket, TicketCategory
+from tickets.service import get_ticket
 
 BUNDLED_PROCEDURES: Final = Path(__file__).parent / "procedures"
 _NAME_RE: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -534,3 +538,72 @@ def prepare_commands(facts: TicketFacts, runbook: Runbook) -> list[PreparedComma
         )
         for step, command in runbook.commands_for(facts.platform)
     ]
+
+
+# -- the service: a ticket's runbooks, for the center and viewers -------------------------------
+
+
+@dataclass(frozen=True)
+class CommandLine:
+    """One step's command as it would be sent, or why it would not be."""
+
+    step: Step
+    command: str | None
+    refused: str | None
+
+
+@dataclass(frozen=True)
+class PreparedRunbook:
+    runbook: Runbook
+    lines: list[CommandLine]
+
+    @property
+    def problem(self) -> str | None:
+        """The first refusal: a runbook with one is shown, not run."""
+        return next((line.refused for line in self.lines if line.refused), None)
+
+
+@dataclass(frozen=True)
+class TicketRunbooks:
+    number: str
+    facts: TicketFacts
+    runbooks: list[PreparedRunbook]
+
+    def commands(self, prepared: PreparedRunbook) -> list[PreparedCommand]:
+        """What may be confirmed and run: every command, or none if one was refused."""
+        if prepared.problem is not None:
+            return []
+        return [
+            PreparedCommand(line.step, line.command, self.facts.platform, self.facts.device)
+            for line in prepared.lines
+            if line.command is not None
+        ]
+
+
+@rule("read runbooks", READERS, reads=True)
+def runbooks_for_ticket(
+    *,
+    session: Session,
+    user: User,
+    ticket: str | int,
+    runbooks: RunbookSet | None = None,
+    now: dt.datetime,
+) -> TicketRunbooks:
+    """The runbooks for a ticket, most specific first, each command filled in for its device
+    and checked against the allow-list. The exchange's internal procedures: admins, engineers
+    and viewers; a contact is refused (they read their ticket, not how the center works)."""
+    require_role(user, READERS, "read runbooks", str(ticket))
+    detail = get_ticket(session=session, user=user, ticket=ticket, now=now)
+    facts = ticket_facts(session, detail.row.ticket)
+    found = runbooks if runbooks is not None else bundled_runbooks()
+    prepared: list[PreparedRunbook] = []
+    for runbook in match(found.runbooks.values(), facts):
+        lines: list[CommandLine] = []
+        for step, command in runbook.commands_for(facts.platform):
+            try:
+                rendered = render_command(facts.platform, command.text, facts.placeholders())
+                lines.append(CommandLine(step, rendered, None))
+            except CommandRefused as exc:
+                lines.append(CommandLine(step, None, str(exc)))
+        prepared.append(PreparedRunbook(runbook, lines))
+    return TicketRunbooks(detail.row.number, facts, prepared)

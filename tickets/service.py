@@ -46,6 +46,7 @@ from inventory.accounts import (
     require_role,
 )
 from inventory.models import AccessUnit, Device, Interface, Link, Site
+from inventory.permissions import CENTER, EVERYONE, WORKERS, Reach, rule
 from inventory.timeutil import format_local, require_aware
 from tickets.models import (
     OPEN_STATES,
@@ -301,6 +302,7 @@ def _response_sort_key(row: TicketRow) -> tuple[int, float, float]:
     return (rank.get(status, 2), row.sla.response.remaining_s, -row.ticket.opened_at.timestamp())
 
 
+@rule("list tickets", EVERYONE, reach=Reach.OWN_UNIT, reads=True)
 def list_tickets(
     *,
     session: Session,
@@ -348,6 +350,7 @@ def list_tickets(
     return rows
 
 
+@rule("see tickets", EVERYONE, reach=Reach.OWN_UNIT, reads=True)
 def get_ticket(
     *, session: Session, user: User, ticket: str | int, now: dt.datetime
 ) -> TicketDetail:
@@ -684,6 +687,7 @@ def new_ticket(
     return ticket
 
 
+@rule("open tickets", WORKERS, reach=Reach.OWN_UNIT)
 def open_ticket(
     *,
     session: Session,
@@ -728,6 +732,7 @@ def open_ticket(
     )
 
 
+@rule("acknowledge tickets", CENTER)
 def acknowledge(
     *, session: Session, user: User, ticket: str | int, body: str = "", now: dt.datetime
 ) -> Ticket:
@@ -739,6 +744,7 @@ def acknowledge(
     return finish_change(session, row, user=user, action=TicketAction.ACKNOWLEDGED, now=now)
 
 
+@rule("work on tickets", CENTER)
 def start_work(
     *, session: Session, user: User, ticket: str | int, body: str = "", now: dt.datetime
 ) -> Ticket:
@@ -749,6 +755,7 @@ def start_work(
     return finish_change(session, row, user=user, action=TicketAction.WORK_STARTED, now=now)
 
 
+@rule("reply to tickets", WORKERS, reach=Reach.OWN_UNIT)
 def reply(
     *, session: Session, user: User, ticket: str | int, body: str, now: dt.datetime
 ) -> Ticket:
@@ -767,6 +774,7 @@ def reply(
     return finish_change(session, row, user=user, action=TicketAction.REPLIED, now=now)
 
 
+@rule("add notes", CENTER)
 def add_note(
     *, session: Session, user: User, ticket: str | int, body: str, now: dt.datetime
 ) -> Ticket:
@@ -780,6 +788,7 @@ def add_note(
     return finish_change(session, row, user=user, action=TicketAction.NOTE_ADDED, now=now)
 
 
+@rule("assign tickets", CENTER)
 def assign(
     *, session: Session, user: User, ticket: str | int, assignee: str | None, now: dt.datetime
 ) -> Ticket:
@@ -807,6 +816,7 @@ def assign(
     )
 
 
+@rule("set tickets waiting", CENTER)
 def set_waiting(
     *,
     session: Session,
@@ -830,6 +840,7 @@ def set_waiting(
     )
 
 
+@rule("resolve tickets", CENTER)
 def resolve(
     *, session: Session, user: User, ticket: str | int, body: str = "", now: dt.datetime
 ) -> Ticket:
@@ -846,6 +857,7 @@ def _own_unit_ticket(user: User, ticket: Ticket) -> bool:
     return user.access_unit_id is not None and ticket.access_unit_id == user.access_unit_id
 
 
+@rule("close tickets", WORKERS, reach=Reach.OWN_UNIT)
 def close(
     *, session: Session, user: User, ticket: str | int, body: str = "", now: dt.datetime
 ) -> Ticket:
@@ -867,6 +879,7 @@ def close(
     return finish_change(session, row, user=user, action=TicketAction.CLOSED, now=now)
 
 
+@rule("reopen tickets", WORKERS, reach=Reach.OWN_UNIT)
 def reopen(
     *, session: Session, user: User, ticket: str | int, body: str = "", now: dt.datetime
 ) -> Ticket:
@@ -893,6 +906,7 @@ def reopen(
     return finish_change(session, row, user=user, action=TicketAction.REOPENED, now=now)
 
 
+@rule("reclassify tickets", CENTER)
 def reclassify(
     *,
     session: Session,
