@@ -72,7 +72,9 @@ def inspect_validate(app: App, path: Path | None, fmt: str) -> None:
     Exits 1 if anything is wrong.
     """
     given = os.environ.get("IXOPS_CHECKLISTS")
-    found = load_checklists(path or (Path(given) if given else None))
+    found = load_checklists(
+        path or (Path(given) if given else None), max_file_bytes=app.settings.max_file_bytes
+    )
     if fmt == "json":
         document = {
             "path": found.root,

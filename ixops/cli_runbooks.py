@@ -40,7 +40,11 @@ from runbooks.run import RunnableCommand, SshAccess, run_runbook_command, runnab
 
 def _runbooks(app: App) -> RunbookSet:
     given = os.environ.get("IXOPS_RUNBOOKS")
-    found = load_runbooks(Path(given)) if given else bundled_runbooks()
+    found = (
+        load_runbooks(Path(given), max_file_bytes=app.settings.max_file_bytes)
+        if given
+        else bundled_runbooks()
+    )
     if not found.ok:
         for error in found.errors:
             app.err.print(str(error), markup=False)
@@ -60,7 +64,9 @@ def runbook_group() -> None:
 def runbook_validate(app: App, path: Path | None) -> None:
     """Check runbook files (front matter, steps, every command against the allow-list)."""
     given = os.environ.get("IXOPS_RUNBOOKS")
-    found = load_runbooks(path or (Path(given) if given else None))
+    found = load_runbooks(
+        path or (Path(given) if given else None), max_file_bytes=app.settings.max_file_bytes
+    )
     if not found.ok:
         for error in found.errors:
             app.err.print(str(error), markup=False)

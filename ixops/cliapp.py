@@ -127,7 +127,9 @@ def path_argument(func: F) -> F:
 def load_for(app: App, path: Path | None) -> Inventory:
     from inventory.validate import load_inventory
 
-    return load_inventory(path or app.settings.inventory_path)
+    return load_inventory(
+        path or app.settings.inventory_path, max_file_bytes=app.settings.max_file_bytes
+    )
 
 
 def print_errors(app: App, inv: Inventory) -> None:

@@ -34,7 +34,6 @@ runbook names, the more specific it is, and the earlier it is listed.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -50,11 +49,15 @@ from inventory.models import Device, Interface, Link
 from inventory.permissions import READERS, rule
 from inventory.schema import DeviceRole, LinkKind
 from inventory.source import (
+    MAX_FILE_BYTES,
     LineDict,
     Location,
     SourceError,
     load_yaml_text,
     location_of,
+    read_text,
+    schema_message,
+    suggest,
 )
 from runbooks.allowlist import ALLOWED, CommandRefused, check_step_command, render_command
 from tickets.models import Ticket, TicketCategory
@@ -87,7 +90,7 @@ def _check_platform(value: Any) -> str:
     text = str(value)
     if text not in ALLOWED:
         raise ValueError(
-            f"no allow-list for platform {text!r}{_suggest(text, ALLOWED)} "
+            f"no allow-list for platform {text!r}{suggest(text, ALLOWED)} "
             f"(known: {', '.join(sorted(ALLOWED))})"
         )
     return text
@@ -198,35 +201,15 @@ class RunbookSet:
         try:
             return self.runbooks[name]
         except KeyError:
-            raise LookupError(f"no runbook named {name!r}{_suggest(name, self.runbooks)}") from None
+            raise LookupError(f"no runbook named {name!r}{suggest(name, self.runbooks)}") from None
 
 
-def _suggest(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+_VOCABULARY: Final = frozenset(FrontMatter.model_fields) | frozenset(AppliesTo.model_fields)
 
 
-def _message(error: Any) -> str:
-    kind = error["type"]
-    loc = [str(p) for p in error["loc"]]
-    # An error in a list item (`platforms: [junos]`) is named after the list.
-    name = loc[-2] if len(loc) > 1 and loc[-1].isdigit() else (loc[-1] if loc else "value")
-    if kind == "missing":
-        return f"missing required field {name!r}"
-    if kind == "extra_forbidden":
-        vocabulary = set(FrontMatter.model_fields) | set(AppliesTo.model_fields)
-        return f"unknown field {name!r}{_suggest(name, vocabulary)}"
-    if kind == "enum":
-        expected = error.get("ctx", {}).get("expected", "")
-        return f"{name}: must be one of {expected}, not {error.get('input')!r}"
-    message = str(error["msg"])
-    if message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
-    return f"{name}: {message}"
-
-
-def load_runbooks(path: Path | None = None) -> RunbookSet:
-    """Read and check a runbook file or directory (default: the bundled procedures)."""
+def load_runbooks(path: Path | None = None, *, max_file_bytes: int = MAX_FILE_BYTES) -> RunbookSet:
+    """Read and check a runbook file or directory (default: the bundled procedures); a file
+    over ``max_file_bytes`` is an error, not read."""
     path = path if path is not None else BUNDLED_PROCEDURES
     found = RunbookSet(root=str(path))
     if not path.exists():
@@ -239,7 +222,7 @@ def load_runbooks(path: Path | None = None) -> RunbookSet:
     for file in files:
         shown = str(Path(path.name) / file.relative_to(path)) if path.is_dir() else str(file)
         found.files.append(shown)
-        runbook = _read(found, file, shown)
+        runbook = _read(found, file, shown, max_file_bytes)
         if runbook is None:
             continue
         if runbook.name in found.runbooks:
@@ -283,11 +266,13 @@ def _front_matter(found: RunbookSet, text: str, shown: str) -> tuple[LineDict, i
     return raw, end + 1
 
 
-def _read(found: RunbookSet, file: Path, shown: str) -> Runbook | None:
+def _read(
+    found: RunbookSet, file: Path, shown: str, max_bytes: int = MAX_FILE_BYTES
+) -> Runbook | None:
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        found.error(Location(shown, 1), f"cannot read file: {exc}")
+        text = read_text(file, shown, max_bytes=max_bytes)
+    except SourceError as exc:
+        found.error(exc.location, exc.message)
         return None
     parsed = _front_matter(found, text, shown)
     if parsed is None:
@@ -300,7 +285,7 @@ def _read(found: RunbookSet, file: Path, shown: str) -> Runbook | None:
         for err in exc.errors():
             path = tuple(err["loc"])
             where = location_of(raw, path[:-1] if err["type"] == "missing" else path, top)
-            found.error(where, _message(err))
+            found.error(where, schema_message(err, _VOCABULARY))
         return None
     if not front.applies_to.categories and not front.applies_to.kinds:
         found.error(
@@ -359,7 +344,7 @@ def _steps(
                     if platform not in ALLOWED:
                         found.error(
                             Location(shown, number),
-                            f"no allow-list for platform {platform!r}{_suggest(platform, ALLOWED)}",
+                            f"no allow-list for platform {platform!r}{suggest(platform, ALLOWED)}",
                         )
             body.append(line)
             continue
