@@ -34,7 +34,7 @@ def demo(app: App, no_tui: bool, duration: float, lang: str | None, trap_port: i
         sys.exit(1)
     home = app.settings.home / "demo"
     shutil.rmtree(home, ignore_errors=True)  # a fresh store every time: the demo is a story
-    home.mkdir(parents=True)
+    home.mkdir(mode=0o700, parents=True)
     engine = make_engine(f"sqlite:///{home / 'ixops.db'}")
     ensure_schema(engine)
     secrets_file = home / "secrets.yaml"

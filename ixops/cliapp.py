@@ -56,6 +56,8 @@ class App:
 
         if self._engine is None:
             self._activate_sla_policies()
+            if self.settings.database_url == self.settings.default_database_url:
+                self.settings.ensure_home()  # the default store lives in the home
             self._engine = make_engine(self.settings.database_url)
             if migrate:
                 ensure_schema(self._engine)

@@ -35,6 +35,10 @@ class Settings:
     """The largest inventory, checklist or runbook file read (IXOPS_MAX_FILE_MB)."""
 
     @property
+    def default_database_url(self) -> str:
+        return f"sqlite:///{self.home / 'ixops.db'}"
+
+    @property
     def max_file_bytes(self) -> int:
         return int(self.max_file_mb * 2**20)
 
@@ -63,6 +67,11 @@ class Settings:
             sla_policies_path=_sla_policies(env, home),
             max_file_mb=max_file_mb,
         )
+
+    def ensure_home(self) -> Path:
+        """IXOPS_HOME, created owner-only (0700) if it does not exist yet."""
+        self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return self.home
 
     def redacted_database_url(self) -> str:
         """The URL as it may be shown: any password replaced."""
