@@ -9,6 +9,7 @@ import time
 import click
 
 from inventory.credentials import CredentialStore
+from ixops.cli_users import os_user
 from ixops.cliapp import App, load_for, pass_app, print_errors
 from ixops.settings import EXAMPLE_INVENTORY
 
@@ -38,7 +39,13 @@ def demo(app: App, no_tui: bool, duration: float, lang: str | None, trap_port: i
     engine = make_engine(f"sqlite:///{home / 'ixops.db'}")
     ensure_schema(engine)
     secrets_file = home / "secrets.yaml"
-    accounts = prepare(engine=engine, inventory=inventory, secrets_file=secrets_file, now=app.now())
+    accounts = prepare(
+        engine=engine,
+        inventory=inventory,
+        secrets_file=secrets_file,
+        now=app.now(),
+        os_user=os_user(),
+    )
     backend = DemoBackend(
         engine=engine,
         inventory=inventory,

@@ -217,9 +217,16 @@ class Store:
 
     # -- who
 
-    def login(self, name: str, password: str) -> UserInfo:
+    def login(
+        self, name: str, password: str, *, now: dt.datetime, source: str = "console"
+    ) -> UserInfo:
+        """The account, if the password is right; throttled and audited (the accounts
+        service decides). ``source`` names where the attempt came from."""
         with self._session() as session:
-            return self._info(session, authenticate(session=session, name=name, password=password))
+            user = authenticate(
+                session=session, name=name, password=password, source=source, now=now
+            )
+            return self._info(session, user)
 
     def user_named(self, name: str) -> UserInfo:
         with self._session() as session:

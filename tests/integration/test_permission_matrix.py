@@ -41,7 +41,11 @@ from inventory.accounts import (
     add_user,
     change_password,
     disable_user,
+    list_os_user_maps,
     list_users,
+    map_os_user,
+    unlock_login,
+    unmap_os_user,
 )
 from inventory.credentials import CredentialStore
 from inventory.models import Device, Interface
@@ -199,6 +203,18 @@ CASES: dict[str, Callable[[Ctx], bool]] = {
             now=c.now,
         )
     ),
+    "inventory.accounts.map_os_user": lambda c: bool(
+        map_os_user(
+            session=c.session, actor=c.user, os_user=f"os{c.serial()}", name="vic", now=c.now
+        )
+    ),
+    "inventory.accounts.unmap_os_user": lambda c: _unmap(c),
+    "inventory.accounts.list_os_user_maps": lambda c: bool(
+        list_os_user_maps(session=c.session, actor=c.user)
+    ),
+    "inventory.accounts.unlock_login": lambda c: (
+        unlock_login(session=c.session, actor=c.user, name="vic", now=c.now) is not None
+    ),
     "tickets.service.list_tickets": lambda c: _in(
         c.ticket(), service.list_tickets(session=c.session, user=c.user, now=c.now)
     ),
@@ -314,6 +330,14 @@ CASES: dict[str, Callable[[Ctx], bool]] = {
         session=c.session, user=c.user, now=c.now
     ).port(c.port_id()),
 }
+
+
+def _unmap(c: Ctx) -> bool:
+    os_user = f"os{c.serial()}"
+    ada = c.world.user(c.session, "ada")
+    map_os_user(session=c.session, actor=ada, os_user=os_user, name="vic", now=c.now)
+    unmap_os_user(session=c.session, actor=c.user, os_user=os_user, name="vic", now=c.now)
+    return True
 
 
 def _report_has_unit(c: Ctx) -> bool:

@@ -9,6 +9,8 @@ account tests need to exercise it.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import pwd
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from inventory.accounts import Role, User, hash_password
+from inventory.accounts import OsUserMap, Role, User, hash_password
 from inventory.models import AccessUnit, Device, Interface, Link
 from inventory.sync import sync_inventory
 from inventory.validate import Inventory, load_inventory
@@ -147,6 +149,15 @@ def world(engine: Engine, now: dt.datetime, example_inventory: Inventory) -> Wor
                     updated_at=synced_at,
                     disabled_at=synced_at if name == "old" else None,
                 )
+            )
+        session.commit()
+        # The OS user running the tests may act as every account with --as (the ident map);
+        # the tests of the map itself remove rows from it.
+        me = pwd.getpwuid(os.geteuid()).pw_name
+        for user in session.exec(select(User)).all():
+            assert user.id is not None
+            session.add(
+                OsUserMap(os_user=me, user_id=user.id, created_at=synced_at, created_by="test")
             )
         session.commit()
     return World(engine=engine, now=now)
