@@ -31,6 +31,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "collect-ssh": "ixops.cli_ssh:collect_ssh",
     "config": "ixops.cli_ssh:config_group",
     "demo": "ixops.cli_demo:demo",
+    "doctor": "ixops.cli_doctor:doctor",
     "inspect": "ixops.cli_inspect:inspect_group",
     "lab": "ixops.cli_lab:lab_group",
     "links": "ixops.cli_collect:links_group",
