@@ -170,8 +170,16 @@ def load_yaml_text(text: str, shown: str) -> Any:
         line = mark.line + 1 if mark is not None else 1
         problem = exc.problem or exc.context or "not valid YAML"
         raise SourceError(Location(shown, line), f"YAML syntax error: {problem}") from None
+    except yaml.reader.ReaderError as exc:
+        # A control character or a stray byte: YAML refuses it before parsing anything.
+        line = text[: exc.position].count("\n") + 1
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise SourceError(
+            Location(shown, line), f"character #x{char:04x} is not allowed in YAML ({exc.reason})"
+        ) from None
     except yaml.YAMLError as exc:
-        raise SourceError(Location(shown, 1), f"YAML error: {exc}") from None
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SourceError(Location(shown, 1), f"YAML error: {first}") from None
 
 
 def location_of(root: Any, path: tuple[str | int, ...], fallback: Location) -> Location:

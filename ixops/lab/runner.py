@@ -175,9 +175,7 @@ class Lab:
             # Created owner-only (no moment when others could connect and inject faults).
             previous = os.umask(0o177)
             try:
-                self._control = await asyncio.start_unix_server(
-                    self._serve, path=self.control_path
-                )
+                self._control = await asyncio.start_unix_server(self._serve, path=self.control_path)
             finally:
                 os.umask(previous)
             os.chmod(self.control_path, 0o600)

@@ -132,6 +132,22 @@ class World:
         return link.id
 
 
+OS_USER = pwd.getpwuid(os.geteuid()).pw_name
+"""The OS user running the tests (by uid): mapped to the accounts the tests act as (--as)."""
+
+
+def map_to_os_user(session: Session, *users: User) -> None:
+    """Let the OS user running the tests act as ``users`` with --as (the ident map)."""
+    for user in users:
+        assert user.id is not None
+        session.add(
+            OsUserMap(
+                os_user=OS_USER, user_id=user.id, created_at=user.created_at, created_by="test"
+            )
+        )
+    session.commit()
+
+
 @pytest.fixture
 def world(engine: Engine, now: dt.datetime, example_inventory: Inventory) -> World:
     synced_at = now - dt.timedelta(days=30)
@@ -153,11 +169,5 @@ def world(engine: Engine, now: dt.datetime, example_inventory: Inventory) -> Wor
         session.commit()
         # The OS user running the tests may act as every account with --as (the ident map);
         # the tests of the map itself remove rows from it.
-        me = pwd.getpwuid(os.geteuid()).pw_name
-        for user in session.exec(select(User)).all():
-            assert user.id is not None
-            session.add(
-                OsUserMap(os_user=me, user_id=user.id, created_at=synced_at, created_by="test")
-            )
-        session.commit()
+        map_to_os_user(session, *session.exec(select(User)).all())
     return World(engine=engine, now=now)
