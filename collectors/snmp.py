@@ -55,6 +55,7 @@ from collectors import oids
 from collectors.counters import InterfaceSample
 from collectors.oids import Oid
 from inventory.credentials import SnmpCredentials
+from inventory.credentials import scrub as scrub_secrets
 from inventory.schema import SnmpVersion
 
 log = logging.getLogger(__name__)
@@ -1967,10 +1968,7 @@ def _usm_user(target: SnmpTarget) -> Any:
 
 def _scrub(text: str, credentials: SnmpCredentials) -> str:
     """Belt and braces: a library message must not carry a secret into a log or a result."""
-    for secret in (credentials.community, credentials.auth_key, credentials.priv_key):
-        if secret is not None and secret.reveal() and secret.reveal() in text:
-            text = text.replace(secret.reveal(), "********")
-    return text
+    return scrub_secrets(text, credentials.community, credentials.auth_key, credentials.priv_key)
 
 
 __all__ = [

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,6 +26,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import CheckConstraint, String, Text, UniqueConstraint, func
 from sqlmodel import Field, Session, SQLModel, select
 
+from inventory.credentials import MASK, scrub
 from inventory.models import AccessUnit
 from inventory.permissions import ADMINS, CENTER, EVERYONE, Reach, rule
 from inventory.permissions import Role as Role
@@ -151,10 +153,29 @@ def record_audit(
         action=action,
         object_type=object_type,
         object_key=object_key,
-        details=json.dumps(dict(details or {}), ensure_ascii=False, sort_keys=True, default=str),
+        details=json.dumps(
+            _scrubbed(details or {}), ensure_ascii=False, sort_keys=True, default=str
+        ),
     )
     session.add(entry)
     return entry
+
+
+_SECRET_KEYS = re.compile(r"password|passwd|secret|token|community|auth_key|priv_key", re.I)
+
+
+def _scrubbed(details: Mapping[str, Any]) -> dict[str, Any]:
+    """An audit row's details with secrets kept out: a value under a secret-sounding key is
+    masked, and every text goes through the one scrubber (a URL's password, say)."""
+    shown: dict[str, Any] = {}
+    for key, value in details.items():
+        if _SECRET_KEYS.search(key) and value:
+            shown[key] = MASK
+        elif isinstance(value, str):
+            shown[key] = scrub(value)
+        else:
+            shown[key] = value
+    return shown
 
 
 def require_active(user: User, action: str, target: str | None = None) -> None:

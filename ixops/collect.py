@@ -49,7 +49,7 @@ from collectors.store import (
 )
 from collectors.traps import TrapReceived, TrapReceiver
 from inventory import models as inv
-from inventory.credentials import CredentialError, CredentialStore, Secret
+from inventory.credentials import CredentialError, CredentialStore, Secret, scrub
 from inventory.schema import SnmpVersion
 from inventory.textsafe import visible
 from inventory.validate import Inventory
@@ -596,7 +596,7 @@ def store_failure(exc: BaseException) -> str:
     original = getattr(exc, "orig", None)
     text = str(original if original is not None else exc).strip()
     first = text.splitlines()[0] if text else type(exc).__name__
-    return visible(first, one_line=True)[:200]
+    return visible(scrub(first), one_line=True)[:200]
 
 
 def _commit(session: Session, value: int) -> int:
