@@ -47,7 +47,7 @@ from collectors.store import (
     roll_up_range,
     tick_flapping,
 )
-from collectors.traps import TrapReceived, TrapReceiver
+from collectors.traps import TrapReceived, TrapReceiver, V3TrapUser
 from inventory import models as inv
 from inventory.credentials import CredentialError, CredentialStore, Secret, scrub
 from inventory.schema import SnmpVersion
@@ -255,11 +255,34 @@ class Collector:
             device_for=self.index.device_for,
             port_for=self._port_for,
             communities=list(unique.values()),
+            v3_users=self.v3_trap_users(),
             host=self.trap_host,
             port=self.trap_port,
             clock=self.clock,
         )
         await self.receiver.start()
+
+    def v3_trap_users(self) -> list[V3TrapUser]:
+        """The v3 profiles' users, each with the engine IDs of the devices that use it (their
+        `management.snmp_engine_id`); a v3 device without one is named in the log."""
+        engine_ids: dict[str, list[bytes]] = {}
+        profiles = {}
+        declared = {d.value.name: d.value.management.snmp_engine_id for d in self.inventory.devices}
+        for target in self.targets:
+            credentials = target.credentials
+            if credentials.version is not SnmpVersion.V3:
+                continue
+            engine_id = declared.get(target.device)
+            if engine_id is None:
+                log.warning(
+                    "%s: no management.snmp_engine_id in the inventory; its SNMPv3 traps "
+                    "are refused",
+                    target.device,
+                )
+                continue
+            profiles[credentials.profile] = credentials
+            engine_ids.setdefault(credentials.profile, []).append(bytes.fromhex(engine_id))
+        return [V3TrapUser(profiles[name], tuple(ids)) for name, ids in engine_ids.items()]
 
     async def stop(self) -> None:
         if self.receiver is not None:
