@@ -503,3 +503,10 @@ def _unique_profiles(
             )
         names[name] = profile.location
     return set(names)
+
+
+def _pydantic_message(error: Any) -> str:
+    """The inventory's wording of one pydantic error, for other YAML kinds that want it (the
+    targets and SLA policy files): :func:`inventory.source.schema_message` with the
+    inventory's field names."""
+    return schema_message(error, field_vocabulary())
