@@ -308,6 +308,7 @@ class TicketSlaFacts:
     closed_without_response: bool  # pending, and resolved or closed: the center never answered
 
 
+@rule("read SLA reports", EVERYONE, reach=Reach.OWN_UNIT, reads=True)
 def ticket_sla_facts(
     *,
     session: Session,

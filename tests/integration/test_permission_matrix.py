@@ -60,6 +60,7 @@ from runbooks.run import SshAccess, run_runbook_command
 from runbooks.schedule import Recurrence
 from tickets import notify, reports, satisfaction, service
 from tickets.models import Severity, TicketCategory
+from tickets.queue import queue_counts_by_site, ticket_queue
 from tickets.rules import FaultKind, apply_event
 from tickets.service import TicketNotFound, WaitingOn
 
@@ -262,6 +263,16 @@ CASES: dict[str, Callable[[Ctx], bool]] = {
             session=c.session, user=c.user, ticket=c.ticket(), severity=Severity.MAJOR, now=c.now
         )
     ),
+    "tickets.queue.ticket_queue": lambda c: _in(
+        c.ticket(), ticket_queue(session=c.session, user=c.user, limit=None, now=c.now).rows
+    ),
+    "tickets.queue.queue_counts_by_site": lambda c: _counts_have_unit_ticket(c),
+    "tickets.reports.ticket_sla_facts": lambda c: _in(
+        c.ticket(),
+        reports.ticket_sla_facts(
+            session=c.session, user=c.user, period=parse_period("2026-11"), now=c.now
+        ),
+    ),
     "tickets.notify.list_outbox": lambda c: (
         notify.list_outbox(session=c.session, user=c.user) is not None
     ),
@@ -330,6 +341,16 @@ CASES: dict[str, Callable[[Ctx], bool]] = {
         session=c.session, user=c.user, now=c.now
     ).port(c.port_id()),
 }
+
+
+def _counts_have_unit_ticket(c: Ctx) -> bool:
+    """Whether a fresh ticket of the unit shows in the user's per-site counts."""
+    before = queue_counts_by_site(session=c.session, user=c.user, now=c.now)
+    c.ticket()
+    after = queue_counts_by_site(session=c.session, user=c.user, now=c.now)
+    return sum(sum(v.values()) for v in after.values()) > sum(
+        sum(v.values()) for v in before.values()
+    )
 
 
 def _unmap(c: Ctx) -> bool:
