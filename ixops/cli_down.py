@@ -9,7 +9,6 @@ import click
 from rich import box
 from rich.table import Table
 from rich.text import Text
-from sqlmodel import Session
 
 from inventory.timeutil import format_local, format_span
 from ixops.cli_users import acting_option, resolve_actor, user_errors
@@ -32,7 +31,7 @@ from tickets.down import DownState, down_now
 def down_command(app: App, fmt: str, interval_s: float, as_user: str | None) -> None:
     """What is down or unknown now (unknown: nobody polled it in three intervals), worst first.
     Exit 1 when anything is down or unknown."""
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         now = app.now()
         found = down_now(session=session, user=user, now=now, interval_s=interval_s)
