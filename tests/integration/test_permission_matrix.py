@@ -30,7 +30,9 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 from ticket_fixtures import _HASH, World
 
+from collectors.graphs import GraphError, Scope, Span, traffic_graph
 from collectors.maintenance import declare_maintenance, list_maintenance
+from collectors.models import DeviceStatus, InterfaceStatus
 from collectors.stability import parse_period
 from collectors.views import browse_scope
 from inventory.accounts import (
@@ -59,6 +61,8 @@ from runbooks.reports import inspection_report
 from runbooks.run import SshAccess, run_runbook_command
 from runbooks.schedule import Recurrence
 from tickets import notify, reports, satisfaction, service
+from tickets.callout import callout
+from tickets.down import down_now
 from tickets.models import Severity, TicketCategory
 from tickets.queue import queue_counts_by_site, ticket_queue
 from tickets.rules import FaultKind, apply_event
@@ -120,7 +124,9 @@ class Ctx:
             now=self.now,
         )
         if resolved:
-            service.resolve(session=self.session, user=eng, ticket=ticket.number, now=self.now)
+            service.resolve(
+                session=self.session, user=eng, ticket=ticket.number, body="fixed", now=self.now
+            )
         return ticket.number
 
     def account(self) -> str:
@@ -337,6 +343,11 @@ CASES: dict[str, Callable[[Ctx], bool]] = {
     "collectors.maintenance.list_maintenance": lambda c: (
         list_maintenance(session=c.session, user=c.user, now=c.now) is not None
     ),
+    "tickets.callout.callout": lambda c: (
+        callout(session=c.session, user=c.user, ticket=c.ticket(), now=c.now) is not None
+    ),
+    "tickets.down.down_now": lambda c: _down_has_unit_port(c),
+    "collectors.graphs.traffic_graph": lambda c: _graph_of_unit_port(c),
     "collectors.views.browse_scope": lambda c: browse_scope(
         session=c.session, user=c.user, now=c.now
     ).port(c.port_id()),
@@ -351,6 +362,45 @@ def _counts_have_unit_ticket(c: Ctx) -> bool:
     return sum(sum(v.values()) for v in after.values()) > sum(
         sum(v.values()) for v in before.values()
     )
+
+
+def _graph_of_unit_port(c: Ctx) -> bool:
+    """Whether the unit's port can be drawn: for a contact, another unit's port is not there."""
+    try:
+        traffic_graph(
+            session=c.session,
+            user=c.user,
+            scope=Scope.PORT,
+            name=" ".join(PORTS[c.unit]),
+            span=Span.HOUR,
+            now=c.now,
+        )
+    except GraphError:
+        return False
+    return True
+
+
+def _down_has_unit_port(c: Ctx) -> bool:
+    """Whether the unit's member port, polled just now and down, is in the user's down view."""
+    interface = c.session.get(Interface, c.port_id())
+    assert interface is not None
+    c.session.merge(
+        DeviceStatus(device_id=interface.device_id, last_polled_at=c.now, updated_at=c.now)
+    )
+    c.session.merge(
+        InterfaceStatus(
+            interface_id=interface.id,
+            admin_status="up",
+            oper_status="down",
+            changed_at=c.now,
+            last_polled_at=c.now,
+            updated_at=c.now,
+        )
+    )
+    c.session.commit()
+    found = down_now(session=c.session, user=c.user, now=c.now)
+    device, port = PORTS[c.unit]
+    return any(f"{device} {port}" in f"{row.name} {row.detail}" for row in found.rows)
 
 
 def _unmap(c: Ctx) -> bool:

@@ -53,7 +53,7 @@ class GraphScreen(PollingScreen[Graph]):
     def show(self, data: Graph) -> None:
         self.graph = data
         lab = self.ctx.labels
-        title = Text(f" {data.title} ", style="bold reverse")
+        title = Text(f" {safe(data.title)} ", style="bold reverse")
         title.append(
             "  "
             + lab(
