@@ -20,6 +20,7 @@ from textual_plotext import PlotextPlot
 from collectors.graphs import COUNTS, OPTICS, TRAFFIC, Graph, Scope, Span
 from inventory.timeutil import format_local
 from tui.context import Context
+from tui.present import safe
 from tui.screens.base import PollingScreen
 
 
