@@ -349,6 +349,16 @@ class Collector:
     async def run_round(self) -> RoundReport:
         """Poll every device once, store the results and act on what changed."""
         report = RoundReport(polled=len(self.targets), errors=list(self.problems))
+        now = self.clock()
+        sensors_due = self._sensors_at is None or (
+            (now - self._sensors_at).total_seconds() >= self.sensor_interval_s
+        )
+        # Sensors are read before the ports: optics are judged against a port state read after
+        # them (a cut fibre reads -40 dBm and goes down at once; read the other way round, a
+        # port going down between the two walks would look up and dark, an optics ticket).
+        sensors = await self.read_sensors() if sensors_due else None
+        if sensors_due:
+            self._sensors_at = now
         started = time.monotonic()
         results = await self.poller.poll_interfaces_round(self.targets)
         duration_s = time.monotonic() - started
@@ -361,13 +371,8 @@ class Collector:
         report.events += await self.poll_identities()
         report.discovery.extend(self.index.announcements)
         self.index.announcements.clear()
-        now = self.clock()
-        due = self._sensors_at is None or (
-            (now - self._sensors_at).total_seconds() >= self.sensor_interval_s
-        )
-        if due:
-            self._sensors_at = now
-            report.events += await self.poll_sensors()
+        if sensors is not None:
+            report.events += await self.store_sensors(sensors)
         report.tickets_touched = await self._db(self._handle_events)
         return report
 
@@ -397,6 +402,11 @@ class Collector:
         return await self._db(store)
 
     async def poll_sensors(self) -> int:
+        """Temperatures, optics, UPS and PDU readings of every answering device, read and
+        stored (a round reads them before its ports and stores them after: run_round)."""
+        return await self.store_sensors(await self.read_sensors())
+
+    async def read_sensors(self) -> tuple[SensorPollResult, ...]:
         """Temperatures, optics, UPS and PDU readings of every answering device."""
         roles = {d.name: d.role for d in self.index.devices.values()}
         answering = [
@@ -417,6 +427,10 @@ class Collector:
         )
         if self.observer is not None:
             self.observer.sensors_polled(results, self._port_name)
+        return tuple(results)
+
+    async def store_sensors(self, results: tuple[SensorPollResult, ...]) -> int:
+        """Store readings and raise or clear their alarms (optics on the ports' stored state)."""
 
         def store(session: Session) -> int:
             stored = 0
