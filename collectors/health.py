@@ -24,7 +24,8 @@ from sqlmodel import Session, col, select
 
 from collectors.models import CollectorHeartbeat, CollectorLease, DeviceStatus, LinkEvent
 from inventory import models as inv
-from inventory.accounts import CENTER_ROLES, Role, User, record_audit, require_role
+from inventory.accounts import User, record_audit, require_role
+from inventory.permissions import CENTER, READERS, rule
 from inventory.timeutil import require_aware
 
 STALE_AFTER_INTERVALS = 3
@@ -276,9 +277,7 @@ def read_health(
 
 # The center and the viewers read the collectors' health; an access unit's contact does not
 # (hosts, pids and every room's devices are the exchange's own business).
-HEALTH_READERS = frozenset({Role.ADMIN, Role.ENGINEER, Role.VIEWER})
-
-
+@rule("see the collectors", READERS, reads=True)
 def collectors_health(
     *,
     session: Session,
@@ -287,15 +286,16 @@ def collectors_health(
     default_interval_s: float = DEFAULT_INTERVAL_S,
 ) -> Health:
     """`ixops collectors`: every collector's newest heartbeat and every device's live state."""
-    require_role(user, HEALTH_READERS, "see the collectors")
+    require_role(user, READERS, "see the collectors")
     return read_health(session, now=now, default_interval_s=default_interval_s)
 
 
+@rule("sweep the collectors", CENTER)
 def sweep_silent_collectors(*, session: Session, user: User, now: dt.datetime) -> list[LinkEvent]:
     """`ixops collectors --sweep`: a person records silent collectors (and returns) as events
     now — what every running collector does each round — with an audit row. The caller hands
     the events to the ticket rules and commits."""
-    require_role(user, CENTER_ROLES, "sweep the collectors")
+    require_role(user, CENTER, "sweep the collectors")
     stored = sweep_collectors(session=session, now=now)
     record_audit(
         session,

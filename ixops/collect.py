@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, delete
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlmodel import Session, col, select
 
@@ -82,10 +82,11 @@ from collectors.store import (
     roll_up_range,
     tick_flapping,
 )
-from collectors.traps import TrapReceived, TrapReceiver
+from collectors.traps import TrapReceived, TrapReceiver, V3TrapUser
 from inventory import models as inv
-from inventory.credentials import CredentialError, CredentialStore, Secret
+from inventory.credentials import CredentialError, CredentialStore, Secret, scrub
 from inventory.schema import SnmpVersion
+from inventory.textsafe import visible
 from inventory.validate import Inventory
 from tickets.notify import dispatch_due
 from tickets.notify_config import NotifyConfig
@@ -405,6 +406,7 @@ class Collector:
             device_for=self.index.device_for,
             port_for=self._port_for,
             communities=list(unique.values()),
+            v3_users=self.v3_trap_users(),
             host=self.trap_host,
             port=self.trap_port,
             clock=self.clock,
@@ -425,6 +427,28 @@ class Collector:
             self.trap_inbox.mark_replayed(seq)
             if not self.trap_inbox.pending:
                 self.trap_inbox.clear()
+
+    def v3_trap_users(self) -> list[V3TrapUser]:
+        """The v3 profiles' users, each with the engine IDs of the devices that use it (their
+        `management.snmp_engine_id`); a v3 device without one is named in the log."""
+        engine_ids: dict[str, list[bytes]] = {}
+        profiles = {}
+        declared = {d.value.name: d.value.management.snmp_engine_id for d in self.inventory.devices}
+        for target in self.targets:
+            credentials = target.credentials
+            if credentials.version is not SnmpVersion.V3:
+                continue
+            engine_id = declared.get(target.device)
+            if engine_id is None:
+                log.warning(
+                    "%s: no management.snmp_engine_id in the inventory; its SNMPv3 traps "
+                    "are refused",
+                    target.device,
+                )
+                continue
+            profiles[credentials.profile] = credentials
+            engine_ids.setdefault(credentials.profile, []).append(bytes.fromhex(engine_id))
+        return [V3TrapUser(profiles[name], tuple(ids)) for name, ids in engine_ids.items()]
 
     async def stop(self) -> None:
         if self.receiver is not None:
@@ -546,10 +570,9 @@ class Collector:
     def _store_lost(self, exc: Exception) -> None:
         if self.store_ok:
             self._lost_at = self.clock()
-            reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
             log.warning(
                 "the store cannot be reached (%s); polling goes on and events are journaled%s",
-                reason[0] if reason else type(exc).__name__,
+                store_failure(exc),
                 f" in {self.journal.path}" if self.journal is not None else " (no journal!)",
             )
         self.store_ok = False
@@ -700,6 +723,21 @@ class Collector:
                 self.held = set()
         if not self._backfilled and self.store_ok:
             await self._write(self._backfill, None)
+        now = self.clock()
+        sensors_due = (
+            self.store_ok
+            and self.sensor_interval_s > 0
+            and (
+                self._sensors_at is None
+                or (now - self._sensors_at).total_seconds() >= self.sensor_interval_s
+            )
+        )
+        # Sensors are read before the ports: optics are judged against a port state read after
+        # them (a cut fibre reads -40 dBm and goes down at once; read the other way round, a
+        # port going down between the two walks would look up and dark, an optics ticket).
+        sensors = await self.read_sensors() if sensors_due else None
+        if sensors_due:
+            self._sensors_at = now
         targets = [t for t in self.targets if t.device in self.held]
         report.polled = len(targets)
         report.devices = tuple(t.device for t in targets)
@@ -726,14 +764,8 @@ class Collector:
             report.events += await self.poll_identities()
         report.discovery.extend(self.index.announcements)
         self.index.announcements.clear()
-        now = self.clock()
-        due = self.sensor_interval_s > 0 and (
-            self._sensors_at is None
-            or (now - self._sensors_at).total_seconds() >= self.sensor_interval_s
-        )
-        if due and self.store_ok:
-            self._sensors_at = now
-            report.events += await self.poll_sensors()
+        if sensors is not None and self.store_ok:
+            report.events += await self.store_sensors(sensors)
         report.events += await self._write(lambda s: self._heartbeat(s, report), None)
         if self.store_ok:
             report.tickets_touched = await self._write(self._handle_events, None)
@@ -819,6 +851,11 @@ class Collector:
         return RoundFacts(facts.now, tuple(trimmed), facts.changes).record(states_only=True)
 
     async def poll_sensors(self) -> int:
+        """Temperatures, optics, UPS and PDU readings of every answering device, read and
+        stored (a round reads them before its ports and stores them after: run_round)."""
+        return await self.store_sensors(await self.read_sensors())
+
+    async def read_sensors(self) -> tuple[SensorPollResult, ...]:
         """Temperatures, optics, UPS and PDU readings of every answering device held."""
         roles = {d.name: d.role for d in self.index.devices.values()}
         answering = [
@@ -840,6 +877,10 @@ class Collector:
         )
         if self.observer is not None:
             self.observer.sensors_polled(results, self._port_name)
+        return tuple(results)
+
+    async def store_sensors(self, results: tuple[SensorPollResult, ...]) -> int:
+        """Store readings and raise or clear their alarms (optics on the ports' stored state)."""
 
         def store(session: Session) -> int:
             stored = 0
@@ -1030,13 +1071,30 @@ class Collector:
         """Store a trap's event at once, act on it, then confirm with a targeted poll."""
         if self.observer is not None:
             self.observer.trap_received(trap)
-        stored = await self._write(
-            lambda s: _commit(
+        stored = await self._store_trap(trap)
+        await self._after_trap(trap)
+        return stored
+
+    async def _store_trap(self, trap: TrapReceived) -> int:
+        """The trap's event into the store. With a journal (`ixops collect`) a store that is
+        down journals it instead and this returns; without one (tests, embedded use) the
+        failure is raised and the trap loop holds the trap in memory and retries."""
+
+        def work(s: Session) -> int:
+            return _commit(
                 s, len(record_trap(session=s, index=self.index, trap=trap, now=self.clock()))
-            ),
-            {"type": "trap", "now": self.clock().isoformat(), "trap": encode_trap(trap)},
-        )
+            )
+
+        if self.journal is None:
+            stored = await self._db(work)
+        else:
+            stored = await self._write(
+                work, {"type": "trap", "now": self.clock().isoformat(), "trap": encode_trap(trap)}
+            )
         self._trap_stored(trap)
+        return stored
+
+    async def _after_trap(self, trap: TrapReceived) -> None:
         if self.store_ok:
             await self._write(self._handle_events, None)
         target = self._by_device.get(trap.device)
@@ -1061,7 +1119,6 @@ class Collector:
             )
             if self.store_ok:
                 await self._write(self._handle_events, None)
-        return stored
 
     async def run(
         self, *, once: bool = False, on_round: Callable[[RoundReport], None] | None = None
@@ -1074,12 +1131,25 @@ class Collector:
                 schedule.started()
                 try:
                     report = await self.run_round()
+                except SQLAlchemyError as exc:
+                    if once:
+                        raise
+                    # One line, not a traceback (no statement, no parameters, no secret): the
+                    # next round polls afresh. Store outages are journaled in the round and do
+                    # not come here; this is a write the store refused for another reason.
+                    log.warning(
+                        "the poll round could not be stored (%s); the next round polls again",
+                        store_failure(exc),
+                    )
+                    report = RoundReport(
+                        started_at=self.clock(), errors=[f"round failed: {store_failure(exc)}"]
+                    )
                 except Exception as exc:
                     if once:
                         raise
-                    # One bad round (a bug, a store error that is not an outage) must not
-                    # leave the exchange unwatched: say so, and poll again next interval.
-                    log.exception("the round failed")
+                    # One bad round (a bug) must not leave the exchange unwatched: say so in
+                    # one line, and poll again next interval.
+                    log.warning("the round failed: %s", store_failure(exc))
                     report = RoundReport(started_at=self.clock(), errors=[f"round failed: {exc}"])
                 if self.store_ok and self.notify_config is not None and self.notify_config.routes:
                     # Deliveries run after the round, so a slow mail server never delays a poll.
@@ -1114,12 +1184,51 @@ class Collector:
             await asyncio.shield(asyncio.to_thread(self._in_session, work))
 
     async def _trap_loop(self) -> None:
+        """Store each trap in arrival order. A store that refuses the write (locked, down) is
+        retried with a growing wait, the trap held in memory meanwhile, and logged in one line
+        per attempt; later traps wait behind it, so the events keep their order."""
         while True:
             trap = await self._traps.get()
+            if self.observer is not None:
+                self.observer.trap_received(trap)
+            wait_s = TRAP_RETRY_FIRST_S
+            while True:
+                try:
+                    await self._store_trap(trap)
+                    break
+                except SQLAlchemyError as exc:
+                    log.warning(
+                        "could not store the trap from %s (%s); kept in memory, retried in "
+                        "%.1f s (%d more waiting)",
+                        trap.source_address,
+                        store_failure(exc),
+                        wait_s,
+                        self._traps.qsize(),
+                    )
+                    await asyncio.sleep(wait_s)
+                    wait_s = min(2 * wait_s, TRAP_RETRY_MAX_S)
             try:
-                await self.handle_trap(trap)
-            except Exception:
-                log.exception("could not store the trap from %s", trap.source_address)
+                await self._after_trap(trap)
+            except Exception as exc:  # noqa: BLE001 - the event is stored; the round retries
+                log.warning(
+                    "the trap from %s is stored, but acting on it failed (%s); the next poll "
+                    "round acts on it",
+                    trap.source_address,
+                    store_failure(exc),
+                )
+
+
+TRAP_RETRY_FIRST_S = 0.5
+TRAP_RETRY_MAX_S = 30.0
+
+
+def store_failure(exc: BaseException) -> str:
+    """What went wrong with a write, in one line: the driver's first line ("database is
+    locked"), never a traceback or the statement and its parameters."""
+    original = getattr(exc, "orig", None)
+    text = str(original if original is not None else exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return visible(scrub(first), one_line=True)[:200]
 
 
 # One collector at a time rolls up and prunes (they would race on the same buckets).

@@ -27,8 +27,8 @@ def _env(tmp_path: Path, url: str) -> dict[str, str]:
     }
 
 
-def _run(env: dict[str, str], *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+def _run(env: dict[str, str], *args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args), env=env, input=stdin, catch_exceptions=False)
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -86,9 +86,11 @@ def test_collectors_lists_heartbeats_and_says_who_is_silent(tmp_path: Path) -> N
     assert code == 0
     states = {c["name"]: c["state"] for c in json.loads(out)["collectors"]}
     assert states == {"chj-1": "running", "ndr-1": "silent"}
-    # A viewer reads the list but may not record events.
-    assert _run({**env, "IXOPS_USER": "vic"}, "collectors")[0] == 0
-    code, _, err = _run({**env, "IXOPS_USER": "vic"}, "collectors", "--sweep")
+    # A viewer (by password: the OS user is not mapped to it) reads the list but may not
+    # record events.
+    vic = {**env, "IXOPS_USER": "vic"}
+    assert _run(vic, "collectors", stdin="a-long-password\n")[0] == 0
+    code, _, err = _run(vic, "collectors", "--sweep", stdin="a-long-password\n")
     assert code == 1
     assert "sweep the collectors" in err
     code, out, err = _run(env, "collectors", "--sweep")

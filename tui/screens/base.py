@@ -22,6 +22,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Static
 
+from inventory.textsafe import visible
 from inventory.timeutil import to_local
 from tui.bindings import localize
 from tui.context import Context
@@ -65,11 +66,12 @@ class TopBar(Static):
             unit = f" · {user.unit}" if user.unit else ""
             who = f"{user.name} ({self.ctx.labels.role(user.role.value)}{unit})"
         parts = ["ixops", self.screen_title, who, self.status]
-        line = Text("  │  ".join(p for p in parts if p))
+        line = Text(visible("  │  ".join(p for p in parts if p), one_line=True))
         if self.banner:
-            # Nobody may believe a blind exchange is healthy: said on every screen, in red.
+            # Nobody may believe a blind exchange is healthy: said on every screen, in red
+            # (collector names are data: their control characters shown, never markup).
             line.append("\n")
-            line.append(f" {self.banner} ", style="bold white on red")
+            line.append(f" {visible(self.banner, one_line=True)} ", style="bold white on red")
         self.update(line)
 
 

@@ -1,7 +1,7 @@
 """collectors on one store: leases per device and kind, heartbeats, SSH schedule state
 
 Revision ID: i13_collector_health
-Revises: i15_circuit_noc
+Revises: i11_access
 Create Date: 2026-12-02 13:40:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import inventory.timeutil
 
 revision = "i13_collector_health"
-down_revision = "i15_circuit_noc"
+down_revision = "i11_access"
 branch_labels = None
 depends_on = None
 
