@@ -26,11 +26,13 @@ from sqlmodel import Session, col, select
 
 from collectors.counters import BucketWidth
 from collectors.discovery import record_snmp_identity
-from collectors.flaps import DEFAULT_FLAP_POLICY, FlapPolicy
+from collectors.flaps import DEFAULT_FLAP_POLICY, DEFAULT_THRESHOLDS, FlapPolicy
 from collectors.models import LinkEvent
 from collectors.snmp import (
+    IfStatus,
     InterfacePollResult,
     Reachability,
+    SensorKind,
     SensorPollResult,
     SnmpPoller,
     SnmpTarget,
@@ -349,16 +351,6 @@ class Collector:
     async def run_round(self) -> RoundReport:
         """Poll every device once, store the results and act on what changed."""
         report = RoundReport(polled=len(self.targets), errors=list(self.problems))
-        now = self.clock()
-        sensors_due = self._sensors_at is None or (
-            (now - self._sensors_at).total_seconds() >= self.sensor_interval_s
-        )
-        # Sensors are read before the ports: optics are judged against a port state read after
-        # them (a cut fibre reads -40 dBm and goes down at once; read the other way round, a
-        # port going down between the two walks would look up and dark, an optics ticket).
-        sensors = await self.read_sensors() if sensors_due else None
-        if sensors_due:
-            self._sensors_at = now
         started = time.monotonic()
         results = await self.poller.poll_interfaces_round(self.targets)
         duration_s = time.monotonic() - started
@@ -371,8 +363,13 @@ class Collector:
         report.events += await self.poll_identities()
         report.discovery.extend(self.index.announcements)
         self.index.announcements.clear()
-        if sensors is not None:
-            report.events += await self.store_sensors(sensors)
+        now = self.clock()
+        due = self._sensors_at is None or (
+            (now - self._sensors_at).total_seconds() >= self.sensor_interval_s
+        )
+        if due:
+            self._sensors_at = now
+            report.events += await self.poll_sensors()
         report.tickets_touched = await self._db(self._handle_events)
         return report
 
@@ -402,11 +399,6 @@ class Collector:
         return await self._db(store)
 
     async def poll_sensors(self) -> int:
-        """Temperatures, optics, UPS and PDU readings of every answering device, read and
-        stored (a round reads them before its ports and stores them after: run_round)."""
-        return await self.store_sensors(await self.read_sensors())
-
-    async def read_sensors(self) -> tuple[SensorPollResult, ...]:
         """Temperatures, optics, UPS and PDU readings of every answering device."""
         roles = {d.name: d.role for d in self.index.devices.values()}
         answering = [
@@ -427,10 +419,7 @@ class Collector:
         )
         if self.observer is not None:
             self.observer.sensors_polled(results, self._port_name)
-        return tuple(results)
-
-    async def store_sensors(self, results: tuple[SensorPollResult, ...]) -> int:
-        """Store readings and raise or clear their alarms (optics on the ports' stored state)."""
+        dark = await self._dark_now(results)
 
         def store(session: Session) -> int:
             stored = 0
@@ -447,6 +436,7 @@ class Collector:
                         port_names=names,
                         raised=self._raised_sensor_alarms,
                         now=self.clock(),
+                        down_now=dark.get(result.device, frozenset()),
                     )
                 )
             if self._last_prune is not None:
@@ -455,6 +445,43 @@ class Collector:
             return stored
 
         return await self._db(store)
+
+    async def _dark_now(self, results: Sequence[SensorPollResult]) -> dict[str, frozenset[int]]:
+        """The ports reading low light that are down when asked again right now, per device.
+
+        A cut fibre reads -40 dBm and goes down at once; when the port walk came before the
+        sensor walk, the stored state still says up. One GET per dark port settles it, so the
+        fault stays the link-down ticket's and opens no optics ticket beside it."""
+        targets = {t.device: t for t in self.targets}
+        limit = DEFAULT_THRESHOLDS.rx_power.raise_at
+        asks: list[tuple[str, int]] = []
+        for result in results:
+            if not result.ok or result.device not in targets:
+                continue
+            for reading in result.readings:
+                low = reading.limit if reading.limit is not None else limit
+                if (
+                    reading.kind is SensorKind.OPTICAL_RX_DBM
+                    and reading.if_index is not None
+                    and reading.value <= low
+                ):
+                    asks.append((result.device, reading.if_index))
+        asks = sorted(set(asks))
+        answers = await asyncio.gather(
+            *(self.poller.poll_interface(targets[device], index) for device, index in asks)
+        )
+        dark: dict[str, set[int]] = {}
+        for (device, index), answer in zip(asks, answers, strict=True):
+            row = next((r for r in answer.interfaces if r.if_index == index), None)
+            if (
+                answer.ok
+                and row is not None
+                and (
+                    row.admin_status is IfStatus.DOWN or row.oper_status not in (IfStatus.UP, None)
+                )
+            ):
+                dark.setdefault(device, set()).add(index)
+        return {device: frozenset(found) for device, found in dark.items()}
 
     def _store_round(self, session: Session, results: tuple[InterfacePollResult, ...]) -> int:
         now = self.clock()
