@@ -36,7 +36,7 @@ from sqlmodel import Session, col, select
 
 from collectors.counters import BucketWidth
 from collectors.discovery import record_snmp_identity
-from collectors.flaps import DEFAULT_FLAP_POLICY, FlapPolicy
+from collectors.flaps import DEFAULT_FLAP_POLICY, DEFAULT_THRESHOLDS, FlapPolicy
 from collectors.health import (
     CollectorHealth,
     CollectorState,
@@ -58,9 +58,11 @@ from collectors.journal import (
 from collectors.leases import claim_leases, release_all, renew_leases
 from collectors.models import CollectorHeartbeat, DeviceStatus, InterfaceStatus, LinkEvent
 from collectors.snmp import (
+    IfStatus,
     InterfacePollResult,
     Reachability,
     ReachabilityEvent,
+    SensorKind,
     SensorPollResult,
     SnmpPoller,
     SnmpTarget,
@@ -723,21 +725,6 @@ class Collector:
                 self.held = set()
         if not self._backfilled and self.store_ok:
             await self._write(self._backfill, None)
-        now = self.clock()
-        sensors_due = (
-            self.store_ok
-            and self.sensor_interval_s > 0
-            and (
-                self._sensors_at is None
-                or (now - self._sensors_at).total_seconds() >= self.sensor_interval_s
-            )
-        )
-        # Sensors are read before the ports: optics are judged against a port state read after
-        # them (a cut fibre reads -40 dBm and goes down at once; read the other way round, a
-        # port going down between the two walks would look up and dark, an optics ticket).
-        sensors = await self.read_sensors() if sensors_due else None
-        if sensors_due:
-            self._sensors_at = now
         targets = [t for t in self.targets if t.device in self.held]
         report.polled = len(targets)
         report.devices = tuple(t.device for t in targets)
@@ -764,8 +751,14 @@ class Collector:
             report.events += await self.poll_identities()
         report.discovery.extend(self.index.announcements)
         self.index.announcements.clear()
-        if sensors is not None and self.store_ok:
-            report.events += await self.store_sensors(sensors)
+        now = self.clock()
+        due = self.sensor_interval_s > 0 and (
+            self._sensors_at is None
+            or (now - self._sensors_at).total_seconds() >= self.sensor_interval_s
+        )
+        if due and self.store_ok:
+            self._sensors_at = now
+            report.events += await self.poll_sensors()
         report.events += await self._write(lambda s: self._heartbeat(s, report), None)
         if self.store_ok:
             report.tickets_touched = await self._write(self._handle_events, None)
@@ -851,11 +844,6 @@ class Collector:
         return RoundFacts(facts.now, tuple(trimmed), facts.changes).record(states_only=True)
 
     async def poll_sensors(self) -> int:
-        """Temperatures, optics, UPS and PDU readings of every answering device, read and
-        stored (a round reads them before its ports and stores them after: run_round)."""
-        return await self.store_sensors(await self.read_sensors())
-
-    async def read_sensors(self) -> tuple[SensorPollResult, ...]:
         """Temperatures, optics, UPS and PDU readings of every answering device held."""
         roles = {d.name: d.role for d in self.index.devices.values()}
         answering = [
@@ -877,10 +865,7 @@ class Collector:
         )
         if self.observer is not None:
             self.observer.sensors_polled(results, self._port_name)
-        return tuple(results)
-
-    async def store_sensors(self, results: tuple[SensorPollResult, ...]) -> int:
-        """Store readings and raise or clear their alarms (optics on the ports' stored state)."""
+        dark = await self._dark_now(results)
 
         def store(session: Session) -> int:
             stored = 0
@@ -897,6 +882,7 @@ class Collector:
                         port_names=names,
                         raised=self._raised_sensor_alarms,
                         now=self.clock(),
+                        down_now=dark.get(result.device, frozenset()),
                     )
                 )
             if self._last_prune is not None:
@@ -906,6 +892,43 @@ class Collector:
 
         # Readings are history, not faults: during an outage they are not journaled.
         return await self._write(store, None)
+
+    async def _dark_now(self, results: Sequence[SensorPollResult]) -> dict[str, frozenset[int]]:
+        """The ports reading low light that are down when asked again right now, per device.
+
+        A cut fibre reads -40 dBm and goes down at once; when the port walk came before the
+        sensor walk, the stored state still says up. One GET per dark port settles it, so the
+        fault stays the link-down ticket's and opens no optics ticket beside it."""
+        targets = {t.device: t for t in self.targets}
+        limit = DEFAULT_THRESHOLDS.rx_power.raise_at
+        asks: list[tuple[str, int]] = []
+        for result in results:
+            if not result.ok or result.device not in targets:
+                continue
+            for reading in result.readings:
+                low = reading.limit if reading.limit is not None else limit
+                if (
+                    reading.kind is SensorKind.OPTICAL_RX_DBM
+                    and reading.if_index is not None
+                    and reading.value <= low
+                ):
+                    asks.append((result.device, reading.if_index))
+        asks = sorted(set(asks))
+        answers = await asyncio.gather(
+            *(self.poller.poll_interface(targets[device], index) for device, index in asks)
+        )
+        dark: dict[str, set[int]] = {}
+        for (device, index), answer in zip(asks, answers, strict=True):
+            row = next((r for r in answer.interfaces if r.if_index == index), None)
+            if (
+                answer.ok
+                and row is not None
+                and (
+                    row.admin_status is IfStatus.DOWN or row.oper_status not in (IfStatus.UP, None)
+                )
+            ):
+                dark.setdefault(device, set()).add(index)
+        return {device: frozenset(found) for device, found in dark.items()}
 
     def _store_round(self, session: Session, facts: RoundFacts, *, live: bool = True) -> int:
         now = facts.now
