@@ -157,7 +157,7 @@ def collect(
     if engine.dialect.name == "sqlite" and others:
         app.err.print(
             "ixops: a SQLite store serves one collector, and "
-            + ", ".join(f"{c.name} ({c.host}, pid {c.pid})" for c in others)
+            + visible(", ".join(f"{c.name} ({c.host}, pid {c.pid})" for c in others), one_line=True)
             + " is running on it; use PostgreSQL (IXOPS_DATABASE_URL) for several collectors"
             " / SQLite 只支持一个采集器，多个采集器请使用 PostgreSQL",
             markup=False,

@@ -530,7 +530,12 @@ class Collector:
             for c in beats
             if c.kind == "snmp"
             and c.state is CollectorState.RUNNING
-            and (c.name != self.name or (c.host == self.host and c.pid != self.pid))
+            and (
+                c.name != self.name
+                # Our own name on this host: another process only if it is still alive (a
+                # restart after a kill -9 finds its predecessor's heartbeat fresh).
+                or (c.host == self.host and c.pid != self.pid and _process_alive(c.pid))
+            )
         ]
 
     # -- the store, and what to do when it is gone ----------------------------------------
@@ -1268,6 +1273,17 @@ def _housekeeping_lock(session: Session) -> bool:
         text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _HOUSEKEEPING_LOCK_KEY}
     ).scalar()
     return bool(taken)
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether a process of this id runs on this host (one we may not signal counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _commit(session: Session, value: int) -> int:
