@@ -295,7 +295,7 @@ async def test_stability_of_a_link_that_was_down_for_two_hours(
     from click.testing import CliRunner
 
     from collectors.reports import link_stability_report
-    from collectors.stability import Period
+    from inventory.timeutil import Period
     from ixops.cli import main
 
     start = dt.datetime.fromtimestamp(exchange.clock[0], dt.UTC)
