@@ -877,6 +877,8 @@ class SnmpPoller:
     or call `close()`; nothing is opened until the first request.
     """
 
+    name = "snmp"  # the collector seam (collectors.seam)
+
     def __init__(
         self,
         *,
@@ -972,6 +974,10 @@ class SnmpPoller:
     ) -> tuple[InterfacePollResult, ...]:
         """One round over many devices, concurrently (bounded), results in the targets' order."""
         return tuple(await asyncio.gather(*(self.poll_interfaces(t) for t in targets)))
+
+    async def collect(self, targets: Iterable[SnmpTarget]) -> tuple[InterfacePollResult, ...]:
+        """The collector seam (collectors.seam): one interface round over `targets`."""
+        return await self.poll_interfaces_round(targets)
 
     async def poll_interface(self, target: SnmpTarget, if_index: int) -> InterfacePollResult:
         """A targeted GET of one interface's status and counters, e.g. to confirm a trap."""
