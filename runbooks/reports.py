@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from inventory.accounts import User, require_role
 from inventory.models import Room, Site
+from inventory.permissions import READERS, rule
 from inventory.timeutil import Period, format_local, require_aware
 from runbooks.checklists import Checklist, ChecklistSet, ItemKind
 from runbooks.inspections import (
@@ -84,6 +85,7 @@ class InspectionReport:
         return dict(counts)
 
 
+@rule("read inspection reports", READERS, reads=True)
 def inspection_report(
     *,
     session: Session,
