@@ -19,13 +19,13 @@ from sqlmodel import Session
 from inventory.credentials import CredentialStore
 from inventory.sync import sync_inventory
 from inventory.validate import Inventory, load_inventory
+from ixlab.build import lab_from_inventory
+from ixlab.runner import Lab
+from ixlab.state import LabState
 from ixops.cli_lab import lab_secrets, write_lab_secrets
 from ixops.collect import Collector
 from ixops.db import ensure_schema, make_engine
 from ixops.demo import DemoAccounts, DemoBackend, prepare
-from ixops.lab.build import lab_from_inventory
-from ixops.lab.runner import Lab
-from ixops.lab.state import LabState
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "inventory" / "examples" / "shanghai-ix"

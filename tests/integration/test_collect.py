@@ -20,9 +20,9 @@ from sqlmodel import Session, col, select
 from collectors.models import DeviceStatus, InterfaceStatus, LinkEvent
 from collectors.traps import TrapReceived
 from inventory.validate import Inventory
+from ixlab.runner import Lab
+from ixlab.state import LabState
 from ixops.collect import Collector
-from ixops.lab.runner import Lab
-from ixops.lab.state import LabState
 from tickets.models import Ticket
 
 REPO = Path(__file__).resolve().parents[2]
@@ -73,7 +73,7 @@ def _member_port(inventory: Inventory) -> tuple[str, str]:
 
 async def _send_link_down_again(exchange: Exchange, device: str, port: str) -> TrapReceived:
     """Make the lab's agent send another linkDown for a port that is already down."""
-    from ixops.lab.state import PortChanged, PortEventKind
+    from ixlab.state import PortChanged, PortEventKind
 
     exchange.lab.snmp._on_lab_event(PortChanged(device, port, PortEventKind.LINK_DOWN))
     return await exchange.collector._traps.get()

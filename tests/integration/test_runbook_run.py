@@ -34,14 +34,14 @@ from inventory.credentials import CredentialStore
 from inventory.models import AccessUnit
 from inventory.sync import sync_inventory
 from inventory.validate import Inventory, load_inventory
+from ixlab import cli_ios, ssh_cli
+from ixlab.build import lab_from_inventory
+from ixlab.cli_common import PlatformCli
+from ixlab.ssh_cli import LabSshServer
+from ixlab.state import LabState
 from ixops.cli_runbooks import runbook_group
 from ixops.cliapp import App
 from ixops.db import make_engine, upgrade
-from ixops.lab import cli_ios, ssh_cli
-from ixops.lab.build import lab_from_inventory
-from ixops.lab.cli_common import PlatformCli
-from ixops.lab.ssh_cli import LabSshServer
-from ixops.lab.state import LabState
 from ixops.settings import Settings
 from runbooks.allowlist import CommandRefused
 from runbooks.procedures import (

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from ntc_templates.parse import parse_output
 
-from ixops.lab import cli_vrp
-from ixops.lab.cli_common import CliSession, PlatformCli
-from ixops.lab.state import DeviceState, LabState, PortState
+from ixlab import cli_vrp
+from ixlab.cli_common import CliSession, PlatformCli
+from ixlab.state import DeviceState, LabState, PortState
 from runbooks.allowlist import render_command
 from runbooks.procedures import TicketFacts, bundled_runbooks
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 
-from ixops.lab.cli_common import (
+from ixlab.cli_common import (
     CliContext,
     Command,
     InterfaceCommand,
@@ -36,8 +36,8 @@ from ixops.lab.cli_common import (
     system_description,
     uptime_words,
 )
-from ixops.lab.cli_ios import INLET_RED_C, INLET_YELLOW_C, RX_LOW_ALARM_DBM
-from ixops.lab.state import DARK_DBM, PortState
+from ixlab.cli_ios import INLET_RED_C, INLET_YELLOW_C, RX_LOW_ALARM_DBM
+from ixlab.state import DARK_DBM, PortState
 
 
 def _vrp_version(context: CliContext) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import time
 
-from ixops.lab.cli_common import (
+from ixlab.cli_common import (
     CliContext,
     Command,
     InterfaceCommand,
@@ -29,7 +29,7 @@ from ixops.lab.cli_common import (
     system_description,
     uptime_words,
 )
-from ixops.lab.state import DARK_DBM, DeviceState, PortState
+from ixlab.state import DARK_DBM, DeviceState, PortState
 
 # Catalyst 3850 thresholds, as printed by `show env temperature status`.
 INLET_YELLOW_C = 46
@@ -41,7 +41,7 @@ HOTSPOT_RED_C = 125
 RX_LOW_WARNING_DBM = -12.0
 RX_LOW_ALARM_DBM = -14.4
 OPTIC_VOLTAGE_V = 3.29
-MTU_BYTES = 1500  # as the SNMP agent's ifMtu (ixops.lab.mibs.IF_MTU)
+MTU_BYTES = 1500  # as the SNMP agent's ifMtu (ixlab.mibs.IF_MTU)
 
 _ABBREVIATIONS = (
     ("HundredGigabitEthernet", "Hu"),

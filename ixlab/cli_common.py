@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from ixops.lab.state import DeviceState, LabState, PortState
+from ixlab.state import DeviceState, LabState, PortState
 
 JsonValue = object
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from ixops.lab.cli_common import (
+from ixlab.cli_common import (
     CliContext,
     Command,
     JsonValue,
@@ -25,9 +25,9 @@ from ixops.lab.cli_common import (
     stable_int,
     uptime_words,
 )
-from ixops.lab.state import DARK_DBM, DeviceState, PortState
+from ixlab.state import DARK_DBM, DeviceState, PortState
 
-# Same as the SNMP agent's ifMtu (ixops.lab.mibs.IF_MTU) until PortState carries an MTU.
+# Same as the SNMP agent's ifMtu (ixlab.mibs.IF_MTU) until PortState carries an MTU.
 MTU_BYTES = 1500
 OPTIC_VOLTAGE_V = 3.29
 OPTIC_BIAS_MA = 35.5
