@@ -169,7 +169,8 @@ def links_stability(
 ) -> None:
     """Availability, downtime, outages, flaps and MTTR per link (planned work shown apart)."""
     from collectors.reports import link_stability_report
-    from collectors.stability import StabilityCriteria, parse_period
+    from collectors.stability import StabilityCriteria
+    from inventory.timeutil import parse_period
 
     now = app.now()
     label = period or now.astimezone(SHANGHAI).strftime("%Y-%m")

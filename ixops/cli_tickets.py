@@ -793,7 +793,7 @@ def sla_report_command(ctx: click.Context, period: str, fmt: str, as_user: str |
         raise click.UsageError("ixops sla report runs under the ixops command")
     with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user or ctx.meta.get(_AS_USER_KEY))
-        from collectors.stability import parse_period
+        from inventory.timeutil import parse_period
 
         report = sla_report(session=session, user=user, period=parse_period(period), now=app.now())
         _print_report(app, report, fmt)

@@ -39,10 +39,10 @@ from inventory.credentials import CredentialStore
 from inventory.models import Device, Interface
 from inventory.sync import sync_inventory
 from inventory.validate import load_inventory
+from ixlab.build import lab_from_inventory
+from ixlab.runner import Lab
 from ixops.cli_lab import lab_secrets, write_lab_secrets
 from ixops.db import make_engine, upgrade
-from ixops.lab.build import lab_from_inventory
-from ixops.lab.runner import Lab
 from tickets.models import Ticket
 
 KILLS = 20

@@ -33,7 +33,6 @@ from ticket_fixtures import _HASH, World
 from collectors.graphs import GraphError, Scope, Span, traffic_graph
 from collectors.maintenance import declare_maintenance, list_maintenance
 from collectors.models import DeviceStatus, InterfaceStatus
-from collectors.stability import parse_period
 from collectors.views import browse_scope
 from inventory.accounts import (
     AuditEntry,
@@ -52,6 +51,7 @@ from inventory.accounts import (
 from inventory.credentials import CredentialStore
 from inventory.models import Device, Interface
 from inventory.permissions import Reach, Rule, rule_of
+from inventory.timeutil import parse_period
 from runbooks import inspections
 from runbooks.checklists import ItemKind
 from runbooks.models import CheckStatus
