@@ -33,6 +33,7 @@ from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, pass_app
 from tickets import service
 from tickets.callout import Callout, callout, callout_lines
+from tickets.labels import label
 from tickets.models import Severity, Ticket, TicketCategory
 from tickets.queue import DEFAULT_LIMIT, QueueFilter, ticket_queue
 from tickets.reports import (
@@ -65,6 +66,19 @@ def _response_text(row: TicketRow) -> tuple[str, str]:
     return f"{clock.status.value.replace('_', ' ')} ({left} left)", format_local(clock.due_at)
 
 
+def _state_text(row: TicketRow) -> str:
+    """The state's label, and what else a person must know at a glance: the fault has cleared
+    (recovered, waiting to be closed), or its device or link is in planned maintenance now."""
+    t = row.ticket
+    marks = []
+    if t.recovered_at is not None and t.state not in ("resolved", "closed"):
+        marks.append(label("mark.recovered", zh=False))
+    if row.planned:
+        marks.append(label("mark.planned", zh=False))
+    text = label(f"state.{t.state}", zh=False)
+    return f"{text}, {', '.join(marks)}" if marks else text
+
+
 def _row_json(row: TicketRow) -> dict[str, Any]:
     t = row.ticket
     clock = row.sla.response
@@ -83,6 +97,7 @@ def _row_json(row: TicketRow) -> dict[str, Any]:
         "detected_at": t.detected_at.isoformat() if t.detected_at else None,
         "opened_at": t.opened_at.isoformat(),
         "recovered_at": t.recovered_at.isoformat() if t.recovered_at else None,
+        "planned": row.planned,
         "sla_policy": row.sla.policy_name,
         "response": {
             "status": clock.status.value,
@@ -125,8 +140,28 @@ def ticket_group() -> None:
     type=click.Choice([s.value for s in TicketState]),
     help="Only these states (repeatable; default: every state but closed).",
 )
-@click.option("--site", help="Only this site (code).")
+@click.option(
+    "--severity",
+    "severities",
+    multiple=True,
+    type=click.Choice([s.value for s in Severity]),
+    help="Only these severities (repeatable).",
+)
+@click.option(
+    "--category",
+    "categories",
+    multiple=True,
+    type=click.Choice([c.value for c in TicketCategory]),
+    help="Only these categories (repeatable).",
+)
+@click.option("--site", help="Only this site (code); a trunk's ticket shows under both ends.")
 @click.option("--unit", help="Only tickets of or affecting this access unit (code).")
+@click.option(
+    "--search",
+    "-s",
+    help="Words that must all match: title, timeline text, access unit (name, code, ASN), "
+    "device, port (Te1/0/1), circuit ID; or a ticket number.",
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @click.option(
     "--limit",
@@ -142,8 +177,11 @@ def ticket_group() -> None:
 def ticket_list(
     app: App,
     states: tuple[str, ...],
+    severities: tuple[str, ...],
+    categories: tuple[str, ...],
     site: str | None,
     unit: str | None,
+    search: str | None,
     fmt: str,
     limit: int,
     offset: int,
@@ -157,7 +195,12 @@ def ticket_list(
             session=session,
             user=user,
             wanted=QueueFilter(
-                states=[TicketState(s) for s in states] or None, site=site, unit=unit
+                states=[TicketState(s) for s in states] or None,
+                site=site,
+                unit=unit,
+                search=search,
+                severities=[Severity(s) for s in severities] or None,
+                categories=[TicketCategory(c) for c in categories] or None,
             ),
             limit=None if show_all else limit,
             offset=offset,
@@ -175,7 +218,7 @@ def ticket_list(
         cells = []
         for row in rows:
             response, when = _response_text(row)
-            state = row.ticket.state + (" (recovered)" if row.ticket.recovered_at else "")
+            state = _state_text(row)
             cells.append(
                 [
                     row.number,

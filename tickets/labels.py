@@ -35,6 +35,9 @@ VOCABULARY: Final[Mapping[str, tuple[str, str, str]]] = {
     "category.inspection_finding": ("inspection finding", "inspection finding", "巡检发现"),
     "category.request": ("service request", "request", "服务请求"),
     "category.other": ("other", "other", "其他"),
+    # What a state alone does not say: the fault cleared, or its subject is in planned work.
+    "mark.recovered": ("recovered", "recovered", "已恢复"),
+    "mark.planned": ("planned maintenance", "planned", "计划维护"),
     "source.event": ("alarm", "alarm", "告警"),
     "source.person": ("logged", "logged", "人工"),
     "source.inspection": ("inspection", "inspection", "巡检"),

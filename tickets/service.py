@@ -275,6 +275,8 @@ class TicketRow:
     unit: str | None
     assignee: str | None
     sla: SlaReport
+    # Its device or link is inside a maintenance window now (the queue sets it).
+    planned: bool = False
 
 
 @dataclass(frozen=True)

@@ -107,12 +107,16 @@ _LABELS: Final[dict[str, tuple[str, str]]] = {
     "col.who": ("Who", "操作人"),
     "col.text": ("Text", "内容"),
     # -- queue
-    "queue.counts": ("{n} open", "未关闭 {n}"),
-    "state.recovered_mark": ("↑ recovered", "↑已恢复"),
+    # Open: still to be worked (a resolved ticket waits only for its closing).
+    "queue.counts": ("{n} open", "未解决 {n}"),
+    "queue.resolved_count": ("{n} resolved", "已解决 {n}"),
     "queue.filters": ("Filters", "筛选"),
     "queue.no_filters": ("no filter", "无筛选"),
     "queue.more": ("{n} more of {total} not shown", "另有 {n} 张未显示（共 {total} 张）"),
-    "queue.search": ("Search title, number or unit", "搜索标题、工单号或接入单位"),
+    "queue.search": (
+        "Search: title, text, number, unit or ASN, device, port, circuit",
+        "搜索：标题、内容、工单号、接入单位或 AS 号、设备、端口、电路编号",
+    ),
     "queue.search_active": ("search “{text}”", "搜索“{text}”"),
     "queue.empty": ("No tickets match.", "没有符合条件的工单。"),
     "queue.updated": ("updated {at}", "更新于 {at}"),
@@ -128,6 +132,8 @@ _LABELS: Final[dict[str, tuple[str, str]]] = {
     "filter.unit": ("Access unit", "接入单位"),
     "filter.state": ("State", "状态"),
     "filter.assignee": ("Assignee", "处理人"),
+    "filter.severity": ("Severity", "级别"),
+    "filter.category": ("Category", "类别"),
     "filter.any": ("any", "全部"),
     "filter.open": ("any open", "全部未关闭"),
     "filter.nobody": ("unassigned", "未指派"),

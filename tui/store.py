@@ -129,6 +129,8 @@ class QueueQuery:
     assignee: str | None = None  # "" for nobody
     search: str = ""
     limit: int = QUEUE_PAGE
+    severity: Severity | None = None
+    category: TicketCategory | None = None
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,9 @@ class Overview:
     live: dict[str, RoomLive]
     # Response SLA counts of all open tickets the user may see, per site code.
     counts: dict[str | None, dict[SlaStatus, int]]
+    # Of those, how many are open (still to be worked) and how many resolved.
+    open: int = 0
+    resolved: int = 0
 
 
 @dataclass(frozen=True)
@@ -252,6 +257,8 @@ class Store:
                     unit=query.unit,
                     assignee=query.assignee,
                     search=query.search,
+                    severities=[query.severity] if query.severity else None,
+                    categories=[query.category] if query.category else None,
                 ),
                 limit=query.limit,
                 now=now,
@@ -313,6 +320,8 @@ class Store:
                 nearest.rows,
                 queries.room_live(session),
                 queue_counts_by_site(session=session, user=user, now=now),
+                open=nearest.open,
+                resolved=nearest.states.get(TicketState.RESOLVED, 0),
             )
 
     def targets(self, who: UserInfo, *, year: int, now: dt.datetime) -> dict[str, Any]:

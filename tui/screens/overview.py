@@ -91,7 +91,9 @@ class OverviewScreen(PollingScreen[Overview]):
             for status, n in counts.items():
                 by_site[code].extend([status] * n)
                 totals[status] += n
-        self.query_one("#counts", SlaCounts).show_totals(totals)
+        self.query_one("#counts", SlaCounts).show_totals(
+            totals, open_n=data.open, resolved_n=data.resolved
+        )
         self.query_one("#rooms", RoomsTable).show_rooms(
             data.sites,
             data.devices,
