@@ -31,6 +31,7 @@ from sqlmodel import Session
 from inventory.timeutil import format_local
 from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, pass_app
+from ixops.clisuggest import SuggestingGroup
 from tickets import service
 from tickets.callout import Callout, callout, callout_lines
 from tickets.labels import label
@@ -108,7 +109,7 @@ def _row_json(row: TicketRow) -> dict[str, Any]:
     }
 
 
-class _TicketGroup(click.Group):
+class _TicketGroup(SuggestingGroup):
     """`ticket rate` lives with the notifications (SMTP, webhooks, credentials) and is imported
     only when it is used, so `ticket list` starts without them."""
 
