@@ -37,6 +37,7 @@ from tickets.callout import Callout, callout, callout_lines
 from tickets.labels import label
 from tickets.models import Severity, Ticket, TicketCategory
 from tickets.queue import DEFAULT_LIMIT, QueueFilter, ticket_queue
+from tickets.related import Related, RelatedTicket, link_tickets, merge_ticket, related_tickets
 from tickets.reports import (
     NO_KEY,
     AtRiskRow,
@@ -534,6 +535,80 @@ def ticket_classify(
             f"(SLA policy {ticket.sla_policy}).",
             markup=False,
         )
+
+
+# -- related tickets --------------------------------------------------------------------------
+
+
+def _print_related(app: App, related: Related) -> None:
+    def line(word: str, r: RelatedTicket) -> None:
+        why = label(f"related.{r.why}", zh=False) if r.why else ""
+        state = label(f"state.{r.state}", zh=False)
+        app.out.print(
+            f"  {word:<8} {r.number}  {why:<12} {state:<12} {r.title}",
+            markup=False,
+        )
+
+    app.out.print(f"{related.number}: related tickets", markup=False)
+    if related.merged_into is not None:
+        line("part of", related.merged_into)
+    for r in related.merged:
+        line("merged", r)
+    for r in related.linked:
+        line("linked", r)
+    for r in related.suggested:
+        line("suggest", r)
+    if not (related.merged_into or related.merged or related.linked or related.suggested):
+        app.out.print("  none (nothing open on the same port, link or device)")
+    elif related.suggested:
+        app.out.print(
+            f"  ixops ticket link {related.number} NUMBER, or ticket merge NUMBER --into "
+            f"{related.number}: each keeps its own SLA clock",
+            markup=False,
+        )
+
+
+@ticket_group.command("related")
+@click.argument("number")
+@acting_option
+@pass_app
+def ticket_related(app: App, number: str, as_user: str | None) -> None:
+    """Tickets tied to this one, and those on the same port, link or device to tie to it."""
+    with user_errors(app), Session(app.engine()) as session:
+        user = resolve_actor(session, as_user)
+        _print_related(
+            app, related_tickets(session=session, user=user, ticket=number, now=app.now())
+        )
+
+
+@ticket_group.command("link")
+@click.argument("number")
+@click.argument("other")
+@acting_option
+@pass_app
+def ticket_link(app: App, number: str, other: str, as_user: str | None) -> None:
+    """Link two tickets about the same trouble (both stay open, each with its own clock)."""
+    with user_errors(app), Session(app.engine()) as session:
+        user = resolve_actor(session, as_user)
+        related = link_tickets(
+            session=session, user=user, ticket=number, other=other, now=app.now()
+        )
+        tied = next(r.number for r in related.linked if r.number != related.number)
+        app.out.print(f"Linked {related.number} and {tied}.", markup=False)
+
+
+@ticket_group.command("merge")
+@click.argument("number")
+@click.option("--into", "into", required=True, metavar="NUMBER", help="The ticket it is part of.")
+@acting_option
+@pass_app
+def ticket_merge(app: App, number: str, into: str, as_user: str | None) -> None:
+    """Make a ticket part of another (shown under it; it keeps its own SLA clock)."""
+    with user_errors(app), Session(app.engine()) as session:
+        user = resolve_actor(session, as_user)
+        related = merge_ticket(session=session, user=user, ticket=number, into=into, now=app.now())
+        parent = related.merged_into.number if related.merged_into else into
+        app.out.print(f"Merged {related.number} into {parent}.", markup=False)
 
 
 # -- sla -------------------------------------------------------------------------------------

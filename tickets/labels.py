@@ -38,6 +38,12 @@ VOCABULARY: Final[Mapping[str, tuple[str, str, str]]] = {
     # What a state alone does not say: the fault cleared, or its subject is in planned work.
     "mark.recovered": ("recovered", "recovered", "已恢复"),
     "mark.planned": ("planned maintenance", "planned", "计划维护"),
+    # Why two tickets are related, and how they are tied.
+    "related.port": ("same port", "same port", "同一端口"),
+    "related.link": ("same link", "same link", "同一链路"),
+    "related.device": ("same device", "same device", "同一设备"),
+    "relation.linked": ("linked", "linked", "已关联"),
+    "relation.merged": ("merged", "merged", "已合并"),
     "source.event": ("alarm", "alarm", "告警"),
     "source.person": ("logged", "logged", "人工"),
     "source.inspection": ("inspection", "inspection", "巡检"),

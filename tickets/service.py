@@ -118,6 +118,8 @@ class TicketAction(StrEnum):
     RECOVERED = "TicketRecovered"
     AUTO_CLOSED = "TicketAutoClosed"
     SLA_RECORDED = "SlaTransitionsRecorded"
+    LINKED = "TicketsLinked"
+    MERGED = "TicketMerged"
 
 
 class WaitingOn(StrEnum):
