@@ -49,6 +49,7 @@ from tickets.reports import (
 )
 from tickets.service import TicketDetail, TicketRow, WaitingOn
 from tickets.sla import SlaStatus, TicketState
+from tickets.timeline import LinkRun, compact
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -291,7 +292,11 @@ def _print_detail(app: App, detail: TicketDetail, card: Callout | None = None) -
             f"  resolution SLA: {res.status.value}, due {format_local(res.due_at)}", markup=False
         )
     out.print("Timeline:")
-    for entry in detail.entries:
+    for entry in compact(detail.entries):
+        if isinstance(entry, LinkRun):
+            # A flap's link transitions, one line (the JSON format lists every one).
+            out.print(f"  {format_local(entry.first_at)}  {'system':<12} {entry.text(zh=False)}")
+            continue
         who = detail.authors.get(entry.author_id, "") if entry.author_id else "system"
         label = entry.kind.replace("_", " ")
         if entry.kind == "state_change" and entry.value:
