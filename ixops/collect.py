@@ -21,15 +21,18 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from collectors.counters import BucketWidth
 from collectors.discovery import record_snmp_identity
-from collectors.flaps import DEFAULT_FLAP_POLICY, FlapPolicy
+from collectors.flaps import DEFAULT_FLAP_POLICY, DEFAULT_THRESHOLDS, FlapPolicy
 from collectors.models import LinkEvent
 from collectors.snmp import (
+    IfStatus,
     InterfacePollResult,
     Reachability,
+    SensorKind,
     SensorPollResult,
     SnmpPoller,
     SnmpTarget,
@@ -47,10 +50,11 @@ from collectors.store import (
     roll_up_range,
     tick_flapping,
 )
-from collectors.traps import TrapReceived, TrapReceiver
+from collectors.traps import TrapReceived, TrapReceiver, V3TrapUser
 from inventory import models as inv
-from inventory.credentials import CredentialError, CredentialStore, Secret
+from inventory.credentials import CredentialError, CredentialStore, Secret, scrub
 from inventory.schema import SnmpVersion
+from inventory.textsafe import visible
 from inventory.validate import Inventory
 from tickets.notify import dispatch_due
 from tickets.notify_config import NotifyConfig
@@ -259,11 +263,34 @@ class Collector:
             device_for=self.index.device_for,
             port_for=self._port_for,
             communities=list(unique.values()),
+            v3_users=self.v3_trap_users(),
             host=self.trap_host,
             port=self.trap_port,
             clock=self.clock,
         )
         await self.receiver.start()
+
+    def v3_trap_users(self) -> list[V3TrapUser]:
+        """The v3 profiles' users, each with the engine IDs of the devices that use it (their
+        `management.snmp_engine_id`); a v3 device without one is named in the log."""
+        engine_ids: dict[str, list[bytes]] = {}
+        profiles = {}
+        declared = {d.value.name: d.value.management.snmp_engine_id for d in self.inventory.devices}
+        for target in self.targets:
+            credentials = target.credentials
+            if credentials.version is not SnmpVersion.V3:
+                continue
+            engine_id = declared.get(target.device)
+            if engine_id is None:
+                log.warning(
+                    "%s: no management.snmp_engine_id in the inventory; its SNMPv3 traps "
+                    "are refused",
+                    target.device,
+                )
+                continue
+            profiles[credentials.profile] = credentials
+            engine_ids.setdefault(credentials.profile, []).append(bytes.fromhex(engine_id))
+        return [V3TrapUser(profiles[name], tuple(ids)) for name, ids in engine_ids.items()]
 
     async def stop(self) -> None:
         if self.receiver is not None:
@@ -395,6 +422,7 @@ class Collector:
         )
         if self.observer is not None:
             self.observer.sensors_polled(results, self._port_name)
+        dark = await self._dark_now(results)
 
         def store(session: Session) -> int:
             stored = 0
@@ -411,6 +439,7 @@ class Collector:
                         port_names=names,
                         raised=self._raised_sensor_alarms,
                         now=self.clock(),
+                        down_now=dark.get(result.device, frozenset()),
                     )
                 )
             if self._last_prune is not None:
@@ -419,6 +448,43 @@ class Collector:
             return stored
 
         return await self._db(store)
+
+    async def _dark_now(self, results: Sequence[SensorPollResult]) -> dict[str, frozenset[int]]:
+        """The ports reading low light that are down when asked again right now, per device.
+
+        A cut fibre reads -40 dBm and goes down at once; when the port walk came before the
+        sensor walk, the stored state still says up. One GET per dark port settles it, so the
+        fault stays the link-down ticket's and opens no optics ticket beside it."""
+        targets = {t.device: t for t in self.targets}
+        limit = DEFAULT_THRESHOLDS.rx_power.raise_at
+        asks: list[tuple[str, int]] = []
+        for result in results:
+            if not result.ok or result.device not in targets:
+                continue
+            for reading in result.readings:
+                low = reading.limit if reading.limit is not None else limit
+                if (
+                    reading.kind is SensorKind.OPTICAL_RX_DBM
+                    and reading.if_index is not None
+                    and reading.value <= low
+                ):
+                    asks.append((result.device, reading.if_index))
+        asks = sorted(set(asks))
+        answers = await asyncio.gather(
+            *(self.poller.poll_interface(targets[device], index) for device, index in asks)
+        )
+        dark: dict[str, set[int]] = {}
+        for (device, index), answer in zip(asks, answers, strict=True):
+            row = next((r for r in answer.interfaces if r.if_index == index), None)
+            if (
+                answer.ok
+                and row is not None
+                and (
+                    row.admin_status is IfStatus.DOWN or row.oper_status not in (IfStatus.UP, None)
+                )
+            ):
+                dark.setdefault(device, set()).add(index)
+        return {device: frozenset(found) for device, found in dark.items()}
 
     def _store_round(self, session: Session, results: tuple[InterfacePollResult, ...]) -> int:
         now = self.clock()
@@ -508,11 +574,18 @@ class Collector:
         """Store a trap's event at once, act on it, then confirm with a targeted poll."""
         if self.observer is not None:
             self.observer.trap_received(trap)
-        stored = await self._db(
+        stored = await self._store_trap(trap)
+        await self._after_trap(trap)
+        return stored
+
+    async def _store_trap(self, trap: TrapReceived) -> int:
+        return await self._db(
             lambda s: _commit(
                 s, len(record_trap(session=s, index=self.index, trap=trap, now=self.clock()))
             )
         )
+
+    async def _after_trap(self, trap: TrapReceived) -> None:
         await self._db(self._handle_events)
         target = self._by_device.get(trap.device)
         if target is not None and trap.if_index is not None:
@@ -532,7 +605,6 @@ class Collector:
                 )
             )
             await self._db(self._handle_events)
-        return stored
 
     async def run(
         self, *, once: bool = False, on_round: Callable[[RoundReport], None] | None = None
@@ -543,7 +615,22 @@ class Collector:
         try:
             while True:
                 schedule.started()
-                report = await self.run_round()
+                try:
+                    report = await self.run_round()
+                except SQLAlchemyError as exc:
+                    # One line, not a traceback: the store will be there again, and the next
+                    # round polls afresh (the devices' state is not lost, only this sample).
+                    if once:
+                        raise
+                    wait_s = schedule.finished()
+                    log.warning(
+                        "the poll round could not be stored (%s); the next round, in %.0f s, "
+                        "polls again",
+                        store_failure(exc),
+                        wait_s,
+                    )
+                    await asyncio.sleep(wait_s)
+                    continue
                 if self.notify_config is not None and self.notify_config.routes:
                     # Deliveries run after the round, so a slow mail server never delays a poll.
                     await dispatch_due(
@@ -564,12 +651,51 @@ class Collector:
             await self.stop()
 
     async def _trap_loop(self) -> None:
+        """Store each trap in arrival order. A store that refuses the write (locked, down) is
+        retried with a growing wait, the trap held in memory meanwhile, and logged in one line
+        per attempt; later traps wait behind it, so the events keep their order."""
         while True:
             trap = await self._traps.get()
+            if self.observer is not None:
+                self.observer.trap_received(trap)
+            wait_s = TRAP_RETRY_FIRST_S
+            while True:
+                try:
+                    await self._store_trap(trap)
+                    break
+                except SQLAlchemyError as exc:
+                    log.warning(
+                        "could not store the trap from %s (%s); kept in memory, retried in "
+                        "%.1f s (%d more waiting)",
+                        trap.source_address,
+                        store_failure(exc),
+                        wait_s,
+                        self._traps.qsize(),
+                    )
+                    await asyncio.sleep(wait_s)
+                    wait_s = min(2 * wait_s, TRAP_RETRY_MAX_S)
             try:
-                await self.handle_trap(trap)
-            except Exception:
-                log.exception("could not store the trap from %s", trap.source_address)
+                await self._after_trap(trap)
+            except Exception as exc:  # noqa: BLE001 - the event is stored; the round retries
+                log.warning(
+                    "the trap from %s is stored, but acting on it failed (%s); the next poll "
+                    "round acts on it",
+                    trap.source_address,
+                    store_failure(exc),
+                )
+
+
+TRAP_RETRY_FIRST_S = 0.5
+TRAP_RETRY_MAX_S = 30.0
+
+
+def store_failure(exc: BaseException) -> str:
+    """What went wrong with a write, in one line: the driver's first line ("database is
+    locked"), never a traceback or the statement and its parameters."""
+    original = getattr(exc, "orig", None)
+    text = str(original if original is not None else exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return visible(scrub(first), one_line=True)[:200]
 
 
 def _commit(session: Session, value: int) -> int:

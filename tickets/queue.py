@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 from collectors.models import MaintenanceWindow
 from inventory.accounts import Role, User, require_role
 from inventory.models import AccessUnit, Circuit, Device, Interface, Link, Site
+from inventory.permissions import EVERYONE, Reach, rule
 from inventory.portnames import long_port_names
 from inventory.timeutil import require_aware
 from tickets.models import (
@@ -252,6 +253,7 @@ def _status_expr(now: dt.datetime) -> ColumnElement[str]:
     )
 
 
+@rule("list tickets", EVERYONE, reach=Reach.OWN_UNIT, reads=True)
 def ticket_queue(
     *,
     session: Session,
@@ -346,6 +348,7 @@ def _under_maintenance(
     )
 
 
+@rule("list tickets", EVERYONE, reach=Reach.OWN_UNIT, reads=True)
 def queue_counts_by_site(
     *, session: Session, user: User, now: dt.datetime
 ) -> dict[str | None, dict[SlaStatus, int]]:

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 
 from sqlmodel import Session, col, or_, select
 
-from inventory.accounts import CENTER_ROLES, Role, User, record_audit, require_role
+from inventory.accounts import User, record_audit, require_role
 from inventory.models import Interface, Link
+from inventory.permissions import CENTER, READERS, rule
 from inventory.timeutil import require_aware
 from tickets.models import (
     EntryKind,
@@ -38,8 +39,9 @@ from tickets.service import (
 )
 from tickets.sla import TicketState
 
-# Who may read the ties between tickets: a contact's view of another unit's trouble is not.
-STAFF_ROLES = frozenset({Role.ADMIN, Role.ENGINEER, Role.VIEWER})
+# Who may read the ties between tickets: the center's staff and viewers; a contact would learn
+# of other units' troubles from them.
+STAFF_ROLES = READERS
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,7 @@ def _relations(session: Session, ticket: Ticket) -> list[TicketRelation]:
     )
 
 
+@rule("see related tickets", READERS, reads=True)
 def related_tickets(
     *, session: Session, user: User, ticket: str | int, now: dt.datetime
 ) -> Related:
@@ -184,7 +187,7 @@ def related_tickets(
 def _pair(
     session: Session, user: User, ticket: str | int, other: str | int, action: str
 ) -> tuple[Ticket, Ticket]:
-    require_role(user, CENTER_ROLES, action, str(ticket))
+    require_role(user, CENTER, action, str(ticket))
     first = _load(session, user, ticket, action)
     second = _load(session, user, other, action)
     if first.id == second.id:
@@ -233,6 +236,7 @@ def _note_both(
     )
 
 
+@rule("link tickets", CENTER)
 def link_tickets(
     *, session: Session, user: User, ticket: str | int, other: str | int, now: dt.datetime
 ) -> Related:
@@ -267,6 +271,7 @@ def link_tickets(
     return related_tickets(session=session, user=user, ticket=first.number, now=now)
 
 
+@rule("merge tickets", CENTER)
 def merge_ticket(
     *, session: Session, user: User, ticket: str | int, into: str | int, now: dt.datetime
 ) -> Related:

@@ -1,7 +1,7 @@
 """ticket_relation: tickets tied by a person (linked, or one merged into another)
 
 Revision ID: i15rel_related
-Revises: i15_circuit_noc
+Revises: i11_access
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from alembic import op
 import inventory.timeutil
 
 revision = "i15rel_related"
-down_revision = "i15_circuit_noc"
+down_revision = "i11_access"
 branch_labels = None
 depends_on = None
 
