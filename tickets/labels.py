@@ -69,6 +69,32 @@ def label(key: str, *, zh: bool, short: bool = False) -> str:
     return zh_text if zh else (en_short if short else en)
 
 
+# The system's own ticket titles (tickets.rules) begin with one of these, then ": <where>".
+_SYSTEM_TITLES: Final[Mapping[str, str]] = {
+    "Link down": "链路中断",
+    "Trunk down": "中继链路中断",
+    "Device unreachable": "设备不可达",
+    "Flapping": "链路抖动",
+    "Threshold crossed": "阈值越限",
+    "Fan failed": "风扇故障",
+    "Power supply failed": "电源故障",
+}
+
+
+def ticket_title(title: str, *, source: str, zh: bool) -> str:
+    """A ticket's title in the reader's language: the system's own titles (an alarm's ticket)
+    have their words translated, the place after the colon kept; a person's title is theirs."""
+    if not zh or source != TicketSource.EVENT.value:
+        return title
+    head, sep, rest = title.partition(": ")
+    if not sep:
+        return title
+    for english, chinese in _SYSTEM_TITLES.items():
+        if head == english or head.startswith(english + " ("):
+            return f"{chinese}{head[len(english) :]}: {rest}"
+    return title
+
+
 def console_labels() -> dict[str, tuple[str, str]]:
     """The entries as the console's table wants them: key → (short English, Chinese)."""
     return {key: (short, zh) for key, (_en, short, zh) in VOCABULARY.items()}

@@ -185,6 +185,8 @@ async def test_recovered_and_planned_tickets_say_so_in_the_queue(
         # Narrow: a symbol each, the words in the line under the table.
         assert cell(app, recovered, "state") == "新建 ↑"
         assert cell(app, planned, "state") == "新建 P"
+        # The system's own titles read in Chinese too, the place kept as it is.
+        assert cell(app, recovered, "title").startswith("链路中断: chj-ex-core1 Et1/3")
         queue_of(app).table.move_cursor(row=shown(app).index(recovered))
         await settle(pilot)
         assert "已恢复" in text_of(app, "#preview")

@@ -14,6 +14,7 @@ from textual.events import Resize
 from textual.widgets import DataTable, Footer, Input, Static
 
 from inventory.timeutil import format_local
+from tickets.labels import ticket_title
 from tickets.queue import WORKING_STATES, QueuePage
 from tickets.service import TicketRow
 from tickets.sla import TicketState
@@ -186,7 +187,8 @@ class QueueScreen(PollingScreen[tuple[QueuePage, Choices]]):
         )
         # The table truncates titles at 80 columns; the preview always has the whole one.
         lines = Text(f"{row.number}  ", style="bold")
-        lines.append(safe(row.ticket.title))
+        zh = lab.lang == "zh"
+        lines.append(safe(ticket_title(row.ticket.title, source=row.ticket.source, zh=zh)))
         for _symbol, words, style in marks(row, lab):
             lines.append("  ")
             lines.append(words, style=style)

@@ -39,7 +39,7 @@ from tickets.callout import (
     noc_line,
     unit_heading,
 )
-from tickets.labels import label
+from tickets.labels import label, ticket_title
 from tickets.models import EntryKind, TicketEntry
 from tickets.related import Related, RelatedTicket
 from tickets.service import (
@@ -207,7 +207,8 @@ class TicketScreen(PollingScreen[Loaded]):
         lab = self.ctx.labels
         row, ticket = detail.row, detail.row.ticket
         heading = Text(f" {row.number} ", style="bold reverse")
-        heading.append(" " + safe(ticket.title), style="bold")
+        title = ticket_title(ticket.title, source=ticket.source, zh=lab.lang == "zh")
+        heading.append(" " + safe(title), style="bold")
         grid = Table.grid(padding=(0, 1), expand=True)
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column(ratio=1)

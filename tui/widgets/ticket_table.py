@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from inventory.portnames import short_port, shorten_ports
-from tickets.labels import label
+from tickets.labels import label, ticket_title
 from tickets.models import Severity
 from tickets.service import TicketRow
 from tickets.sla import SlaStatus
@@ -133,13 +133,16 @@ class TicketTable(DataTable[Text | str]):
             row.number,
             Text(self.labels.severity(severity), style=_SEVERITY_STYLE[severity]),
             state_text(row, self.labels, wide=layout.wide),
-            lit(shorten_ports(row.ticket.title)),
+            lit(shorten_ports(self._title(row))),
         ]
         if layout.wide:
             cells += [lit(row.unit or "—"), lit(where(row, short=True)), short_local(clock.due_at)]
             if layout.assignee:
                 cells.append(lit(row.assignee or "—"))
         return cells
+
+    def _title(self, row: TicketRow) -> str:
+        return ticket_title(row.ticket.title, source=row.ticket.source, zh=self.labels.lang == "zh")
 
     def tick(self, now: dt.datetime) -> None:
         # Only the rows on screen (and a page around them): with 10,000 open tickets, rewriting
