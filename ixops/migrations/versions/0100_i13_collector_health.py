@@ -1,7 +1,7 @@
 """collectors on one store: leases per device and kind, heartbeats, SSH schedule state
 
 Revision ID: i13_collector_health
-Revises: i11_access
+Revises: i15rel_related
 Create Date: 2026-12-02 13:40:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import inventory.timeutil
 
 revision = "i13_collector_health"
-down_revision = "i11_access"
+down_revision = "i15rel_related"
 branch_labels = None
 depends_on = None
 
