@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import importlib.util
 import itertools
 import json
 import os
@@ -39,7 +40,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import EXAMPLE, _free_port, _pg_bindir
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
@@ -47,11 +47,23 @@ from collectors.models import CollectorHeartbeat, LinkEvent
 from inventory.credentials import CredentialStore
 from inventory.sync import sync_inventory
 from inventory.validate import Inventory, load_inventory
+from ixlab.build import lab_from_inventory
+from ixlab.runner import Lab
 from ixops.cli_lab import lab_secrets, write_lab_secrets
 from ixops.db import make_engine, upgrade
-from ixops.lab.build import lab_from_inventory
-from ixops.lab.runner import Lab
 from tickets.models import Ticket
+
+# The suite's own helpers (tests/conftest.py; `conftest` here is tests/integration/'s).
+_spec = importlib.util.spec_from_file_location(
+    "ixops_tests_root_conftest", Path(__file__).resolve().parents[1] / "conftest.py"
+)
+assert _spec is not None
+assert _spec.loader is not None
+_root = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_root)
+EXAMPLE: Path = _root.EXAMPLE
+_free_port = _root._free_port
+_pg_bindir = _root._pg_bindir
 
 INTERVAL_S = 2.0
 LEASE_S = 5.0
