@@ -26,13 +26,12 @@ import socket
 import sqlite3
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from sqlmodel import Session, col, select
-from test_collect import EXAMPLE, _free_udp_port_on_all
 
 from collectors.models import LinkEvent
 from inventory.credentials import CredentialStore
@@ -45,6 +44,7 @@ from ixops.cli_lab import lab_secrets, write_lab_secrets
 from ixops.db import make_engine, upgrade
 from tickets.models import Ticket
 
+EXAMPLE = Path(__file__).resolve().parents[2] / "inventory" / "examples" / "shanghai-ix"
 KILLS = 20
 DOWN_FOR_S = 4.0
 EVERY_S = 1.0
@@ -118,11 +118,13 @@ class Campaign:
 
 
 @pytest.fixture
-async def campaign(tmp_path: Path) -> AsyncIterator[tuple[Campaign, Lab, Path, list]]:
+async def campaign(
+    tmp_path: Path, free_udp_port_on_all: Callable[[list[str]], int]
+) -> AsyncIterator[tuple[Campaign, Lab, Path, list]]:
     root = tmp_path / "shanghai-ix"
     shutil.copytree(EXAMPLE, root)
     probe = load_inventory(root)
-    port = _free_udp_port_on_all([d.value.management.address for d in probe.devices])
+    port = free_udp_port_on_all([d.value.management.address for d in probe.devices])
     for file in root.glob("devices-*.yaml"):
         file.write_text(
             file.read_text(encoding="utf-8").replace("snmp_port: 1161", f"snmp_port: {port}"),
