@@ -3,7 +3,11 @@
 Events before consequences: a collector first stores what it saw (an `link_event` row with a
 unique `event_key`, so that a retry after a crash cannot store it twice), then the ticket rules
 act on it. Raw interface samples are kept for a bounded window and folded into hourly and daily
-roll-ups, so the store does not grow without bound.
+roll-ups, so the store does not grow without bound: by default (`collectors.store.RetentionPolicy`,
+`ixops collect --keep-…-days`) raw samples 14 days, hourly roll-ups 90 days, daily roll-ups
+5 years, each pruned hourly — at most 4 × (2 161 + 1 827) roll-up rows per port, whatever the
+store's age (`RetentionPolicy.rollup_rows_bound`, checked by tests/integration/
+test_rollup_history.py). Heartbeats are kept 7 days (each collector's newest for ever).
 """
 
 from __future__ import annotations
@@ -153,11 +157,18 @@ class MaintenanceWindow(SQLModel, table=True):
 
 
 class CollectorLease(SQLModel, table=True):
-    """Which collector polls which device, until when: a dead collector's lease runs out."""
+    """Which collector polls which device, until when: a dead collector's lease runs out.
+
+    One row per device and collector kind (``snmp`` or ``ssh``): the SNMP poller and the SSH
+    collector of a device may be different processes. A collector takes a free or expired row
+    with ``SELECT … FOR UPDATE SKIP LOCKED`` and renews it every round (collectors/leases.py).
+    """
 
     __tablename__ = "collector_lease"
     device_id: int = Field(foreign_key="device.id", primary_key=True)
-    collector: str
+    kind: str = Field(default="snmp", primary_key=True, sa_type=String(8))
+    collector: str = Field(index=True)
+    acquired_at: dt.datetime = Field(sa_type=UTCDateTime)
     expires_at: dt.datetime = Field(sa_type=UTCDateTime)
 
 
@@ -218,3 +229,44 @@ class DeviceIdentity(SQLModel, table=True):
     sys_descr: str = ""
     sys_object_id: str = ""
     observed_at: dt.datetime = Field(sa_type=UTCDateTime)
+
+
+class CollectorHeartbeat(SQLModel, table=True):
+    """One row per collector per round: that it ran, and what the round did.
+
+    The newest row of a collector says whether it is alive (collectors/health.py): one older
+    than three intervals, without ``stopped``, is a collector that died or hangs.
+    """
+
+    __tablename__ = "collector_heartbeat"
+    __table_args__ = (Index("ix_collector_heartbeat_name_time", "collector", "round_started_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    collector: str
+    kind: str = Field(default="snmp", sa_type=String(8))
+    site: str | None = Field(default=None, sa_type=String(16))
+    host: str = ""
+    pid: int = 0
+    version: str = Field(default="", sa_type=String(32))
+    interval_s: float
+    round_started_at: dt.datetime = Field(sa_type=UTCDateTime)
+    round_ended_at: dt.datetime = Field(sa_type=UTCDateTime)
+    devices_leased: int = 0
+    devices_polled: int = 0
+    devices_answered: int = 0
+    traps_received: int = 0
+    traps_rejected: int = 0
+    errors: int = 0
+    first_error: str | None = None
+    journal_pending: int = 0
+    # The last row of a collector stopped on purpose (SIGTERM, Ctrl-C): not a silent one.
+    stopped: bool = False
+
+
+class SshScheduleState(SQLModel, table=True):
+    """When each SSH getter last ran on each device: a restarted collect-ssh goes on from here."""
+
+    __tablename__ = "ssh_schedule_state"
+    device_id: int = Field(foreign_key="device.id", primary_key=True)
+    getter: str = Field(primary_key=True, sa_type=String(16))
+    last_run_at: dt.datetime = Field(sa_type=UTCDateTime)
+    collector: str = ""

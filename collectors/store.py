@@ -393,7 +393,9 @@ def link_state_of(admin: IfStatus | None, oper: IfStatus | None) -> LinkState | 
 
 
 def _status_row(session: Session, interface_id: int, now: dt.datetime) -> InterfaceStatus:
-    row = session.get(InterfaceStatus, interface_id)
+    # Locked: a trap taken by one collector and a poll by another serialize on the port's row,
+    # so the second sees the first's state and reports no second event.
+    row = session.get(InterfaceStatus, interface_id, with_for_update=True)
     if row is None:
         row = InterfaceStatus(interface_id=interface_id, updated_at=now)
     return row
@@ -688,7 +690,10 @@ def record_interface_poll(
     rows = {
         r.interface_id: r
         for r in session.exec(
-            select(InterfaceStatus).where(col(InterfaceStatus.interface_id).in_(interface_ids))
+            select(InterfaceStatus)
+            .where(col(InterfaceStatus.interface_id).in_(interface_ids))
+            .order_by(col(InterfaceStatus.interface_id))
+            .with_for_update()  # see _status_row
         )
     }
     for status, port in mapped:
@@ -762,6 +767,23 @@ def record_interface_poll(
     session.add(status_row)
     session.flush()
     return events
+
+
+def record_poll_failure(
+    *, session: Session, index: InventoryIndex, result: InterfacePollResult, now: dt.datetime
+) -> None:
+    """A poll that got no answer still counts as a look: the device's data is current (and
+    says "down" once the misses add up), not stale."""
+    device = index.devices.get(result.device)
+    if device is None:
+        return
+    status = session.get(DeviceStatus, device.id) or DeviceStatus(
+        device_id=device.id, updated_at=now
+    )
+    status.last_polled_at = require_aware(result.polled_at or now)
+    status.updated_at = now
+    session.add(status)
+    session.flush()
 
 
 def record_trap(
@@ -1191,4 +1213,77 @@ def roll_up_range(
             session.add(row_out)
             written += 1
     session.flush()
+    return written
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    """How long each kind of history is kept; the store's size bound follows from it.
+
+    Per port, at most ``raw / interval`` raw samples, ``hourly / 1 h`` hourly and ``daily / 1 d``
+    daily roll-ups per metric (four metrics): with the defaults and a 60 s interval, about
+    20 160 samples and 4 × (2 160 + 1 826) = 15 944 roll-up rows per port, whatever the age of
+    the store (`rollup_rows_bound`).
+    """
+
+    raw: dt.timedelta = dt.timedelta(days=14)
+    hourly: dt.timedelta = dt.timedelta(days=90)
+    daily: dt.timedelta = dt.timedelta(days=5 * 365 + 1)
+
+    def rollup_rows_bound(self, ports: int) -> int:
+        """The most roll-up rows `ports` ports can have once pruned (partial buckets included)."""
+        hours = int(self.hourly / dt.timedelta(hours=1)) + 1
+        days = int(self.daily / dt.timedelta(days=1)) + 1
+        return ports * len(ROLLUP_METRICS) * (hours + days)
+
+
+def prune_rollups(*, session: Session, now: dt.datetime, retention: RetentionPolicy) -> int:
+    """Delete hourly roll-ups older than `retention.hourly` and daily ones older than
+    `retention.daily` (buckets that *start* before the cut-off)."""
+    from sqlalchemy import delete
+
+    now = require_aware(now)
+    deleted = 0
+    for width, keep in ((BucketWidth.HOUR, retention.hourly), (BucketWidth.DAY, retention.daily)):
+        result = session.execute(
+            delete(InterfaceRollup).where(
+                col(InterfaceRollup.width) == width.value,
+                col(InterfaceRollup.bucket_start) < now - keep,
+            )
+        )
+        deleted += int(getattr(result, "rowcount", 0) or 0)
+    return deleted
+
+
+def backfill_rollups(*, session: Session, now: dt.datetime) -> int:
+    """Roll up every complete hour and UTC day since the newest roll-up of its width (or since
+    the oldest raw sample): the hours and days that ended while no collector ran.
+
+    Idempotent (buckets are replaced whole), one hour at a time so memory stays small. Returns
+    the buckets written. The caller commits.
+    """
+    now = require_aware(now)
+    oldest = session.exec(select(func.min(SampleRow.sampled_at))).first()
+    if oldest is None:
+        return 0
+    oldest = require_aware(oldest)
+    written = 0
+    this_hour = now.replace(minute=0, second=0, microsecond=0)
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    for width, step, end in (
+        (BucketWidth.HOUR, dt.timedelta(hours=1), this_hour),
+        (BucketWidth.DAY, dt.timedelta(days=1), today),
+    ):
+        newest = session.exec(
+            select(func.max(InterfaceRollup.bucket_start)).where(
+                InterfaceRollup.width == width.value
+            )
+        ).first()
+        first = oldest.replace(minute=0, second=0, microsecond=0)
+        if width is BucketWidth.DAY:
+            first = first.replace(hour=0)
+        start = max(first, require_aware(newest) + step) if newest is not None else first
+        while start + step <= end:
+            written += roll_up_range(session=session, start=start, end=start + step, width=width)
+            start += step
     return written

@@ -30,6 +30,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "budget": "ixops.cli_targets:budget_group",
     "collect": "ixops.cli_collect:collect",
     "collect-ssh": "ixops.cli_ssh:collect_ssh",
+    "collectors": "ixops.cli_collect:collectors_command",
     "config": "ixops.cli_ssh:config_group",
     "demo": "ixops.cli_demo:demo",
     "doctor": "ixops.cli_doctor:doctor",

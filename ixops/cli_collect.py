@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -49,6 +50,22 @@ def _duration(seconds: float | None) -> str:
     help="Serve Prometheus metrics at http://HOST:PORT/metrics (0: any free port).",
 )
 @click.option("--metrics-host", default="127.0.0.1", show_default=True)
+@click.option("--name", help="This collector's name in leases and heartbeats [default: host].")
+@click.option("--site", help="Prefer this room's devices (site code); others only when their "
+              "room's collector is gone.")  # fmt: skip
+@click.option("--lease", "lease_s", type=float, help="Lease time, s [default: 2 × interval].")
+@click.option(
+    "--journal-max-mb", default=64.0, show_default=True, help="Bound of the outage journal."
+)
+@click.option("--json", "as_json", is_flag=True, help="One JSON line per round on stdout.")
+@click.option("--keep-raw-days", default=14, show_default=True, help="Raw samples kept.")
+@click.option("--keep-hourly-days", default=90, show_default=True, help="Hourly roll-ups kept.")
+@click.option("--keep-daily-days", default=5 * 365 + 1, show_default=True,
+              help="Daily roll-ups kept.")  # fmt: skip
+@click.option(
+    "--sensor-interval", "sensor_interval_s", default=300.0, show_default=True,
+    help="Seconds between sensor polls (temperatures, optics, UPS, PDU); 0 turns them off.",
+)  # fmt: skip
 @pass_app
 def collect(
     app: App,
@@ -60,12 +77,29 @@ def collect(
     trap_port: int,
     metrics_port: int | None,
     metrics_host: str,
+    name: str | None,
+    site: str | None,
+    lease_s: float | None,
+    journal_max_mb: float,
+    as_json: bool,
+    keep_raw_days: int,
+    keep_hourly_days: int,
+    keep_daily_days: int,
+    sensor_interval_s: float,
 ) -> None:
     """Poll the synced devices over SNMP, receive traps, record events and open tickets.
 
     PATH is the inventory (for its credential profiles); the devices come from the store.
+    Several collectors may share one PostgreSQL store (one per room, `--site`): each polls
+    the devices it holds a lease on. A SQLite store serves one collector.
     """
-    from ixops.collect import Collector, RoundReport
+    import signal
+    import socket
+
+    from collectors.journal import Journal
+    from collectors.store import RetentionPolicy
+    from ixops import __version__
+    from ixops.collect import Collector, RoundReport, site_known
     from tickets.notify_config import NotifyConfigError, load_config
     from tickets.notify_senders import NotifySecrets, build_senders
 
@@ -80,8 +114,21 @@ def collect(
             app.err.print(str(config_problem), markup=False)
         sys.exit(1)
     senders = build_senders(notify_config, NotifySecrets(secrets_file=app.settings.secrets_file))
+    collector_name = name or socket.gethostname()
+    journal = Journal(
+        app.settings.home / "journal" / f"{_file_safe(collector_name)}.jsonl",
+        max_bytes=max(1024, int(journal_max_mb * 1024 * 1024)),
+        warn=lambda message: app.err.print(f"warning: {message}", markup=False),
+    )
+    trap_inbox = Journal(
+        app.settings.home / "journal" / f"{_file_safe(collector_name)}.traps.jsonl",
+        max_bytes=max(1024, int(journal_max_mb * 1024 * 1024)),
+        warn=lambda message: app.err.print(f"warning: {message}", markup=False),
+    )
     with store_errors(app):
         engine = app.engine()
+        if site is not None and not site_known(engine, site):
+            raise click.BadParameter(f"no site {site!r} in the store", param_hint="--site")
         collector = Collector(
             engine=engine,
             inventory=inventory,
@@ -93,6 +140,33 @@ def collect(
             trap_port=trap_port,
             notify_config=notify_config,
             notify_senders=senders,
+            name=collector_name,
+            site=site,
+            lease_s=lease_s,
+            journal=journal,
+            trap_inbox=trap_inbox,
+            retention=RetentionPolicy(
+                raw=dt.timedelta(days=keep_raw_days),
+                hourly=dt.timedelta(days=keep_hourly_days),
+                daily=dt.timedelta(days=keep_daily_days),
+            ),
+            version=__version__,
+            sensor_interval_s=sensor_interval_s,
+        )
+        others = collector.others_running()
+    if engine.dialect.name == "sqlite" and others:
+        app.err.print(
+            "ixops: a SQLite store serves one collector, and "
+            + visible(", ".join(f"{c.name} ({c.host}, pid {c.pid})" for c in others), one_line=True)
+            + " is running on it; use PostgreSQL (IXOPS_DATABASE_URL) for several collectors"
+            " / SQLite 只支持一个采集器，多个采集器请使用 PostgreSQL",
+            markup=False,
+        )
+        sys.exit(1)
+    if journal.pending:
+        app.err.print(
+            f"{journal.pending} journaled records from an earlier outage are replayed first",
+            markup=False,
         )
     if not collector.targets:
         app.err.print("ixops: no device can be polled:", markup=False)
@@ -122,10 +196,18 @@ def collect(
         )
 
     def show(report: RoundReport) -> None:
+        if as_json:
+            line = {"type": "round", "collector": collector_name, "pid": collector.pid}
+            click.echo(json.dumps({**line, **report.as_record()}))
+            sys.stdout.flush()
+            return
         stamp = format_local(app.now())
+        store = "" if report.store_ok else f", STORE DOWN: {report.journal_pending} journaled"
+        replayed = f", {report.replayed} replayed" if report.replayed else ""
         app.out.print(
             f"{stamp}  polled {report.polled}, answered {report.answered}, "
-            f"{report.events} new events, {report.tickets_touched} handed to tickets",
+            f"{report.events} new events, {report.tickets_touched} handed to tickets"
+            f"{store}{replayed}",
             markup=False,
         )
         for error in report.errors:
@@ -133,8 +215,24 @@ def collect(
         for problem in report.discovery:
             app.err.print(f"  discovery: {problem}", markup=False)
 
+    def polling(at: dt.datetime, devices: tuple[str, ...]) -> None:
+        line = {"type": "poll", "collector": collector_name, "pid": collector.pid}
+        click.echo(json.dumps({**line, "at": at.isoformat(), "devices": list(devices)}))
+        sys.stdout.flush()
+
+    if as_json:
+        collector.on_poll = polling
+
+    async def main() -> None:
+        # systemd stops with SIGTERM: a clean stop, with a last heartbeat and the leases freed.
+        task = asyncio.current_task()
+        if task is not None:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await collector.run(once=once, on_round=show)
+
     try:
-        asyncio.run(collector.run(once=once, on_round=show))
+        asyncio.run(main())
     except KeyboardInterrupt:
         app.out.print("Collector stopped.")
     except OSError as exc:
@@ -143,6 +241,117 @@ def collect(
     finally:
         if metrics_server is not None:
             metrics_server.close()
+
+
+def _file_safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name) or "collector"
+
+
+@click.command("collectors")
+@click.option("--sweep", is_flag=True, help="Record silent collectors as events and tickets.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
+@acting_option
+@pass_app
+def collectors_command(app: App, sweep: bool, fmt: str, as_user: str | None) -> None:
+    """The collectors writing to this store: heartbeats, leases, what their last round did
+    (the center and viewers; --sweep: the center).
+
+    A collector is "silent" when its last heartbeat is older than three intervals and it did
+    not say it was stopping; the devices only it polled are then "unknown".
+    """
+    from collectors.health import (
+        CollectorState,
+        LiveState,
+        collectors_health,
+        sweep_silent_collectors,
+    )
+
+    now = app.now()
+    with user_errors(app), app.session() as session:
+        user = resolve_actor(session, as_user)
+        if sweep:
+            from ixops.collect import Collector
+
+            stored = sweep_silent_collectors(session=session, user=user, now=now)
+            session.commit()
+            if stored:
+                Collector.hand_to_tickets(session, now=now)
+            app.err.print(f"{len(stored)} collector events recorded", markup=False)
+        health = collectors_health(session=session, user=user, now=now)
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {
+                    "collectors": [
+                        {
+                            "name": c.name,
+                            "kind": c.kind,
+                            "site": c.site,
+                            "host": c.host,
+                            "pid": c.pid,
+                            "version": c.version,
+                            "state": c.state.value,
+                            "interval_s": c.interval_s,
+                            "last_round_started_at": c.last_round_started_at.isoformat(),
+                            "last_round_ended_at": c.last_round_ended_at.isoformat(),
+                            "devices_leased": c.devices_leased,
+                            "devices_polled": c.devices_polled,
+                            "devices_answered": c.devices_answered,
+                            "traps_received": c.traps_received,
+                            "traps_rejected": c.traps_rejected,
+                            "errors": c.errors,
+                            "first_error": c.first_error,
+                            "journal_pending": c.journal_pending,
+                        }
+                        for c in health.collectors
+                    ],
+                    "devices_unknown": [d.name for d in health.unknown],
+                },
+                indent=2,
+            )
+        )
+        return
+    if not health.collectors:
+        app.out.print("No collector has written to this store. / 尚无采集器写入此数据库。")
+        return
+    table = Table(title="Collectors / 采集器")
+    for column in ("name", "kind", "site", "state", "host", "last round", "leased", "polled",
+                   "answered", "traps", "rejected", "errors", "journal", "version"):  # fmt: skip
+        table.add_column(column)
+    for c in health.collectors:
+        state = Text(c.state.value)
+        if c.state is CollectorState.SILENT:
+            state.stylize("bold white on red")
+        table.add_row(
+            Text(visible(c.name, one_line=True)),
+            c.kind,
+            Text(visible(c.site or "—", one_line=True)),
+            state,
+            Text(visible(f"{c.host} pid {c.pid}", one_line=True)),
+            format_local(c.last_round_ended_at),
+            str(c.devices_leased),
+            str(c.devices_polled),
+            str(c.devices_answered),
+            str(c.traps_received),
+            str(c.traps_rejected),
+            str(c.errors),
+            str(c.journal_pending),
+            Text(visible(c.version, one_line=True)),
+        )
+    app.out.print(table)
+    unknown = [d.name for d in health.devices if d.state is LiveState.UNKNOWN]
+    if health.silent:
+        names = visible(", ".join(c.name for c in health.silent), one_line=True)
+        app.out.print(
+            Text(f"Silent: {names}. The exchange may not be watched / 交换平台可能无人监测")
+        )
+    if unknown:
+        app.out.print(
+            Text(
+                f"{len(unknown)} devices unknown (no poll for 3 intervals): "
+                + visible(", ".join(unknown), one_line=True)
+            )
+        )
 
 
 @click.group("links")

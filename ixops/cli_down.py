@@ -10,11 +10,12 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
+from collectors.health import CollectorState
 from inventory.textsafe import shown
 from inventory.timeutil import format_local, format_span
 from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, pass_app
-from tickets.down import DownState, down_now
+from tickets.down import DownNow, DownState, down_now
 
 
 @click.command("down")
@@ -25,7 +26,8 @@ from tickets.down import DownState, down_now
     type=click.FloatRange(min=1),
     default=60.0,
     show_default=True,
-    help="The collectors' poll interval in seconds: three without news is unknown.",
+    help="The poll interval in seconds when no SNMP collector has sent a heartbeat (else "
+    "the interval of the collector holding each device): three without news is unknown.",
 )
 @acting_option
 @pass_app
@@ -42,6 +44,18 @@ def down_command(app: App, fmt: str, interval_s: float, as_user: str | None) -> 
                 {
                     "at": found.at.isoformat(),
                     "polled_devices": found.polled_devices,
+                    "collectors": [
+                        {
+                            "name": c.name,
+                            "kind": c.kind,
+                            "site": c.site,
+                            "state": c.state.value,
+                            "last_heartbeat_at": c.last_round_ended_at.isoformat(),
+                            "devices_polled": c.devices_polled,
+                            "devices_answered": c.devices_answered,
+                        }
+                        for c in found.collectors
+                    ],
                     "rows": [
                         {
                             "kind": r.kind.value,
@@ -86,5 +100,23 @@ def down_command(app: App, fmt: str, interval_s: float, as_user: str | None) -> 
                 Text(shown(r.detail)),
             )
         app.out.print(table)
+    if fmt != "json":
+        _print_collectors(app, found)
     if found.rows:
         raise SystemExit(1)
+
+
+def _print_collectors(app: App, found: DownNow) -> None:
+    """The collectors' heartbeats under the list (names are data: printed without markup)."""
+    for c in found.collectors:
+        where = f"{c.name} ({c.kind}{', ' + c.site if c.site else ''})"
+        line = Text(f"collector {shown(where, one_line=True)}: ")
+        line.append(
+            c.state.value.upper() if c.state is CollectorState.SILENT else c.state.value,
+            style="bold yellow" if c.state is CollectorState.SILENT else "",
+        )
+        line.append(
+            f", last heartbeat {format_local(c.last_round_ended_at)}, "
+            f"{c.devices_answered}/{c.devices_polled} answered"
+        )
+        app.out.print(line)

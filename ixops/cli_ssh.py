@@ -7,7 +7,6 @@ command here and by the tests.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 import sys
 from collections.abc import Collection
@@ -30,7 +29,13 @@ from collectors.ssh import (
 from inventory.credentials import CredentialStore
 from inventory.timeutil import format_local
 from ixops.cliapp import App, load_for, pass_app, print_errors, store_errors
-from ixops.ssh_round import RecordedEvent, SshRoundReport, run_ssh_round, store_collections
+from ixops.ssh_round import (
+    RecordedEvent,
+    SshRoundReport,
+    SshSchedule,
+    run_ssh_round,
+    store_collections,
+)
 
 # -- shared command plumbing --------------------------------------------------------------------
 
@@ -97,6 +102,9 @@ def _print_failures(app: App, report: SshRoundReport) -> None:
 @click.option("--workers", default=8, show_default=True, help="Devices at a time.")
 @click.option("--timeout", "timeout_s", default=10.0, show_default=True, help="Seconds.")
 @click.option("--tick", "tick_s", default=60.0, show_default=True, help="Scheduler tick, s.")
+@click.option("--name", help="This SSH collector's name in leases and heartbeats [default: host].")
+@click.option("--prefer-site", help="Prefer this room's devices (site code); others only when "
+              "their room's SSH collector is gone.")  # fmt: skip
 @pass_app
 def collect_ssh(
     app: App,
@@ -107,31 +115,46 @@ def collect_ssh(
     workers: int,
     timeout_s: float,
     tick_s: float,
+    name: str | None,
+    prefer_site: str | None,
 ) -> None:
     """Facts, environment, optics, LLDP and configs over SSH (napalm, netmiko).
 
     Scheduled per kind: environment and optics every 5 minutes, LLDP hourly, configs daily.
     Every device skipped (a platform without SSH getters) or failed is named; with --once the
-    exit status is 1 when any device failed, as `audit cabling`.
+    exit status is 1 when any device failed, as `audit cabling`. The last run of each getter
+    on each device is kept in the store, so a restart goes on where it stopped; several SSH
+    collectors on one store share the devices through leases.
     """
+    import socket
+
+    from ixops import __version__
+
     targets, problems = _targets(app, site=site, devices=devices, timeout_s=timeout_s)
     failed_before = sorted(p.device for p in problems if not p.skipped)
     failed_in_round: list[str] = []
     chosen = frozenset(GetterKind(k) for k in kinds) if kinds else None
     repository = _repository(app)
+    me = name or socket.gethostname()
+    lease_s = 3 * tick_s
 
     async def main() -> None:
         collector = SshCollector(max_workers=workers, clock=app.now)
-        last: dict[tuple[str, GetterKind], dt.datetime] = {}
+        state = SshSchedule.load(
+            app.engine(), collector=me, site=prefer_site, lease_s=lease_s, now=app.now()
+        )
         try:
             while True:
                 now = app.now()
+                held = state.claim([t.device for t in targets], tick_s=tick_s, now=now)
                 plan: list[tuple[SshTarget, Collection[GetterKind]]] = []
                 for target in targets:
+                    if target.device not in held:
+                        continue
                     if once:
                         due = chosen or ALL_KINDS
                     else:
-                        runs = {k: last.get((target.device, k)) for k in GetterKind}
+                        runs = {k: state.last.get((target.device, k)) for k in GetterKind}
                         due = due_kinds(runs, now, DEFAULT_INTERVALS)
                         due = due & chosen if chosen else due
                     if due:
@@ -144,9 +167,7 @@ def collect_ssh(
                         repository=repository,
                         clock=app.now,
                     )
-                    for collection in report.collections:
-                        for kind in collection.collected:
-                            last[(collection.device, kind)] = collection.finished_at
+                    state.ran(report.collections)
                     ok = len(report.collections) - len(report.failed)
                     skipped = sum(1 for p in problems if p.skipped)
                     app.out.print(
@@ -157,6 +178,15 @@ def collect_ssh(
                     )
                     _print_failures(app, report)
                     failed_in_round[:] = [c.device for c in report.failed]
+                state.heartbeat(
+                    version=__version__,
+                    interval_s=tick_s,
+                    started_at=now,
+                    now=app.now(),
+                    leased=len(held),
+                    collections=report.collections if plan else (),
+                    stopped=once,
+                )
                 if once:
                     return
                 await asyncio.sleep(tick_s)

@@ -6,6 +6,13 @@ stops a trap from being received. Order per fact: store the event and commit, th
 the ticket rules and mark it handled; a crash in between leaves the event unhandled, and the
 next start offers it again (the rules are idempotent), so a fault is neither lost nor ticketed
 twice.
+
+Several collectors share one store: each round starts by renewing and taking device leases
+(collectors/leases.py) and polls only the devices it holds; it ends with a heartbeat row and a
+sweep that turns another collector's silence into an event (collectors/health.py). When the
+store cannot be reached (or is locked) the collector goes on with the devices it last held,
+appends what it sees to its local journal (collectors/journal.py), and replays the journal in
+order, before anything new, as soon as a write succeeds again.
 """
 
 from __future__ import annotations
@@ -15,23 +22,46 @@ import contextlib
 import dataclasses
 import datetime as dt
 import logging
+import os
+import socket
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine, delete
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlmodel import Session, col, select
 
 from collectors.counters import BucketWidth
 from collectors.discovery import record_snmp_identity
 from collectors.flaps import DEFAULT_FLAP_POLICY, DEFAULT_THRESHOLDS, FlapPolicy
-from collectors.models import LinkEvent
+from collectors.health import (
+    CollectorHealth,
+    CollectorState,
+    collector_health,
+    latest_heartbeats,
+    stale_after,
+    sweep_collectors,
+)
+from collectors.journal import (
+    Journal,
+    Record,
+    decode_change,
+    decode_poll,
+    decode_trap,
+    encode_change,
+    encode_poll,
+    encode_trap,
+)
+from collectors.leases import claim_leases, release_all, renew_leases
+from collectors.models import CollectorHeartbeat, DeviceStatus, InterfaceStatus, LinkEvent
 from collectors.snmp import (
     IfStatus,
     InterfacePollResult,
     Reachability,
+    ReachabilityEvent,
     SensorKind,
     SensorPollResult,
     SnmpPoller,
@@ -40,10 +70,14 @@ from collectors.snmp import (
 )
 from collectors.store import (
     InventoryIndex,
+    RetentionPolicy,
+    backfill_rollups,
     load_index,
     prune_observations,
+    prune_rollups,
     prune_samples,
     record_interface_poll,
+    record_poll_failure,
     record_reachability,
     record_sensors,
     record_trap,
@@ -65,9 +99,13 @@ from tickets.service import record_due_sla_transitions
 log = logging.getLogger(__name__)
 
 FAULT_KINDS = {kind.value: kind for kind in FaultKind}
-RAW_SAMPLE_RETENTION = dt.timedelta(days=14)
+RAW_SAMPLE_RETENTION = RetentionPolicy().raw
 OBSERVATION_RETENTION = dt.timedelta(days=30)
 ONE_HOUR = dt.timedelta(hours=1)
+HEARTBEAT_RETENTION = dt.timedelta(days=7)
+# What a store that cannot be reached (or is locked) raises; anything else is a bug, not an
+# outage, and is not journaled.
+STORE_DOWN = (OperationalError, InterfaceError, PoolTimeoutError)
 
 
 class CollectorObserver(Protocol):
@@ -93,8 +131,69 @@ class RoundReport:
     events: int = 0
     tickets_touched: int = 0
     errors: list[str] = field(default_factory=list)
+    started_at: dt.datetime | None = None
+    devices: tuple[str, ...] = ()  # the devices polled this round (the ones leased)
+    store_ok: bool = True
+    journaled: int = 0  # entries appended to the journal this round
+    replayed: int = 0  # journal entries replayed into the store this round
+    journal_pending: int = 0
+    lease_ms: float | None = None  # the lease claim's time, the lease overhead per round
+    lease_statements: int = 0
+    taken_over: tuple[str, ...] = ()
+    released: tuple[str, ...] = ()
+    poll_ms: float = 0.0  # the SNMP round
+    store_ms: float = 0.0  # writing it (and replaying the journal first, if any)
+    round_ms: float = 0.0  # all of it: leases, poll, store, sensors, heartbeat, tickets
     # Discovery problems found in this round, each said once (ixops audit ports lists them all).
     discovery: list[str] = field(default_factory=list)
+
+    def as_record(self) -> dict[str, Any]:
+        """One line of `ixops collect --json`."""
+        return {
+            "started_at": self.started_at.isoformat() if self.started_at else None,
+            "devices": list(self.devices),
+            "polled": self.polled,
+            "answered": self.answered,
+            "events": self.events,
+            "tickets_touched": self.tickets_touched,
+            "store_ok": self.store_ok,
+            "journaled": self.journaled,
+            "replayed": self.replayed,
+            "journal_pending": self.journal_pending,
+            "lease_ms": self.lease_ms,
+            "lease_statements": self.lease_statements,
+            "taken_over": list(self.taken_over),
+            "released": list(self.released),
+            "poll_ms": round(self.poll_ms, 1),
+            "store_ms": round(self.store_ms, 1),
+            "round_ms": round(self.round_ms, 1),
+            "errors": self.errors,
+            "discovery": self.discovery,
+        }
+
+
+@dataclass(frozen=True)
+class RoundFacts:
+    """What one round saw, before the store: poll results and the reachability changes the
+    collector worked out from them in memory (so a journaled round replays exactly)."""
+
+    now: dt.datetime
+    results: tuple[InterfacePollResult, ...]
+    changes: tuple[tuple[ReachabilityEvent, dt.datetime], ...]
+
+    def record(self, *, states_only: bool = False) -> Record:
+        return {
+            "type": "round",
+            "now": self.now.isoformat(),
+            "results": [encode_poll(r, states_only=states_only) for r in self.results],
+            "changes": [encode_change(c, at) for c, at in self.changes],
+        }
+
+
+def site_known(engine: Engine, code: str) -> bool:
+    """Whether the store has a site of this code (``ixops collect --site`` checks it)."""
+    with Session(engine) as session:
+        return session.exec(select(inv.Site).where(inv.Site.code == code)).first() is not None
 
 
 def fault_event_of(row: LinkEvent, index: InventoryIndex) -> FaultEvent | None:
@@ -104,7 +203,10 @@ def fault_event_of(row: LinkEvent, index: InventoryIndex) -> FaultEvent | None:
         return None
     device = index.devices_by_id.get(row.device_id) if row.device_id is not None else None
     port = index.ports_by_interface.get(row.interface_id) if row.interface_id is not None else None
-    if port is not None:
+    collector = (row.details or {}).get("collector")
+    if kind in (FaultKind.COLLECTOR_SILENT, FaultKind.COLLECTOR_RETURNED) and collector:
+        subject = f"collector:{collector}:{(row.details or {}).get('collector_kind', 'snmp')}"
+    elif port is not None:
         subject = f"interface:{port.device}:{port.name}"
     elif device is not None:
         subject = f"device:{device.name}"
@@ -196,7 +298,7 @@ class RoundSchedule:
 
 
 class Collector:
-    """Polls every device with an SNMP profile and listens for traps; see the module doc."""
+    """Polls the devices it holds leases on and listens for traps; see the module doc."""
 
     def __init__(
         self,
@@ -216,6 +318,13 @@ class Collector:
         notify_config: NotifyConfig | None = None,
         notify_senders: Mapping[str, Sender] | None = None,
         observer: CollectorObserver | None = None,
+        name: str | None = None,
+        site: str | None = None,
+        lease_s: float | None = None,
+        journal: Journal | None = None,
+        trap_inbox: Journal | None = None,
+        retention: RetentionPolicy | None = None,
+        version: str = "",
     ) -> None:
         self.engine = engine
         self.inventory = inventory
@@ -232,6 +341,23 @@ class Collector:
         self.notify_config = notify_config
         self.notify_senders = notify_senders or {}
         self.observer = observer
+        self.host = socket.gethostname()
+        self.pid = os.getpid()
+        self.name = name or self.host
+        self.site = site
+        # Renewed at each round's start and end: it must outlast an interval, and a round.
+        self.lease_s = lease_s if lease_s is not None else 2 * interval_s
+        if self.lease_s <= interval_s:
+            raise ValueError(
+                f"the lease ({self.lease_s} s) must be longer than the interval ({interval_s} s)"
+            )
+        self.journal = journal
+        # Every trap is written here (fsync'd) the moment it arrives and marked done once it is
+        # in the store or the outage journal: a kill -9 in between loses no trap.
+        self.trap_inbox = trap_inbox
+        self._inbox_seq: dict[int, int] = {}
+        self.retention = retention or RetentionPolicy()
+        self.version = version
         self._sensors_at: dt.datetime | None = None
         self._raised_sensor_alarms: set[str] = set()
         self.poller = SnmpPoller(clock=clock)
@@ -246,6 +372,28 @@ class Collector:
         self._traps: asyncio.Queue[TrapReceived] = asyncio.Queue()
         self._last_prune: dt.datetime | None = None
         self._rolled_hour: dt.datetime | None = None
+        # Leases and the store's health, as this collector last knew them.
+        self.held: set[str] = set()
+        # (device, ifIndex) → port, as stored by whichever collector polls the device.
+        self._stored_if_names: dict[tuple[str, int], str] = {}
+        self._claimed_at: dt.datetime | None = None  # the last claim the store confirmed
+        self._lost_at: dt.datetime | None = None  # when the store last went away
+        self.store_ok = True
+        self._connected_since: dt.datetime | None = None
+        self._journaled = 0
+        self._replayed = 0
+        self._last_states: dict[str, dict[int, tuple[str | None, str | None]]] = {}
+        self._trap_totals = (0, 0)  # received, accepted at the last heartbeat
+        self._backfilled = False
+        # Told the devices of each round before they are polled (`ixops collect --json`).
+        self.on_poll: Callable[[dt.datetime, tuple[str, ...]], None] | None = None
+        if trap_inbox is not None and trap_inbox.pending:
+            # Traps an earlier process received but never stored: before anything new.
+            for _, record in trap_inbox.entries():
+                self._journal(record)
+            for seq, _ in list(trap_inbox.entries()):
+                trap_inbox.mark_replayed(seq)
+            trap_inbox.clear()
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -259,7 +407,7 @@ class Collector:
         ]
         unique: dict[str, Secret] = {c.reveal(): c for c in communities}
         self.receiver = TrapReceiver(
-            on_trap=self._traps.put_nowait,
+            on_trap=self._received,
             device_for=self.index.device_for,
             port_for=self._port_for,
             communities=list(unique.values()),
@@ -269,6 +417,21 @@ class Collector:
             clock=self.clock,
         )
         await self.receiver.start()
+
+    def _received(self, trap: TrapReceived) -> None:
+        if self.trap_inbox is not None:
+            record = {"type": "trap", "now": self.clock().isoformat(), "trap": encode_trap(trap)}
+            if self.trap_inbox.append(record):
+                self._inbox_seq[id(trap)] = self.trap_inbox.last_seq
+        self._traps.put_nowait(trap)
+
+    def _trap_stored(self, trap: TrapReceived) -> None:
+        """The trap is in the store (or the outage journal): done in the inbox."""
+        seq = self._inbox_seq.pop(id(trap), None)
+        if seq is not None and self.trap_inbox is not None:
+            self.trap_inbox.mark_replayed(seq)
+            if not self.trap_inbox.pending:
+                self.trap_inbox.clear()
 
     def v3_trap_users(self) -> list[V3TrapUser]:
         """The v3 profiles' users, each with the engine IDs of the devices that use it (their
@@ -334,6 +497,11 @@ class Collector:
         if device is None:
             return None
         info = self.poller.interfaces_of(device).get(if_index)
+        if info is None:
+            # A device another collector polls: its ifIndex map as that one stored it.
+            stored = self._stored_if_names.get((device, if_index))
+            if stored is not None:
+                return stored
         # The declared port discovery bound to this ifIndex (a Cisco trap's ifIndex is `Gi0/1`
         # to the device and `GigabitEthernet0/1` to the inventory).
         port = self.index.port_at(device, if_index, info.name if info is not None else None)
@@ -341,7 +509,39 @@ class Collector:
             log.info("trap from %s for ifIndex %d: no declared port there", device, if_index)
         return port.name if port is not None else None
 
-    # -- the work --------------------------------------------------------------------------
+    def _load_if_names(self, session: Session) -> None:
+        rows = session.exec(
+            select(InterfaceStatus.interface_id, InterfaceStatus.if_index).where(
+                col(InterfaceStatus.if_index).is_not(None)
+            )
+        ).all()
+        names: dict[tuple[str, int], str] = {}
+        for interface_id, if_index in rows:
+            port = self.index.ports_by_interface.get(interface_id)
+            if port is not None and if_index is not None:
+                names[(port.device, if_index)] = port.name
+        self._stored_if_names = names
+
+    def others_running(self) -> list[CollectorHealth]:
+        """Other SNMP collectors heartbeating on this store now (a second one on SQLite is a
+        mistake the CLI refuses)."""
+        now = self.clock()
+        with Session(self.engine) as session:
+            beats = [collector_health(row, now) for row in latest_heartbeats(session)]
+        return [
+            c
+            for c in beats
+            if c.kind == "snmp"
+            and c.state is CollectorState.RUNNING
+            and (
+                c.name != self.name
+                # Our own name on this host: another process only if it is still alive (a
+                # restart after a kill -9 finds its predecessor's heartbeat fresh).
+                or (c.host == self.host and c.pid != self.pid and _process_alive(c.pid))
+            )
+        ]
+
+    # -- the store, and what to do when it is gone ----------------------------------------
 
     async def _db(self, work: Callable[[Session], int]) -> int:
         async with self._db_lock:
@@ -351,35 +551,238 @@ class Collector:
         with Session(self.engine) as session:
             return work(session)
 
+    async def _write(self, work: Callable[[Session], int], record: Record | None) -> int:
+        """Run `work` after replaying the journal; if the store is down, journal `record`."""
+        async with self._db_lock:
+            return await asyncio.to_thread(self._write_sync, work, record)
+
+    def _write_sync(self, work: Callable[[Session], int], record: Record | None) -> int:
+        try:
+            try:
+                with Session(self.engine) as session:
+                    if self.journal is not None and self.journal.pending:
+                        self._replay(session)
+                    value = work(session)
+            except IntegrityError as exc:
+                # Another collector inserted the same row (a device's first status row, a
+                # bucket) between our look and our insert: rolled back; now it is there.
+                log.info("retrying a write that raced another collector: %s", exc.orig)
+                with Session(self.engine) as session:
+                    value = work(session)
+        except STORE_DOWN as exc:
+            self._store_lost(exc)
+            if record is not None:
+                self._journal(record)
+            return 0
+        self._store_back()
+        return value
+
+    def _store_lost(self, exc: Exception) -> None:
+        if self.store_ok:
+            self._lost_at = self.clock()
+            log.warning(
+                "the store cannot be reached (%s); polling goes on and events are journaled%s",
+                store_failure(exc),
+                f" in {self.journal.path}" if self.journal is not None else " (no journal!)",
+            )
+        self.store_ok = False
+        self._connected_since = None
+
+    def _store_back(self) -> None:
+        if not self.store_ok:
+            log.warning("the store answers again")
+        self.store_ok = True
+        if self._connected_since is None:
+            self._connected_since = self.clock()
+
+    def _journal(self, record: Record) -> None:
+        if self.journal is None:
+            log.error("no journal: a %s record is lost", record.get("type"))
+            return
+        record = {**record, "collector": self.name}
+        if self.journal.append(record):
+            self._journaled += 1
+
+    def _replay(self, session: Session) -> None:
+        """Every journaled record into the store, in order, each committed then marked."""
+        if self.journal is None:
+            return
+        count = 0
+        for seq, record in self.journal.entries():
+            self._apply_record(session, record)
+            self.journal.mark_replayed(seq)
+            count += 1
+        self.journal.clear()
+        self._replayed += count
+        if count:
+            log.warning("replayed %d journaled records into the store", count)
+
+    def _apply_record(self, session: Session, record: Record) -> None:
+        kind = record.get("type")
+        now = dt.datetime.fromisoformat(record["now"])
+        if kind == "round":
+            facts = RoundFacts(
+                now=now,
+                results=tuple(decode_poll(r) for r in record["results"]),
+                changes=tuple(decode_change(c) for c in record["changes"]),
+            )
+            self._store_round(session, facts, live=False)
+        elif kind == "trap":
+            record_trap(
+                session=session, index=self.index, trap=decode_trap(record["trap"]), now=now
+            )
+            session.commit()
+        elif kind == "poll":
+            record_interface_poll(
+                session=session,
+                index=self.index,
+                result=decode_poll(record["result"]),
+                now=now,
+                flap_policy=self.flap_policy,
+            )
+            session.commit()
+        else:
+            raise ValueError(f"journal record of unknown type {kind!r}")
+
+    # -- leases ----------------------------------------------------------------------------
+
+    def _may_take_over(self, now: dt.datetime) -> bool:
+        if self._connected_since is None:
+            return False
+        grace = dt.timedelta(seconds=self.lease_s + self.interval_s)
+        return now - self._connected_since >= grace
+
+    def _claim(self, session: Session, now: dt.datetime, report: RoundReport) -> int:
+        site_codes = {s.id: s.code for s in session.exec(select(inv.Site)).all()}
+        device_sites = {
+            self.index.devices[t.device].id: site_codes.get(
+                self.index.devices[t.device].site_id, "?"
+            )
+            for t in self.targets
+        }
+        running_homes: dict[str, dt.datetime] = {}
+        for row in latest_heartbeats(session):
+            health = collector_health(row, now)
+            if (
+                row.kind == "snmp"
+                and row.collector != self.name
+                and row.site
+                and health.state is CollectorState.RUNNING
+            ):
+                at = running_homes.get(row.site)
+                running_homes[row.site] = (
+                    max(at, row.round_started_at) if at else (row.round_started_at)
+                )
+        started = time.perf_counter()
+        outcome = claim_leases(
+            session,
+            collector=self.name,
+            kind="snmp",
+            device_sites=device_sites,
+            home_sites=None if self.site is None else {self.site},
+            running_homes=running_homes,
+            lease_s=self.lease_s,
+            may_take_over=self._may_take_over(now),
+            now=now,
+        )
+        report.lease_ms = (time.perf_counter() - started) * 1000
+        report.lease_statements = outcome.statements
+        names = {d.id: d.name for d in self.index.devices.values()}
+        gained = (outcome.acquired | outcome.taken_over) - {
+            self.index.devices[d].id for d in self.held if d in self.index.devices
+        }
+        if gained:
+            # Seed the memory of devices new to us from the store: another collector may
+            # already have found one unreachable, and that must not be reported twice.
+            for status in session.exec(
+                select(DeviceStatus).where(col(DeviceStatus.device_id).in_(sorted(gained)))
+            ):
+                name = names.get(status.device_id)
+                if name is not None:
+                    self.reachability[name] = Reachability(
+                        missed_rounds=status.missed_rounds if not status.reachable else 0,
+                        unreachable=not status.reachable,
+                    )
+        self.held = {names[d] for d in outcome.held if d in names}
+        self._claimed_at = now
+        self._load_if_names(session)
+        report.taken_over = tuple(sorted(names[d] for d in outcome.taken_over if d in names))
+        report.released = tuple(sorted(names[d] for d in outcome.released if d in names))
+        return len(outcome.held)
+
+    # -- the work --------------------------------------------------------------------------
+
     async def run_round(self) -> RoundReport:
-        """Poll every device once, store the results and act on what changed."""
-        report = RoundReport(polled=len(self.targets), errors=list(self.problems))
-        started = time.monotonic()
-        results = await self.poller.poll_interfaces_round(self.targets)
-        duration_s = time.monotonic() - started
+        """Renew leases, poll the devices held once, store the results and act on them."""
+        now = self.clock()
+        began = time.perf_counter()
+        report = RoundReport(started_at=now, errors=list(self.problems))
+        # The claim's own time, not the round's start: the write may wait (the store's lock,
+        # a journal to replay first), and a lease must be valid when the poll starts.
+        await self._write(lambda s: self._claim(s, self.clock(), report), None)
+        if not self.store_ok and self.held:
+            claimed = self._claimed_at
+            if (
+                claimed is None
+                or self._lost_at is None
+                or ((self._lost_at - claimed).total_seconds() > self.lease_s)
+            ):
+                # When the store went away our leases may already have run out and been
+                # taken: polling on could poll a device twice. Wait for the store instead.
+                log.warning("the store is gone and our leases may have lapsed: not polling")
+                self.held = set()
+        if not self._backfilled and self.store_ok:
+            await self._write(self._backfill, None)
+        targets = [t for t in self.targets if t.device in self.held]
+        report.polled = len(targets)
+        report.devices = tuple(t.device for t in targets)
+        if self.on_poll is not None:
+            self.on_poll(self.clock(), report.devices)
+        polling = time.perf_counter()
+        results = await self.poller.poll_interfaces_round(targets)
+        report.poll_ms = (time.perf_counter() - polling) * 1000
         report.answered = sum(1 for r in results if r.ok)
         report.errors.extend(str(r.error) for r in results if r.error is not None)
-        report.events = await self._db(lambda s: self._store_round(s, results))
+        facts = self._round_facts(results)
+        journaled = self._journaled
+        storing = time.perf_counter()
+        report.events = await self._write(
+            lambda s: self._store_round(s, facts), self._round_record(facts)
+        )
+        report.store_ms = (time.perf_counter() - storing) * 1000
         if self.observer is not None:
             # After the store: discovery has bound the declared ports, whose names it sees.
-            self.observer.interfaces_polled(self._as_declared(results), duration_s=duration_s)
-        report.events += await self.poll_identities()
+            self.observer.interfaces_polled(
+                self._as_declared(results), duration_s=report.poll_ms / 1000
+            )
+        if self.store_ok:
+            report.events += await self.poll_identities()
         report.discovery.extend(self.index.announcements)
         self.index.announcements.clear()
         now = self.clock()
-        due = self._sensors_at is None or (
-            (now - self._sensors_at).total_seconds() >= self.sensor_interval_s
+        due = self.sensor_interval_s > 0 and (
+            self._sensors_at is None
+            or (now - self._sensors_at).total_seconds() >= self.sensor_interval_s
         )
-        if due:
+        if due and self.store_ok:
             self._sensors_at = now
             report.events += await self.poll_sensors()
-        report.tickets_touched = await self._db(self._handle_events)
+        report.events += await self._write(lambda s: self._heartbeat(s, report), None)
+        if self.store_ok:
+            report.tickets_touched = await self._write(self._handle_events, None)
+        report.store_ok = self.store_ok
+        report.journaled = self._journaled - journaled
+        report.replayed, self._replayed = self._replayed, 0
+        report.journal_pending = self.journal.pending if self.journal is not None else 0
+        report.round_ms = (time.perf_counter() - began) * 1000
         return report
 
     async def poll_identities(self) -> int:
         """Read and store the identity of every device discovered since it was last read;
         a vendor, model or serial contradicting the inventory is an event (wrong device)."""
-        due = [t for t in self.targets if self.poller.identity_due(t.device)]
+        due = [
+            t for t in self.targets if t.device in self.held and self.poller.identity_due(t.device)
+        ]
         if not due:
             return 0
         results = await asyncio.gather(*(self.poller.poll_identity(t) for t in due))
@@ -399,15 +802,63 @@ class Collector:
             session.commit()
             return stored
 
-        return await self._db(store)
+        return await self._write(store, None)
+
+    def _round_facts(self, results: tuple[InterfacePollResult, ...]) -> RoundFacts:
+        now = self.clock()
+        changes: list[tuple[ReachabilityEvent, dt.datetime]] = []
+        for result in results:
+            previous = self.reachability.get(result.device, Reachability())
+            state, change = track_reachability(
+                previous,
+                result.device,
+                ok=result.ok,
+                error=result.error,
+                missed_rounds_limit=self.missed_rounds_limit,
+            )
+            self.reachability[result.device] = state
+            if change is not None:
+                changes.append((change, result.polled_at or now))
+        return RoundFacts(now=now, results=results, changes=tuple(changes))
+
+    def _round_record(self, facts: RoundFacts) -> Record:
+        """The journal's copy of a round: whole, or port states only once the journal is past
+        80 % of its bound (counters dropped; ports unchanged since the last copy left out)."""
+        if self.journal is None or not self.journal.degraded:
+            return facts.record()
+        trimmed: list[InterfacePollResult] = []
+        for result in facts.results:
+            last = self._last_states.setdefault(result.device, {})
+            changed = []
+            for status in result.interfaces:
+                state = (
+                    status.admin_status.value if status.admin_status else None,
+                    status.oper_status.value if status.oper_status else None,
+                )
+                if last.get(status.if_index) != state:
+                    last[status.if_index] = state
+                    changed.append(status)
+            trimmed.append(
+                InterfacePollResult(
+                    device=result.device,
+                    ok=result.ok,
+                    polled_at=result.polled_at,
+                    sys_uptime_cs=result.sys_uptime_cs,
+                    interfaces=tuple(changed),
+                    discovery=None,
+                    error=result.error,
+                )
+            )
+        return RoundFacts(facts.now, tuple(trimmed), facts.changes).record(states_only=True)
 
     async def poll_sensors(self) -> int:
-        """Temperatures, optics, UPS and PDU readings of every answering device."""
+        """Temperatures, optics, UPS and PDU readings of every answering device held."""
         roles = {d.name: d.role for d in self.index.devices.values()}
         answering = [
             t
             for t in self.targets
-            if not self.reachability.get(t.device, Reachability()).missed_rounds
+            if t.device in self.held
+            and not self.reachability.get(t.device, Reachability()).missed_rounds
         ]
         results = await asyncio.gather(
             *(
@@ -447,7 +898,8 @@ class Collector:
             session.commit()
             return stored
 
-        return await self._db(store)
+        # Readings are history, not faults: during an outage they are not journaled.
+        return await self._write(store, None)
 
     async def _dark_now(self, results: Sequence[SensorPollResult]) -> dict[str, frozenset[int]]:
         """The ports reading low light that are down when asked again right now, per device.
@@ -486,29 +938,23 @@ class Collector:
                 dark.setdefault(device, set()).add(index)
         return {device: frozenset(found) for device, found in dark.items()}
 
-    def _store_round(self, session: Session, results: tuple[InterfacePollResult, ...]) -> int:
-        now = self.clock()
+    def _store_round(self, session: Session, facts: RoundFacts, *, live: bool = True) -> int:
+        now = facts.now
         stored = 0
-        for result in results:
-            previous = self.reachability.get(result.device, Reachability())
-            state, change = track_reachability(
-                previous,
-                result.device,
-                ok=result.ok,
-                error=result.error,
-                missed_rounds_limit=self.missed_rounds_limit,
-            )
-            self.reachability[result.device] = state
-            if change is not None:
-                stored += len(
-                    record_reachability(
-                        session=session,
-                        index=self.index,
-                        event=change,
-                        detected_at=result.polled_at or now,
-                        now=now,
-                    )
+        for change, detected_at in facts.changes:
+            stored += len(
+                record_reachability(
+                    session=session,
+                    index=self.index,
+                    event=change,
+                    detected_at=detected_at,
+                    now=now,
                 )
+            )
+        for result in facts.results:
+            if not result.ok:
+                record_poll_failure(session=session, index=self.index, result=result, now=now)
+                continue
             stored += len(
                 record_interface_poll(
                     session=session,
@@ -521,12 +967,25 @@ class Collector:
         stored += len(
             tick_flapping(session=session, index=self.index, now=now, flap_policy=self.flap_policy)
         )
-        self._roll_up_finished(session, now)
-        if self._last_prune is None or now - self._last_prune > dt.timedelta(hours=1):
-            prune_samples(session=session, before=now - RAW_SAMPLE_RETENTION)
-            self._last_prune = now
+        if live and _housekeeping_lock(session):
+            self._roll_up_finished(session, now)
+            if self._last_prune is None or now - self._last_prune > dt.timedelta(hours=1):
+                prune_samples(session=session, before=now - self.retention.raw)
+                prune_rollups(session=session, now=now, retention=self.retention)
+                self._last_prune = now
         session.commit()
         return stored
+
+    def _backfill(self, session: Session) -> int:
+        """On start: roll up every hour and day that ended while no collector ran."""
+        now = self.clock()
+        if not _housekeeping_lock(session):
+            return 0  # another collector is at it; try again next round
+        written = backfill_rollups(session=session, now=now)
+        session.commit()
+        self._backfilled = True
+        self._rolled_hour = now.replace(minute=0, second=0, microsecond=0)
+        return written
 
     def _roll_up_finished(self, session: Session, now: dt.datetime) -> None:
         """Fold each hour (and each UTC day) into roll-ups once it is over."""
@@ -546,8 +1005,77 @@ class Collector:
                     session=session, start=day, end=self._rolled_hour, width=BucketWidth.DAY
                 )
 
+    def _heartbeat(self, session: Session, report: RoundReport, *, stopped: bool = False) -> int:
+        """This round's heartbeat row, then the sweep for silent collectors (events)."""
+        now = self.clock()
+        if not stopped:
+            renew_leases(session, collector=self.name, kind="snmp", lease_s=self.lease_s, now=now)
+            self._claimed_at = now
+        counters = self.receiver.counters if self.receiver is not None else None
+        received, accepted = (counters.received, counters.accepted) if counters else (0, 0)
+        last_received, last_accepted = self._trap_totals
+        self._trap_totals = (received, accepted)
+        errors = [e for e in report.errors if e not in self.problems]
+        session.add(
+            CollectorHeartbeat(
+                collector=self.name,
+                kind="snmp",
+                site=self.site,
+                host=self.host,
+                pid=self.pid,
+                version=self.version,
+                interval_s=self.interval_s,
+                round_started_at=report.started_at or now,
+                round_ended_at=now,
+                devices_leased=len(self.held),
+                devices_polled=report.polled,
+                devices_answered=report.answered,
+                traps_received=received - last_received,
+                traps_rejected=(received - accepted) - (last_received - last_accepted),
+                errors=len(errors),
+                first_error=errors[0][:500] if errors else None,
+                journal_pending=self.journal.pending if self.journal is not None else 0,
+                stopped=stopped,
+            )
+        )
+        session.commit()
+        events: list[LinkEvent] = []
+        connected = self._connected_since
+        if connected is not None and now - connected >= stale_after(self.interval_s):
+            # Not right after a store outage: the others had no way to heartbeat either.
+            events = sweep_collectors(session=session, now=now)
+        if self._last_prune is not None and now - self._last_prune < dt.timedelta(seconds=1):
+            newest = {row.id for row in latest_heartbeats(session)}
+            session.execute(
+                delete(CollectorHeartbeat).where(
+                    col(CollectorHeartbeat.round_ended_at) < now - HEARTBEAT_RETENTION,
+                    col(CollectorHeartbeat.id).not_in(sorted(i for i in newest if i)),
+                )
+            )
+        session.commit()
+        return len(events)
+
     def _handle_events(self, session: Session) -> int:
+        return self.hand_to_tickets(
+            session,
+            now=self.clock(),
+            clock=self.clock,
+            auto_close_after=self.auto_close_after,
+            index=self.index,
+        )
+
+    @staticmethod
+    def hand_to_tickets(
+        session: Session,
+        *,
+        now: dt.datetime,
+        clock: Callable[[], dt.datetime] | None = None,
+        auto_close_after: dt.timedelta | None = None,
+        index: InventoryIndex | None = None,
+    ) -> int:
         """Offer every unhandled event to the ticket rules, oldest first."""
+        clock = clock or (lambda: now)
+        index = index or load_index(session)
         touched = 0
         pending = session.exec(
             select(LinkEvent)
@@ -555,18 +1083,18 @@ class Collector:
             .order_by(col(LinkEvent.detected_at), col(LinkEvent.id))
         ).all()
         for row in pending:
-            fault = fault_event_of(row, self.index)
-            now = self.clock()
+            fault = fault_event_of(row, index)
+            now = clock()
             if fault is not None:
                 apply_event(session=session, event=fault, now=now)
                 touched += 1
             row.handled_at = now
             session.add(row)
             session.commit()
-        now = self.clock()
+        now = clock()
         record_due_sla_transitions(session=session, now=now)
-        if self.auto_close_after is not None:
-            auto_close_quiet(session=session, now=now, quiet=self.auto_close_after)
+        if auto_close_after is not None:
+            auto_close_quiet(session=session, now=now, quiet=auto_close_after)
         session.commit()
         return touched
 
@@ -579,18 +1107,33 @@ class Collector:
         return stored
 
     async def _store_trap(self, trap: TrapReceived) -> int:
-        return await self._db(
-            lambda s: _commit(
+        """The trap's event into the store. With a journal (`ixops collect`) a store that is
+        down journals it instead and this returns; without one (tests, embedded use) the
+        failure is raised and the trap loop holds the trap in memory and retries."""
+
+        def work(s: Session) -> int:
+            return _commit(
                 s, len(record_trap(session=s, index=self.index, trap=trap, now=self.clock()))
             )
-        )
+
+        if self.journal is None:
+            stored = await self._db(work)
+        else:
+            stored = await self._write(
+                work, {"type": "trap", "now": self.clock().isoformat(), "trap": encode_trap(trap)}
+            )
+        self._trap_stored(trap)
+        return stored
 
     async def _after_trap(self, trap: TrapReceived) -> None:
-        await self._db(self._handle_events)
+        if self.store_ok:
+            await self._write(self._handle_events, None)
         target = self._by_device.get(trap.device)
-        if target is not None and trap.if_index is not None:
+        # Confirmed by a poll only by the collector that holds the device (the others' polls
+        # would be a second collector polling it); its next round confirms it otherwise.
+        if target is not None and trap.device in self.held and trap.if_index is not None:
             confirm = await self.poller.poll_interface(target, trap.if_index)
-            await self._db(
+            await self._write(
                 lambda s: _commit(
                     s,
                     len(
@@ -602,9 +1145,11 @@ class Collector:
                             flap_policy=self.flap_policy,
                         )
                     ),
-                )
+                ),
+                {"type": "poll", "now": self.clock().isoformat(), "result": encode_poll(confirm)},
             )
-            await self._db(self._handle_events)
+            if self.store_ok:
+                await self._write(self._handle_events, None)
 
     async def run(
         self, *, once: bool = False, on_round: Callable[[RoundReport], None] | None = None
@@ -618,20 +1163,26 @@ class Collector:
                 try:
                     report = await self.run_round()
                 except SQLAlchemyError as exc:
-                    # One line, not a traceback: the store will be there again, and the next
-                    # round polls afresh (the devices' state is not lost, only this sample).
                     if once:
                         raise
-                    wait_s = schedule.finished()
+                    # One line, not a traceback (no statement, no parameters, no secret): the
+                    # next round polls afresh. Store outages are journaled in the round and do
+                    # not come here; this is a write the store refused for another reason.
                     log.warning(
-                        "the poll round could not be stored (%s); the next round, in %.0f s, "
-                        "polls again",
+                        "the poll round could not be stored (%s); the next round polls again",
                         store_failure(exc),
-                        wait_s,
                     )
-                    await asyncio.sleep(wait_s)
-                    continue
-                if self.notify_config is not None and self.notify_config.routes:
+                    report = RoundReport(
+                        started_at=self.clock(), errors=[f"round failed: {store_failure(exc)}"]
+                    )
+                except Exception as exc:
+                    if once:
+                        raise
+                    # One bad round (a bug) must not leave the exchange unwatched: say so in
+                    # one line, and poll again next interval.
+                    log.warning("the round failed: %s", store_failure(exc))
+                    report = RoundReport(started_at=self.clock(), errors=[f"round failed: {exc}"])
+                if self.store_ok and self.notify_config is not None and self.notify_config.routes:
                     # Deliveries run after the round, so a slow mail server never delays a poll.
                     await dispatch_due(
                         session_factory=lambda: Session(self.engine),
@@ -649,6 +1200,19 @@ class Collector:
             with contextlib.suppress(asyncio.CancelledError):
                 await traps
             await self.stop()
+            await self._stopped()
+
+    async def _stopped(self) -> None:
+        """A clean stop (also after --once): a last heartbeat saying so, and the leases given
+        up at once."""
+
+        def work(session: Session) -> int:
+            report = RoundReport(started_at=self.clock())
+            self._heartbeat(session, report, stopped=True)
+            return release_all(session, collector=self.name, kind="snmp")
+
+        with contextlib.suppress(*STORE_DOWN):
+            await asyncio.shield(asyncio.to_thread(self._in_session, work))
 
     async def _trap_loop(self) -> None:
         """Store each trap in arrival order. A store that refuses the write (locked, down) is
@@ -696,6 +1260,33 @@ def store_failure(exc: BaseException) -> str:
     text = str(original if original is not None else exc).strip()
     first = text.splitlines()[0] if text else type(exc).__name__
     return visible(scrub(first), one_line=True)[:200]
+
+
+# One collector at a time rolls up and prunes (they would race on the same buckets).
+_HOUSEKEEPING_LOCK_KEY = 0x1C0_11EC7
+
+
+def _housekeeping_lock(session: Session) -> bool:
+    """Take the store-wide housekeeping lock for this transaction; False if another has it."""
+    if session.get_bind().dialect.name != "postgresql":
+        return True  # SQLite: one writer at a time anyway
+    from sqlalchemy import text
+
+    taken = session.execute(
+        text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _HOUSEKEEPING_LOCK_KEY}
+    ).scalar()
+    return bool(taken)
+
+
+def _process_alive(pid: int) -> bool:
+    """Whether a process of this id runs on this host (one we may not signal counts)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _commit(session: Session, value: int) -> int:

@@ -1,7 +1,8 @@
 """One SSH round from getters to the store: collect in the thread pool, then in one transaction
 store the environment and optics readings, the device's identity, the cabling audit and the
 config backups, commit, and report the events recorded (events before consequences: the ticket
-rules read them from the store afterwards). Used by `ixops collect-ssh`, `audit cabling`,
+rules read them from the store afterwards); and :class:`SshSchedule`, collect-ssh's schedule
+state, leases and heartbeats in the store (issue 13). Used by `ixops collect-ssh`, `audit cabling`,
 `config backup` and the tests; here, not in the CLI module, because it is the store's work."""
 
 from __future__ import annotations
@@ -22,10 +23,17 @@ from collectors.environment import record_environment
 from collectors.flaps import DEFAULT_THRESHOLDS, ThresholdSet
 from collectors.models import LinkEvent
 from collectors.ssh import DeviceCollection, Facts, GetterKind, SshCollector, SshTarget
-from collectors.store import load_index
+from collectors.ssh_state import claim_ssh_leases, load_schedule, save_schedule, ssh_heartbeat
+from collectors.store import InventoryIndex, load_index
 from inventory import models as inv
 
-__all__ = ["RecordedEvent", "SshRoundReport", "run_ssh_round", "store_collections"]
+__all__ = [
+    "RecordedEvent",
+    "SshRoundReport",
+    "SshSchedule",
+    "run_ssh_round",
+    "store_collections",
+]
 
 
 @dataclass(frozen=True)
@@ -146,3 +154,87 @@ async def run_ssh_round(
         )
     )
     return SshRoundReport(tuple(collections), events, findings)
+
+
+# -- collect-ssh's state in the store (issue 13) ------------------------------------------------
+
+
+@dataclass
+class SshSchedule:
+    """What `ixops collect-ssh` keeps in the store between ticks and across restarts: when each
+    getter last ran on each device (collectors.ssh_state), the SSH leases that share the devices
+    between several SSH collectors, and one heartbeat per tick. Each call is one short
+    transaction of its own."""
+
+    engine: Engine
+    collector: str
+    site: str | None
+    lease_s: float
+    index: InventoryIndex
+    last: dict[tuple[str, GetterKind], dt.datetime]
+    connected_at: dt.datetime
+
+    @classmethod
+    def load(
+        cls,
+        engine: Engine,
+        *,
+        collector: str,
+        site: str | None,
+        lease_s: float,
+        now: dt.datetime,
+    ) -> SshSchedule:
+        with Session(engine) as session:
+            index = load_index(session)
+            last = load_schedule(session, index)
+        return cls(engine, collector, site, lease_s, index, last, now)
+
+    def claim(self, devices: Collection[str], *, tick_s: float, now: dt.datetime) -> set[str]:
+        """The devices this collector holds for this tick. Others' expired leases are taken
+        only once this process has been up for a lease time and a tick (their holders had the
+        time to renew)."""
+        with Session(self.engine) as session:
+            held, _ = claim_ssh_leases(
+                session,
+                self.index,
+                collector=self.collector,
+                devices=devices,
+                site=self.site,
+                lease_s=self.lease_s,
+                may_take_over=(now - self.connected_at).total_seconds() >= self.lease_s + tick_s,
+                now=now,
+            )
+        return held
+
+    def ran(self, collections: Sequence[DeviceCollection]) -> None:
+        """Remember the getters that ran, in memory and in the store."""
+        for collection in collections:
+            for kind in collection.collected:
+                self.last[(collection.device, kind)] = collection.finished_at
+        with Session(self.engine) as session:
+            save_schedule(session, self.index, collections, collector=self.collector)
+
+    def heartbeat(
+        self,
+        *,
+        version: str,
+        interval_s: float,
+        started_at: dt.datetime,
+        now: dt.datetime,
+        leased: int,
+        collections: Collection[DeviceCollection],
+        stopped: bool,
+    ) -> None:
+        with Session(self.engine) as session:
+            ssh_heartbeat(
+                session,
+                collector=self.collector,
+                site=self.site,
+                version=version,
+                interval_s=interval_s,
+                started_at=started_at,
+                now=now,
+                leased=leased,
+                collections=collections,
+                stopped=stopped,
+            )

@@ -2,14 +2,16 @@
 its open ticket and its room — one list for the console's ``6`` and ``ixops down``. (In
 tickets/, above the collectors, because it names each fault's open ticket.)
 
-The staleness rule is the one of ``collectors.health`` (i13): what was last polled more than
-three intervals ago is **unknown**, never up; a device never polled is unknown too. (Kept here
-as two small functions with the same constants until that module is on main; then these call
-it.) A device that is down or unknown stands for its ports: they are not listed again, only
-counted. A link is down when either of its ends is down.
+The staleness rule is ``collectors.health``'s, read through :func:`collectors.health.read_health`:
+what was last polled more than three of its collector's intervals ago (the collector holding its
+lease; else the shortest SNMP collector interval; else ``interval_s``) is **unknown**, never up;
+a device never polled is unknown too. A port's status row is judged by its device's interval.
+A device that is down or unknown stands for its ports: they are not listed again, only counted.
+A link is down when either of its ends is down. The collectors' own heartbeats come with it (a
+silent collector is why things turn unknown).
 
 Who sees what: the center and viewers see everything; an access unit's contact sees only their
-own unit's links and ports, never devices or trunks.
+own unit's links and ports, never devices, trunks or collectors.
 """
 
 from __future__ import annotations
@@ -18,19 +20,22 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final
 
 from sqlmodel import Session, col, select
 
+from collectors.health import (
+    DEFAULT_INTERVAL_S,
+    CollectorHealth,
+    CollectorState,
+    LiveState,
+    read_health,
+)
 from collectors.models import DeviceStatus, InterfaceStatus
 from inventory.accounts import Role, User, require_active
 from inventory.models import AccessUnit, Circuit, Device, Interface, Link, Rack, Room, Site
 from inventory.permissions import EVERYONE, Reach, rule
 from inventory.timeutil import require_aware
 from tickets.models import OPEN_STATES, Ticket
-
-STALE_AFTER_INTERVALS: Final = 3
-DEFAULT_INTERVAL_S: Final = 60.0
 
 
 class DownState(StrEnum):
@@ -42,12 +47,6 @@ class DownKind(StrEnum):
     DEVICE = "device"
     LINK = "link"
     PORT = "port"
-
-
-def is_stale(last_polled_at: dt.datetime | None, *, now: dt.datetime, interval_s: float) -> bool:
-    if last_polled_at is None:
-        return True
-    return now - last_polled_at > dt.timedelta(seconds=STALE_AFTER_INTERVALS * interval_s)
 
 
 @dataclass(frozen=True)
@@ -67,9 +66,16 @@ class DownNow:
     at: dt.datetime
     rows: tuple[DownRow, ...]
     polled_devices: int  # devices with fresh poll data (so "nothing down" means something)
+    # Every collector's newest heartbeat (none for a contact).
+    collectors: tuple[CollectorHealth, ...] = ()
 
     def count(self, state: DownState) -> int:
         return sum(1 for r in self.rows if r.state is state)
+
+    @property
+    def silent(self) -> tuple[CollectorHealth, ...]:
+        """Collectors that stopped heartbeating without saying they stop."""
+        return tuple(c for c in self.collectors if c.state is CollectorState.SILENT)
 
 
 def _open_tickets(session: Session) -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
@@ -105,6 +111,8 @@ def down_now(
     rooms = {r.id: r for r in session.exec(select(Room))}
     sites = {s.id: s for s in session.exec(select(Site))}
     status = {s.device_id: s for s in session.exec(select(DeviceStatus))}
+    health = read_health(session, now=now, default_interval_s=interval_s)
+    judged = {d.device_id: d for d in health.devices}
     by_device, by_interface, by_link = _open_tickets(session)
 
     def place(device: Device) -> tuple[str, str]:
@@ -120,14 +128,16 @@ def down_now(
         if device_id is None:
             continue
         row = status.get(device_id)
-        last = row.last_polled_at if row is not None else None
-        if is_stale(last, now=now, interval_s=interval_s):
-            state, since = DownState.UNKNOWN, last
-        elif row is not None and not row.reachable:
-            state, since = DownState.DOWN, row.last_seen_at or row.updated_at
-        else:
+        judgement = judged.get(device_id)
+        live = judgement.state if judgement is not None else LiveState.NEVER_POLLED
+        if live is LiveState.UP:
             polled += 1
             continue
+        since: dt.datetime | None
+        if live is LiveState.DOWN and row is not None:
+            state, since = DownState.DOWN, row.last_seen_at or row.updated_at
+        else:  # unknown or never polled: since its last poll, if any
+            state, since = DownState.UNKNOWN, row.last_polled_at if row is not None else None
         gone.add(device_id)
         if contact_unit is None:
             site, room = place(device)
@@ -149,7 +159,8 @@ def down_now(
         row = port_status.get(interface.id or 0)
         if row is None:
             return None  # not a port the collectors watch (discovery has not bound it)
-        if is_stale(row.last_polled_at, now=now, interval_s=interval_s):
+        owner = judged.get(interface.device_id)
+        if owner is None or owner.is_stale(row.last_polled_at, now):
             return DownState.UNKNOWN, row.last_polled_at
         if row.admin_status == "up" and row.oper_status not in (None, "up"):
             return DownState.DOWN, row.changed_at
@@ -221,7 +232,12 @@ def down_now(
                 )
             )
     rows += link_rows + port_rows
-    return DownNow(at=now, rows=tuple(_sorted(rows)), polled_devices=polled)
+    return DownNow(
+        at=now,
+        rows=tuple(_sorted(rows)),
+        polled_devices=polled,
+        collectors=health.collectors if contact_unit is None else (),
+    )
 
 
 def _sorted(rows: Iterable[DownRow]) -> list[DownRow]:

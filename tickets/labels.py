@@ -32,6 +32,7 @@ VOCABULARY: Final[Mapping[str, tuple[str, str, str]]] = {
     "category.threshold": ("threshold crossed", "threshold", "阈值越限"),
     "category.optical": ("optical power", "optical", "光功率异常"),
     "category.environment": ("room environment", "environment", "机房环境"),
+    "category.collector": ("collector silent", "collector", "采集器"),
     "category.inspection_finding": ("inspection finding", "inspection finding", "巡检发现"),
     "category.request": ("service request", "request", "服务请求"),
     "category.other": ("other", "other", "其他"),

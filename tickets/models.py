@@ -31,6 +31,7 @@ class TicketCategory(StrEnum):
     THRESHOLD = "threshold"
     OPTICAL = "optical"
     ENVIRONMENT = "environment"
+    COLLECTOR = "collector"
     INSPECTION_FINDING = "inspection_finding"
     REQUEST = "request"
     OTHER = "other"

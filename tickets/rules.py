@@ -7,14 +7,15 @@ event for a subject opens a ticket, repeats append to its timeline, and the data
 
 Rules:
 
-- **Kinds.** link_down/link_up, device_unreachable/device_reachable, flapping_started/ended and
-  threshold_crossed/cleared: the first of each pair raises a problem (a ticket of that kind on the
-  event's ``subject_key``), the second clears it.
+- **Kinds.** link_down/link_up, device_unreachable/device_reachable, flapping_started/ended,
+  threshold_crossed/cleared and collector_silent/returned: the first of each pair raises a
+  problem (a ticket of that kind on the event's ``subject_key``), the second clears it.
 - **Category and severity.** A trunk down is critical, a member port down major, any other port
   minor; a device unreachable is critical for exchange switches, routers and route servers, major
   for anything else; flapping is major on a trunk, minor elsewhere; a threshold is optical for
   optical-power metrics, environment for temperature/humidity, else threshold, with the severity
-  the collector gives in ``details["severity"]`` (minor if none).
+  the collector gives in ``details["severity"]`` (minor if none); a collector that stopped
+  heartbeating is critical ("the exchange is not being watched").
 - **Planned maintenance** (``planned=True``) opens no ticket; on a fault that already has one it
   is recorded in the timeline like any event.
 - **Correlation.** A device-unreachable ticket absorbs the open link-down and flapping tickets of
@@ -89,6 +90,8 @@ class FaultKind(StrEnum):
     FLAPPING_ENDED = "flapping_ended"
     THRESHOLD_CROSSED = "threshold_crossed"
     THRESHOLD_CLEARED = "threshold_cleared"
+    COLLECTOR_SILENT = "collector_silent"
+    COLLECTOR_RETURNED = "collector_returned"
 
 
 class ProblemKind(StrEnum):
@@ -98,6 +101,7 @@ class ProblemKind(StrEnum):
     DEVICE_UNREACHABLE = "device_unreachable"
     FLAPPING = "flapping"
     THRESHOLD = "threshold"
+    COLLECTOR_SILENT = "collector_silent"
 
 
 _RAISES: Final = {
@@ -105,12 +109,14 @@ _RAISES: Final = {
     FaultKind.DEVICE_UNREACHABLE: ProblemKind.DEVICE_UNREACHABLE,
     FaultKind.FLAPPING_STARTED: ProblemKind.FLAPPING,
     FaultKind.THRESHOLD_CROSSED: ProblemKind.THRESHOLD,
+    FaultKind.COLLECTOR_SILENT: ProblemKind.COLLECTOR_SILENT,
 }
 _CLEARS: Final = {
     FaultKind.LINK_UP: ProblemKind.LINK_DOWN,
     FaultKind.DEVICE_REACHABLE: ProblemKind.DEVICE_UNREACHABLE,
     FaultKind.FLAPPING_ENDED: ProblemKind.FLAPPING,
     FaultKind.THRESHOLD_CLEARED: ProblemKind.THRESHOLD,
+    FaultKind.COLLECTOR_RETURNED: ProblemKind.COLLECTOR_SILENT,
 }
 _CORE_ROLES: Final = frozenset(
     {DeviceRole.EXCHANGE_SWITCH, DeviceRole.ROUTER, DeviceRole.ROUTE_SERVER}
@@ -204,6 +210,8 @@ def classify(
         return TicketCategory.DEVICE_UNREACHABLE, Severity.CRITICAL if core else Severity.MAJOR
     if problem is ProblemKind.FLAPPING:
         return TicketCategory.FLAPPING, Severity.MAJOR if subject.is_trunk else Severity.MINOR
+    if problem is ProblemKind.COLLECTOR_SILENT:
+        return TicketCategory.COLLECTOR, Severity.CRITICAL
     metric = details.get("metric", "").lower()
     category = (
         TicketCategory.OPTICAL
@@ -222,6 +230,7 @@ _TITLES: Final = {
     ProblemKind.DEVICE_UNREACHABLE: "Device unreachable",
     ProblemKind.FLAPPING: "Flapping",
     ProblemKind.THRESHOLD: "Threshold crossed",
+    ProblemKind.COLLECTOR_SILENT: "The exchange is not being watched / 交换平台无人监测",
 }
 
 
@@ -229,6 +238,10 @@ def _title(session: Session, problem: ProblemKind, subject: _Subject, event: Fau
     label = (
         "Trunk down" if problem is ProblemKind.LINK_DOWN and subject.is_trunk else _TITLES[problem]
     )
+    if problem is ProblemKind.COLLECTOR_SILENT:
+        name = event.details.get("collector", event.subject_key)
+        site = event.details.get("site")
+        return f"{label}: collector {name}{f' ({site})' if site else ''} silent"[:200]
     where = subject.device.name if subject.device is not None else event.subject_key
     if subject.interface is not None:
         where += f" {subject.interface.name}"

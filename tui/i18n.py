@@ -121,6 +121,14 @@ _LABELS: Final[dict[str, tuple[str, str]]] = {
     "queue.search_active": ("search “{text}”", "搜索“{text}”"),
     "queue.empty": ("No tickets match.", "没有符合条件的工单。"),
     "queue.updated": ("updated {at}", "更新于 {at}"),
+    "watch.silent": (
+        "NOT WATCHED: collector {names} silent for over three intervals",
+        "交换平台无人监测：采集器 {names} 已超过三个周期无心跳",
+    ),
+    "watch.unknown": (
+        "{n} devices unknown: no poll data for over three intervals",
+        "{n} 台设备状态未知：超过三个周期无轮询数据",
+    ),
     "queue.stale": ("database unreachable since {at}: {reason}", "{at} 起无法读取数据库：{reason}"),
     "queue.loading": ("loading…", "加载中…"),
     "queue.preview": (
@@ -456,6 +464,7 @@ _LABELS: Final[dict[str, tuple[str, str]]] = {
     "overview.worst": ("Worst SLA", "最差时限"),
     "overview.no_collector": ("no data yet", "暂无数据"),
     "overview.devices_live": ("Devices up/down", "设备 在线/离线"),
+    "overview.devices_unknown": ("Devices unknown", "设备 状态未知"),
     "overview.links_live": ("Links up/down/flap", "链路 通/断/抖动"),
     "overview.nearest": ("Nearest response deadlines", "最近的响应时限"),
     "overview.none_open": ("none open", "无"),
@@ -477,6 +486,11 @@ _LABELS: Final[dict[str, tuple[str, str]]] = {
     "ex.device.up": ("UP", "在线"),
     "ex.device.down": ("DOWN", "离线"),
     "ex.device.no_data": ("--", "--"),
+    "ex.device.unknown": ("UNKN", "未知"),
+    "ex.stale": (
+        "UNKNOWN: no poll since {at} (over three intervals; is a collector running?)",
+        "状态未知：{at} 后无轮询（超过三个周期；采集器是否在运行？）",
+    ),
     "ex.port.up": ("UP", "通"),
     "ex.port.down": ("DOWN", "断"),
     "ex.port.admin_down": ("SHUT", "关闭"),
@@ -627,6 +641,18 @@ _LABELS: Final[dict[str, tuple[str, str]]] = {
     "down.state.down": ("DOWN", "中断"),
     "down.state.unknown": ("UNKNOWN", "未知"),
     "down.never": ("never polled", "从未采集"),
+    "down.collectors": ("Collectors:", "采集器："),
+    "down.no_collectors": (
+        "no collector has ever sent a heartbeat: nothing is being watched",
+        "从未收到采集器心跳：无人监视",
+    ),
+    "down.collector": (
+        "{state}, last heartbeat {at}, {answered}/{polled} answered",
+        "{state}，最近心跳 {at}，应答 {answered}/{polled}",
+    ),
+    "down.collector.running": ("running", "运行中"),
+    "down.collector.silent": ("SILENT", "失联"),
+    "down.collector.stopped": ("stopped", "已停止"),
     "key.inspections.walk": ("Walk", "巡检"),
     "key.walk.back": ("Back", "返回"),
     "key.walk.down": ("Next", "下一项"),

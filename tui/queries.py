@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 from collectors.counters import InterfaceRates, interface_rates
 from collectors.counters import InterfaceSample as CounterSample
 from collectors.flaps import MaintenanceWindow as Window
+from collectors.health import Health, LiveState
 from collectors.models import (
     DeviceStatus,
     InterfaceRollup,
@@ -292,6 +293,8 @@ class DeviceLive:
     last_seen_at: dt.datetime | None
     last_polled_at: dt.datetime | None
     last_error: str | None
+    # Its last poll is older than three intervals (collectors.health): neither up nor down.
+    unknown: bool = False
 
 
 def device_live(
@@ -707,6 +710,7 @@ class RoomLive:
     devices_up: int = 0
     devices_down: int = 0
     devices_unpolled: int = 0
+    devices_unknown: int = 0  # polled once, but not within three intervals
     links_up: int = 0
     links_down: int = 0
     links_flapping: int = 0
@@ -714,13 +718,24 @@ class RoomLive:
 
     @property
     def any_data(self) -> bool:
-        return bool(self.devices_up or self.devices_down or self.links_up or self.links_down)
+        return bool(
+            self.devices_up
+            or self.devices_down
+            or self.devices_unknown
+            or self.links_up
+            or self.links_down
+        )
 
 
-def room_live(session: Session) -> dict[str, RoomLive]:
+def room_live(session: Session, health: Health | None = None) -> dict[str, RoomLive]:
     """Per site code: devices up/down (from their status rows), links up/down/flapping from
     their ports' status. A trunk counts in both rooms it joins; it is down while either end is,
-    as the stability report has it. A port shut on purpose counts as neither."""
+    as the stability report has it. A port shut on purpose counts as neither.
+
+    With ``health`` (collectors.health's reading at one ``now``) the staleness rule applies:
+    devices are up or down only on fresh poll data and unknown otherwise, and a link end whose
+    status row is older than three of its device's intervals counts as not polled (the link is
+    unknown, never up)."""
     rooms: dict[str, RoomLive] = {}
     for code, reachable, n in session.exec(
         select(Site.code, DeviceStatus.reachable, func.count())
@@ -737,17 +752,36 @@ def room_live(session: Session) -> dict[str, RoomLive]:
             room.devices_up += int(n)
         else:
             room.devices_down += int(n)
+    if health is not None:
+        for code, counts in health.counts_by_site().items():
+            room = rooms.setdefault(code, RoomLive())
+            room.devices_up = counts[LiveState.UP]
+            room.devices_down = counts[LiveState.DOWN]
+            room.devices_unknown = counts[LiveState.UNKNOWN]
+            room.devices_unpolled = counts[LiveState.NEVER_POLLED]
+    judged = {d.device_id: d for d in health.devices} if health is not None else {}
+
+    def fresh(device_id: int | None, at: dt.datetime | None) -> bool:
+        if at is None:
+            return False
+        if health is None:
+            return True
+        device = judged.get(device_id) if device_id is not None else None
+        return device is not None and not device.is_stale(at, health.now)
+
     a_if, b_if = aliased(Interface), aliased(Interface)
     a_dev, b_dev = aliased(Device), aliased(Device)
     a_st, b_st = aliased(InterfaceStatus), aliased(InterfaceStatus)
     site_codes = {s.id: s.code for s in session.exec(select(Site)).all()}
     rows = session.execute(
         sa_select(
+            col(a_dev.id),
             col(a_dev.site_id),
             col(a_st.admin_status),
             col(a_st.oper_status),
             col(a_st.flapping),
             col(a_st.last_polled_at),
+            col(b_dev.id),
             col(b_dev.site_id),
             col(b_st.admin_status),
             col(b_st.oper_status),
@@ -763,10 +797,10 @@ def room_live(session: Session) -> dict[str, RoomLive]:
         .join(b_st, col(b_st.interface_id) == col(Link.b_interface_id), isouter=True)
         .where(col(Link.retired_at).is_(None))
     ).all()
-    for a_site, a_adm, a_op, a_fl, a_at, b_site, b_adm, b_op, b_fl, b_at in rows:
-        states = [port_state(a_adm, a_op, polled=a_at is not None)]
+    for a_id, a_site, a_adm, a_op, a_fl, a_at, b_id, b_site, b_adm, b_op, b_fl, b_at in rows:
+        states = [port_state(a_adm, a_op, polled=fresh(a_id, a_at))]
         if b_site is not None:
-            states.append(port_state(b_adm, b_op, polled=b_at is not None))
+            states.append(port_state(b_adm, b_op, polled=fresh(b_id, b_at)))
         flapping = bool(a_fl) or bool(b_fl)
         for site_id in dict.fromkeys(s for s in (a_site, b_site) if s is not None):
             room = rooms.setdefault(site_codes.get(site_id, "?"), RoomLive())

@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from collectors.graphs import Graph, Scope, Span, traffic_graph
+from collectors.health import read_health
 from collectors.views import browse_scope
 from inventory.accounts import PermissionDenied, Role, User, acting_user, authenticate
 from inventory.models import AccessUnit
@@ -151,6 +152,18 @@ class Overview:
     # Of those, how many are open (still to be worked) and how many resolved.
     open: int = 0
     resolved: int = 0
+
+
+@dataclass(frozen=True)
+class Watch:
+    """Is the exchange being watched? Silent collectors and devices with stale poll data."""
+
+    silent: tuple[str, ...] = ()
+    unknown: int = 0
+
+    @property
+    def banner(self) -> bool:
+        return bool(self.silent or self.unknown)
 
 
 @dataclass(frozen=True)
@@ -320,15 +333,23 @@ class Store:
         with self._session() as session:
             user = self._user(session, who)
             nearest = ticket_queue(session=session, user=user, limit=OVERVIEW_NEAREST, now=now)
+            # Up and down only from fresh poll data (collectors.health); older is unknown.
+            live = queries.room_live(session, read_health(session, now=now))
             return Overview(
                 queries.sites(session),
                 queries.device_counts(session),
                 nearest.rows,
-                queries.room_live(session),
+                live,
                 queue_counts_by_site(session=session, user=user, now=now),
                 open=nearest.open,
                 resolved=nearest.states.get(TicketState.RESOLVED, 0),
             )
+
+    def watch(self, *, now: dt.datetime) -> Watch:
+        """For every screen's banner: who stopped heartbeating, how many devices are stale."""
+        with self._session() as session:
+            health = read_health(session, now=now)
+        return Watch(silent=tuple(c.name for c in health.silent), unknown=len(health.unknown))
 
     def targets(self, who: UserInfo, *, year: int, now: dt.datetime) -> dict[str, Any]:
         """The year's performance-target table as ``who`` may see it (the service decides)."""
@@ -351,6 +372,11 @@ class Store:
             devices, ports = scope.devices, scope.ports
             layout = queries.exchange_layout(session, devices) if query.with_layout else None
             live = queries.device_live(session, devices)
+            unknown = {d.device_id for d in read_health(session, now=now).unknown}
+            live = {
+                i: dataclasses.replace(state, unknown=True) if i in unknown else state
+                for i, state in live.items()
+            }
             device = None
             device_id = query.device_id
             if device_id is not None and (devices is None or device_id in devices):

@@ -13,7 +13,8 @@ from click.testing import CliRunner
 from sqlmodel import Session, select
 from ticket_fixtures import EXAMPLE, World
 
-from collectors.models import DeviceStatus, InterfaceStatus
+from collectors.health import CollectorState
+from collectors.models import CollectorHeartbeat, CollectorLease, DeviceStatus, InterfaceStatus
 from inventory.models import Device
 from ixops.cli import main
 from ixops.cliapp import App
@@ -103,6 +104,62 @@ def test_down_now_lists_what_is_down_and_what_nobody_polled(world: World) -> Non
     assert all(r.state is DownState.UNKNOWN for r in later.rows)
 
 
+def watched(world: World) -> None:
+    """Two collectors: "chj" (60 s rounds) heartbeat half a minute ago and holds the rest;
+    "ndr" (10 s rounds) holds ndr-acc1 and last heartbeat five minutes ago."""
+    now = world.now
+    with Session(world.engine) as session:
+        for name, site, interval_s, at in (
+            ("chj", "CHJ", 60.0, now - MINUTE / 2),
+            ("ndr", "NDR", 10.0, now - 5 * MINUTE),
+        ):
+            session.add(
+                CollectorHeartbeat(
+                    collector=name, site=site, host="h", pid=1, version="t",
+                    interval_s=interval_s, round_started_at=at - MINUTE / 60,
+                    round_ended_at=at, devices_polled=3, devices_answered=2,
+                )
+            )  # fmt: skip
+        for device in session.exec(select(Device)).all():
+            assert device.id is not None
+            session.add(
+                CollectorLease(
+                    device_id=device.id,
+                    collector="ndr" if device.name == "ndr-acc1" else "chj",
+                    acquired_at=now,
+                    expires_at=now,
+                )
+            )
+        session.commit()
+
+
+def test_down_now_judges_staleness_by_the_collectors_health(world: World) -> None:
+    """The rule is collectors.health's: ndr-acc1, polled a minute ago, is unknown once its
+    collector runs 10 s rounds (three intervals: 30 s) — under the 60 s default it was fresh;
+    its down port is not listed again. The collectors' heartbeats come with the list, the
+    silent one marked; a contact is shown none of them."""
+    polled(world)
+    watched(world)
+    with world.session() as session:
+        eng = world.user(session, "eng")
+        found = down_now(session=session, user=eng, now=world.now)
+        mine = down_now(session=session, user=world.user(session, "cx"), now=world.now)
+    rows = [(r.kind, r.name, r.state) for r in found.rows]
+    assert rows == [
+        (DownKind.DEVICE, "ndr-acc2", DownState.DOWN),
+        (DownKind.DEVICE, "zj-acc1", DownState.UNKNOWN),  # oldest first
+        (DownKind.DEVICE, "ndr-acc1", DownState.UNKNOWN),
+        (DownKind.LINK, "excloud @ chj-ex-core1 Ethernet1/1", DownState.DOWN),
+    ]
+    assert found.rows[2].since == world.now - MINUTE  # its last poll
+    assert [(c.name, c.state) for c in found.collectors] == [
+        ("chj", CollectorState.RUNNING),
+        ("ndr", CollectorState.SILENT),
+    ]
+    assert [c.name for c in found.silent] == ["ndr"]
+    assert mine.collectors == ()
+
+
 def test_ixops_down(
     world: World, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -122,6 +179,17 @@ def test_ixops_down(
     assert "device ndr-acc2" in result.output
     assert "+08:00" in result.output
     assert "never polled" not in result.output
+    assert "collector" not in result.output  # none has heartbeat yet
     result = CliRunner().invoke(main, ["down", "--format", "json"], env=env)
     document = json.loads(result.output)
     assert [r["state"] for r in document["rows"]] == ["down", "unknown", "down", "down"]
+    watched(world)
+    result = CliRunner().invoke(main, ["down"], env=env)
+    assert "2 down, 2 unknown" in result.output  # the NDR trunk end: on ndr-acc1, unknown
+    assert "collector ndr (snmp, NDR): SILENT, last heartbeat" in result.output
+    assert "collector chj (snmp, CHJ): running" in result.output
+    document = json.loads(CliRunner().invoke(main, ["down", "--format", "json"], env=env).output)
+    assert [(c["name"], c["state"]) for c in document["collectors"]] == [
+        ("chj", "running"),
+        ("ndr", "silent"),
+    ]

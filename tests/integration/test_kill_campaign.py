@@ -272,7 +272,13 @@ async def test_twenty_kill_nines_lose_nothing_double_nothing_and_leave_the_store
     }
     twins = {name: found for name, found in per_port.items() if len(found) != 1}
     assert not twins, "\n".join(f"{name}: {found}" for name, found in twins.items())
-    # Nothing else was opened: no ticket for a device the kills made look unreachable.
-    assert len(tickets) == len(ports), [t.title for t in tickets]
+    # Nothing else was opened: no ticket for a device the kills made look unreachable. A kill
+    # that left the exchange unwatched for three intervals (a restart on a loaded machine
+    # takes seconds) is the collector's own critical ticket (issue 13), recovered on its return.
+    watched = [t for t in tickets if t.kind == "collector_silent"]
+    assert all(t.severity == "critical" and t.recovered_at is not None for t in watched)
+    port_tickets = [t for t in tickets if t.kind != "collector_silent"]
+    assert len(port_tickets) == len(ports), [t.title for t in tickets]
+    print(f"\ncollector-silent tickets: {len(watched)} of {len(run.kills)} kills")
     with contextlib.suppress(FileNotFoundError):
         assert "Traceback" not in run.log.read_text(encoding="utf-8", errors="replace")

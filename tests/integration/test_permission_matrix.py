@@ -31,6 +31,7 @@ from sqlmodel import Session, select
 from ticket_fixtures import _HASH, World
 
 from collectors.graphs import GraphError, Scope, Span, traffic_graph
+from collectors.health import collectors_health, sweep_silent_collectors
 from collectors.maintenance import declare_maintenance, list_maintenance
 from collectors.models import DeviceStatus, InterfaceStatus
 from collectors.views import browse_scope
@@ -368,6 +369,12 @@ CASES: dict[str, Callable[[Ctx], bool]] = {
         is not None
     ),
     "collectors.graphs.traffic_graph": lambda c: _graph_of_unit_port(c),
+    "collectors.health.collectors_health": lambda c: (
+        collectors_health(session=c.session, user=c.user, now=c.now) is not None
+    ),
+    "collectors.health.sweep_silent_collectors": lambda c: (
+        sweep_silent_collectors(session=c.session, user=c.user, now=c.now) is not None
+    ),
     "collectors.views.browse_scope": lambda c: browse_scope(
         session=c.session, user=c.user, now=c.now
     ).port(c.port_id()),

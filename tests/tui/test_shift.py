@@ -4,7 +4,7 @@ of a trunk. Driven with the pilot on a real store and a frozen clock."""
 from __future__ import annotations
 
 from test_console import cell, notifications, open_ticket, plain
-from test_down_now import polled
+from test_down_now import polled, watched
 from test_graphs import _feed as feed
 from textual.widgets import DataTable, Label, Select, Static
 from ticket_fixtures import World
@@ -193,6 +193,8 @@ async def test_6_shows_what_is_down_now_and_enter_opens_its_ticket(
         assert isinstance(screen, DownScreen)
         summary = plain(screen.query_one("#down-summary", Static))
         assert "中断 3，未知 1" in summary
+        collectors = plain(screen.query_one("#down-collectors", Static))
+        assert "从未收到采集器心跳" in collectors  # nobody has heartbeat: nothing is watched
         table = screen.query_one("#down-table", DataTable)
         assert table.row_count == 4
         assert str(table.get_cell_at((1, 1))) == "未知"
@@ -201,6 +203,26 @@ async def test_6_shows_what_is_down_now_and_enter_opens_its_ticket(
         await settle(pilot)
         assert isinstance(app.screen, TicketScreen)
         assert app.screen.number == screen.down.rows[2].ticket  # type: ignore[union-attr]
+
+
+async def test_6_shows_the_collectors_heartbeats_and_the_silent_one(
+    world: World, console: AppFactory
+) -> None:
+    polled(world)
+    watched(world)
+    app = console("eng")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("6")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, DownScreen)
+        assert "2 down, 2 unknown" in plain(screen.query_one("#down-summary", Static))
+        lines = plain(screen.query_one("#down-collectors", Static)).splitlines()
+        assert lines[0] == "Collectors:"
+        assert lines[1].startswith("  chj (snmp, CHJ) running, last heartbeat ")
+        assert lines[2].startswith("  ndr (snmp, NDR) SILENT, last heartbeat ")
+        assert lines[2].endswith("2/3 answered")
 
 
 async def test_the_filter_dialog_opens_focused(seeded: Seeded, console: AppFactory) -> None:

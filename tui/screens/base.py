@@ -13,6 +13,7 @@ import datetime as dt
 import time
 from typing import ClassVar, Generic, TypeVar
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.events import ScreenResume, ScreenSuspend
@@ -44,6 +45,7 @@ class TopBar(Static):
         self.ctx = ctx
         self.screen_title = screen_title
         self.status = ctx.labels("queue.loading")
+        self.banner = ""
 
     def on_mount(self) -> None:
         self.redraw()
@@ -52,6 +54,11 @@ class TopBar(Static):
         self.status = status
         self.redraw()
 
+    def set_banner(self, banner: str) -> None:
+        if banner != self.banner:
+            self.banner = banner
+            self.redraw()
+
     def redraw(self) -> None:
         who = ""
         if self.ctx.user is not None:
@@ -59,16 +66,25 @@ class TopBar(Static):
             unit = f" · {user.unit}" if user.unit else ""
             who = f"{user.name} ({self.ctx.labels.role(user.role.value)}{unit})"
         parts = ["ixops", self.screen_title, who, self.status]
-        self.update(visible("  │  ".join(p for p in parts if p), one_line=True))
+        line = Text(visible("  │  ".join(p for p in parts if p), one_line=True))
+        if self.banner:
+            # Nobody may believe a blind exchange is healthy: said on every screen, in red
+            # (collector names are data: their control characters shown, never markup).
+            line.append("\n")
+            line.append(f" {visible(self.banner, one_line=True)} ", style="bold white on red")
+        self.update(line)
 
 
 class PollingScreen(IxScreen, Generic[T]):
     class Polled(Message):
-        def __init__(self, generation: int, data: object, at: dt.datetime) -> None:
+        def __init__(
+            self, generation: int, data: object, at: dt.datetime, banner: str = ""
+        ) -> None:
             super().__init__()
             self.generation = generation
             self.data = data
             self.at = at
+            self.banner = banner
 
     class PollFailed(Message):
         def __init__(self, generation: int, reason: str, at: dt.datetime) -> None:
@@ -135,7 +151,21 @@ class PollingScreen(IxScreen, Generic[T]):
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             self.post_message(self.PollFailed(generation, reason, now))
             return
-        self.post_message(self.Polled(generation, data, now))
+        self.post_message(self.Polled(generation, data, now, self._banner(now)))
+
+    def _banner(self, now: dt.datetime) -> str:
+        """The not-watched banner's text, or "" (read in the poll's worker thread)."""
+        try:
+            watch = self.ctx.store.watch(now=now)
+        except Exception:  # noqa: BLE001 - the screen's own poll reports store failures
+            return ""
+        lab = self.ctx.labels
+        parts = []
+        if watch.silent:
+            parts.append(lab("watch.silent", names=", ".join(watch.silent)))
+        if watch.unknown:
+            parts.append(lab("watch.unknown", n=watch.unknown))
+        return " · ".join(parts)
 
     @on(Polled)
     def _polled(self, message: Polled) -> None:
@@ -144,6 +174,7 @@ class PollingScreen(IxScreen, Generic[T]):
         self._failing_since = None
         self.loaded = True
         self.show(message.data)  # type: ignore[arg-type]  # what load() returned, as T
+        self.top_bar.set_banner(message.banner)
         if self.SHOWS_FRESHNESS:
             self.top_bar.set_status(self.ctx.labels("queue.updated", at=_clock_time(message.at)))
         self._arm()

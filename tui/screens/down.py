@@ -12,6 +12,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Static
 
+from collectors.health import CollectorState
+from inventory.accounts import Role
 from inventory.timeutil import format_span
 from tickets.down import DownNow, DownState
 from tui.context import Context
@@ -31,6 +33,7 @@ class DownScreen(PollingScreen[DownNow]):
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
         yield Static(self.ctx.labels("ticket.loading"), id="down-summary")
+        yield Static("", id="down-collectors")
         yield DataTable(id="down-table", cursor_type="row", zebra_stripes=True)
         yield Footer(compact=True)
 
@@ -57,6 +60,7 @@ class DownScreen(PollingScreen[DownNow]):
             style="bold red" if data.rows else "bold green",
         )
         self.query_one("#down-summary", Static).update(summary)
+        self.query_one("#down-collectors", Static).update(self._collectors(data))
         table = self.query_one("#down-table", DataTable)
         table.clear()
         for index, row in enumerate(data.rows):
@@ -71,6 +75,30 @@ class DownScreen(PollingScreen[DownNow]):
                 lit(row.detail),
                 key=str(index),
             )
+
+    def _collectors(self, data: DownNow) -> Text:
+        """One line per collector heartbeat (names are data: appended as text, never markup);
+        nothing for a contact, who is shown no collectors."""
+        lab = self.ctx.labels
+        if not data.collectors:
+            if self.ctx.me.role is Role.CONTACT:
+                return Text("")
+            return Text(lab("down.no_collectors"), style="bold black on yellow")
+        text = Text(lab("down.collectors"), style="bold")
+        for c in data.collectors:
+            text.append("\n  ")
+            text.append(safe(f"{c.name} ({c.kind}{', ' + c.site if c.site else ''})") + " ")
+            text.append(
+                lab(
+                    "down.collector",
+                    state=lab(f"down.collector.{c.state.value}"),
+                    at=short_local(c.last_round_ended_at),
+                    answered=c.devices_answered,
+                    polled=c.devices_polled,
+                ),
+                style="bold black on yellow" if c.state is CollectorState.SILENT else "",
+            )
+        return text
 
     @on(DataTable.RowSelected)
     def action_open(self) -> None:

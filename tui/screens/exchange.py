@@ -90,6 +90,8 @@ def _short(at: dt.datetime | None) -> str:
 def device_marker(live: DeviceLive | None, labels: Labels) -> Text:
     if live is None:
         return Text(f"{labels('ex.device.no_data'):<4}", style="dim")
+    if live.unknown:
+        return Text(f"{labels('ex.device.unknown'):<4}", style="bold black on yellow")
     if live.reachable:
         return Text(f"{labels('ex.device.up'):<4}", style="green")
     return Text(f"{labels('ex.device.down'):<4}", style="bold white on red")
@@ -293,7 +295,11 @@ class ExchangeScreen(PollingScreen[Exchange]):
         site = site_node.site
         name = site.name_zh if lab.lang == "zh" and site.name_zh else site.name
         ids = [d.id for room in site_node.rooms for rack in room.racks for d in rack.devices]
-        down = sum(1 for i in ids if (state := live.get(i)) is not None and not state.reachable)
+        down = sum(
+            1
+            for i in ids
+            if (state := live.get(i)) is not None and not state.reachable and not state.unknown
+        )
         label = Text(safe(site.code, one_line=True), style="bold")
         if down:
             label.append("  ")
@@ -313,7 +319,7 @@ class ExchangeScreen(PollingScreen[Exchange]):
         changed = False
         for device_id, node in self.device_nodes.items():
             state = live.get(device_id)
-            mark = (state.reachable if state else None, state is not None)
+            mark = (state.reachable if state else None, state is not None and not state.unknown)
             if self._device_marks.get(device_id) == mark:
                 continue
             self._device_marks[device_id] = mark
@@ -424,7 +430,9 @@ class ExchangeScreen(PollingScreen[Exchange]):
         elif live is not None:
             text.append_text(device_marker(live, lab))
             seen = _clock(live.last_seen_at) if live.last_seen_at else lab("ex.never_seen")
-            if live.reachable:
+            if live.unknown:
+                text.append(" " + lab("ex.stale", at=_clock(live.last_polled_at)), style="bold")
+            elif live.reachable:
                 text.append(" " + lab("ex.reachable", at=seen))
             else:
                 text.append(

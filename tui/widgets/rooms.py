@@ -1,7 +1,7 @@
 """The machine rooms side by side, one column each: devices by role, open tickets and their
-worst SLA, and what the collectors say (devices up/down, links up/down/flapping; a room the
-collectors have not reported on says so rather than show zeros). A table rather than cards so
-the four rooms stay readable at 80 columns."""
+worst SLA, and what the collectors say (devices up/down and, when there are any, unknown;
+links up/down/flapping; a room the collectors have not reported on says so rather than show
+zeros). A table rather than cards so the four rooms stay readable at 80 columns."""
 
 from __future__ import annotations
 
@@ -97,5 +97,15 @@ class RoomsTable(Static):
                 )
             )
         table.add_row(Text(lab("overview.devices_live"), style="bold"), *devices_row)
+        unknown = [live[s.code].devices_unknown if s.code in live else 0 for s in sites]
+        if any(unknown):
+            # Polled once, not for three intervals: neither up nor down (collectors.health).
+            table.add_row(
+                Text(lab("overview.devices_unknown"), style="bold"),
+                *(
+                    Text(str(n), style="bold black on yellow") if n else Text("0", style="dim")
+                    for n in unknown
+                ),
+            )
         table.add_row(Text(lab("overview.links_live"), style="bold"), *links_row)
         self.update(table)
