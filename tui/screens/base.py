@@ -50,6 +50,9 @@ class TopBar(Static):
     def on_mount(self) -> None:
         self.redraw()
 
+    def on_resize(self) -> None:
+        self.redraw()
+
     def set_status(self, status: str) -> None:
         self.status = status
         self.redraw()
@@ -66,7 +69,9 @@ class TopBar(Static):
             unit = f" · {user.unit}" if user.unit else ""
             who = f"{user.name} ({self.ctx.labels.role(user.role.value)}{unit})"
         parts = ["ixops", self.screen_title, who, self.status]
-        line = Text(visible("  │  ".join(p for p in parts if p), one_line=True))
+        # Narrow terminals get narrow separators: the line (its +08:00 included) stays one line.
+        separator = " │ " if 0 < self.size.width < 100 else "  │  "
+        line = Text(visible(separator.join(p for p in parts if p), one_line=True))
         if self.banner:
             # Nobody may believe a blind exchange is healthy: said on every screen, in red
             # (collector names are data: their control characters shown, never markup).
