@@ -160,8 +160,10 @@ async def run(tool: str, *args: str, tmp: Path) -> tuple[int, str, str]:
         "",
         "-On",
         "-Oe",
+        # Two seconds, no retry: a retry would count twice in the agent's counters; half a
+        # second timed out on a loaded machine (load 5).
         "-t",
-        "0.5",
+        "2",
         "-r",
         "0",
         *args,

@@ -61,4 +61,6 @@ def test_a_32_bit_counter_wrapping_between_polls_gives_the_right_rate() -> None:
     assert len(wrapped) == 1
     for _, rates in seen[1:]:
         assert rates is not None
-        assert abs(rates.in_rate_bps - rate * 8) <= 0.01 * rate * 8
+        # 3 %: a poll two seconds apart on a loaded machine moves the rate by snmpsim's own
+        # compute-to-send delay (1.1 % seen at load 5); a wrap taken wrongly is off by 2^32.
+        assert abs(rates.in_rate_bps - rate * 8) <= 0.03 * rate * 8

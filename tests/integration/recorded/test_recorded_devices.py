@@ -19,6 +19,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -56,6 +57,7 @@ ROUNDS = 3
 # well inside 1 %; the first gap only needs to exist.
 ROUND_GAPS_S = (1.0, 9.0)
 RATE_TOLERANCE = 0.01
+UNDECLARED_GI1_0_9 = "cisco-c3750 Gi1/0/9: not in the inventory, "
 WRONG_DEVICE = "rec-wrong-device"  # a Cisco C3750 answering where a Juniper MX480 should be
 
 
@@ -215,9 +217,16 @@ def test_the_collector_says_each_discovery_problem_once(polled: Polled) -> None:
     assert any(t.startswith("cisco-n5000 Ethernet1/8: declared member, shut") for t in first)
     assert any(t.startswith(f"{WRONG_DEVICE}: wrong device? vendor: ") for t in first)
     later = [t for report in polled.rounds[1:] for t in report.discovery]
-    assert any(
-        t.startswith("cisco-c3750 Gi1/0/9: not in the inventory, carrying 40") for t in later
-    )
+    # The undeclared port's rate is that of rounds 1→2, one second apart: snmpsim's own delay
+    # on a loaded machine moves it by a few per cent (CI saw it fall below 40.0), so the figure
+    # is checked within 10 % of the 40 Mb/s the recording ticks at, not by its first digits.
+    carrying = [
+        float(m.group(1))
+        for t in later
+        if (m := re.fullmatch(rf"{UNDECLARED_GI1_0_9}carrying ([\d.]+) Mb/s", t))
+    ]
+    assert len(carrying) == 1, later
+    assert 36.0 <= carrying[0] <= 44.0, later
     expected_total = sum(len(expected_for(n)["expected"]["problems"]) for n in NAMES)
     assert len(said) == expected_total + 5  # the wrong device: absent, identity, 3 undeclared
 
