@@ -1,5 +1,6 @@
-"""The console's one door to the database: each method opens a session, calls the ticket service
-(or a read-only query), and returns plain values.
+"""The console's one door to the database: each method opens a session (from the factory the
+application shell hands in), calls a service function, and returns plain values. No SQL here:
+the reads are the owning packages' (collectors.views, tickets.choices, the ticket service).
 
 Methods are blocking and run in worker threads, never on the event loop; each call has its own
 session, so threads never share one. The acting account is looked up again in every call rather
