@@ -559,9 +559,9 @@ def browse_exchange(
 ) -> Exchange:
     """One poll of the exchange browser as ``user`` may see it (:func:`browse_scope`): every
     visible device's reachability (unknown when its poll data is stale), the rooms → racks →
-    devices tree when ``with_layout``, the ``device``'s facts, ports, readings and events, and
-    the chosen ``interface``'s traffic, stability this month, events and optics. A device or
-    port one may not see is simply not there."""
+    devices tree when ``with_layout``, the ``device``'s (an id) facts, ports, readings and
+    events, and the chosen ``interface``'s (an id, of that device) traffic, stability this
+    month, events and optics. A device or port one may not see is simply not there."""
     scope = browse_scope(session=session, user=user, now=now)
     layout = _layout(session, scope.devices) if with_layout else None
     live = _live(session, scope.devices, read_health(session, now=now))
