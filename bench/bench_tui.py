@@ -50,6 +50,7 @@ from collectors.models import (
 )
 from inventory.accounts import User
 from inventory.models import AccessUnit, Device, Interface, Link, Rack, Room, Site
+from inventory.sessions import session_factory
 from ixops.db import make_engine, upgrade
 from tickets import service
 from tickets.models import Severity, Ticket, TicketCategory, TicketEntry
@@ -360,7 +361,9 @@ class Stopwatch:
 async def one_run(engine: Engine, ticks: int, out: dict[str, list[float]]) -> None:
     watch = Stopwatch(out)
     watch.start()
-    app = make_app(engine=engine, user_name="bench", clock=lambda: NOW, refresh_s=3600)
+    app = make_app(
+        sessions=session_factory(engine), user_name="bench", clock=lambda: NOW, refresh_s=3600
+    )
     async with app.run_test(size=(160, 50)) as pilot:
 
         def queue_ready() -> bool:
@@ -501,7 +504,7 @@ def reference(engine: Engine) -> dict[str, float]:
 def profile(engine: Engine) -> str:
     from tui.store import QueueQuery, Store
 
-    store = Store(engine)
+    store = Store(session_factory(engine))
     who = store.user_named("bench")
     profiler = cProfile.Profile()
     profiler.enable()

@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from collectors.counters import InterfaceRates, interface_rates
 from collectors.counters import InterfaceSample as Sample
 from collectors.models import InterfaceRollup, InterfaceSample, Observation
+from collectors.store import counter_sample
 from inventory.accounts import PermissionDenied, Role, User, require_active
 from inventory.models import AccessUnit, Circuit, Device, Interface, Link, Rack, Room, Site
 from inventory.permissions import EVERYONE, Reach, rule
@@ -217,34 +218,11 @@ def _target(session: Session, user: User, scope: Scope, name: str) -> _Target:
 # -- the points ------------------------------------------------------------------------------
 
 
-def _sample(row: InterfaceSample) -> Sample | None:
-    counters = (row.in_octets, row.out_octets, row.in_ucast_pkts, row.out_ucast_pkts)
-    errors = (row.in_errors, row.out_errors, row.in_discards, row.out_discards)
-    if any(v is None for v in (*counters, *errors)):
-        return None
-    try:
-        return Sample(
-            sampled_at=row.sampled_at,
-            sys_uptime_cs=row.sys_uptime_cs,
-            speed_bps=row.speed_mbps * 1_000_000 if row.speed_mbps else None,
-            in_octets=int(row.in_octets or 0),
-            out_octets=int(row.out_octets or 0),
-            in_ucast_pkts=int(row.in_ucast_pkts or 0),
-            out_ucast_pkts=int(row.out_ucast_pkts or 0),
-            in_errors=int(row.in_errors or 0),
-            out_errors=int(row.out_errors or 0),
-            in_discards=int(row.in_discards or 0),
-            out_discards=int(row.out_discards or 0),
-            discontinuity_time_cs=row.discontinuity_cs,
-        )
-    except ValueError:
-        return None
-
-
-def _from_samples(
+def sample_rates(
     session: Session, interface_ids: Sequence[int], start: dt.datetime, end: dt.datetime
 ) -> dict[int, dict[str, list[Point]]]:
-    """Rates between consecutive raw samples, by the collectors' own rules (no reboot spike)."""
+    """Each port's rates between consecutive raw samples from ``start`` to ``end``, by the
+    collectors' own rules (no reboot spike): in/out bit/s, input errors and discards per s."""
     rows = session.exec(
         select(InterfaceSample)
         .where(
@@ -257,7 +235,7 @@ def _from_samples(
     found: dict[int, dict[str, list[Point]]] = defaultdict(lambda: defaultdict(list))
     previous: dict[int, Sample] = {}
     for row in rows:
-        current = _sample(row)
+        current = counter_sample(row)
         if current is None:
             continue
         before = previous.get(row.interface_id)
@@ -275,13 +253,15 @@ def _from_samples(
     return found
 
 
-def _from_rollups(
+def rollup_points(
     session: Session,
     interface_ids: Sequence[int],
     width: str,
     start: dt.datetime,
     end: dt.datetime,
 ) -> dict[int, dict[str, list[Point]]]:
+    """Each port's roll-ups of ``width`` ("hour", "day") whose buckets start from ``start``
+    to ``end``: their averages, per metric."""
     rows = session.exec(
         select(
             InterfaceRollup.interface_id,
@@ -351,10 +331,10 @@ def traffic_graph(
     start = now - span.length
     every = (*target.traffic, *target.extra)
     if span.source == "samples":
-        rates = _from_samples(session, every, start, now)
+        rates = sample_rates(session, every, start, now)
         bucket = None
     else:
-        rates = _from_rollups(session, every, span.source, start, now)
+        rates = rollup_points(session, every, span.source, start, now)
         bucket = dt.timedelta(hours=1) if span.source == "hour" else dt.timedelta(days=1)
     series: list[Series] = [
         Series(metric, UNITS[metric], _summed((rates[i][metric] for i in target.traffic), bucket))

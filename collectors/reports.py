@@ -60,6 +60,78 @@ def _combined(events: Sequence[LinkEvent], ends: Sequence[int]) -> list[LinkTran
     return transitions
 
 
+def _windows(session: Session, start: dt.datetime, end: dt.datetime) -> list[Window]:
+    """The maintenance windows overlapping ``start``–``end``, as the stability core takes them."""
+    return [
+        Window(
+            starts_at=w.starts_at,
+            ends_at=w.ends_at,
+            device_ids=frozenset({str(w.device_id)}) if w.device_id is not None else frozenset(),
+            link_ids=frozenset({str(w.link_id)}) if w.link_id is not None else frozenset(),
+            reference=w.reference,
+        )
+        for w in session.exec(
+            select(MaintenanceWindow).where(
+                MaintenanceWindow.starts_at < end, MaintenanceWindow.ends_at > start
+            )
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class LinkFigures:
+    period: str
+    figures: LinkStability
+    verdict: StabilityVerdict
+    known: bool
+    """Any state report at all (else every figure is "unknown")."""
+
+
+def link_figures(
+    session: Session,
+    link_id: int,
+    *,
+    period: Period,
+    criteria: StabilityCriteria = DEFAULT_CRITERIA,
+    now: dt.datetime,
+) -> LinkFigures | None:
+    """One link's figures over the period (up to ``now``), by the report's arithmetic on this
+    link's events only; None for no such link or a period not yet begun."""
+    link = session.get(inv.Link, link_id)
+    if link is None:
+        return None
+    end = min(period.end, now)
+    if end <= period.start:
+        return None
+    ends = [i for i in (link.a_interface_id, link.b_interface_id) if i is not None]
+    events = session.exec(
+        select(LinkEvent)
+        .where(
+            col(LinkEvent.interface_id).in_(ends),
+            col(LinkEvent.kind).in_(STATE_KINDS),
+            col(LinkEvent.detected_at) < end,
+        )
+        .order_by(col(LinkEvent.detected_at), col(LinkEvent.id))
+    ).all()
+    device_ids = {
+        str(d)
+        for d in session.exec(
+            select(inv.Interface.device_id).where(col(inv.Interface.id).in_(ends))
+        )
+    }
+    figures = link_stability(
+        _combined(events, ends),
+        start=period.start,
+        end=end,
+        maintenance=_windows(session, period.start, end),
+        link_id=str(link_id),
+        device_ids=device_ids,
+    )
+    return LinkFigures(
+        period.label, figures, judge_stability(figures, criteria), known=bool(events)
+    )
+
+
 def link_stability_report(
     *,
     session: Session,
@@ -89,20 +161,7 @@ def link_stability_report(
     for event in events:
         if event.interface_id is not None:
             by_interface.setdefault(event.interface_id, []).append(event)
-    windows = [
-        Window(
-            starts_at=w.starts_at,
-            ends_at=w.ends_at,
-            device_ids=frozenset({str(w.device_id)}) if w.device_id is not None else frozenset(),
-            link_ids=frozenset({str(w.link_id)}) if w.link_id is not None else frozenset(),
-            reference=w.reference,
-        )
-        for w in session.exec(
-            select(MaintenanceWindow).where(
-                MaintenanceWindow.starts_at < end, MaintenanceWindow.ends_at > period.start
-            )
-        )
-    ]
+    windows = _windows(session, period.start, end)
     rows: list[LinkStabilityRow] = []
     for link in links:
         ends = [i for i in (link.a_interface_id, link.b_interface_id) if i is not None]

@@ -490,7 +490,10 @@ def _latest_samples(session: Session, interface_ids: Sequence[int]) -> dict[int,
     return {row.interface_id: row for row in rows}
 
 
-def _as_sample(row: SampleRow) -> Sample | None:
+def counter_sample(row: SampleRow) -> Sample | None:
+    """A stored raw sample as the counter arithmetic takes it (its counters' widths included);
+    None when a counter is missing or out of its width's range: no rate comes from it. Every
+    reader of the raw samples (roll-ups, graphs, the console's port view) goes through here."""
     values = (
         row.in_octets,
         row.out_octets,
@@ -505,22 +508,25 @@ def _as_sample(row: SampleRow) -> Sample | None:
         return None
     in_o, out_o, in_p, out_p, in_e, out_e, in_d, out_d = (int(v or 0) for v in values)
     bits = row.counter_bits or 64
-    return Sample(
-        sampled_at=row.sampled_at,
-        sys_uptime_cs=row.sys_uptime_cs,
-        speed_bps=row.speed_mbps * 1_000_000 if row.speed_mbps else None,
-        in_octets=in_o,
-        out_octets=out_o,
-        in_ucast_pkts=in_p,
-        out_ucast_pkts=out_p,
-        in_errors=in_e,
-        out_errors=out_e,
-        in_discards=in_d,
-        out_discards=out_d,
-        octets_width_bits=bits,
-        ucast_width_bits=bits,
-        discontinuity_time_cs=row.discontinuity_cs,
-    )
+    try:
+        return Sample(
+            sampled_at=row.sampled_at,
+            sys_uptime_cs=row.sys_uptime_cs,
+            speed_bps=row.speed_mbps * 1_000_000 if row.speed_mbps else None,
+            in_octets=in_o,
+            out_octets=out_o,
+            in_ucast_pkts=in_p,
+            out_ucast_pkts=out_p,
+            in_errors=in_e,
+            out_errors=out_e,
+            in_discards=in_d,
+            out_discards=out_d,
+            octets_width_bits=bits,
+            ucast_width_bits=bits,
+            discontinuity_time_cs=row.discontinuity_cs,
+        )
+    except ValueError:
+        return None
 
 
 def _discover(
@@ -728,9 +734,9 @@ def record_interface_poll(
             counter_bits=status.counter_bits,
         )
         session.add(sample_row)
-        current = _as_sample(sample_row)
+        current = counter_sample(sample_row)
         before = previous.get(port.interface_id)
-        prior = _as_sample(before) if before is not None else None
+        prior = counter_sample(before) if before is not None else None
         rates: InterfaceRates | NoRate | None = (
             interface_rates(prior, current) if current is not None and prior is not None else None
         )
@@ -1163,7 +1169,7 @@ def roll_up_range(
     series: dict[tuple[int, str], list[RatePoint]] = {}
     previous: dict[int, Sample] = {}
     for row in rows:
-        current = _as_sample(row)
+        current = counter_sample(row)
         if current is None:
             continue
         before = previous.get(row.interface_id)

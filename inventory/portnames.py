@@ -57,3 +57,11 @@ def long_port_names(name: str) -> list[str]:
     short = match.group(1).lower()
     rest = name[match.end() :]
     return [long + rest for long, s in _SHORT if s.lower() == short]
+
+
+_DIGITS: Final = re.compile(r"(\d+)")
+
+
+def natural(name: str) -> tuple[tuple[int, str], ...]:
+    """Sort key putting Ethernet1/2 before Ethernet1/10, as a person reads port names."""
+    return tuple((int(part), "") if part.isdigit() else (-1, part) for part in _DIGITS.split(name))

@@ -82,11 +82,12 @@ def demo(app: App, no_tui: bool, duration: float, lang: str | None, trap_port: i
             while deadline is None or time.monotonic() < deadline:
                 time.sleep(0.2)
         else:
+            from inventory.sessions import session_factory
             from runbooks.run import SshAccess
             from tui.app import make_app
 
             console = make_app(
-                engine=engine,
+                sessions=session_factory(engine),
                 user_name=accounts.engineer,
                 clock=app.now,
                 lang=lang or app.settings.lang,

@@ -48,7 +48,6 @@ def tui_command(app: App, as_user: str | None, lang: str | None) -> None:
     from tui.app import make_app
 
     with user_errors(app):
-        engine = app.engine()
         with app.session() as session:
             if as_user:
                 # The same gate as every command: the OS user's mapping, or the password.
@@ -60,7 +59,7 @@ def tui_command(app: App, as_user: str | None, lang: str | None) -> None:
                 )
                 sys.exit(1)
         console = make_app(
-            engine=engine,
+            sessions=app.session,
             user_name=as_user or None,
             clock=app.now,
             lang=lang or app.settings.lang,

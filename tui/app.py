@@ -1,8 +1,8 @@
 """The operations console: the App and its factory.
 
 :func:`make_app` is the one way to build it, for the CLI and the tests alike (posting's
-``make_posting()``): it takes the database engine, who is acting (or nobody: log in first), a
-clock and a language, so tests can freeze time and run on any store.
+``make_posting()``): it takes a session factory on the store, who is acting (or nobody: log in
+first), a clock and a language, so tests can freeze time and run on any store.
 
 Navigation: the queue is the home screen; ``2`` shows the overview above it, ``3`` the exchange
 browser, ``4`` the room inspections, and ``1`` goes back; Enter opens a ticket; ``?`` shows
@@ -16,11 +16,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
 
-from sqlalchemy import Engine
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen, Screen
 
+from inventory.sessions import SessionFactory
 from runbooks.run import SshAccess
 from tui.bindings import load_keymap, localize
 from tui.context import Clock, Context
@@ -223,7 +223,7 @@ class IxopsApp(App[None]):
 
 def make_app(
     *,
-    engine: Engine,
+    sessions: SessionFactory,
     user_name: str | None = None,
     clock: Clock = system_clock,
     lang: str = "en",
@@ -232,17 +232,19 @@ def make_app(
     ssh_access: SshAccess | None = None,
     targets_path: Path | None = None,
 ) -> IxopsApp:
-    """The console on ``engine``. With ``user_name`` it starts logged in as that account (the
-    CLI decides when that is allowed); without, it asks for a name and password. With
+    """The console on the store that ``sessions`` opens sessions on (the console names no
+    database library: the CLI passes ``ixops.cliapp.App.session``, the demo and the tests
+    ``inventory.sessions.session_factory``). With ``user_name`` it starts logged in as that
+    account (the CLI decides when that is allowed); without, it asks for a name and password. With
     ``ssh_access`` an engineer runs a runbook's commands from a ticket (``x``); without, the
     ticket shows them only. Raises
     ``inventory.accounts.UnknownUserError`` for an unknown ``user_name``."""
     labels = Labels(parse_lang(lang))
     keymap, problem = load_keymap(keymap_path)
     store = (
-        Store(engine, ssh_access=ssh_access)
+        Store(sessions, ssh_access=ssh_access)
         if targets_path is None
-        else Store(engine, ssh_access=ssh_access, targets_path=targets_path)
+        else Store(sessions, ssh_access=ssh_access, targets_path=targets_path)
     )
     ctx = Context(
         store=store,

@@ -1,5 +1,6 @@
-"""The console's one door to the database: each method opens a session, calls the ticket service
-(or a read-only query), and returns plain values.
+"""The console's one door to the database: each method opens a session (from the factory the
+application shell hands in), calls a service function, and returns plain values. No SQL here:
+the reads are the owning packages' (collectors.views, tickets.choices, the ticket service).
 
 Methods are blocking and run in worker threads, never on the event loop; each call has its own
 session, so threads never share one. The acting account is looked up again in every call rather
@@ -9,7 +10,6 @@ service refuses a disabled account). Permissions are the service's: nothing here
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,14 +17,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlmodel import Session
-
 from collectors.graphs import Graph, Scope, Span, traffic_graph
 from collectors.health import read_health
-from collectors.views import browse_scope
+from collectors.views import Exchange, RoomLive, browse_exchange, rooms_live
 from inventory.accounts import PermissionDenied, Role, User, acting_user, authenticate
 from inventory.models import AccessUnit
+from inventory.places import SiteInfo, device_counts, sites
+from inventory.sessions import Session, SessionFactory
 from runbooks import inspections
 from runbooks.inspections import DueRow, ItemView, RunView, Started, Submitted
 from runbooks.prefill import Entry
@@ -34,27 +33,19 @@ from targets.document import EXAMPLE_TARGETS, load_targets
 from targets.report import targets_report
 from tickets import service
 from tickets.callout import Callout, callout
+from tickets.choices import (
+    DeviceChoice,
+    PortChoice,
+    reportable_ports,
+    ticket_choices,
+    ticket_devices,
+)
 from tickets.down import DownNow, down_now
 from tickets.models import Severity, TicketCategory
 from tickets.queue import QueueFilter, QueuePage, queue_counts_by_site, ticket_queue
 from tickets.related import Related, link_tickets, merge_ticket, related_tickets
 from tickets.service import TicketDetail, TicketRow, WaitingOn
 from tickets.sla import SlaStatus, TicketState
-from tui import queries
-from tui.queries import (
-    DeviceChoice,
-    DeviceFacts,
-    DeviceLive,
-    EventRow,
-    LinkFigures,
-    PortChoice,
-    PortRow,
-    PortSeries,
-    ReadingRow,
-    RoomLive,
-    SiteInfo,
-    SiteNode,
-)
 
 
 @dataclass(frozen=True)
@@ -176,32 +167,6 @@ class ExchangeQuery:
 
 
 @dataclass(frozen=True)
-class PortView:
-    port: PortRow
-    series: PortSeries
-    stability: LinkFigures | None
-    events: list[EventRow]
-    optics: list[ReadingRow]
-
-
-@dataclass(frozen=True)
-class DeviceView:
-    facts: DeviceFacts
-    live: DeviceLive | None
-    ports: list[PortRow]
-    readings: list[ReadingRow]
-    events: list[EventRow]
-
-
-@dataclass(frozen=True)
-class Exchange:
-    layout: list[SiteNode] | None  # only when asked (it changes with the inventory alone)
-    live: dict[int, DeviceLive]
-    device: DeviceView | None
-    port: PortView | None
-
-
-@dataclass(frozen=True)
 class RunbookView:
     """A runbook that applies to a ticket, with its commands filled in from the ticket's facts
     (or why they could not be: the ticket names no port, say)."""
@@ -216,20 +181,22 @@ class RunbookView:
 class Store:
     def __init__(
         self,
-        engine: Engine,
+        sessions: SessionFactory,
         *,
         ssh_access: SshAccess | None = None,
         targets_path: Path = EXAMPLE_TARGETS,
     ) -> None:
-        self.engine = engine
+        self.sessions = sessions
         # How runbook commands reach the devices; without it the console shows them only.
         self.ssh_access = ssh_access
         # The yearly performance-target tables (read on each refresh: they are small).
         self.targets_path = targets_path
 
     def _session(self) -> Session:
+        session = self.sessions()
         # Rows outlive the session (they are shown after it closes), so nothing expires on commit.
-        return Session(self.engine, expire_on_commit=False)
+        session.expire_on_commit = False
+        return session
 
     @staticmethod
     def _info(session: Session, user: User) -> UserInfo:
@@ -310,34 +277,30 @@ class Store:
         with self._session() as session:
             return callout(session=session, user=self._user(session, who), ticket=number, now=now)
 
-    def choices(self, who: UserInfo) -> Choices:
+    def choices(self, who: UserInfo, *, now: dt.datetime) -> Choices:
+        """What ``who`` may pick (the service decides: a contact gets their unit, no one's name)."""
         with self._session() as session:
-            units = [who.unit] if who.is_contact and who.unit else queries.unit_codes(session)
-            # Contacts never learn who works a ticket (assignments are the center's business).
-            assignees = [] if who.is_contact else queries.center_user_names(session)
-            return Choices(queries.sites(session), units, assignees)
+            found = ticket_choices(session=session, user=self._user(session, who), now=now)
+            return Choices(found.sites, found.units, found.assignees)
 
-    def ports(self, who: UserInfo) -> list[PortChoice]:
+    def ports(self, who: UserInfo, *, now: dt.datetime) -> list[PortChoice]:
         """A contact's own unit's ports (what they may log issues for)."""
         with self._session() as session:
-            user = self._user(session, who)
-            if user.access_unit_id is None:
-                return []
-            return queries.unit_ports(session, user.access_unit_id)
+            return reportable_ports(session=session, user=self._user(session, who), now=now)
 
-    def devices(self) -> list[DeviceChoice]:
+    def devices(self, who: UserInfo, *, now: dt.datetime) -> list[DeviceChoice]:
         with self._session() as session:
-            return queries.devices(session)
+            return ticket_devices(session=session, user=self._user(session, who), now=now)
 
     def overview(self, who: UserInfo, *, now: dt.datetime) -> Overview:
         with self._session() as session:
             user = self._user(session, who)
             nearest = ticket_queue(session=session, user=user, limit=OVERVIEW_NEAREST, now=now)
             # Up and down only from fresh poll data (collectors.health); older is unknown.
-            live = queries.room_live(session, read_health(session, now=now))
+            live = rooms_live(session=session, user=user, now=now)
             return Overview(
-                queries.sites(session),
-                queries.device_counts(session),
+                sites(session),
+                device_counts(session),
                 nearest.rows,
                 live,
                 queue_counts_by_site(session=session, user=user, now=now),
@@ -364,54 +327,17 @@ class Store:
             )  # fmt: skip
 
     def exchange(self, who: UserInfo, query: ExchangeQuery, *, now: dt.datetime) -> Exchange:
-        """The exchange browser's poll. Center staff see everything; a contact sees the
-        devices and ports of their own unit's member links, and no device-wide readings or
-        events (other units' ports are on the same switch)."""
+        """The exchange browser's poll, as the service lets ``who`` see it (a contact: their own
+        unit's devices and ports, no management address, device-wide readings or events)."""
         with self._session() as session:
-            scope = browse_scope(session=session, user=self._user(session, who), now=now)
-            devices, ports = scope.devices, scope.ports
-            layout = queries.exchange_layout(session, devices) if query.with_layout else None
-            live = queries.device_live(session, devices)
-            unknown = {d.device_id for d in read_health(session, now=now).unknown}
-            live = {
-                i: dataclasses.replace(state, unknown=True) if i in unknown else state
-                for i, state in live.items()
-            }
-            device = None
-            device_id = query.device_id
-            if device_id is not None and (devices is None or device_id in devices):
-                facts = queries.device_facts(session, device_id)
-                if facts is not None and not scope.internals:
-                    facts = dataclasses.replace(facts, mgmt_address="")
-                if facts is not None:
-                    port_rows = queries.device_ports(session, device_id, ports)
-                    center = ports is None
-                    device = DeviceView(
-                        facts,
-                        live.get(device_id),
-                        port_rows,
-                        queries.latest_readings(session, device_id) if center else [],
-                        queries.recent_events(session, device_id=device_id)
-                        if center
-                        else queries.recent_events(
-                            session, interface_ids=frozenset(p.interface_id for p in port_rows)
-                        ),
-                    )
-            port = None
-            chosen = query.interface_id
-            if device is not None and chosen is not None:
-                row = next((p for p in device.ports if p.interface_id == chosen), None)
-                if row is not None:
-                    port = PortView(
-                        row,
-                        queries.port_series(session, chosen, now=now),
-                        queries.link_figures(session, row.link_id, now=now)
-                        if row.link_id is not None
-                        else None,
-                        queries.recent_events(session, interface_ids=frozenset({chosen})),
-                        queries.latest_readings(session, device.facts.id, chosen),
-                    )
-            return Exchange(layout, live, device, port)
+            return browse_exchange(
+                session=session,
+                user=self._user(session, who),
+                device=query.device_id,
+                interface=query.interface_id,
+                with_layout=query.with_layout,
+                now=now,
+            )
 
     # -- changing
 

@@ -34,7 +34,7 @@ from collectors.graphs import GraphError, Scope, Span, traffic_graph
 from collectors.health import collectors_health, sweep_silent_collectors
 from collectors.maintenance import declare_maintenance, list_maintenance
 from collectors.models import DeviceStatus, InterfaceStatus
-from collectors.views import browse_scope
+from collectors.views import browse_exchange, browse_scope, rooms_live
 from inventory.accounts import (
     AuditEntry,
     PermissionDenied,
@@ -63,6 +63,7 @@ from runbooks.run import SshAccess, run_runbook_command
 from runbooks.schedule import Recurrence
 from tickets import notify, reports, satisfaction, service
 from tickets.callout import callout
+from tickets.choices import reportable_ports, ticket_choices, ticket_devices
 from tickets.down import down_now
 from tickets.models import Severity, TicketCategory
 from tickets.planned import maintenance_impact
@@ -86,6 +87,7 @@ ACTORS = {"admin": "ada", "engineer": "eng", "viewer": "vic", "contact": "cx", "
 # A unit's member port (from the example inventory): excloud is the contact's own unit.
 PORTS = {"own": ("chj-ex-core1", "Ethernet1/1"), "other": ("chj-ex-core2", "Ethernet1/2")}
 ROOM = "NDR/Room 2F-05"
+UNITS = {"own": "excloud", "other": "sbband"}
 
 
 def service_functions() -> dict[str, Callable[..., Any]]:
@@ -378,7 +380,38 @@ CASES: dict[str, Callable[[Ctx], bool]] = {
     "collectors.views.browse_scope": lambda c: browse_scope(
         session=c.session, user=c.user, now=c.now
     ).port(c.port_id()),
+    "collectors.views.browse_exchange": lambda c: _browser_shows_unit_port(c),
+    "collectors.views.rooms_live": lambda c: (
+        rooms_live(session=c.session, user=c.user, now=c.now) is not None
+    ),
+    "tickets.choices.ticket_choices": lambda c: (
+        UNITS[c.unit] in ticket_choices(session=c.session, user=c.user, now=c.now).units
+    ),
+    "tickets.choices.reportable_ports": lambda c: (
+        PORTS[c.unit]
+        in {
+            (p.device, p.interface)
+            for p in reportable_ports(session=c.session, user=c.user, now=c.now)
+        }
+    ),
+    "tickets.choices.ticket_devices": lambda c: bool(
+        ticket_devices(session=c.session, user=c.user, now=c.now)
+    ),
 }
+
+
+def _browser_shows_unit_port(c: Ctx) -> bool:
+    """Whether the exchange browser, opened on the unit's port, shows that port."""
+    interface = c.session.get(Interface, c.port_id())
+    assert interface is not None
+    found = browse_exchange(
+        session=c.session,
+        user=c.user,
+        device=interface.device_id,
+        interface=interface.id,
+        now=c.now,
+    )
+    return found.port is not None and found.port.port.interface_id == interface.id
 
 
 def _counts_have_unit_ticket(c: Ctx) -> bool:

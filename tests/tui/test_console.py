@@ -13,6 +13,7 @@ from textual.widgets import Button, Input, Select, Static
 from ticket_fixtures import World
 from tui_fixtures import AppFactory, FrozenClock, Seeded, seed, settle
 
+from inventory.sessions import session_factory
 from tickets import service
 from tickets.models import Ticket, TicketEntry
 from tickets.sla import SlaStatus
@@ -404,7 +405,7 @@ async def test_acknowledge_on_postgresql(postgres_url: str, example_inventory: o
         now = dt.datetime(2026, 11, 25, 3, 10, tzinfo=dt.UTC)
         pg_world: World = world_fixture.__wrapped__(engine, now, example_inventory)  # type: ignore[attr-defined]
         seeded = seed(pg_world)
-        app = make_app(engine=engine, user_name="eng", clock=FrozenClock(now))
+        app = make_app(sessions=session_factory(engine), user_name="eng", clock=FrozenClock(now))
         async with app.run_test(size=(80, 24)) as pilot:
             await settle(pilot)
             await open_ticket(app, pilot, seeded.at_risk)

@@ -27,6 +27,7 @@ from collectors.models import (
     LinkEvent,
     Observation,
 )
+from collectors.views import PortState, port_state
 from inventory.credentials import CredentialStore
 from inventory.models import Device, Interface
 from inventory.validate import Inventory, load_inventory
@@ -36,7 +37,6 @@ from ixlab.state import LabState
 from ixops.cli_lab import lab_secrets, write_lab_secrets
 from ixops.collect import Collector
 from tui.app import IxopsApp
-from tui.queries import PortState, port_state
 from tui.screens.exchange import ExchangeScreen, Level
 from tui.screens.overview import OverviewScreen
 from tui.widgets.rooms import RoomsTable

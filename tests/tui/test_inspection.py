@@ -20,6 +20,7 @@ from tui_fixtures import AppFactory, FrozenClock, settle
 
 from collectors.models import Observation
 from inventory.models import Device
+from inventory.sessions import session_factory
 from runbooks.models import InspectionResult, InspectionRun
 from runbooks.procedures import Runbook
 from runbooks.run import CommandRun
@@ -352,7 +353,7 @@ def _walk_keys(*pressed: str) -> Callable[[Pilot[None]], object]:
 def test_walkthrough_snapshot(
     snap_compare: Snap, world: World, readings: None, clock: FrozenClock, size: tuple[int, int]
 ) -> None:
-    app = make_app(engine=world.engine, user_name="eng", clock=clock, lang="en")
+    app = make_app(sessions=session_factory(world.engine), user_name="eng", clock=clock, lang="en")
     # Temperature typed out of bounds, humidity typed, leak ok, UPS state confirmed.
     run_before = _walk_keys("enter", "3", "1", "enter", "enter", "4", "8", "enter", "o", "c")
     assert snap_compare(app, terminal_size=size, run_before=run_before)
@@ -369,7 +370,7 @@ async def test_walkthrough_on_postgresql(postgres_url: str, example_inventory: o
     try:
         now = dt.datetime(2026, 11, 25, 3, 10, tzinfo=dt.UTC)
         pg_world: World = world_fixture.__wrapped__(engine, now, example_inventory)  # type: ignore[attr-defined]
-        app = make_app(engine=engine, user_name="eng", clock=FrozenClock(now))
+        app = make_app(sessions=session_factory(engine), user_name="eng", clock=FrozenClock(now))
         async with app.run_test(size=(100, 30)) as pilot:
             screen = await open_room(app, pilot)
             await type_reading(pilot, "24")

@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 import ticket_fixtures
 from ticket_fixtures import World
 
+from inventory.sessions import session_factory
 from tickets import service
 from tickets.models import Severity, TicketCategory
 from tui.app import IxopsApp, make_app
@@ -127,7 +128,8 @@ AppFactory = Callable[..., IxopsApp]
 @pytest.fixture
 def console(world: World, clock: FrozenClock) -> AppFactory:
     def build(user: str | None = "eng", lang: str = "en", **kw: object) -> IxopsApp:
-        return make_app(engine=world.engine, user_name=user, clock=clock, lang=lang, **kw)  # type: ignore[arg-type]
+        sessions = session_factory(world.engine)
+        return make_app(sessions=sessions, user_name=user, clock=clock, lang=lang, **kw)  # type: ignore[arg-type]
 
     return build
 

@@ -52,13 +52,29 @@ def _imports_code(package: str, forbidden: list[str]) -> str:
     )
 
 
-def test_the_no_sql_contract_covers_every_cli_module() -> None:
-    """A new ixops/cli_*.py must join the import contract that keeps SQL out of the CLI."""
+def _no_sql_contracts() -> list[dict[str, list[str]]]:
     root = Path(__file__).resolve().parents[2]
     config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
     contracts = config["tool"]["importlinter"]["contracts"]
+    return [
+        c
+        for c in contracts
+        if c["type"] == "forbidden" and {"sqlalchemy", "sqlmodel"} <= set(c["forbidden_modules"])
+    ]
+
+
+def test_the_no_sql_contract_covers_every_cli_module() -> None:
+    """A new ixops/cli_*.py must join the import contract that keeps SQL out of the CLI."""
+    root = Path(__file__).resolve().parents[2]
     (no_sql,) = [
-        c for c in contracts if c["type"] == "forbidden" and "sqlmodel" in c["forbidden_modules"]
+        c for c in _no_sql_contracts() if all(m.startswith("ixops.") for m in c["source_modules"])
     ]
     modules = sorted(f"ixops.{p.stem}" for p in (root / "ixops").glob("cli_*.py"))
     assert sorted(no_sql["source_modules"]) == modules
+
+
+def test_the_console_holds_no_sql() -> None:
+    """The whole console package is under a no-SQLAlchemy, no-SQLModel contract."""
+    assert [c["source_modules"] for c in _no_sql_contracts() if "tui" in c["source_modules"]] == [
+        ["tui"]
+    ]

@@ -29,23 +29,26 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
+from collectors.graphs import Point
+from collectors.views import (
+    SPARK_DAYS,
+    DeviceLive,
+    DeviceNode,
+    DeviceView,
+    EventRow,
+    Exchange,
+    PortRow,
+    PortState,
+    PortView,
+    ReadingRow,
+    SiteNode,
+)
 from inventory.textsafe import shown as safe
 from inventory.timeutil import to_local
 from tui.context import Context
 from tui.i18n import Labels
-from tui.queries import (
-    SPARK_DAYS,
-    DeviceLive,
-    DeviceNode,
-    EventRow,
-    Point,
-    PortRow,
-    PortState,
-    ReadingRow,
-    SiteNode,
-)
 from tui.screens.base import PollingScreen
-from tui.store import DeviceView, Exchange, ExchangeQuery, PortView
+from tui.store import ExchangeQuery
 from tui.widgets.sparkline import (
     format_bps,
     format_duration,

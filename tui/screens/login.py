@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import SQLAlchemyError
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
@@ -12,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
 
 from inventory.accounts import AccountError, LoginThrottled
+from inventory.sessions import StoreError
 from tui.bindings import localize
 from tui.context import Context
 from tui.store import UserInfo
@@ -69,7 +69,7 @@ class LoginScreen(Screen[UserInfo]):
         except AccountError:
             # authenticate() gives one reason for every failure; say it in the user's language.
             self.post_message(self.Failed(self.ctx.labels("login.refused")))
-        except SQLAlchemyError as exc:
+        except StoreError as exc:
             self.post_message(self.Failed(str(getattr(exc, "orig", None) or exc)))
         else:
             self.post_message(self.Succeeded(user))

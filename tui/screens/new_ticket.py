@@ -8,7 +8,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import ClassVar
 
-from sqlalchemy.exc import SQLAlchemyError
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -17,10 +16,12 @@ from textual.message import Message
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from inventory.accounts import AccountError, PermissionDenied
+from inventory.places import SiteInfo
+from inventory.sessions import StoreError
+from tickets.choices import DeviceChoice, PortChoice
 from tickets.models import Severity, TicketCategory
 from tickets.service import TicketError
 from tui.context import Context
-from tui.queries import DeviceChoice, PortChoice, SiteInfo
 from tui.screens.base import PollingScreen
 from tui.screens.ticket import TicketScreen
 from tui.store import NewTicketRequest
@@ -123,9 +124,9 @@ class NewTicketScreen(PollingScreen[FormData]):
     def load(self, now: dt.datetime) -> FormData:
         store, me = self.ctx.store, self.ctx.me
         if me.is_contact:
-            return FormData(store.ports(me), [], [], [])
-        choices = store.choices(me)
-        return FormData([], store.devices(), choices.sites, choices.units)
+            return FormData(store.ports(me, now=now), [], [], [])
+        choices = store.choices(me, now=now)
+        return FormData([], store.devices(me, now=now), choices.sites, choices.units)
 
     def show(self, data: FormData) -> None:
         if self.form is not None:
@@ -196,7 +197,7 @@ class NewTicketScreen(PollingScreen[FormData]):
             number = self.ctx.store.open_ticket(self.ctx.me, request, now=self.ctx.clock())
         except (PermissionDenied, TicketError, AccountError) as exc:
             self.post_message(self.Refused(str(exc)))
-        except SQLAlchemyError as exc:
+        except StoreError as exc:
             self.post_message(self.Refused(str(getattr(exc, "orig", None) or exc)))
         else:
             self.post_message(self.Opened(number))

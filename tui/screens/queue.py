@@ -83,7 +83,7 @@ class QueueScreen(PollingScreen[tuple[QueuePage, Choices]]):
         )
         store = self.ctx.store
         # The pick lists change with the inventory only; fetched with the first poll, then kept.
-        choices = self.choices if self.choices is not None else store.choices(self.ctx.me)
+        choices = self.choices if self.choices is not None else store.choices(self.ctx.me, now=now)
         return store.tickets(self.ctx.me, query, now=now), choices
 
     def show(self, data: tuple[QueuePage, Choices]) -> None:

@@ -16,7 +16,6 @@ from rich.console import Group
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
-from sqlalchemy.exc import SQLAlchemyError
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -26,6 +25,7 @@ from textual.widgets import Footer, Label, Static
 
 from collectors.graphs import Scope
 from inventory.accounts import AccountError, PermissionDenied
+from inventory.sessions import StoreError
 from inventory.timeutil import format_local
 from runbooks.procedures import PreparedCommand, Runbook, fill_text, prose_in, title_in
 from tickets.callout import (
@@ -169,7 +169,7 @@ class TicketScreen(PollingScreen[Loaded]):
             detail = None
         assignees = self.assignees
         if not assignees and me.is_center:
-            assignees = store.choices(me).assignees
+            assignees = store.choices(me, now=now).assignees
         runbooks = self.runbooks
         if runbooks is None and detail is not None:
             runbooks = store.runbooks(me, self.number, now=now)
@@ -725,7 +725,7 @@ class TicketScreen(PollingScreen[Loaded]):
             self.post_message(self.StillDown(request, str(exc)))
         except (PermissionDenied, TicketError, AccountError) as exc:
             self.post_message(self.ActionFailed(str(exc)))
-        except SQLAlchemyError as exc:
+        except StoreError as exc:
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
             self.post_message(self.ActionFailed(reason))
         else:

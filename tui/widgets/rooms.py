@@ -9,11 +9,12 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from collectors.views import RoomLive
+from inventory.places import SiteInfo
 from inventory.schema import DeviceRole
 from tickets.sla import SlaStatus
 from tui.i18n import Labels
 from tui.present import marker
-from tui.queries import RoomLive, SiteInfo
 
 
 def _live_cell(figures: list[tuple[int, str]]) -> Text:
