@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -64,6 +65,12 @@ FAULT_KINDS = {kind.value: kind for kind in FaultKind}
 RAW_SAMPLE_RETENTION = dt.timedelta(days=14)
 OBSERVATION_RETENTION = dt.timedelta(days=30)
 ONE_HOUR = dt.timedelta(hours=1)
+# A round is stored in transactions of this many devices; between them the database is free
+# for traps, so a trap waits for at most one batch, never for the whole round.
+ROUND_STORE_BATCH = 20
+# Bulk writes yield to waiting trap work, but no longer than this (so a trap storm cannot
+# starve the round).
+BULK_YIELD_S = 1.0
 
 
 class CollectorObserver(Protocol):
@@ -209,6 +216,7 @@ class Collector:
         notify_config: NotifyConfig | None = None,
         notify_senders: Mapping[str, Sender] | None = None,
         observer: CollectorObserver | None = None,
+        store_batch: int = ROUND_STORE_BATCH,
     ) -> None:
         self.engine = engine
         self.inventory = inventory
@@ -232,6 +240,14 @@ class Collector:
         self.reachability: dict[str, Reachability] = {}
         self.problems: list[str] = []
         self._db_lock = asyncio.Lock()
+        if store_batch < 1:
+            raise ValueError("store_batch must be at least one device")
+        self.store_batch = store_batch
+        # Trap work waiting or running: bulk writes wait until it is done (see `_db`).
+        self._urgent = 0
+        self._calm = asyncio.Event()
+        self._calm.set()
+        self._trap_loop_running = False
         with Session(engine) as session:
             self.index = load_index(session)
         self.targets, self.problems = snmp_targets(inventory, self.index, credentials, timeout_s)
@@ -252,7 +268,7 @@ class Collector:
         ]
         unique: dict[str, Secret] = {c.reveal(): c for c in communities}
         self.receiver = TrapReceiver(
-            on_trap=self._traps.put_nowait,
+            on_trap=self._trap_arrived,
             device_for=self.index.device_for,
             port_for=self._port_for,
             communities=list(unique.values()),
@@ -313,7 +329,30 @@ class Collector:
 
     # -- the work --------------------------------------------------------------------------
 
-    async def _db(self, work: Callable[[Session], int]) -> int:
+    def _trap_arrived(self, trap: TrapReceived) -> None:
+        if self._trap_loop_running:
+            self._calm.clear()
+        self._traps.put_nowait(trap)
+
+    def _settle(self) -> None:
+        if self._urgent == 0 and self._traps.empty():
+            self._calm.set()
+
+    async def _db(self, work: Callable[[Session], int], *, urgent: bool = False) -> int:
+        """Run `work` in a worker thread, one piece of database work at a time. Trap work is
+        `urgent`; other work lets waiting trap work (queued or running) go first."""
+        if urgent:
+            self._urgent += 1
+            self._calm.clear()
+            try:
+                async with self._db_lock:
+                    return await asyncio.to_thread(self._in_session, work)
+            finally:
+                self._urgent -= 1
+                self._settle()
+        if not self._calm.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._calm.wait(), BULK_YIELD_S)
         async with self._db_lock:
             return await asyncio.to_thread(self._in_session, work)
 
@@ -329,7 +368,7 @@ class Collector:
         duration_s = time.monotonic() - started
         report.answered = sum(1 for r in results if r.ok)
         report.errors.extend(str(r.error) for r in results if r.error is not None)
-        report.events = await self._db(lambda s: self._store_round(s, results))
+        report.events = await self._store_round_batched(results)
         if self.observer is not None:
             # After the store: discovery has bound the declared ports, whose names it sees.
             self.observer.interfaces_polled(self._as_declared(results), duration_s=duration_s)
@@ -417,8 +456,25 @@ class Collector:
 
         return await self._db(store)
 
-    def _store_round(self, session: Session, results: tuple[InterfacePollResult, ...]) -> int:
+    async def _store_round_batched(self, results: tuple[InterfacePollResult, ...]) -> int:
+        """Store a round `store_batch` devices per transaction, then finish it (flaps, roll-ups,
+        pruning) in one more; trap work may run between any two of them."""
         now = self.clock()
+        stored = 0
+        for start in range(0, len(results), self.store_batch):
+            batch = results[start : start + self.store_batch]
+            stored += await self._db(functools.partial(self._store_devices, results=batch, now=now))
+        stored += await self._db(lambda s: self._finish_round(s, now))
+        return stored
+
+    def _store_round(self, session: Session, results: tuple[InterfacePollResult, ...]) -> int:
+        """The whole round in one session (the batched path stores the same, in pieces)."""
+        now = self.clock()
+        return self._store_devices(session, results, now) + self._finish_round(session, now)
+
+    def _store_devices(
+        self, session: Session, results: Sequence[InterfacePollResult], now: dt.datetime
+    ) -> int:
         stored = 0
         for result in results:
             previous = self.reachability.get(result.device, Reachability())
@@ -449,7 +505,11 @@ class Collector:
                     flap_policy=self.flap_policy,
                 )
             )
-        stored += len(
+        session.commit()
+        return stored
+
+    def _finish_round(self, session: Session, now: dt.datetime) -> int:
+        stored = len(
             tick_flapping(session=session, index=self.index, now=now, flap_policy=self.flap_policy)
         )
         self._roll_up_finished(session, now)
@@ -503,14 +563,27 @@ class Collector:
 
     async def handle_trap(self, trap: TrapReceived) -> int:
         """Store a trap's event at once, act on it, then confirm with a targeted poll."""
+        stored = await self.take_trap(trap)
+        await self.confirm_trap(trap)
+        return stored
+
+    async def take_trap(self, trap: TrapReceived) -> int:
+        """Store a trap's event and let the ticket rules act, ahead of any bulk write."""
         if self.observer is not None:
             self.observer.trap_received(trap)
-        stored = await self._db(
-            lambda s: _commit(
-                s, len(record_trap(session=s, index=self.index, trap=trap, now=self.clock()))
+
+        def take(session: Session) -> int:
+            stored = _commit(
+                session,
+                len(record_trap(session=session, index=self.index, trap=trap, now=self.clock())),
             )
-        )
-        await self._db(self._handle_events)
+            self._handle_events(session)
+            return stored
+
+        return await self._db(take, urgent=True)
+
+    async def confirm_trap(self, trap: TrapReceived) -> None:
+        """Confirm a trap's port with a targeted poll and store what it says."""
         target = self._by_device.get(trap.device)
         if target is not None and trap.if_index is not None:
             confirm = await self.poller.poll_interface(target, trap.if_index)
@@ -529,13 +602,15 @@ class Collector:
                 )
             )
             await self._db(self._handle_events)
-        return stored
 
     async def run(
         self, *, once: bool = False, on_round: Callable[[RoundReport], None] | None = None
     ) -> None:
         await self.start()
-        traps = asyncio.create_task(self._trap_loop())
+        confirms: asyncio.Queue[TrapReceived] = asyncio.Queue()
+        traps = asyncio.create_task(self._trap_loop(confirms))
+        confirming = asyncio.create_task(self._confirm_loop(confirms))
+        self._trap_loop_running = True
         schedule = RoundSchedule(self.interval_s, clock=asyncio.get_running_loop().time)
         try:
             while True:
@@ -555,18 +630,34 @@ class Collector:
                     return
                 await asyncio.sleep(schedule.finished())
         finally:
-            traps.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await traps
+            self._trap_loop_running = False
+            for task in (traps, confirming):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await self.stop()
 
-    async def _trap_loop(self) -> None:
+    async def _trap_loop(self, confirms: asyncio.Queue[TrapReceived]) -> None:
+        """Traps one at a time, each stored and ticketed at once; their confirming polls go to
+        their own loop, so the next trap never waits for the last one's poll."""
         while True:
             trap = await self._traps.get()
             try:
-                await self.handle_trap(trap)
+                await self.take_trap(trap)
             except Exception:
                 log.exception("could not store the trap from %s", trap.source_address)
+            else:
+                confirms.put_nowait(trap)
+            finally:
+                self._settle()
+
+    async def _confirm_loop(self, confirms: asyncio.Queue[TrapReceived]) -> None:
+        while True:
+            trap = await confirms.get()
+            try:
+                await self.confirm_trap(trap)
+            except Exception:
+                log.exception("could not confirm the trap from %s", trap.source_address)
 
 
 def _commit(session: Session, value: int) -> int:
