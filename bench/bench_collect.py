@@ -286,6 +286,26 @@ async def one_store(args: argparse.Namespace, url: str, workdir: Path) -> dict[s
         return stored
 
     collector.take_trap = timed_take  # type: ignore[method-assign]
+    # Database work runs one piece at a time in a worker thread: its thread CPU is the store's
+    # share of the round, and one profiler per phase sees all of it.
+    in_session = collector._in_session
+    db_cpu = [0.0]
+    profilers = {"round": cProfile.Profile(), "trap": cProfile.Profile()}
+    phase: list[str | None] = [None]
+
+    def measured_session(work: Any) -> int:
+        profiler = profilers.get(phase[0] or "")
+        started = time.thread_time()
+        if profiler is not None and args.profile:
+            profiler.enable()
+        try:
+            return in_session(work)
+        finally:
+            if profiler is not None and args.profile:
+                profiler.disable()
+            db_cpu[0] += time.thread_time() - started
+
+    collector._in_session = measured_session  # type: ignore[method-assign]
     ifindex = interface_indexes()
     plan = {
         "host": "127.0.0.1",
@@ -298,22 +318,24 @@ async def one_store(args: argparse.Namespace, url: str, workdir: Path) -> dict[s
     plan_file = workdir / "plan.json"
     plan_file.write_text(json.dumps(plan))
 
-    rounds: list[tuple[float, float, int]] = []
-    marks = [time.process_time(), time.perf_counter()]
+    rounds: list[tuple[float, float, int, float]] = []
+    marks = [time.process_time(), time.perf_counter(), 0.0]
     wanted = 1 + 2 * args.rounds
     sender: subprocess.Popen[bytes] | None = None
 
     def on_round(report: Any) -> None:
         nonlocal sender
         cpu, wall = time.process_time(), time.perf_counter()
-        rounds.append((cpu - marks[0], wall - marks[1], report.answered))
-        marks[:] = [cpu, wall]
+        rounds.append((cpu - marks[0], wall - marks[1], report.answered, db_cpu[0] - marks[2]))
+        marks[:] = [cpu, wall, db_cpu[0]]
         print(
             f"    round {len(rounds)}: {report.answered}/{report.polled} answered, "
-            f"{rounds[-1][0]:.2f} s CPU, {rounds[-1][1]:.2f} s wall, {report.events} events, "
+            f"{rounds[-1][0]:.2f} s CPU ({rounds[-1][3]:.2f} s of it database work), "
+            f"{rounds[-1][1]:.2f} s wall, {report.events} events, "
             f"{len(report.errors)} errors  ({load()})",
             flush=True,
         )
+        phase[0] = "round" if len(rounds) < 1 + args.rounds else None
         if len(rounds) == 1 + args.rounds:
             sender = start_sender(args, plan_file, 0)
         if len(rounds) >= wanted:
@@ -335,17 +357,7 @@ async def one_store(args: argparse.Namespace, url: str, workdir: Path) -> dict[s
         idle_done: dict[tuple[str, int], float] = {}
         done_ref = done
         done_ref.clear()
-        profiler = cProfile.Profile()
-        in_session = collector._in_session
-
-        def profiled(work: Any) -> int:  # DB work runs one piece at a time: one profiler
-            profiler.enable()
-            try:
-                return in_session(work)
-            finally:
-                profiler.disable()
-
-        collector._in_session = profiled  # type: ignore[method-assign]
+        phase[0] = "trap"
         sender = start_sender(args, plan_file, sent_before)
         await asyncio.sleep(args.idle_s)
         sender.kill()
@@ -357,10 +369,12 @@ async def one_store(args: argparse.Namespace, url: str, workdir: Path) -> dict[s
         idle_done.update(done)
         idle = measured(plan_file, idle_done, skip=sent_before)
         if args.profile:
-            out = io.StringIO()
-            pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
-            print("    where the trap path's database time goes (cProfile, no round running):")
-            print("\n".join("      " + x for x in out.getvalue().splitlines()[:60]))
+            for name, title in (("round", "a quiet round's"), ("trap", "the trap path's")):
+                out = io.StringIO()
+                stats = pstats.Stats(profilers[name], stream=out)
+                stats.sort_stats("cumulative").print_stats(args.profile_lines)
+                print(f"    where {title} database time goes (cProfile):")
+                print("\n".join("      " + x for x in out.getvalue().splitlines()))
         with Session(engine) as session:
             tickets = session.exec(select(func.count()).select_from(Ticket)).one()
     finally:
@@ -371,6 +385,7 @@ async def one_store(args: argparse.Namespace, url: str, workdir: Path) -> dict[s
     return {
         "quiet_cpu": statistics.median(r[0] for r in quiet),
         "quiet_wall": statistics.median(r[1] for r in quiet),
+        "quiet_db": statistics.median(r[3] for r in quiet),
         "busy_cpu": statistics.median(r[0] for r in busy),
         "busy_wall": statistics.median(r[1] for r in busy),
         "during": during,
@@ -436,7 +451,8 @@ def inside(args: argparse.Namespace) -> int:
                 pg.stop()
             shutil.rmtree(workdir, ignore_errors=True)
         print(
-            f"    quiet round (median of {args.rounds}): {f['quiet_cpu']:.2f} s CPU, "
+            f"    quiet round (median of {args.rounds}): {f['quiet_cpu']:.2f} s CPU "
+            f"({f['quiet_db']:.2f} s database work), "
             f"{f['quiet_wall']:.2f} s wall; with traps: {f['busy_cpu']:.2f} s CPU, "
             f"{f['busy_wall']:.2f} s wall  ({f['load']})"
         )
@@ -454,7 +470,12 @@ def main() -> int:
     parser.add_argument("--stores", default="sqlite,postgresql")
     parser.add_argument("--batch", type=int, default=20)
     parser.add_argument("--idle-s", type=float, default=4.0)
-    parser.add_argument("--profile", action="store_true", help="profile the trap path")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="profile the database work of rounds and traps",
+    )
+    parser.add_argument("--profile-lines", type=int, default=30)
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--community", default=COMMUNITY, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -236,6 +236,7 @@ class InterfaceCounter(StrEnum):
     OUT_DISCARDS = "out_discards"
 
 
+_COUNTER_FIELDS: dict[InterfaceCounter, str] = {c: c.value for c in InterfaceCounter}
 _OCTET_COUNTERS = frozenset({InterfaceCounter.IN_OCTETS, InterfaceCounter.OUT_OCTETS})
 _UCAST_COUNTERS = frozenset({InterfaceCounter.IN_UCAST_PKTS, InterfaceCounter.OUT_UCAST_PKTS})
 
@@ -278,17 +279,9 @@ class InterfaceSample:
                 raise ValueError(f"{counter} {value} does not fit a {width_bits}-bit counter")
 
     def value(self, counter: InterfaceCounter) -> int:
-        values = {
-            InterfaceCounter.IN_OCTETS: self.in_octets,
-            InterfaceCounter.OUT_OCTETS: self.out_octets,
-            InterfaceCounter.IN_UCAST_PKTS: self.in_ucast_pkts,
-            InterfaceCounter.OUT_UCAST_PKTS: self.out_ucast_pkts,
-            InterfaceCounter.IN_ERRORS: self.in_errors,
-            InterfaceCounter.OUT_ERRORS: self.out_errors,
-            InterfaceCounter.IN_DISCARDS: self.in_discards,
-            InterfaceCounter.OUT_DISCARDS: self.out_discards,
-        }
-        return values[counter]
+        # Each counter is the field of its name (InterfaceCounter's values are the field names).
+        value: int = getattr(self, _COUNTER_FIELDS[counter])
+        return value
 
     def width_bits(self, counter: InterfaceCounter) -> int:
         if counter in _OCTET_COUNTERS:
