@@ -278,14 +278,16 @@ async def one_store(args: argparse.Namespace, url: str, workdir: Path) -> dict[s
         store_batch=args.batch,
     )
     done: dict[tuple[str, int], float] = {}
-    take = collector.take_trap
+    take = collector.take_traps
 
-    async def timed_take(trap: Any) -> int:
-        stored = await take(trap)
-        done[(trap.source_address, trap.if_index)] = time.monotonic()
+    async def timed_take(traps: Any) -> int:
+        stored = await take(traps)
+        at = time.monotonic()  # every ticket of the batch is committed by now
+        for trap in traps:
+            done[(trap.source_address, trap.if_index)] = at
         return stored
 
-    collector.take_trap = timed_take  # type: ignore[method-assign]
+    collector.take_traps = timed_take  # type: ignore[method-assign]
     # Database work runs one piece at a time in a worker thread: its thread CPU is the store's
     # share of the round, and one profiler per phase sees all of it.
     in_session = collector._in_session

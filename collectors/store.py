@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, insert, update
+from sqlalchemy import and_, bindparam, func, insert, update
 from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
@@ -704,6 +704,25 @@ def _undeclared_traffic(
         )
 
 
+def _update_status_rows(session: Session, updates: Sequence[Mapping[str, Any]]) -> None:
+    """Update port status rows by primary key: one executemany per set of columns (rates only
+    where there are), with no ORM unit of work between."""
+    table = InterfaceStatus.__table__  # type: ignore[attr-defined]
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for values in updates:
+        columns = tuple(k for k in values if k != "interface_id")
+        params = {k: values[k] for k in columns}
+        params["key_interface_id"] = values["interface_id"]
+        groups.setdefault(columns, []).append(params)
+    for columns, params_list in groups.items():
+        statement = (
+            update(table)
+            .where(table.c.interface_id == bindparam("key_interface_id"))
+            .values({name: bindparam(name) for name in columns})
+        )
+        session.connection().execute(statement, params_list)
+
+
 def record_interface_poll(
     *,
     session: Session,
@@ -825,9 +844,7 @@ def record_interface_poll(
         session.execute(insert(SampleRow), samples)
     if inserts:
         session.execute(insert(InterfaceStatus), inserts)
-    if updates:
-        # By primary key, grouped by the columns each row sets (rates only where there are).
-        session.execute(update(InterfaceStatus), updates)
+    _update_status_rows(session, updates)
     status_row = session.get(DeviceStatus, device.id) or DeviceStatus(
         device_id=device.id, updated_at=now
     )

@@ -71,6 +71,8 @@ ROUND_STORE_BATCH = 20
 # Bulk writes yield to waiting trap work, but no longer than this (so a trap storm cannot
 # starve the round).
 BULK_YIELD_S = 1.0
+# Traps waiting together are stored and ticketed in one piece of work, up to this many.
+TRAP_BATCH = 200
 
 
 class CollectorObserver(Protocol):
@@ -569,18 +571,25 @@ class Collector:
 
     async def take_trap(self, trap: TrapReceived) -> int:
         """Store a trap's event and let the ticket rules act, ahead of any bulk write."""
+        return await self.take_traps([trap])
+
+    async def take_traps(self, traps: Sequence[TrapReceived]) -> int:
+        """Store the events of traps that arrived together, then let the ticket rules act on
+        them: one piece of database work, ahead of any bulk write."""
         if self.observer is not None:
-            self.observer.trap_received(trap)
+            for trap in traps:
+                self.observer.trap_received(trap)
+        return await self._db(lambda session: self._take_traps(session, traps), urgent=True)
 
-        def take(session: Session) -> int:
-            stored = _commit(
-                session,
-                len(record_trap(session=session, index=self.index, trap=trap, now=self.clock())),
+    def _take_traps(self, session: Session, traps: Sequence[TrapReceived]) -> int:
+        stored = 0
+        for trap in traps:
+            stored += len(
+                record_trap(session=session, index=self.index, trap=trap, now=self.clock())
             )
-            self._handle_events(session)
-            return stored
-
-        return await self._db(take, urgent=True)
+        session.commit()  # events before consequences
+        self._handle_events(session)
+        return stored
 
     async def confirm_trap(self, trap: TrapReceived) -> None:
         """Confirm a trap's port with a targeted poll and store what it says."""
@@ -641,15 +650,32 @@ class Collector:
         """Traps one at a time, each stored and ticketed at once; their confirming polls go to
         their own loop, so the next trap never waits for the last one's poll."""
         while True:
-            trap = await self._traps.get()
+            # Every trap waiting is taken at once: one transaction and one SLA sweep for a
+            # burst, so a storm is worked off rather than queued one commit at a time.
+            traps = [await self._traps.get()]
+            while not self._traps.empty() and len(traps) < TRAP_BATCH:
+                traps.append(self._traps.get_nowait())
             try:
-                await self.take_trap(trap)
-            except Exception:
-                log.exception("could not store the trap from %s", trap.source_address)
-            else:
-                confirms.put_nowait(trap)
+                for trap in await self._take_each(traps):
+                    confirms.put_nowait(trap)
             finally:
                 self._settle()
+
+    async def _take_each(self, traps: Sequence[TrapReceived]) -> list[TrapReceived]:
+        """Take the traps together; if that fails, one by one, so one bad trap loses only
+        itself (taking a trap again stores nothing twice). Returns those taken."""
+        try:
+            await self.take_traps(traps)
+        except Exception:
+            if len(traps) == 1:
+                log.exception("could not store the trap from %s", traps[0].source_address)
+                return []
+        else:
+            return list(traps)
+        taken: list[TrapReceived] = []
+        for trap in traps:
+            taken += await self._take_each([trap])
+        return taken
 
     async def _confirm_loop(self, confirms: asyncio.Queue[TrapReceived]) -> None:
         while True:
