@@ -895,10 +895,11 @@ def record_trap(
         source=TransitionSource.TRAP,
         previous_state=LinkState.UP if new_state is LinkState.DOWN else LinkState.DOWN,
     )
-    events = _apply_transition(session, port, status_row, transition, flap_policy, now)
+    # The row's own columns first: the transition's event look-ups then flush it once.
     status_row.oper_status = "down" if new_state is LinkState.DOWN else "up"
     status_row.updated_at = now
     session.add(status_row)
+    events = _apply_transition(session, port, status_row, transition, flap_policy, now)
     session.flush()
     return events
 
