@@ -270,6 +270,21 @@ class InterfaceSample:
             raise ValueError(f"speed_bps must not be negative, got {self.speed_bps}")
         if not 0 <= self.sys_uptime_cs < UPTIME_MODULUS_CS:
             raise ValueError(f"sys_uptime_cs {self.sys_uptime_cs} is not a TimeTicks value")
+        # The common case in one expression (a round builds one sample per port); anything
+        # else is checked counter by counter below, for the message.
+        if (
+            self.octets_width_bits in COUNTER_WIDTHS_BITS
+            and self.ucast_width_bits in COUNTER_WIDTHS_BITS
+            and 0 <= self.in_octets < 1 << self.octets_width_bits
+            and 0 <= self.out_octets < 1 << self.octets_width_bits
+            and 0 <= self.in_ucast_pkts < 1 << self.ucast_width_bits
+            and 0 <= self.out_ucast_pkts < 1 << self.ucast_width_bits
+            and 0 <= self.in_errors < 1 << 32
+            and 0 <= self.out_errors < 1 << 32
+            and 0 <= self.in_discards < 1 << 32
+            and 0 <= self.out_discards < 1 << 32
+        ):
+            return
         for counter in InterfaceCounter:
             width_bits = self.width_bits(counter)
             if width_bits not in COUNTER_WIDTHS_BITS:
@@ -326,7 +341,11 @@ def interface_rates(
     """
     if previous is None:
         return NoRate(NoRateReason.FIRST_SAMPLE, "no previous sample")
-    for counter in InterfaceCounter:
+    same_widths = (
+        previous.octets_width_bits == current.octets_width_bits
+        and previous.ucast_width_bits == current.ucast_width_bits
+    )  # errors and discards are always 32 bits
+    for counter in () if same_widths else InterfaceCounter:
         if previous.width_bits(counter) != current.width_bits(counter):
             return NoRate(
                 NoRateReason.WIDTH_CHANGED,
