@@ -593,24 +593,43 @@ class Collector:
 
     async def confirm_trap(self, trap: TrapReceived) -> None:
         """Confirm a trap's port with a targeted poll and store what it says."""
-        target = self._by_device.get(trap.device)
-        if target is not None and trap.if_index is not None:
-            confirm = await self.poller.poll_interface(target, trap.if_index)
-            await self._db(
-                lambda s: _commit(
-                    s,
-                    len(
-                        record_interface_poll(
-                            session=s,
-                            index=self.index,
-                            result=confirm,
-                            now=self.clock(),
-                            flap_policy=self.flap_policy,
-                        )
-                    ),
+        await self.confirm_traps([trap])
+
+    async def confirm_traps(self, traps: Sequence[TrapReceived]) -> None:
+        """Confirm the traps' ports with targeted polls (side by side), then store what they
+        say and act on it in one piece of database work."""
+        wanted = [
+            (target, trap.if_index)
+            for trap in traps
+            if (target := self._by_device.get(trap.device)) is not None
+            and trap.if_index is not None
+        ]
+        if not wanted:
+            return
+        polled = await asyncio.gather(
+            *(self.poller.poll_interface(target, if_index) for target, if_index in wanted),
+            return_exceptions=True,
+        )
+        results: list[InterfacePollResult] = []
+        for (target, _), result in zip(wanted, polled, strict=True):
+            if isinstance(result, BaseException):
+                log.error("could not confirm a trap of %s: %s", target.device, result)
+            else:
+                results.append(result)
+
+        def store(session: Session) -> int:
+            for result in results:
+                record_interface_poll(
+                    session=session,
+                    index=self.index,
+                    result=result,
+                    now=self.clock(),
+                    flap_policy=self.flap_policy,
                 )
-            )
-            await self._db(self._handle_events)
+            session.commit()
+            return self._handle_events(session)
+
+        await self._db(store)
 
     async def run(
         self, *, once: bool = False, on_round: Callable[[RoundReport], None] | None = None
@@ -679,13 +698,13 @@ class Collector:
 
     async def _confirm_loop(self, confirms: asyncio.Queue[TrapReceived]) -> None:
         while True:
-            trap = await confirms.get()
+            traps = [await confirms.get()]
+            while not confirms.empty() and len(traps) < TRAP_BATCH:
+                traps.append(confirms.get_nowait())
             try:
-                await self.confirm_trap(trap)
+                await self.confirm_traps(traps)
             except Exception:
-                log.exception("could not confirm the trap from %s", trap.source_address)
-
-
-def _commit(session: Session, value: int) -> int:
-    session.commit()
-    return value
+                log.exception(
+                    "could not confirm the traps from %s",
+                    ", ".join(sorted({t.source_address for t in traps})),
+                )
