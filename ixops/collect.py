@@ -582,6 +582,10 @@ class Collector:
         return await self._db(lambda session: self._take_traps(session, traps), urgent=True)
 
     def _take_traps(self, session: Session, traps: Sequence[TrapReceived]) -> int:
+        # The ticket rules commit per event; rows this short session has read (the events,
+        # their devices, ports, links, racks) stay loaded across those commits instead of
+        # being read again for the next trap of the batch.
+        session.expire_on_commit = False
         stored = 0
         for trap in traps:
             stored += len(
