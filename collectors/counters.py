@@ -377,9 +377,13 @@ def interface_rates(
     clamped: set[InterfaceCounter] = set()
     for counter in InterfaceCounter:
         ceiling = max_octets_per_s if counter in _OCTET_COUNTERS else max_frames_per_s
+        before, after = previous.value(counter), current.value(counter)
+        if after >= before and (ceiling is None or (after - before) / interval_s <= ceiling):
+            rates[counter] = (after - before) / interval_s  # _delta_rate's plain case, inline
+            continue
         result = _delta_rate(
-            previous.value(counter),
-            current.value(counter),
+            before,
+            after,
             current.width_bits(counter),
             interval_s,
             ceiling,

@@ -58,6 +58,7 @@ from collectors.flaps import (
     advance,
     evaluate_readings,
     interface_readings,
+    interface_readings_quiet,
     tick,
 )
 from collectors.models import (
@@ -704,6 +705,16 @@ def _undeclared_traffic(
         )
 
 
+_KEPT_UNLESS_CHANGED = (
+    "if_index",
+    "admin_status",
+    "oper_status",
+    "changed_at",
+    "flapping",
+    "raised_thresholds",
+)
+
+
 def _update_status_rows(session: Session, updates: Sequence[Mapping[str, Any]]) -> None:
     """Update port status rows by primary key: one executemany per set of columns (rates only
     where there are), with no ORM unit of work between."""
@@ -757,7 +768,9 @@ def record_interface_poll(
         for r in session.execute(
             select_columns(
                 col(InterfaceStatus.interface_id),
+                col(InterfaceStatus.if_index),
                 col(InterfaceStatus.admin_status),
+                col(InterfaceStatus.oper_status),
                 col(InterfaceStatus.flap_state),
                 col(InterfaceStatus.flapping),
                 col(InterfaceStatus.changed_at),
@@ -814,17 +827,18 @@ def record_interface_poll(
             values["out_utilisation_pct"] = rates.out_utilisation_pct
             values["in_errors_per_s"] = rates.in_errors_per_s
             values["in_discards_per_s"] = rates.in_discards_per_s
-            raised = frozenset(
-                (Metric(m), s)
-                for m, s in (
-                    key.split(":", 1) for key in (old.raised_thresholds if old else None) or []
+            was_raised = (old.raised_thresholds if old else None) or []
+            if not was_raised and interface_readings_quiet(rates, thresholds):
+                values["raised_thresholds"] = []  # what evaluating the readings gives
+            else:
+                raised = frozenset(
+                    (Metric(m), s) for m, s in (key.split(":", 1) for key in was_raised)
                 )
-            )
-            raised, crossed = evaluate_readings(
-                interface_readings(rates, polled_at), raised, thresholds
-            )
-            values["raised_thresholds"] = sorted(f"{m.value}:{s}" for m, s in raised)
-            events.extend(_port_events(session, port, crossed, now=now))
+                raised, crossed = evaluate_readings(
+                    interface_readings(rates, polled_at), raised, thresholds
+                )
+                values["raised_thresholds"] = sorted(f"{m.value}:{s}" for m, s in raised)
+                events.extend(_port_events(session, port, crossed, now=now))
         link_state = link_state_of(status.admin_status, status.oper_status)
         if link_state is not None:
             flap = (
@@ -839,7 +853,15 @@ def record_interface_poll(
             values["flap_state"] = flap.flap_state
             values["flapping"] = flap.flapping
             values["changed_at"] = flap.changed_at
-        (updates if old is not None else inserts).append(values)
+        if old is None:
+            inserts.append(values)
+            continue
+        for name in _KEPT_UNLESS_CHANGED:
+            # Columns that rarely change are written only when they do (fewer values to
+            # convert per row; the rows are grouped by the columns they set).
+            if name in values and values[name] == getattr(old, name):
+                del values[name]
+        updates.append(values)
     if samples:
         session.execute(insert(SampleRow), samples)
     if inserts:
