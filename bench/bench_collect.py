@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/bench_collect.py [--devices 200] [--rounds 2] [--traps-per-s 50]
                                             [--stores sqlite,postgresql] [--batch 20]
+                                            [--no-traps] [--profile]
 
 Needs root (a network namespace), iproute2, net-snmp's snmpd and PostgreSQL's server binaries.
 It creates a namespace with 48 veth interfaces (up; their peers in a second namespace), `lo`,
@@ -322,7 +323,7 @@ async def one_store(args: argparse.Namespace, url: str, workdir: Path) -> dict[s
 
     rounds: list[tuple[float, float, int, float]] = []
     marks = [time.process_time(), time.perf_counter(), 0.0]
-    wanted = 1 + 2 * args.rounds
+    wanted = 1 + args.rounds * (1 if args.no_traps else 2)
     sender: subprocess.Popen[bytes] | None = None
 
     def on_round(report: Any) -> None:
@@ -338,7 +339,7 @@ async def one_store(args: argparse.Namespace, url: str, workdir: Path) -> dict[s
             flush=True,
         )
         phase[0] = "round" if len(rounds) < 1 + args.rounds else None
-        if len(rounds) == 1 + args.rounds:
+        if len(rounds) == 1 + args.rounds and not args.no_traps:
             sender = start_sender(args, plan_file, 0)
         if len(rounds) >= wanted:
             raise asyncio.CancelledError
@@ -346,6 +347,13 @@ async def one_store(args: argparse.Namespace, url: str, workdir: Path) -> dict[s
     try:
         with __import__("contextlib").suppress(asyncio.CancelledError):
             await collector.run(on_round=on_round)
+        if args.no_traps:
+            return {
+                "quiet_cpu": statistics.median(r[0] for r in rounds[1:]),
+                "quiet_wall": statistics.median(r[1] for r in rounds[1:]),
+                "quiet_db": statistics.median(r[3] for r in rounds[1:]),
+                "load": load(),
+            }
         if sender is not None:
             sender.kill()
             sender.wait()
@@ -452,10 +460,15 @@ def inside(args: argparse.Namespace) -> int:
             if pg is not None:
                 pg.stop()
             shutil.rmtree(workdir, ignore_errors=True)
-        print(
+        quiet = (
             f"    quiet round (median of {args.rounds}): {f['quiet_cpu']:.2f} s CPU "
-            f"({f['quiet_db']:.2f} s database work), "
-            f"{f['quiet_wall']:.2f} s wall; with traps: {f['busy_cpu']:.2f} s CPU, "
+            f"({f['quiet_db']:.2f} s database work), {f['quiet_wall']:.2f} s wall"
+        )
+        if args.no_traps:
+            print(f"{quiet}  ({f['load']})", flush=True)
+            continue
+        print(
+            f"{quiet}; with traps: {f['busy_cpu']:.2f} s CPU, "
             f"{f['busy_wall']:.2f} s wall  ({f['load']})"
         )
         print(line("during rounds", f["during"]))
@@ -478,6 +491,7 @@ def main() -> int:
         help="profile the database work of rounds and traps",
     )
     parser.add_argument("--profile-lines", type=int, default=30)
+    parser.add_argument("--no-traps", action="store_true", help="quiet rounds only")
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--community", default=COMMUNITY, help=argparse.SUPPRESS)
     args = parser.parse_args()
