@@ -225,7 +225,8 @@ class ConfigRepository:
         return result.stdout
 
     def ensure(self) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
+        # Configurations hold the network's secrets' hashes and the topology: owner-only.
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         if not (self.root / ".git").exists():
             self._run("init", "--quiet")
             # Configurations are what they are: no line-ending or whitespace rewriting.

@@ -25,6 +25,7 @@ from collectors.counters import InterfaceSample as Sample
 from collectors.models import InterfaceRollup, InterfaceSample, Observation
 from inventory.accounts import PermissionDenied, Role, User, require_active
 from inventory.models import AccessUnit, Circuit, Device, Interface, Link, Rack, Room, Site
+from inventory.permissions import EVERYONE, Reach, rule
 from inventory.timeutil import require_aware
 
 
@@ -337,6 +338,7 @@ def _optics(
     return found
 
 
+@rule("draw graphs", EVERYONE, reach=Reach.OWN_UNIT, reads=True)
 def traffic_graph(
     *, session: Session, user: User, scope: Scope, name: str, span: Span, now: dt.datetime
 ) -> Graph:

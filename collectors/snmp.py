@@ -64,6 +64,7 @@ from collectors.ber import BerError, SnmpException, SnmpValue, VarBind
 from collectors.counters import InterfaceSample
 from collectors.oids import Oid
 from inventory.credentials import SnmpCredentials
+from inventory.credentials import scrub as scrub_secrets
 from inventory.schema import SnmpVersion
 
 log = logging.getLogger(__name__)
@@ -2261,10 +2262,7 @@ def _usm_user(target: SnmpTarget) -> Any:
 
 def _scrub(text: str, credentials: SnmpCredentials) -> str:
     """Belt and braces: a library message must not carry a secret into a log or a result."""
-    for secret in (credentials.community, credentials.auth_key, credentials.priv_key):
-        if secret is not None and secret.reveal() and secret.reveal() in text:
-            text = text.replace(secret.reveal(), "********")
-    return text
+    return scrub_secrets(text, credentials.community, credentials.auth_key, credentials.priv_key)
 
 
 __all__ = [

@@ -39,6 +39,7 @@ from sqlmodel import Session, col, select
 from collectors.ssh_environment import ComponentStatus, parse_raw_environment
 from inventory import models as inv
 from inventory.credentials import CredentialError, CredentialStore, SshCredentials
+from inventory.credentials import scrub as scrub_secrets
 from inventory.schema import SshProfile
 
 log = logging.getLogger(__name__)
@@ -481,10 +482,9 @@ def parse_config(data: Mapping[str, Any]) -> DeviceConfig:
 
 
 def scrub(text: str, secrets: Iterable[str]) -> str:
-    """The text with every non-empty secret value replaced by asterisks."""
-    for value in sorted({s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(value, MASK)
-    return text
+    """The text with every non-empty secret value masked (the one scrubber,
+    :func:`inventory.credentials.scrub`)."""
+    return scrub_secrets(text, *secrets)
 
 
 def _secret_values(credentials: SshCredentials) -> list[str]:

@@ -1090,8 +1090,12 @@ def record_sensors(
     raised: set[str],
     now: dt.datetime,
     thresholds: ThresholdSet = DEFAULT_THRESHOLDS,
+    down_now: frozenset[int] = frozenset(),
 ) -> list[LinkEvent]:
     """Store a device's readings and raise/clear temperature, low-light and on-battery alarms.
+
+    `down_now` are ifIndexes the caller found down after the readings were taken (asked again
+    because they read low light): judged down whatever the stored state says.
 
     `raised` is the caller's set of alarms currently up (kept in memory: after a restart an
     alarm still present is raised again, which the ticket rules fold into the open ticket).
@@ -1147,6 +1151,7 @@ def record_sensors(
             reading.kind is SensorKind.OPTICAL_RX_DBM
             and port is not None
             and ports_up.get(port.interface_id, True)
+            and reading.if_index not in down_now
         ):
             t = thresholds.rx_power
             trunk = port.role in ("trunk", "uplink")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,41 @@ class Secret:
 
     def __reduce__(self) -> Any:
         raise TypeError("secrets are not pickled")
+
+
+MASK = "********"
+_USERINFO_RE = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^/:@\s]*):[^/@\s]+@")
+
+
+def _mask_url(url: str) -> str:
+    """What of a URL may be shown: its scheme, host and port (tokens sit in paths and queries)."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname or "?"
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "<invalid URL>"
+    rest = "/…" if parts.path.strip("/") or parts.query else ""
+    return f"{parts.scheme}://{host}{port}{rest}"
+
+
+def scrub(text: str, *secrets: Secret | str | None) -> str:
+    """The one secret scrubber, for log lines, error messages, the audit and notifications:
+    ``text`` with every given secret value replaced (longest first, so that a secret containing
+    another is masked whole), a secret URL shown as scheme://host only, its query tokens masked
+    wherever they appear alone, and any ``scheme://user:password@`` password masked."""
+    values = sorted(
+        {v for v in (x.reveal() if isinstance(x, Secret) else x for x in secrets) if v},
+        key=len,
+        reverse=True,
+    )
+    for value in values:
+        text = text.replace(value, _mask_url(value) if "://" in value else MASK)
+        if "://" in value:
+            for _, token in urllib.parse.parse_qsl(urllib.parse.urlsplit(value).query):
+                if len(token) >= 6:
+                    text = text.replace(token, MASK)
+    return _USERINFO_RE.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
 
 
 class CredentialError(Exception):

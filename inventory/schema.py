@@ -225,6 +225,23 @@ class Management(Model):
     address: IpAddress
     snmp_port: Port = 161
     ssh_port: Port = 22
+    snmp_engine_id: str | None = None
+    """The device's SNMPv3 engine ID (hex, as `show snmp engineID` prints it): its v3 traps
+    are authenticated with the profile's keys localised to it, so without it they are refused."""
+
+    @field_validator("snmp_engine_id")
+    @classmethod
+    def _engine_id_is_hex(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        text = value.removeprefix("0x").replace(":", "").replace(" ", "").lower()
+        try:
+            octets = bytes.fromhex(text)
+        except ValueError:
+            raise ValueError(f"snmp_engine_id {value!r} is not hexadecimal") from None
+        if not 5 <= len(octets) <= 32:
+            raise ValueError(f"snmp_engine_id must be 5 to 32 octets, not {len(octets)}")
+        return text
 
 
 class DeviceCredentials(Model):

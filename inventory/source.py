@@ -7,9 +7,11 @@ of each key and item; everything else about YAML stays safe (no tags, no objects
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import yaml
 from yaml.nodes import MappingNode, SequenceNode
@@ -100,16 +102,61 @@ class SourceError(Exception):
         self.message = message
 
 
-def load_yaml(path: Path, display_path: str | None = None) -> Any:
-    """Parse one YAML file into LineDict/LineList values (SourceError on failure)."""
-    shown = display_path or str(path)
+MAX_FILE_BYTES: Final = 10 * 2**20
+"""The largest inventory, checklist or runbook file read (10 MB): a bigger one is a mistake
+(a log pasted in, a generated dump), and parsing it would take minutes and gigabytes."""
+
+
+def read_text(path: Path, shown: str, *, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """A source file's text, or SourceError: unreadable, not UTF-8, or over ``max_bytes``."""
     try:
-        text = path.read_text(encoding="utf-8")
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise SourceError(
+                Location(shown, 1),
+                f"file is {size / 2**20:.1f} MB, over the {max_bytes / 2**20:g} MB limit for "
+                "one file: split it (or raise the limit with IXOPS_MAX_FILE_MB)",
+            )
+        return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise SourceError(Location(shown, 1), f"not UTF-8 text ({exc.reason})") from None
     except OSError as exc:
         raise SourceError(Location(shown, 1), f"cannot read file: {exc.strerror}") from None
-    return load_yaml_text(text, shown)
+
+
+def load_yaml(
+    path: Path, display_path: str | None = None, *, max_bytes: int = MAX_FILE_BYTES
+) -> Any:
+    """Parse one YAML file into LineDict/LineList values (SourceError on failure)."""
+    shown = display_path or str(path)
+    return load_yaml_text(read_text(path, shown, max_bytes=max_bytes), shown)
+
+
+def suggest(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``choices``, or nothing."""
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def schema_message(error: Any, vocabulary: Iterable[str]) -> str:
+    """One pydantic validation error as the line an engineer reads after ``file:line:``, for
+    every kind of YAML file (inventories, checklists, runbooks' front matter). ``vocabulary``
+    is the file kind's field names, to suggest one for a misspelt field."""
+    kind = error["type"]
+    loc = [str(p) for p in error["loc"]]
+    # An error in a list item (`platforms: [junos]`) is named after the list.
+    name = loc[-2] if len(loc) > 1 and loc[-1].isdigit() else (loc[-1] if loc else "value")
+    if kind == "missing":
+        return f"missing required field {name!r}"
+    if kind == "extra_forbidden":
+        return f"unknown field {name!r}{suggest(name, vocabulary)}"
+    if kind == "enum":
+        expected = error.get("ctx", {}).get("expected", "")
+        return f"{name}: must be one of {expected}, not {error.get('input')!r}"
+    message = str(error["msg"])
+    if message.startswith("Value error, "):
+        return f"{name}: {message[len('Value error, ') :]}"
+    return f"{name}: {message[0].lower()}{message[1:]}"
 
 
 def load_yaml_text(text: str, shown: str) -> Any:
@@ -123,8 +170,16 @@ def load_yaml_text(text: str, shown: str) -> Any:
         line = mark.line + 1 if mark is not None else 1
         problem = exc.problem or exc.context or "not valid YAML"
         raise SourceError(Location(shown, line), f"YAML syntax error: {problem}") from None
+    except yaml.reader.ReaderError as exc:
+        # A control character or a stray byte: YAML refuses it before parsing anything.
+        line = text[: exc.position].count("\n") + 1
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        raise SourceError(
+            Location(shown, line), f"character #x{char:04x} is not allowed in YAML ({exc.reason})"
+        ) from None
     except yaml.YAMLError as exc:
-        raise SourceError(Location(shown, 1), f"YAML error: {exc}") from None
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise SourceError(Location(shown, 1), f"YAML error: {first}") from None
 
 
 def location_of(root: Any, path: tuple[str | int, ...], fallback: Location) -> Location:

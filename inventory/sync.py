@@ -52,6 +52,8 @@ class Change:
 class SyncReport:
     dry_run: bool
     changes: list[Change] = field(default_factory=list)
+    guard: str | None = None
+    """Why a real run of this plan would stop (a dry run shows the plan all the same)."""
 
     def count(self, kind: ChangeKind) -> int:
         return sum(1 for c in self.changes if c.kind is kind)
@@ -79,11 +81,32 @@ class InventoryInvalidError(ValueError):
         self.inventory = inventory
 
 
+DEFAULT_MAX_RETIRE_SHARE = 0.10
+"""A sync that would retire more than this share of the active rows stops (see RetireGuardError)."""
+
+
+class RetireGuardError(ValueError):
+    """A sync would retire more than the allowed share of what exists: most likely a wrong or
+    half-written inventory, not a decommissioning. Nothing was written; ``report`` is the plan."""
+
+    def __init__(self, report: SyncReport, active: int, share: float) -> None:
+        retired = report.count(ChangeKind.RETIRED)
+        super().__init__(
+            f"the sync would retire {retired} of {active} active rows "
+            f"({100 * retired / active:.0f} %), more than the {100 * share:.0f} % allowed; "
+            "nothing was synced (check the inventory path, or give --allow-retire)"
+        )
+        self.report = report
+        self.active = active
+        self.share = share
+
+
 class _Syncer:
     def __init__(self, session: Session, now: dt.datetime, report: SyncReport) -> None:
         self.session = session
         self.now = now
         self.report = report
+        self.active_before = 0
         # id → natural key, per table, so that changed foreign keys read as names.
         self.labels: dict[str, dict[int, str]] = {}
 
@@ -95,6 +118,7 @@ class _Syncer:
         key_of: Callable[[Row], str],
     ) -> dict[str, Row]:
         existing = {key_of(row): row for row in self.session.exec(select(model)).all()}
+        self.active_before += sum(1 for row in existing.values() if row.retired_at is None)
         result: dict[str, Row] = {}
         added: list[str] = []
         for key, values in desired.items():
@@ -186,9 +210,18 @@ def _id(row: models.Tracked) -> int:
 
 
 def sync_inventory(
-    *, session: Session, inventory: Inventory, now: dt.datetime, dry_run: bool = False
+    *,
+    session: Session,
+    inventory: Inventory,
+    now: dt.datetime,
+    dry_run: bool = False,
+    allow_retire: bool = False,
+    max_retire_share: float = DEFAULT_MAX_RETIRE_SHARE,
 ) -> SyncReport:
-    """Make the store match `inventory`; commit unless `dry_run` (then roll back)."""
+    """Make the store match `inventory`; commit unless `dry_run` (then roll back).
+
+    A sync that would retire more than ``max_retire_share`` of the store's active rows rolls
+    back and raises RetireGuardError (with the plan) unless ``allow_retire``."""
     if not inventory.ok:
         raise InventoryInvalidError(inventory)
     now = require_aware(now, "sync time")
@@ -196,6 +229,13 @@ def sync_inventory(
     s = _Syncer(session, now, report)
     try:
         _sync_all(s, inventory)
+        retired = report.count(ChangeKind.RETIRED)
+        if not allow_retire and s.active_before and retired > max_retire_share * s.active_before:
+            session.rollback()
+            guard = RetireGuardError(report, s.active_before, max_retire_share)
+            if not dry_run:
+                raise guard
+            report.guard = str(guard)
         if dry_run:
             session.rollback()
         else:

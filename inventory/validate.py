@@ -6,9 +6,7 @@ Every problem is collected, none stops the others from being found, and each is 
 
 from __future__ import annotations
 
-import difflib
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -30,7 +28,17 @@ from inventory.schema import (
     SshProfile,
     field_vocabulary,
 )
-from inventory.source import LineDict, LineList, Location, SourceError, load_yaml, location_of
+from inventory.source import (
+    MAX_FILE_BYTES,
+    LineDict,
+    LineList,
+    Location,
+    SourceError,
+    load_yaml,
+    location_of,
+    schema_message,
+    suggest,
+)
 
 M = TypeVar("M", bound=Model)
 
@@ -115,30 +123,6 @@ class Inventory:
         }
 
 
-def _pydantic_message(error: Any) -> str:
-    kind = error["type"]
-    loc = [str(p) for p in error["loc"]]
-    field_name = loc[-1] if loc else "value"
-    if kind == "missing":
-        return f"missing required field {field_name!r}"
-    if kind == "extra_forbidden":
-        return f"unknown field {field_name!r}{_suggest(field_name, field_vocabulary())}"
-    message = str(error["msg"])
-    if message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
-    elif kind == "enum":
-        expected = error.get("ctx", {}).get("expected", "")
-        message = f"must be one of {expected}, not {error.get('input')!r}"
-    else:
-        message = message[0].lower() + message[1:]
-    return f"{field_name}: {message}"
-
-
-def _suggest(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 def _parse(
     inventory: Inventory, model: type[M], raw: Any, location: Location, what: str
 ) -> M | None:
@@ -153,7 +137,7 @@ def _parse(
             where = location_of(raw, path, location)
             if err["type"] == "missing":
                 where = location_of(raw, path[:-1], location)
-            inventory.error(where, f"{what}: {_pydantic_message(err)}")
+            inventory.error(where, f"{what}: {schema_message(err, field_vocabulary())}")
         return None
 
 
@@ -179,8 +163,9 @@ def inventory_files(path: Path) -> list[Path]:
     return sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
-def load_inventory(path: Path) -> Inventory:
-    """Read and check an inventory file or directory; problems land in `.errors`."""
+def load_inventory(path: Path, *, max_file_bytes: int = MAX_FILE_BYTES) -> Inventory:
+    """Read and check an inventory file or directory; problems land in `.errors` (a file over
+    ``max_file_bytes`` is one, and is not read)."""
     inventory = Inventory(root=str(path))
     if not path.exists():
         inventory.error(Location(str(path), 0), "no such file or directory")
@@ -194,15 +179,32 @@ def load_inventory(path: Path) -> Inventory:
         shown = str(file.relative_to(base)) if path.is_dir() else str(file)
         shown = str(Path(path.name) / shown) if path.is_dir() else shown
         inventory.files.append(shown)
-        _read_file(inventory, file, shown)
+        _read_file(inventory, file, shown, max_file_bytes)
     _check_references(inventory)
+    _check_not_empty(inventory)
     inventory.errors.sort()
     return inventory
 
 
-def _read_file(inventory: Inventory, file: Path, shown: str) -> None:
+def _check_not_empty(inventory: Inventory) -> None:
+    """No sites or no devices is an error, not an empty exchange: synced, such an inventory
+    would retire everything the store knows (a wrong path, a file emptied by a bad merge).
+    Only said of an inventory with no other error: a file that failed to parse explains it."""
+    if inventory.errors:
+        return
+    where = Location(inventory.files[0] if inventory.files else inventory.root, 1)
+    for section, entries in (("sites", inventory.sites), ("devices", inventory.devices)):
+        if not entries and not inventory.unparsed.get(section):
+            inventory.error(
+                where,
+                f"the inventory defines no {section}: an exchange has at least one "
+                "(is this the right path? an empty inventory would retire everything)",
+            )
+
+
+def _read_file(inventory: Inventory, file: Path, shown: str, max_bytes: int) -> None:
     try:
-        document = load_yaml(file, shown)
+        document = load_yaml(file, shown, max_bytes=max_bytes)
     except SourceError as exc:
         inventory.error(exc.location, exc.message)
         return
@@ -215,9 +217,7 @@ def _read_file(inventory: Inventory, file: Path, shown: str) -> None:
     for section, body in document.items():
         where = document.key_locations[section]
         if section not in KNOWN_SECTIONS:
-            inventory.error(
-                where, f"unknown section {section!r}{_suggest(section, KNOWN_SECTIONS)}"
-            )
+            inventory.error(where, f"unknown section {section!r}{suggest(section, KNOWN_SECTIONS)}")
             continue
         if section == "credentials":
             creds = _parse(inventory, Credentials, body, where, "credentials")
@@ -320,14 +320,14 @@ def _check_references(inv: Inventory) -> None:
         elif d.site not in sites:
             inv.error(
                 device.where("site"),
-                f"device {d.name}: unknown site {d.site!r}{_suggest(d.site, sites)}",
+                f"device {d.name}: unknown site {d.site!r}{suggest(d.site, sites)}",
             )
         elif (d.site, d.rack) not in racks:
             site_racks = sorted(name for (code, name) in racks if code == d.site)
             inv.error(
                 device.where("rack"),
                 f"device {d.name}: unknown rack {d.rack!r} in site {d.site}"
-                f"{_suggest(d.rack, site_racks)}",
+                f"{suggest(d.rack, site_racks)}",
             )
         elif d.position is not None:
             slot = (d.site, d.rack, d.position)
@@ -350,13 +350,13 @@ def _check_references(inv: Inventory) -> None:
             inv.error(
                 device.where("credentials", "snmp"),
                 f"device {d.name}: SNMP credential profile {d.credentials.snmp!r} is not defined"
-                f"{_suggest(d.credentials.snmp, snmp_names)}",
+                f"{suggest(d.credentials.snmp, snmp_names)}",
             )
         if d.credentials.ssh is not None and d.credentials.ssh not in ssh_names:
             inv.error(
                 device.where("credentials", "ssh"),
                 f"device {d.name}: SSH credential profile {d.credentials.ssh!r} is not defined"
-                f"{_suggest(d.credentials.ssh, ssh_names)}",
+                f"{suggest(d.credentials.ssh, ssh_names)}",
             )
         if d.platform is not None:
             platforms = platforms if platforms is not None else _known_platforms()
@@ -364,7 +364,7 @@ def _check_references(inv: Inventory) -> None:
                 inv.error(
                     device.where("platform"),
                     f"device {d.name}: unknown platform {d.platform!r} (a netmiko device_type)"
-                    f"{_suggest(d.platform, platforms)}",
+                    f"{suggest(d.platform, platforms)}",
                 )
         if d.credentials.ssh is not None and d.platform is None:
             inv.error(
@@ -392,13 +392,13 @@ def _check_references(inv: Inventory) -> None:
         if device in inv.unparsed.get("devices", set()) and device not in devices:
             return False
         if device not in devices:
-            inv.error(where, f"{what}: unknown device {device!r}{_suggest(device, devices)}")
+            inv.error(where, f"{what}: unknown device {device!r}{suggest(device, devices)}")
             return False
         if interface not in ports.get(device, {}):
             inv.error(
                 owner.where(*path[:-1], "interface") if path[-1] == "device" else where,
                 f"{what}: device {device} has no interface {interface!r}"
-                f"{_suggest(interface, ports.get(device, {}))}",
+                f"{suggest(interface, ports.get(device, {}))}",
             )
             return False
         key = (device, interface)
@@ -503,3 +503,10 @@ def _unique_profiles(
             )
         names[name] = profile.location
     return set(names)
+
+
+def _pydantic_message(error: Any) -> str:
+    """The inventory's wording of one pydantic error, for other YAML kinds that want it (the
+    targets and SLA policy files): :func:`inventory.source.schema_message` with the
+    inventory's field names."""
+    return schema_message(error, field_vocabulary())

@@ -31,6 +31,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "collect-ssh": "ixops.cli_ssh:collect_ssh",
     "config": "ixops.cli_ssh:config_group",
     "demo": "ixops.cli_demo:demo",
+    "doctor": "ixops.cli_doctor:doctor",
     "down": "ixops.cli_down:down_command",
     "graph": "ixops.cli_graph:graph_command",
     "inspect": "ixops.cli_inspect:inspect_group",
@@ -111,8 +112,13 @@ def main(ctx: click.Context) -> None:
       IXOPS_DATABASE_URL   e.g. postgresql+psycopg://ixops@db/ixops (default: SQLite in IXOPS_HOME)
       IXOPS_INVENTORY      inventory file or directory (default: the bundled example exchange)
       IXOPS_SECRETS_FILE   credential values, mode 0600 (default: IXOPS_HOME/secrets.yaml)
+      IXOPS_MAX_FILE_MB    the largest inventory, checklist or runbook file read (default: 10)
     """
-    ctx.obj = App(Settings.from_env())
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    ctx.obj = App(settings)
 
 
 # -- inventory -------------------------------------------------------------------------------
@@ -184,21 +190,54 @@ def inventory_validate(app: App, path: Path | None, fmt: str) -> None:
 @path_argument
 @click.option("--dry-run", is_flag=True, help="Show what would change; change nothing.")
 @click.option("-v", "--verbose", is_flag=True, help="List every added row too.")
+@click.option(
+    "--allow-retire",
+    is_flag=True,
+    help="Retire more than --max-retire of what exists (a real decommissioning).",
+)
+@click.option(
+    "--max-retire",
+    "max_retire_pct",
+    type=click.FloatRange(0, 100),
+    default=10.0,
+    show_default=True,
+    help="Stop, printing the plan, if the sync would retire more than this % of the rows.",
+)
 @pass_app
-def inventory_sync(app: App, path: Path | None, dry_run: bool, verbose: bool) -> None:
+def inventory_sync(
+    app: App,
+    path: Path | None,
+    dry_run: bool,
+    verbose: bool,
+    allow_retire: bool,
+    max_retire_pct: float,
+) -> None:
     """Make the store match the inventory files: add, change, retire (never delete)."""
-    from sqlmodel import Session
-
-    from inventory.sync import sync_inventory
+    from inventory.sync import RetireGuardError, sync_inventory
 
     inv = load_for(app, path)
     if not inv.ok:
         print_errors(app, inv)
         app.err.print("Nothing was synced.")
         sys.exit(1)
-    with store_errors(app), Session(app.engine()) as session:
-        report = sync_inventory(session=session, inventory=inv, now=app.now(), dry_run=dry_run)
+    with store_errors(app), app.session() as session:
+        try:
+            report = sync_inventory(
+                session=session,
+                inventory=inv,
+                now=app.now(),
+                dry_run=dry_run,
+                allow_retire=allow_retire,
+                max_retire_share=max_retire_pct / 100,
+            )
+        except RetireGuardError as exc:
+            exc.report.dry_run = True
+            _print_sync(app, inv, exc.report, verbose)
+            app.err.print(f"ixops: {exc}", markup=False)
+            sys.exit(1)
     _print_sync(app, inv, report, verbose)
+    if report.guard:
+        app.err.print(f"ixops: a real run would stop: {report.guard}", markup=False)
 
 
 def _print_sync(app: App, inv: Inventory, report: SyncReport, verbose: bool) -> None:

@@ -23,7 +23,6 @@ import sys
 import click
 from rich.table import Table
 from rich.text import Text
-from sqlmodel import Session
 
 from collectors.discovery import port_audit
 from inventory.timeutil import format_local
@@ -49,7 +48,7 @@ def audit_ports(app: App, site: str | None, fmt: str) -> None:
 
     Exit status 0 when there are none, 1 when there are.
     """
-    with store_errors(app), Session(app.engine()) as session:
+    with store_errors(app), app.session() as session:
         try:
             problems = port_audit(session, site=site)
         except LookupError as exc:

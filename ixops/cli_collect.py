@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import csv
 import datetime as dt
-import getpass
 import io
 import json
 import sys
@@ -14,11 +13,12 @@ from typing import Any
 
 import click
 from rich.table import Table
-from sqlmodel import Session, col, select
+from rich.text import Text
 
-from inventory import models as inv
 from inventory.credentials import CredentialStore
+from inventory.textsafe import visible
 from inventory.timeutil import SHANGHAI, format_local
+from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, load_for, pass_app, path_argument, print_errors, store_errors
 
 
@@ -177,7 +177,7 @@ def links_stability(
         span = parse_period(label)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--period") from None
-    with store_errors(app), Session(app.engine()) as session:
+    with store_errors(app), app.session() as session:
         rows = link_stability_report(
             session=session,
             period=span,
@@ -269,6 +269,7 @@ def _local_time(text: str) -> dt.datetime:
 @click.option("--end", "ends", required=True, help="Local time.")
 @click.option("--reference", default="", help="Change ticket or work order.")
 @click.option("--description", default="")
+@acting_option
 @pass_app
 def maintenance_add(
     app: App,
@@ -278,43 +279,30 @@ def maintenance_add(
     ends: str,
     reference: str,
     description: str,
+    as_user: str | None,
 ) -> None:
-    """Declare a maintenance window on a device or a link."""
-    from collectors.models import MaintenanceWindow
+    """Declare a maintenance window on a device or a link (admins and engineers; audited)."""
+    from collectors.maintenance import declare_maintenance
 
     if (device is None) == (link_key is None):
         raise click.UsageError("give exactly one of --device or --link")
     start_at, end_at = _local_time(starts), _local_time(ends)
     if end_at <= start_at:
         raise click.BadParameter("the window must end after it starts", param_hint="--end")
-    with store_errors(app), Session(app.engine()) as session:
-        device_id = link_id = None
-        if device is not None:
-            row = session.exec(select(inv.Device).where(inv.Device.name == device)).first()
-            if row is None:
-                app.err.print(f"ixops: no device {device!r} in the store", markup=False)
-                sys.exit(1)
-            device_id = row.id
-        else:
-            link = session.exec(select(inv.Link).where(inv.Link.key == link_key)).first()
-            if link is None:
-                app.err.print(f"ixops: no link {link_key!r} in the store", markup=False)
-                sys.exit(1)
-            link_id = link.id
-        window = MaintenanceWindow(
+    with user_errors(app), app.session() as session:
+        row = declare_maintenance(
+            session=session,
+            user=resolve_actor(session, as_user),
+            device=device,
+            link=link_key,
             starts_at=start_at,
             ends_at=end_at,
-            device_id=device_id,
-            link_id=link_id,
             reference=reference,
             description=description,
-            created_by=getpass.getuser(),
-            created_at=app.now(),
+            now=app.now(),
         )
-        session.add(window)
-        session.commit()
         app.out.print(
-            f"Maintenance #{window.id} on {device or link_key}: "
+            f"Maintenance #{row.window.id} on {visible(row.subject, one_line=True)}: "
             f"{format_local(start_at)} to {format_local(end_at)}",
             markup=False,
         )
@@ -322,33 +310,39 @@ def maintenance_add(
 
 @maintenance_group.command("list")
 @click.option("--all", "show_all", is_flag=True, help="Include windows that have ended.")
+@acting_option
 @pass_app
-def maintenance_list(app: App, show_all: bool) -> None:
+def maintenance_list(app: App, show_all: bool, as_user: str | None) -> None:
     """Maintenance windows, current and coming."""
-    from collectors.models import MaintenanceWindow
+    from collectors.maintenance import list_maintenance
 
-    now = app.now()
-    with store_errors(app), Session(app.engine()) as session:
-        query = select(MaintenanceWindow).order_by(col(MaintenanceWindow.starts_at))
-        if not show_all:
-            query = query.where(MaintenanceWindow.ends_at > now)
-        windows = session.exec(query).all()
-        devices = {d.id: d.name for d in session.exec(select(inv.Device))}
-        links = {lk.id: lk.key for lk in session.exec(select(inv.Link))}
-    if not windows:
+    with user_errors(app), app.session() as session:
+        rows = list_maintenance(
+            session=session,
+            user=resolve_actor(session, as_user),
+            include_ended=show_all,
+            now=app.now(),
+        )
+    if not rows:
         app.out.print("No maintenance windows.")
         return
     table = Table(title="Maintenance windows")
-    for name in ("#", "on", "from", "to", "reference", "description"):
+    for name in ("#", "on", "from", "to", "by", "reference", "description"):
         table.add_column(name)
-    for w in windows:
-        subject = devices.get(w.device_id) if w.device_id else links.get(w.link_id)
+    for row in rows:
+        w = row.window
         table.add_row(
             str(w.id),
-            subject or "?",
-            format_local(w.starts_at),
-            format_local(w.ends_at),
-            w.reference,
-            w.description,
+            *(
+                Text(visible(text, one_line=True))
+                for text in (
+                    row.subject,
+                    format_local(w.starts_at),
+                    format_local(w.ends_at),
+                    w.created_by,
+                    w.reference,
+                    w.description,
+                )
+            ),
         )
     app.out.print(table)

@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from inventory.credentials import CredentialStore
+from ixops.cli_users import os_user
 from ixops.cliapp import App, load_for, pass_app, print_errors
 from ixops.settings import EXAMPLE_INVENTORY
 
@@ -45,11 +46,17 @@ def demo(app: App, no_tui: bool, duration: float, lang: str | None, trap_port: i
         sys.exit(1)
     home = app.settings.home / "demo"
     shutil.rmtree(home, ignore_errors=True)  # a fresh store every time: the demo is a story
-    home.mkdir(parents=True)
+    home.mkdir(mode=0o700, parents=True)
     engine = make_engine(f"sqlite:///{home / 'ixops.db'}")
     ensure_schema(engine)
     secrets_file = home / "secrets.yaml"
-    accounts = prepare(engine=engine, inventory=inventory, secrets_file=secrets_file, now=app.now())
+    accounts = prepare(
+        engine=engine,
+        inventory=inventory,
+        secrets_file=secrets_file,
+        now=app.now(),
+        os_user=os_user(),
+    )
     backend = DemoBackend(
         engine=engine,
         inventory=inventory,

@@ -9,8 +9,8 @@ import click
 from rich import box
 from rich.table import Table
 from rich.text import Text
-from sqlmodel import Session
 
+from inventory.textsafe import shown
 from inventory.timeutil import format_local, format_span
 from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, pass_app
@@ -32,7 +32,7 @@ from tickets.down import DownState, down_now
 def down_command(app: App, fmt: str, interval_s: float, as_user: str | None) -> None:
     """What is down or unknown now (unknown: nobody polled it in three intervals), worst first.
     Exit 1 when anything is down or unknown."""
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         now = app.now()
         found = down_now(session=session, user=user, now=now, interval_s=interval_s)
@@ -77,13 +77,13 @@ def down_command(app: App, fmt: str, interval_s: float, as_user: str | None) -> 
         for r in found.rows:
             style = "bold red" if r.state is DownState.DOWN else "yellow"
             table.add_row(
-                Text(f"{r.kind.value} {r.name}"),
+                Text(shown(f"{r.kind.value} {r.name}")),
                 Text(r.state.value.upper(), style=style),
                 format_local(r.since) if r.since else "never polled",
                 format_span((now - r.since).total_seconds()) if r.since else "—",
-                r.ticket or "—",
-                Text(f"{r.site} {r.room}".strip()),
-                Text(r.detail),
+                shown(r.ticket) or "—",
+                Text(shown(f"{r.site} {r.room}".strip())),
+                Text(shown(r.detail)),
             )
         app.out.print(table)
     if found.rows:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from sqlmodel import Session
 
 from collectors.graphs import COUNTS, OPTICS, TRAFFIC, Graph, GraphError, Scope, Span, traffic_graph
 from inventory.timeutil import format_local, to_local
@@ -107,7 +106,7 @@ def graph_command(
     CIRCUIT-ID`) or a room (`graph room SITE/ROOM`)."""
     if out.suffix.lower() not in (".png", ".svg"):
         raise click.BadParameter(f"{out}: write a .png or an .svg file", param_hint="--out")
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         try:
             graph = traffic_graph(

@@ -23,7 +23,6 @@ from typing import Any
 import click
 from rich import box
 from rich.table import Table
-from sqlmodel import Session
 
 from collectors.stability import parse_period
 from inventory.timeutil import format_local, to_local
@@ -73,7 +72,9 @@ def inspect_validate(app: App, path: Path | None, fmt: str) -> None:
     Exits 1 if anything is wrong.
     """
     given = os.environ.get("IXOPS_CHECKLISTS")
-    found = load_checklists(path or (Path(given) if given else None))
+    found = load_checklists(
+        path or (Path(given) if given else None), max_file_bytes=app.settings.max_file_bytes
+    )
     if fmt == "json":
         document = {
             "path": found.root,
@@ -109,7 +110,7 @@ def inspect_validate(app: App, path: Path | None, fmt: str) -> None:
 @pass_app
 def inspect_due(app: App, fmt: str, as_user: str | None) -> None:
     """Every room and its walkthrough of this period: overdue, due, in progress or done."""
-    with inspect_errors(app), Session(app.engine()) as session:
+    with inspect_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         rows = inspections.due_inspections(
             session=session, user=user, now=app.now(), checklists=_checklists()
@@ -289,7 +290,7 @@ def _run_json(view: RunView) -> dict[str, Any]:
 @pass_app
 def inspect_start(app: App, room: str, fmt: str, as_user: str | None) -> None:
     """Start ROOM's walkthrough (SITE/ROOM, e.g. "NDR/Room 2F-05"), or resume its open one."""
-    with inspect_errors(app), Session(app.engine()) as session:
+    with inspect_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         started = inspections.start_inspection(
             session=session, user=user, room=room, now=app.now(), checklists=_checklists()
@@ -354,7 +355,7 @@ def inspect_record(
     """
     if value is None and not confirm:
         raise click.UsageError("give a VALUE, or --confirm to take the live reading")
-    with inspect_errors(app), Session(app.engine()) as session:
+    with inspect_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         view = inspections.get_run(session=session, user=user, run=run, now=app.now())
         definition = view.checklist.item(item)
@@ -380,7 +381,7 @@ def inspect_record(
 @pass_app
 def inspect_submit(app: App, run: int, notes: str, as_user: str | None) -> None:
     """Sign RUN as its inspector; each finding opens a ticket. A signed run never changes."""
-    with inspect_errors(app), Session(app.engine()) as session:
+    with inspect_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         submitted = inspections.submit_inspection(
             session=session, user=user, run=run, now=app.now(), notes=notes
@@ -409,7 +410,7 @@ def inspect_submit(app: App, run: int, notes: str, as_user: str | None) -> None:
 @pass_app
 def inspect_show(app: App, run: int, fmt: str, as_user: str | None) -> None:
     """One run; --format markdown prints the signed record for filing."""
-    with inspect_errors(app), Session(app.engine()) as session:
+    with inspect_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         view = inspections.get_run(session=session, user=user, run=run, now=app.now())
         if fmt == "json":
@@ -448,7 +449,7 @@ def inspect_schedule(
     as_user: str | None,
 ) -> None:
     """Give ROOM its own recurrence (default: its checklist's)."""
-    with inspect_errors(app), Session(app.engine()) as session:
+    with inspect_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         inspections.set_schedule(
             session=session,
@@ -507,7 +508,7 @@ def _report_rows(report: InspectionReport) -> list[dict[str, Any]]:
 @pass_app
 def inspect_report(app: App, period: str, fmt: str, as_user: str | None) -> None:
     """Walkthroughs due, on time, late and missed per room; findings and their tickets."""
-    with inspect_errors(app), Session(app.engine()) as session:
+    with inspect_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         report = inspection_report(
             session=session,

@@ -49,7 +49,6 @@ def mail_poll(
     """Each unseen mail from a contact opens a ticket of their unit, or with a ticket number in
     its subject becomes a public reply on it; other senders get a polite answer (sent through
     the SMTP section of notifications.yaml). Attachments go to IXOPS_HOME/attachments."""
-    from sqlmodel import Session
 
     from inventory.credentials import Secret
     from inventory.timeutil import format_local
@@ -85,14 +84,14 @@ def mail_poll(
         host=imap_host, port=imap_port, username=username, tls=not no_tls, mailbox=mailbox
     )
     with store_errors(app):
-        engine = app.engine()
+        app.engine()  # fail here, with the store's message, before the loop
     while True:
         try:
             with store_errors(app):
                 results = poll_mailbox(
                     settings=settings,
                     password=Secret(password),
-                    session_factory=lambda: Session(engine, expire_on_commit=False),
+                    session_factory=lambda: app.session(expire_on_commit=False),
                     clock=app.now,
                     attachments_dir=app.settings.home / "attachments",
                     send=send,

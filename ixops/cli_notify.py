@@ -16,11 +16,10 @@ import sys
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.table import Table
-from sqlmodel import Session
 
 from collectors.stability import parse_period
 from inventory.credentials import CredentialError
@@ -31,6 +30,9 @@ from tickets.notify import DispatchReport, dispatch_due, list_outbox, send_test
 from tickets.notify_config import FILE_NAME, NotifyConfig, NotifyConfigError, load_config
 from tickets.notify_senders import DeliveryError, NotifySecrets, Sender, build_senders
 from tickets.satisfaction import SatisfactionReport, rate_ticket, satisfaction_report
+
+if TYPE_CHECKING:
+    from ixops.cliapp import Session
 
 
 def _config_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -90,7 +92,7 @@ def notify_test(app: App, channel: str, to: str | None, config_path: Path | None
 @pass_app
 def notify_list(app: App, failed: bool, limit: int, fmt: str, as_user: str | None) -> None:
     """The newest messages of the outbox, newest first."""
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         rows = list_outbox(session=session, user=user, failed_only=failed, limit=limit)
         if fmt == "json":
@@ -151,10 +153,10 @@ def notify_dispatch(app: App, once: bool, interval: float, config_path: Path | N
     """Route new ticket events and send due messages (a loop; safe to run more than one)."""
     config, senders = _load(app, config_path)
     with store_errors(app):
-        engine = app.engine()
+        app.engine()  # fail here, with the store's message, before the loop starts
 
     def session_factory() -> Session:
-        return Session(engine, expire_on_commit=False)
+        return app.session(expire_on_commit=False)
 
     async def run() -> None:
         while True:
@@ -185,7 +187,7 @@ def notify_dispatch(app: App, once: bool, interval: float, config_path: Path | N
 @pass_app
 def rate_command(app: App, number: str, score: int, comment: str, as_user: str | None) -> None:
     """Rate how a resolved or closed ticket was handled (1–5; contacts, for their own unit)."""
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         rating = rate_ticket(
             session=session, user=user, ticket=number, score=score, comment=comment, now=app.now()
@@ -257,7 +259,7 @@ def _print_satisfaction(app: App, report: SatisfactionReport, fmt: str) -> None:
 @pass_app
 def satisfaction_report_command(app: App, period: str, fmt: str, as_user: str | None) -> None:
     """Ratings per access unit and overall: average, share satisfied, response rate."""
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         report = satisfaction_report(
             session=session, user=user, period=parse_period(period), now=app.now()

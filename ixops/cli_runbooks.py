@@ -17,9 +17,9 @@ from pathlib import Path
 import click
 from rich import box
 from rich.table import Table
-from sqlmodel import Session
 
 from inventory.credentials import CredentialStore
+from inventory.textsafe import visible
 from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, load_for, pass_app, print_errors
 from runbooks.allowlist import (
@@ -27,23 +27,24 @@ from runbooks.allowlist import (
     CommandRefused,
     allowed_patterns,
     check_command,
-    render_command,
 )
 from runbooks.procedures import (
     Runbook,
     RunbookSet,
     bundled_runbooks,
     load_runbooks,
-    match,
-    ticket_facts,
+    runbooks_for_ticket,
 )
 from runbooks.run import RunnableCommand, SshAccess, run_runbook_command, runnable_commands
-from tickets import service
 
 
 def _runbooks(app: App) -> RunbookSet:
     given = os.environ.get("IXOPS_RUNBOOKS")
-    found = load_runbooks(Path(given)) if given else bundled_runbooks()
+    found = (
+        load_runbooks(Path(given), max_file_bytes=app.settings.max_file_bytes)
+        if given
+        else bundled_runbooks()
+    )
     if not found.ok:
         for error in found.errors:
             app.err.print(str(error), markup=False)
@@ -63,7 +64,9 @@ def runbook_group() -> None:
 def runbook_validate(app: App, path: Path | None) -> None:
     """Check runbook files (front matter, steps, every command against the allow-list)."""
     given = os.environ.get("IXOPS_RUNBOOKS")
-    found = load_runbooks(path or (Path(given) if given else None))
+    found = load_runbooks(
+        path or (Path(given) if given else None), max_file_bytes=app.settings.max_file_bytes
+    )
     if not found.ok:
         for error in found.errors:
             app.err.print(str(error), markup=False)
@@ -144,24 +147,23 @@ def runbook_show(app: App, name: str) -> None:
 def runbook_for(app: App, ticket: str, fmt: str, as_user: str | None) -> None:
     """The runbooks for TICKET, most specific first, with its device's commands filled in."""
     found = _runbooks(app)
-    with user_errors(app), Session(app.engine()) as session:
-        user = resolve_actor(session, as_user)
-        detail = service.get_ticket(session=session, user=user, ticket=ticket, now=app.now())
-        facts = ticket_facts(session, detail.row.ticket)
-    matched = match(found.runbooks.values(), facts)
-    prepared: dict[str, list[tuple[str, str | None, str | None]]] = {}
-    for runbook in matched:
-        rows: list[tuple[str, str | None, str | None]] = []
-        for step, command in runbook.commands_for(facts.platform):
-            try:
-                rendered = render_command(facts.platform, command.text, facts.placeholders())
-                rows.append((step.title, rendered, None))
-            except CommandRefused as exc:
-                rows.append((step.title, None, str(exc)))
-        prepared[runbook.name] = rows
+    with user_errors(app), app.session() as session:
+        result = runbooks_for_ticket(
+            session=session,
+            user=resolve_actor(session, as_user),
+            ticket=ticket,
+            runbooks=found,
+            now=app.now(),
+        )
+    facts = result.facts
+    matched = [p.runbook for p in result.runbooks]
+    prepared = {
+        p.runbook.name: [(line.step.title, line.command, line.refused) for line in p.lines]
+        for p in result.runbooks
+    }
     if fmt == "json":
         document = {
-            "ticket": detail.row.number,
+            "ticket": result.number,
             "device": facts.device,
             "platform": facts.platform,
             "runbooks": [
@@ -179,10 +181,10 @@ def runbook_for(app: App, ticket: str, fmt: str, as_user: str | None) -> None:
         click.echo(json.dumps(document, indent=2, ensure_ascii=False))
         return
     if not matched:
-        app.out.print(f"No runbook applies to {detail.row.number}.")
+        app.out.print(f"No runbook applies to {result.number}.")
         return
     where = f" on {facts.device} ({facts.platform})" if facts.device else ""
-    app.out.print(f"Runbooks for {detail.row.number}{where}, most specific first:", markup=False)
+    app.out.print(f"Runbooks for {result.number}{where}, most specific first:", markup=False)
     for runbook in matched:
         title = runbook.title + (f" / {runbook.title_zh}" if runbook.title_zh else "")
         app.out.print(f"  {runbook.name}: {title}", markup=False)
@@ -279,15 +281,17 @@ def runbook_run(
         command_timeout_s=2 * timeout_s,
     )
     failures = 0
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
-        detail = service.get_ticket(session=session, user=user, ticket=ticket, now=app.now())
-        number = detail.row.number
-        facts = ticket_facts(session, detail.row.ticket)
+        lookup = runbooks_for_ticket(
+            session=session, user=user, ticket=ticket, runbooks=found, now=app.now()
+        )
+        number = lookup.number
+        facts = lookup.facts
         if named is not None:
             runbook = named
         else:
-            matched = match(found.runbooks.values(), facts)
+            matched = [p.runbook for p in lookup.runbooks]
             if not matched:
                 app.err.print(f"ixops: no runbook applies to {number}", markup=False)
                 sys.exit(1)
@@ -359,10 +363,11 @@ def runbook_run(
                 continue
             app.out.print(f"$ {run.command}", markup=False)
             if result.output:
-                app.out.print(result.output.rstrip("\n"), markup=False)
+                # What the device sent: its control characters shown, not obeyed.
+                app.out.print(visible(result.output.rstrip("\n")), markup=False)
             if result.error is not None:
                 failures += 1
-                app.err.print(f"ixops: {run.device}: {result.error}", markup=False)
+                app.err.print(f"ixops: {run.device}: {visible(str(result.error))}", markup=False)
                 app.out.print(f"The failed attempt was added to {number}'s timeline.", markup=False)
             else:
                 app.out.print(f"Added to {number}'s timeline (internal note).", markup=False)

@@ -14,7 +14,6 @@ from typing import Any
 import click
 from rich.table import Table
 from rich.text import Text
-from sqlmodel import Session
 
 from inventory.timeutil import to_local
 from ixops.cli_users import acting_option, resolve_actor, user_errors
@@ -102,7 +101,7 @@ def report_targets(
     chosen = _project(app, year, project)
     if fmt == "xlsx" and output is None:
         raise click.UsageError("--format xlsx needs --output FILE.xlsx")
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         document = targets_report(
             session=session, user=user, project=chosen, year=year, now=app.now(),
@@ -188,7 +187,7 @@ def budget_spend(
 
     day = _date(spent_on)
     chosen = _project(app, day.year, project)
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         entry = spend(
             session=session, user=user, project=chosen, year=day.year, line=line,
@@ -209,7 +208,7 @@ def budget_reverse(app: App, entry: int, note: str, as_user: str | None) -> None
     """Cancel ledger ENTRY with a reversing entry (entries are never edited or deleted)."""
     from targets.ledger import reverse
 
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         row = reverse(session=session, user=user, entry_id=entry, note=note, now=app.now())
         app.out.print(f"Entry {row.id} reverses entry {entry}", markup=False)
@@ -230,7 +229,7 @@ def budget_import(
 
     year = _this_year(app, year)
     chosen = _project(app, year, project)
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         rows = import_ledger(
             session=session, user=user, project=chosen, year=year, path=file, now=app.now()
@@ -251,7 +250,7 @@ def budget_ledger(app: App, year: int | None, project: str | None, as_user: str 
 
     year = _this_year(app, year)
     chosen = _project(app, year, project)
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         require_role(user, READ_ROLES, "read the budget ledger")
         entries = ledger_entries(session, year=year, project=chosen.code)
@@ -289,7 +288,7 @@ def budget_rental(
     year = _this_year(app, year)
     chosen = _project(app, year, project)
     span = parse_period(period or str(year))
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         require_role(resolve_actor(session, as_user), READ_ROLES, "read the rental accrual")
         rows = rental_accrual(session, period=span)
         table = Table(title=Text(f"Link rental accrual 链路租赁费 {span.label}"))
@@ -330,7 +329,7 @@ def budget_electricity(
     year = _this_year(app, year)
     chosen = _project(app, year, project)
     span = parse_period(period or str(year))
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         require_role(resolve_actor(session, as_user), READ_ROLES, "read the electricity estimate")
         months = electricity_estimate(session, project=chosen, year=year, period=span)
         table = Table(title=Text(f"Electricity 电费 {span.label}"))
@@ -382,7 +381,7 @@ def targets_close(app: App, year: int, project: str | None, as_user: str | None)
     from targets.report import close_year
 
     chosen = _project(app, year, project)
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         row = close_year(session=session, user=user, project=chosen, year=year, now=app.now())
         app.out.print(

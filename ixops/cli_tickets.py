@@ -26,8 +26,8 @@ from rich.cells import cell_len, chop_cells
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
-from sqlmodel import Session
 
+from inventory.textsafe import shown, visible
 from inventory.timeutil import format_local
 from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, pass_app
@@ -151,7 +151,7 @@ def ticket_list(
     as_user: str | None,
 ) -> None:
     """Tickets, least time left on the response SLA first, one page at a time."""
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         page = ticket_queue(
             session=session,
@@ -196,10 +196,11 @@ def ticket_list(
             if name == "title":
                 table.add_column(name, overflow="ellipsis", no_wrap=True, min_width=10)
             else:
-                width = max(len(name), *(len(c[index]) for c in cells))
+                width = max(len(name), *(cell_len(visible(c[index], one_line=True)) for c in cells))
                 table.add_column(name, no_wrap=True, min_width=width)
         for cell in cells:
-            table.add_row(*cell)
+            # Text cells: a title is words, never markup, and its control characters show.
+            table.add_row(*(Text(visible(c, one_line=True)) for c in cell))
         app.out.print(table)
         if page.more:
             app.out.print(
@@ -213,17 +214,17 @@ def _print_detail(app: App, detail: TicketDetail, card: Callout | None = None) -
     row = detail.row
     t = row.ticket
     out = app.out
-    out.print(f"{row.number}  {t.title}", markup=False)
+    out.print(f"{row.number}  {visible(t.title, one_line=True)}", markup=False)
     out.print(
         f"  state {t.state}, {t.severity} {t.category}, from {t.source}, SLA policy "
         f"{row.sla.policy_name}",
         markup=False,
     )
-    where = " ".join(x for x in (row.site, row.device, row.interface) if x)
+    where = visible(" ".join(x for x in (row.site, row.device, row.interface) if x), one_line=True)
     if where:
         out.print(f"  at {where}", markup=False)
     if row.unit:
-        out.print(f"  access unit {row.unit}", markup=False)
+        out.print(f"  access unit {visible(row.unit, one_line=True)}", markup=False)
     if detail.affected_units:
         out.print(f"  affected units: {', '.join(detail.affected_units)}", markup=False)
     if detail.parent:
@@ -237,7 +238,7 @@ def _print_detail(app: App, detail: TicketDetail, card: Callout | None = None) -
         out.print(f"  detected {format_local(t.detected_at)}", markup=False)
     out.print(f"  opened {format_local(t.opened_at)}", markup=False)
     if row.assignee:
-        out.print(f"  assigned to {row.assignee}", markup=False)
+        out.print(f"  assigned to {visible(row.assignee, one_line=True)}", markup=False)
     response, when = _response_text(row)
     out.print(f"  response SLA: {response}, {when}", markup=False)
     if row.sla.resolution is not None:
@@ -251,9 +252,10 @@ def _print_detail(app: App, detail: TicketDetail, card: Callout | None = None) -
         label = entry.kind.replace("_", " ")
         if entry.kind == "state_change" and entry.value:
             label = f"→ {entry.value}"
-        text = f"  {format_local(entry.at)}  {who:<12} {label}"
+        text = f"  {format_local(entry.at)}  {visible(who, one_line=True):<12} {label}"
         if entry.body:
-            text += f": {entry.body}"
+            # The whole body (the JSON format has it exact); only its controls are escaped.
+            text += f": {shown(entry.body, limit=len(entry.body))}"
         out.print(text, markup=False)
 
 
@@ -264,7 +266,7 @@ def _print_detail(app: App, detail: TicketDetail, card: Callout | None = None) -
 @pass_app
 def ticket_show(app: App, number: str, fmt: str, as_user: str | None) -> None:
     """A ticket and its timeline."""
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         detail = service.get_ticket(session=session, user=user, ticket=number, now=app.now())
         card = callout(session=session, user=user, ticket=number, now=app.now())
@@ -324,7 +326,7 @@ def ticket_open(
     as_user: str | None,
 ) -> None:
     """Open a ticket; its response clock starts now."""
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         ticket = service.open_ticket(
             session=session,
@@ -339,7 +341,9 @@ def ticket_open(
             unit=unit,
             now=app.now(),
         )
-        app.out.print(f"Opened {ticket.number}: {ticket.title}", markup=False)
+        app.out.print(
+            f"Opened {ticket.number}: {visible(ticket.title, one_line=True)}", markup=False
+        )
 
 
 def _action(
@@ -358,7 +362,7 @@ def _action(
     @acting_option
     @pass_app
     def command(app: App, number: str, message: str, as_user: str | None) -> None:
-        with user_errors(app), Session(app.engine()) as session:
+        with user_errors(app), app.session() as session:
             user = resolve_actor(session, as_user)
             ticket = call(session=session, user=user, ticket=number, body=message, now=app.now())
             app.out.print(f"{ticket.number} {done}.", markup=False)
@@ -392,7 +396,7 @@ def ticket_resolve(
 
     If its link or device is still down, asks first (or needs --still-down when not on a
     terminal)."""
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         try:
             ticket = service.resolve(
@@ -436,7 +440,7 @@ def ticket_resolve(
 @pass_app
 def ticket_wait(app: App, number: str, message: str, on: str, as_user: str | None) -> None:
     """Set a ticket waiting on the access unit or a vendor."""
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         ticket = service.set_waiting(
             session=session,
@@ -456,7 +460,7 @@ def ticket_wait(app: App, number: str, message: str, on: str, as_user: str | Non
 @pass_app
 def ticket_assign(app: App, number: str, assignee: str, as_user: str | None) -> None:
     """Assign a ticket to an engineer ('-' to unassign)."""
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         target = None if assignee == "-" else assignee
         ticket = service.assign(
@@ -475,7 +479,7 @@ def ticket_classify(
     app: App, number: str, category: str | None, severity: str | None, as_user: str | None
 ) -> None:
     """Change a ticket's category or severity (its SLA policy follows, keeping elapsed time)."""
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         ticket = service.reclassify(
             session=session,
@@ -629,7 +633,7 @@ def sla_group(ctx: click.Context, all_open: bool, fmt: str, as_user: str | None)
     app = ctx.find_object(App)
     if app is None:
         raise click.UsageError("ixops sla runs under the ixops command")
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         now = app.now()
         rows = sla_at_risk(session=session, user=user, now=now, include_ok=all_open)
@@ -787,7 +791,7 @@ def sla_report_command(ctx: click.Context, period: str, fmt: str, as_user: str |
     app = ctx.find_object(App)
     if app is None:
         raise click.UsageError("ixops sla report runs under the ixops command")
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user or ctx.meta.get(_AS_USER_KEY))
         from collectors.stability import parse_period
 
@@ -799,7 +803,7 @@ def sla_report_command(ctx: click.Context, period: str, fmt: str, as_user: str |
 @pass_app
 def sla_record(app: App) -> None:
     """Store SLA transitions that have happened (run periodically; the collectors do it too)."""
-    with user_errors(app), Session(app.engine()) as session:
+    with user_errors(app), app.session() as session:
         stored = service.record_due_sla_transitions(session=session, now=app.now())
         app.out.print(f"Stored {len(stored)} SLA transition(s).")
 

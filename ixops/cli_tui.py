@@ -14,11 +14,10 @@ import sys
 from typing import TYPE_CHECKING
 
 import click
-from sqlmodel import Session
 
 from inventory.accounts import count_users
 from inventory.credentials import CredentialStore
-from ixops.cli_users import acting_option, user_errors
+from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, load_for, pass_app
 
 if TYPE_CHECKING:
@@ -40,8 +39,9 @@ def tui_command(app: App, as_user: str | None, lang: str | None) -> None:
     """The operations console: ticket queue with live SLA countdowns, ticket detail and actions,
     overview of the rooms.
 
-    Logs in with a user name and password, or acts as USER given by --as / IXOPS_USER without
-    a password (as every ixops command does). Keys can be remapped by binding id in
+    Logs in with a user name and password, or acts as USER given by --as / IXOPS_USER: without
+    a password if your OS user is mapped to it (`ixops user map`), else after its password,
+    as every ixops command does. Keys can be remapped by binding id in
     IXOPS_HOME/keymap.yaml (press ? in the console for the ids).
     """
     # Textual is imported here, not at the top: every other command stays quick to start.
@@ -49,14 +49,16 @@ def tui_command(app: App, as_user: str | None, lang: str | None) -> None:
 
     with user_errors(app):
         engine = app.engine()
-        if not as_user:
-            with Session(engine) as session:
-                if count_users(session) == 0:
-                    app.err.print(
-                        "ixops: the store has no accounts yet; create the first admin with "
-                        "`ixops user add NAME --role admin`."
-                    )
-                    sys.exit(1)
+        with app.session() as session:
+            if as_user:
+                # The same gate as every command: the OS user's mapping, or the password.
+                resolve_actor(session, as_user, now=app.now())
+            elif count_users(session) == 0:
+                app.err.print(
+                    "ixops: the store has no accounts yet; create the first admin with "
+                    "`ixops user add NAME --role admin`."
+                )
+                sys.exit(1)
         console = make_app(
             engine=engine,
             user_name=as_user or None,

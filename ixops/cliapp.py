@@ -16,6 +16,7 @@ from ixops.settings import Settings
 if TYPE_CHECKING:
     from rich.console import Console
     from sqlalchemy import Engine
+    from sqlmodel import Session as Session
 
     from inventory.validate import Inventory
 
@@ -55,6 +56,8 @@ class App:
 
         if self._engine is None:
             self._activate_sla_policies()
+            if self.settings.database_url == self.settings.default_database_url:
+                self.settings.ensure_home()  # the default store lives in the home
             self._engine = make_engine(self.settings.database_url)
             if migrate:
                 ensure_schema(self._engine)
@@ -77,6 +80,13 @@ class App:
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC)
+
+    def session(self, *, migrate: bool = True, expire_on_commit: bool = True) -> Session:
+        """A session on the store, for a command to hand to the service functions (the CLI
+        modules hold no SQL and import neither SQLAlchemy nor SQLModel)."""
+        from sqlmodel import Session
+
+        return Session(self.engine(migrate=migrate), expire_on_commit=expire_on_commit)
 
 
 pass_app = click.make_pass_decorator(App)
@@ -119,7 +129,9 @@ def path_argument(func: F) -> F:
 def load_for(app: App, path: Path | None) -> Inventory:
     from inventory.validate import load_inventory
 
-    return load_inventory(path or app.settings.inventory_path)
+    return load_inventory(
+        path or app.settings.inventory_path, max_file_bytes=app.settings.max_file_bytes
+    )
 
 
 def print_errors(app: App, inv: Inventory) -> None:

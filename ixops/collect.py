@@ -22,15 +22,18 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from collectors.counters import BucketWidth
 from collectors.discovery import record_snmp_identity
-from collectors.flaps import DEFAULT_FLAP_POLICY, FlapPolicy
+from collectors.flaps import DEFAULT_FLAP_POLICY, DEFAULT_THRESHOLDS, FlapPolicy
 from collectors.models import LinkEvent
 from collectors.snmp import (
+    IfStatus,
     InterfacePollResult,
     Reachability,
+    SensorKind,
     SensorPollResult,
     SnmpPoller,
     SnmpTarget,
@@ -48,10 +51,11 @@ from collectors.store import (
     roll_up_range,
     tick_flapping,
 )
-from collectors.traps import TrapReceived, TrapReceiver
+from collectors.traps import TrapReceived, TrapReceiver, V3TrapUser
 from inventory import models as inv
-from inventory.credentials import CredentialError, CredentialStore, Secret
+from inventory.credentials import CredentialError, CredentialStore, Secret, scrub
 from inventory.schema import SnmpVersion
+from inventory.textsafe import visible
 from inventory.validate import Inventory
 from tickets.notify import dispatch_due
 from tickets.notify_config import NotifyConfig
@@ -274,11 +278,34 @@ class Collector:
             device_for=self.index.device_for,
             port_for=self._port_for,
             communities=list(unique.values()),
+            v3_users=self.v3_trap_users(),
             host=self.trap_host,
             port=self.trap_port,
             clock=self.clock,
         )
         await self.receiver.start()
+
+    def v3_trap_users(self) -> list[V3TrapUser]:
+        """The v3 profiles' users, each with the engine IDs of the devices that use it (their
+        `management.snmp_engine_id`); a v3 device without one is named in the log."""
+        engine_ids: dict[str, list[bytes]] = {}
+        profiles = {}
+        declared = {d.value.name: d.value.management.snmp_engine_id for d in self.inventory.devices}
+        for target in self.targets:
+            credentials = target.credentials
+            if credentials.version is not SnmpVersion.V3:
+                continue
+            engine_id = declared.get(target.device)
+            if engine_id is None:
+                log.warning(
+                    "%s: no management.snmp_engine_id in the inventory; its SNMPv3 traps "
+                    "are refused",
+                    target.device,
+                )
+                continue
+            profiles[credentials.profile] = credentials
+            engine_ids.setdefault(credentials.profile, []).append(bytes.fromhex(engine_id))
+        return [V3TrapUser(profiles[name], tuple(ids)) for name, ids in engine_ids.items()]
 
     async def stop(self) -> None:
         if self.receiver is not None:
@@ -433,6 +460,7 @@ class Collector:
         )
         if self.observer is not None:
             self.observer.sensors_polled(results, self._port_name)
+        dark = await self._dark_now(results)
 
         def store(session: Session) -> int:
             stored = 0
@@ -449,6 +477,7 @@ class Collector:
                         port_names=names,
                         raised=self._raised_sensor_alarms,
                         now=self.clock(),
+                        down_now=dark.get(result.device, frozenset()),
                     )
                 )
             if self._last_prune is not None:
@@ -457,6 +486,43 @@ class Collector:
             return stored
 
         return await self._db(store)
+
+    async def _dark_now(self, results: Sequence[SensorPollResult]) -> dict[str, frozenset[int]]:
+        """The ports reading low light that are down when asked again right now, per device.
+
+        A cut fibre reads -40 dBm and goes down at once; when the port walk came before the
+        sensor walk, the stored state still says up. One GET per dark port settles it, so the
+        fault stays the link-down ticket's and opens no optics ticket beside it."""
+        targets = {t.device: t for t in self.targets}
+        limit = DEFAULT_THRESHOLDS.rx_power.raise_at
+        asks: list[tuple[str, int]] = []
+        for result in results:
+            if not result.ok or result.device not in targets:
+                continue
+            for reading in result.readings:
+                low = reading.limit if reading.limit is not None else limit
+                if (
+                    reading.kind is SensorKind.OPTICAL_RX_DBM
+                    and reading.if_index is not None
+                    and reading.value <= low
+                ):
+                    asks.append((result.device, reading.if_index))
+        asks = sorted(set(asks))
+        answers = await asyncio.gather(
+            *(self.poller.poll_interface(targets[device], index) for device, index in asks)
+        )
+        dark: dict[str, set[int]] = {}
+        for (device, index), answer in zip(asks, answers, strict=True):
+            row = next((r for r in answer.interfaces if r.if_index == index), None)
+            if (
+                answer.ok
+                and row is not None
+                and (
+                    row.admin_status is IfStatus.DOWN or row.oper_status not in (IfStatus.UP, None)
+                )
+            ):
+                dark.setdefault(device, set()).add(index)
+        return {device: frozenset(found) for device, found in dark.items()}
 
     async def _store_round_batched(self, results: tuple[InterfacePollResult, ...]) -> int:
         """Store a round `store_batch` devices per transaction, then finish it (flaps, roll-ups,
@@ -565,6 +631,8 @@ class Collector:
 
     async def handle_trap(self, trap: TrapReceived) -> int:
         """Store a trap's event at once, act on it, then confirm with a targeted poll."""
+        if self.observer is not None:
+            self.observer.trap_received(trap)
         stored = await self.take_trap(trap)
         await self.confirm_trap(trap)
         return stored
@@ -575,10 +643,8 @@ class Collector:
 
     async def take_traps(self, traps: Sequence[TrapReceived]) -> int:
         """Store the events of traps that arrived together, then let the ticket rules act on
-        them: one piece of database work, ahead of any bulk write."""
-        if self.observer is not None:
-            for trap in traps:
-                self.observer.trap_received(trap)
+        them: one piece of database work, ahead of any bulk write. Raises if the events could
+        not be stored; once they are, a failure of the rules is logged (the next round acts)."""
         return await self._db(lambda session: self._take_traps(session, traps), urgent=True)
 
     def _take_traps(self, session: Session, traps: Sequence[TrapReceived]) -> int:
@@ -592,7 +658,16 @@ class Collector:
                 record_trap(session=session, index=self.index, trap=trap, now=self.clock())
             )
         session.commit()  # events before consequences
-        self._handle_events(session)
+        try:
+            self._handle_events(session)
+        except Exception as exc:  # noqa: BLE001 - the events are stored; the round acts on them
+            session.rollback()
+            log.warning(
+                "the traps from %s are stored, but acting on them failed (%s); the next poll "
+                "round acts on them",
+                _sources(traps),
+                store_failure(exc),
+            )
         return stored
 
     async def confirm_trap(self, trap: TrapReceived) -> None:
@@ -647,7 +722,22 @@ class Collector:
         try:
             while True:
                 schedule.started()
-                report = await self.run_round()
+                try:
+                    report = await self.run_round()
+                except SQLAlchemyError as exc:
+                    # One line, not a traceback: the store will be there again, and the next
+                    # round polls afresh (the devices' state is not lost, only this sample).
+                    if once:
+                        raise
+                    wait_s = schedule.finished()
+                    log.warning(
+                        "the poll round could not be stored (%s); the next round, in %.0f s, "
+                        "polls again",
+                        store_failure(exc),
+                        wait_s,
+                    )
+                    await asyncio.sleep(wait_s)
+                    continue
                 if self.notify_config is not None and self.notify_config.routes:
                     # Deliveries run after the round, so a slow mail server never delays a poll.
                     await dispatch_due(
@@ -669,36 +759,66 @@ class Collector:
                     await task
             await self.stop()
 
-    async def _trap_loop(self, confirms: asyncio.Queue[TrapReceived]) -> None:
-        """Traps one at a time, each stored and ticketed at once; their confirming polls go to
-        their own loop, so the next trap never waits for the last one's poll."""
+    async def _trap_loop(self, confirms: asyncio.Queue[TrapReceived] | None = None) -> None:
+        """Store and ticket the traps in arrival order, every trap waiting at once (one
+        transaction and one SLA sweep for a burst, so a storm is worked off rather than queued
+        one commit at a time). A store that refuses the write (locked, down) is retried with
+        a growing wait, the traps held in memory meanwhile, and logged in one line per
+        attempt; later traps wait behind them, so the events keep their order. The confirming
+        polls go to `confirms` (their own loop), else follow each batch."""
         while True:
-            # Every trap waiting is taken at once: one transaction and one SLA sweep for a
-            # burst, so a storm is worked off rather than queued one commit at a time.
             traps = [await self._traps.get()]
             while not self._traps.empty() and len(traps) < TRAP_BATCH:
                 traps.append(self._traps.get_nowait())
+            if self.observer is not None:
+                for trap in traps:
+                    self.observer.trap_received(trap)
             try:
-                for trap in await self._take_each(traps):
-                    confirms.put_nowait(trap)
+                taken = await self._take_retrying(traps)
             finally:
                 self._settle()
+            if confirms is not None:
+                for trap in taken:
+                    confirms.put_nowait(trap)
+                continue
+            try:
+                await self.confirm_traps(taken)
+            except Exception as exc:  # noqa: BLE001 - the events are stored; the round retries
+                log.warning(
+                    "the traps from %s are stored, but confirming them failed (%s); the next "
+                    "poll round confirms them",
+                    _sources(taken),
+                    store_failure(exc),
+                )
 
-    async def _take_each(self, traps: Sequence[TrapReceived]) -> list[TrapReceived]:
-        """Take the traps together; if that fails, one by one, so one bad trap loses only
-        itself (taking a trap again stores nothing twice). Returns those taken."""
-        try:
-            await self.take_traps(traps)
-        except Exception:
-            if len(traps) == 1:
-                log.exception("could not store the trap from %s", traps[0].source_address)
-                return []
-        else:
-            return list(traps)
-        taken: list[TrapReceived] = []
-        for trap in traps:
-            taken += await self._take_each([trap])
-        return taken
+    async def _take_retrying(self, traps: Sequence[TrapReceived]) -> list[TrapReceived]:
+        """Take the traps, retrying while the store refuses the write; a trap that fails
+        otherwise loses only itself (taking a trap again stores nothing twice)."""
+        wait_s = TRAP_RETRY_FIRST_S
+        while True:
+            try:
+                await self.take_traps(traps)
+            except SQLAlchemyError as exc:
+                log.warning(
+                    "could not store the traps from %s (%s); kept in memory, retried in "
+                    "%.1f s (%d more waiting)",
+                    _sources(traps),
+                    store_failure(exc),
+                    wait_s,
+                    self._traps.qsize(),
+                )
+                await asyncio.sleep(wait_s)
+                wait_s = min(2 * wait_s, TRAP_RETRY_MAX_S)
+            except Exception:
+                if len(traps) == 1:
+                    log.exception("could not store the trap from %s", traps[0].source_address)
+                    return []
+                taken: list[TrapReceived] = []
+                for trap in traps:
+                    taken += await self._take_retrying([trap])
+                return taken
+            else:
+                return list(traps)
 
     async def _confirm_loop(self, confirms: asyncio.Queue[TrapReceived]) -> None:
         while True:
@@ -707,8 +827,27 @@ class Collector:
                 traps.append(confirms.get_nowait())
             try:
                 await self.confirm_traps(traps)
-            except Exception:
-                log.exception(
-                    "could not confirm the traps from %s",
-                    ", ".join(sorted({t.source_address for t in traps})),
+            except Exception as exc:  # noqa: BLE001 - the events are stored; the round retries
+                log.warning(
+                    "the traps from %s are stored, but confirming them failed (%s); the next "
+                    "poll round confirms them",
+                    _sources(traps),
+                    store_failure(exc),
                 )
+
+
+def _sources(traps: Sequence[TrapReceived]) -> str:
+    return ", ".join(sorted({t.source_address for t in traps}))
+
+
+TRAP_RETRY_FIRST_S = 0.5
+TRAP_RETRY_MAX_S = 30.0
+
+
+def store_failure(exc: BaseException) -> str:
+    """What went wrong with a write, in one line: the driver's first line ("database is
+    locked"), never a traceback or the statement and its parameters."""
+    original = getattr(exc, "orig", None)
+    text = str(original if original is not None else exc).strip()
+    first = text.splitlines()[0] if text else type(exc).__name__
+    return visible(scrub(first), one_line=True)[:200]

@@ -8,6 +8,7 @@ on first use, so a fresh data directory just works.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ if TYPE_CHECKING:
 MIGRATIONS = Path(__file__).parent / "migrations"
 # The newest migration's revision. Checked against the migration scripts by a test; lets every
 # command see that the schema is current with one small query and without loading Alembic.
-SCHEMA_HEAD = "i15_circuit_noc"
+SCHEMA_HEAD = "i11_access"
 SQLITE_BUSY_TIMEOUT_S = 30
 
 
@@ -32,19 +33,39 @@ class DatabaseError(RuntimeError):
     """The store cannot be reached or used; the message says which store and why."""
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def _sqlite_file(database: str) -> None:
+    """The store's file, created owner-only (SQLite gives its -wal and -shm files the same
+    mode); a directory that does not exist is an error naming it: a mistyped URL must not
+    quietly start a new, empty store."""
+    path = Path(database).expanduser()
+    if not path.parent.is_dir():
+        raise DatabaseError(
+            f"the SQLite store {path}: its directory {path.parent} does not exist "
+            "(create it, or correct IXOPS_DATABASE_URL)"
+        )
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as exc:
+        raise DatabaseError(f"the SQLite store {path}: cannot create it: {exc.strerror}") from None
+
+
+def make_engine(
+    url: str, *, echo: bool = False, busy_timeout_s: float = SQLITE_BUSY_TIMEOUT_S
+) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        if database and database != ":memory:":
-            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
+        if database and database != ":memory:" and not database.startswith("file:"):
+            _sqlite_file(database)
+        engine = create_engine(url, echo=echo, connect_args={"timeout": busy_timeout_s})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_S * 1000}")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()

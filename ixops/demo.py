@@ -27,7 +27,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlmodel import Session
 
-from inventory.accounts import Role, acting_user, add_user, count_users
+from inventory.accounts import Role, acting_user, add_user, count_users, map_os_user
 from inventory.credentials import CredentialStore
 from inventory.sync import sync_inventory
 from inventory.validate import Inventory
@@ -75,9 +75,15 @@ def story_for(inventory: Inventory) -> tuple[tuple[str, str], tuple[str, str], s
 
 
 def prepare(
-    *, engine: Engine, inventory: Inventory, secrets_file: Path, now: dt.datetime
+    *,
+    engine: Engine,
+    inventory: Inventory,
+    secrets_file: Path,
+    now: dt.datetime,
+    os_user: str | None = None,
 ) -> DemoAccounts:
-    """Sync the inventory, write lab credentials and create the demo's accounts."""
+    """Sync the inventory, write lab credentials and create the demo's accounts; the OS user
+    running the demo (``os_user``) is mapped to all three, so `--as` works in its sandbox."""
     accounts = DemoAccounts()
     _, _, unit_code = story_for(inventory)
     accounts.contact = f"{unit_code}-noc"
@@ -92,6 +98,7 @@ def prepare(
                 role=Role.ADMIN,
                 password=accounts.password,
                 now=now,
+                bootstrap_os_user=os_user,
             )
             add_user(
                 session=session,
@@ -110,6 +117,9 @@ def prepare(
                 unit_code=unit_code,
                 now=now,
             )
+            if os_user is not None:
+                for name in (accounts.engineer, accounts.contact):
+                    map_os_user(session=session, actor=admin, os_user=os_user, name=name, now=now)
     return accounts
 
 

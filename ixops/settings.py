@@ -31,6 +31,16 @@ class Settings:
     targets_path: Path = EXAMPLE_TARGETS
     # SLA policies (calendars, budgets, pause states); None: the built-in set.
     sla_policies_path: Path | None = None
+    max_file_mb: float = 10.0
+    """The largest inventory, checklist or runbook file read (IXOPS_MAX_FILE_MB)."""
+
+    @property
+    def default_database_url(self) -> str:
+        return f"sqlite:///{self.home / 'ixops.db'}"
+
+    @property
+    def max_file_bytes(self) -> int:
+        return int(self.max_file_mb * 2**20)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -40,6 +50,13 @@ class Settings:
         secrets = Path(env.get("IXOPS_SECRETS_FILE") or home / "secrets.yaml").expanduser()
         inventory_path = Path(env.get("IXOPS_INVENTORY") or EXAMPLE_INVENTORY).expanduser()
         lang = env.get("IXOPS_LANG", "en")
+        max_mb = env.get("IXOPS_MAX_FILE_MB", "10")
+        try:
+            max_file_mb = float(max_mb)
+        except ValueError:
+            raise ValueError(f"IXOPS_MAX_FILE_MB={max_mb!r} is not a number of megabytes") from None
+        if not max_file_mb > 0:
+            raise ValueError(f"IXOPS_MAX_FILE_MB={max_mb!r} must be more than 0")
         return cls(
             home=home,
             database_url=url,
@@ -48,7 +65,13 @@ class Settings:
             lang=lang if lang in ("en", "zh") else "en",
             targets_path=Path(env.get("IXOPS_TARGETS") or EXAMPLE_TARGETS).expanduser(),
             sla_policies_path=_sla_policies(env, home),
+            max_file_mb=max_file_mb,
         )
+
+    def ensure_home(self) -> Path:
+        """IXOPS_HOME, created owner-only (0700) if it does not exist yet."""
+        self.home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        return self.home
 
     def redacted_database_url(self) -> str:
         """The URL as it may be shown: any password replaced."""

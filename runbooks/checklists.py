@@ -30,9 +30,8 @@ role, sensor and aggregate) that pre-fills it. Every problem in every file is re
 
 from __future__ import annotations
 
-import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -41,7 +40,16 @@ from typing import Annotated, Any, Final
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from inventory.schema import DeviceRole, SiteKind
-from inventory.source import LineDict, Location, SourceError, load_yaml, location_of
+from inventory.source import (
+    MAX_FILE_BYTES,
+    LineDict,
+    Location,
+    SourceError,
+    load_yaml,
+    location_of,
+    schema_message,
+    suggest,
+)
 from runbooks.schedule import DEFAULT_DUE_WEEKDAY, Recurrence, Schedule
 from tickets.models import Severity
 
@@ -106,7 +114,7 @@ def _check_name(value: Any) -> str:
 def _check_metric(value: Any) -> str:
     text = str(value)
     if text not in METRICS:
-        raise ValueError(f"unknown metric {text!r}{_suggest(text, METRICS)}")
+        raise ValueError(f"unknown metric {text!r}{suggest(text, METRICS)}")
     return text
 
 
@@ -184,9 +192,7 @@ class Checklist(_Model):
         for item in self.items():
             if item.key == key:
                 return item
-        raise KeyError(
-            f"checklist {self.checklist} has no item {key!r}{_suggest(key, self.keys())}"
-        )
+        raise KeyError(f"checklist {self.checklist} has no item {key!r}{suggest(key, self.keys())}")
 
     def keys(self) -> list[str]:
         return [item.key for item in self.items()]
@@ -229,13 +235,8 @@ class ChecklistSet:
             return self.checklists[name]
         except KeyError:
             raise LookupError(
-                f"no checklist named {name!r}{_suggest(name, self.checklists)}"
+                f"no checklist named {name!r}{suggest(name, self.checklists)}"
             ) from None
-
-
-def _suggest(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _vocabulary() -> set[str]:
@@ -245,31 +246,17 @@ def _vocabulary() -> set[str]:
     return names
 
 
-def _message(error: Any) -> str:
-    kind = error["type"]
-    loc = [str(p) for p in error["loc"]]
-    name = loc[-1] if loc else "value"
-    if kind == "missing":
-        return f"missing required field {name!r}"
-    if kind == "extra_forbidden":
-        return f"unknown field {name!r}{_suggest(name, _vocabulary())}"
-    if kind == "enum":
-        expected = error.get("ctx", {}).get("expected", "")
-        return f"{name}: must be one of {expected}, not {error.get('input')!r}"
-    message = str(error["msg"])
-    if message.startswith("Value error, "):
-        return f"{name}: {message[len('Value error, ') :]}"
-    return f"{name}: {message[0].lower()}{message[1:]}"
-
-
 def checklist_files(path: Path) -> list[Path]:
     if path.is_file():
         return [path]
     return sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
 
 
-def load_checklists(path: Path | None = None) -> ChecklistSet:
-    """Read and check a template file or a directory of them (default: the bundled ones)."""
+def load_checklists(
+    path: Path | None = None, *, max_file_bytes: int = MAX_FILE_BYTES
+) -> ChecklistSet:
+    """Read and check a template file or a directory of them (default: the bundled ones); a
+    file over ``max_file_bytes`` is an error, not read."""
     path = path if path is not None else BUNDLED_CHECKLISTS
     found = ChecklistSet(root=str(path))
     if not path.exists():
@@ -282,14 +269,14 @@ def load_checklists(path: Path | None = None) -> ChecklistSet:
     for file in files:
         shown = str(Path(path.name) / file.relative_to(path)) if path.is_dir() else str(file)
         found.files.append(shown)
-        _read(found, file, shown)
+        _read(found, file, shown, max_file_bytes)
     found.errors.sort()
     return found
 
 
-def _read(found: ChecklistSet, file: Path, shown: str) -> None:
+def _read(found: ChecklistSet, file: Path, shown: str, max_bytes: int) -> None:
     try:
-        raw = load_yaml(file, shown)
+        raw = load_yaml(file, shown, max_bytes=max_bytes)
     except SourceError as exc:
         found.error(exc.location, exc.message)
         return
@@ -305,7 +292,7 @@ def _read(found: ChecklistSet, file: Path, shown: str) -> None:
         for err in exc.errors():
             path = tuple(err["loc"])
             where = location_of(raw, path[:-1] if err["type"] == "missing" else path, top)
-            found.error(where, _item_prefix(raw, path) + _message(err))
+            found.error(where, _item_prefix(raw, path) + schema_message(err, _vocabulary()))
     # Cross-field rules run on every item that parses by itself, so one broken item does not
     # hide the next one's problem.
     _check(found, _parsed_items(raw), raw, top)

@@ -32,6 +32,7 @@ from sqlmodel import Session, col, select
 from collectors.models import Observation
 from inventory.accounts import CENTER_ROLES, Role, User, record_audit, require_role
 from inventory.models import Device, Rack, Room, Site
+from inventory.permissions import CENTER, READERS, rule
 from inventory.timeutil import require_aware
 from runbooks.checklists import Checklist, ChecklistSet, Item, LiveSource, load_checklists
 from runbooks.models import (
@@ -172,6 +173,7 @@ def usable_checklists(checklists: ChecklistSet | None) -> ChecklistSet:
     return found
 
 
+@rule("set inspection schedules", CENTER)
 def set_schedule(
     *,
     session: Session,
@@ -391,11 +393,13 @@ def _build_view(session: Session, run: InspectionRun, *, now: dt.datetime) -> Ru
     )
 
 
+@rule("read inspections", READERS, reads=True)
 def get_run(*, session: Session, user: User, run: int | str, now: dt.datetime) -> RunView:
     require_role(user, READ_ROLES, "read inspections", f"run {run}")
     return _build_view(session, _load_run(session, run), now=require_aware(now, "now"))
 
 
+@rule("read inspections", READERS, reads=True)
 def list_runs(
     *,
     session: Session,
@@ -444,6 +448,7 @@ def run_times(runs: Sequence[InspectionRun]) -> list[RunTimes]:
     return [RunTimes(r.slot_key, r.started_at, r.submitted_at) for r in runs]
 
 
+@rule("read inspections", READERS, reads=True)
 def due_inspections(
     *,
     session: Session,
@@ -480,6 +485,7 @@ def _open_run(session: Session, room_id: int) -> InspectionRun | None:
     return session.exec(select(InspectionRun).where(InspectionRun.open_key == str(room_id))).first()
 
 
+@rule("inspect rooms", CENTER)
 def start_inspection(
     *,
     session: Session,
@@ -558,6 +564,7 @@ def _user_id(user: User) -> int:
     return user.id
 
 
+@rule("record inspection items", CENTER)
 def record_item(
     *,
     session: Session,
@@ -671,6 +678,7 @@ def verify_digest(session: Session, run: InspectionRun) -> bool:
     return _digest(run, list(results), signer) == run.digest
 
 
+@rule("submit inspections", CENTER)
 def submit_inspection(
     *,
     session: Session,

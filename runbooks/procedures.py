@@ -33,7 +33,7 @@ runbook names, the more specific it is, and the earlier it is listed.
 
 from __future__ import annotations
 
-import difflib
+import datetime as dt
 import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -44,17 +44,24 @@ from typing import Annotated, Any, Final
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from sqlmodel import Session
 
+from inventory.accounts import User, require_role
 from inventory.models import Device, Interface, Link
+from inventory.permissions import READERS, rule
 from inventory.schema import DeviceRole, LinkKind
 from inventory.source import (
+    MAX_FILE_BYTES,
     LineDict,
     Location,
     SourceError,
     load_yaml_text,
     location_of,
+    read_text,
+    schema_message,
+    suggest,
 )
 from runbooks.allowlist import ALLOWED, CommandRefused, check_step_command, render_command
 from tickets.models import Ticket, TicketCategory
+from tickets.service import get_ticket
 
 BUNDLED_PROCEDURES: Final = Path(__file__).parent / "procedures"
 _NAME_RE: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -83,7 +90,7 @@ def _check_platform(value: Any) -> str:
     text = str(value)
     if text not in ALLOWED:
         raise ValueError(
-            f"no allow-list for platform {text!r}{_suggest(text, ALLOWED)} "
+            f"no allow-list for platform {text!r}{suggest(text, ALLOWED)} "
             f"(known: {', '.join(sorted(ALLOWED))})"
         )
     return text
@@ -196,35 +203,15 @@ class RunbookSet:
         try:
             return self.runbooks[name]
         except KeyError:
-            raise LookupError(f"no runbook named {name!r}{_suggest(name, self.runbooks)}") from None
+            raise LookupError(f"no runbook named {name!r}{suggest(name, self.runbooks)}") from None
 
 
-def _suggest(word: str, choices: Iterable[str]) -> str:
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+_VOCABULARY: Final = frozenset(FrontMatter.model_fields) | frozenset(AppliesTo.model_fields)
 
 
-def _message(error: Any) -> str:
-    kind = error["type"]
-    loc = [str(p) for p in error["loc"]]
-    # An error in a list item (`platforms: [junos]`) is named after the list.
-    name = loc[-2] if len(loc) > 1 and loc[-1].isdigit() else (loc[-1] if loc else "value")
-    if kind == "missing":
-        return f"missing required field {name!r}"
-    if kind == "extra_forbidden":
-        vocabulary = set(FrontMatter.model_fields) | set(AppliesTo.model_fields)
-        return f"unknown field {name!r}{_suggest(name, vocabulary)}"
-    if kind == "enum":
-        expected = error.get("ctx", {}).get("expected", "")
-        return f"{name}: must be one of {expected}, not {error.get('input')!r}"
-    message = str(error["msg"])
-    if message.startswith("Value error, "):
-        message = message[len("Value error, ") :]
-    return f"{name}: {message}"
-
-
-def load_runbooks(path: Path | None = None) -> RunbookSet:
-    """Read and check a runbook file or directory (default: the bundled procedures)."""
+def load_runbooks(path: Path | None = None, *, max_file_bytes: int = MAX_FILE_BYTES) -> RunbookSet:
+    """Read and check a runbook file or directory (default: the bundled procedures); a file
+    over ``max_file_bytes`` is an error, not read."""
     path = path if path is not None else BUNDLED_PROCEDURES
     found = RunbookSet(root=str(path))
     if not path.exists():
@@ -237,7 +224,7 @@ def load_runbooks(path: Path | None = None) -> RunbookSet:
     for file in files:
         shown = str(Path(path.name) / file.relative_to(path)) if path.is_dir() else str(file)
         found.files.append(shown)
-        runbook = _read(found, file, shown)
+        runbook = _read(found, file, shown, max_file_bytes)
         if runbook is None:
             continue
         if runbook.name in found.runbooks:
@@ -281,11 +268,13 @@ def _front_matter(found: RunbookSet, text: str, shown: str) -> tuple[LineDict, i
     return raw, end + 1
 
 
-def _read(found: RunbookSet, file: Path, shown: str) -> Runbook | None:
+def _read(
+    found: RunbookSet, file: Path, shown: str, max_bytes: int = MAX_FILE_BYTES
+) -> Runbook | None:
     try:
-        text = file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        found.error(Location(shown, 1), f"cannot read file: {exc}")
+        text = read_text(file, shown, max_bytes=max_bytes)
+    except SourceError as exc:
+        found.error(exc.location, exc.message)
         return None
     parsed = _front_matter(found, text, shown)
     if parsed is None:
@@ -298,7 +287,7 @@ def _read(found: RunbookSet, file: Path, shown: str) -> Runbook | None:
         for err in exc.errors():
             path = tuple(err["loc"])
             where = location_of(raw, path[:-1] if err["type"] == "missing" else path, top)
-            found.error(where, _message(err))
+            found.error(where, schema_message(err, _VOCABULARY))
         return None
     if not front.applies_to.categories and not front.applies_to.kinds:
         found.error(
@@ -358,7 +347,7 @@ def _steps(
                     if platform not in ALLOWED:
                         found.error(
                             Location(shown, number),
-                            f"no allow-list for platform {platform!r}{_suggest(platform, ALLOWED)}",
+                            f"no allow-list for platform {platform!r}{suggest(platform, ALLOWED)}",
                         )
             body.append(line)
             continue
@@ -622,3 +611,96 @@ def prepare_commands(facts: TicketFacts, runbook: Runbook) -> list[PreparedComma
                 )
             )
     return prepared
+
+
+# -- the service: a ticket's runbooks, for the center and viewers -------------------------------
+
+
+@dataclass(frozen=True)
+class CommandLine:
+    """One step's command as it would be sent, or why it would not be."""
+
+    step: Step
+    command: str | None
+    refused: str | None
+    platform: str | None = None
+    device: str | None = None
+    # The far end of a trunk, and the command's 1-based place among the step's commands for
+    # that end's platform (what run_runbook_command takes).
+    far_end: bool = False
+    index: int = 1
+
+
+@dataclass(frozen=True)
+class PreparedRunbook:
+    runbook: Runbook
+    lines: list[CommandLine]
+
+    @property
+    def problem(self) -> str | None:
+        """The first refusal: a runbook with one is shown, not run."""
+        return next((line.refused for line in self.lines if line.refused), None)
+
+
+@dataclass(frozen=True)
+class TicketRunbooks:
+    number: str
+    facts: TicketFacts
+    runbooks: list[PreparedRunbook]
+
+    def commands(self, prepared: PreparedRunbook) -> list[PreparedCommand]:
+        """What may be confirmed and run: every command, or none if one was refused."""
+        if prepared.problem is not None:
+            return []
+        return [
+            PreparedCommand(
+                line.step,
+                line.command,
+                line.platform,
+                line.device,
+                far_end=line.far_end,
+                index=line.index,
+            )
+            for line in prepared.lines
+            if line.command is not None
+        ]
+
+
+@rule("read runbooks", READERS, reads=True)
+def runbooks_for_ticket(
+    *,
+    session: Session,
+    user: User,
+    ticket: str | int,
+    runbooks: RunbookSet | None = None,
+    now: dt.datetime,
+) -> TicketRunbooks:
+    """The runbooks for a ticket, most specific first, each command filled in for its device
+    (and, for a trunk, again for the far end's device) and checked against the allow-list.
+    The exchange's internal procedures: admins, engineers and viewers; a contact is refused
+    (they read their ticket, not how the center works)."""
+    require_role(user, READERS, "read runbooks", str(ticket))
+    detail = get_ticket(session=session, user=user, ticket=ticket, now=now)
+    facts = ticket_facts(session, detail.row.ticket)
+    found = runbooks if runbooks is not None else bundled_runbooks()
+    prepared: list[PreparedRunbook] = []
+    for runbook in match(found.runbooks.values(), facts):
+        lines: list[CommandLine] = []
+        far = facts.far_end()
+        for end, is_far in ((facts, False), *(((far, True),) if far is not None else ())):
+            counters: dict[int, int] = {}
+            for step, command in runbook.commands_for(end.platform):
+                counters[step.number] = counters.get(step.number, 0) + 1
+                where = {
+                    "platform": end.platform,
+                    "device": end.device,
+                    "far_end": is_far,
+                    "index": counters[step.number],
+                }
+                try:
+                    rendered = render_command(end.platform, command.text, end.placeholders())
+                    lines.append(CommandLine(step, rendered, None, **where))
+                except CommandRefused as exc:
+                    lines.append(CommandLine(step, None, str(exc), **where))
+        prepared.append(PreparedRunbook(runbook, lines))
+    return TicketRunbooks(detail.row.number, facts, prepared)

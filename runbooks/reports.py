@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from collectors.stability import Period
 from inventory.accounts import User, require_role
 from inventory.models import Room, Site
+from inventory.permissions import READERS, rule
 from inventory.timeutil import format_local, require_aware
 from runbooks.checklists import Checklist, ChecklistSet, ItemKind
 from runbooks.inspections import (
@@ -85,6 +86,7 @@ class InspectionReport:
         return dict(counts)
 
 
+@rule("read inspection reports", READERS, reads=True)
 def inspection_report(
     *,
     session: Session,

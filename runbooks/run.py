@@ -37,6 +37,7 @@ from collectors.ssh_command import NETMIKO_DEVICE_TYPES, CommandResult, SshRunne
 from inventory.accounts import CENTER_ROLES, User, record_audit, require_role
 from inventory.credentials import CredentialError, CredentialStore
 from inventory.models import Device
+from inventory.permissions import CENTER, rule
 from inventory.schema import SshProfile
 from inventory.timeutil import format_local, require_aware
 from inventory.validate import Inventory
@@ -250,6 +251,7 @@ def _finish(
     session.commit()
 
 
+@rule("run runbook commands", CENTER)
 def run_runbook_command(
     *,
     session: Session,

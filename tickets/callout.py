@@ -24,6 +24,8 @@ from sqlmodel import Session, col, select
 
 from inventory.accounts import Role, User, require_role
 from inventory.models import AccessUnit, Circuit, Contact, Device, Interface, Link, Rack, Room, Site
+from inventory.permissions import EVERYONE, Reach, rule
+from inventory.textsafe import visible
 from inventory.timeutil import require_aware
 from tickets.models import Ticket, TicketAccessUnit
 from tickets.service import READ_ROLES, get_ticket
@@ -147,6 +149,7 @@ def _end(session: Session, interface_id: int | None, device_id: int | None) -> C
     )
 
 
+@rule("see tickets", EVERYONE, reach=Reach.OWN_UNIT, reads=True)
 def callout(*, session: Session, user: User, ticket: str | int, now: dt.datetime) -> Callout:
     """The callout card of one ticket, as far as the user may read it (TicketNotFound if the
     user may not see the ticket at all)."""
@@ -275,39 +278,44 @@ def callout_word(key: str, zh: bool) -> str:
     return zh_text if zh else en
 
 
+def _v(text: object) -> str:
+    """A value someone typed into the inventory, on one line with its controls visible."""
+    return visible(str(text), one_line=True)
+
+
 def unit_heading(unit: CalloutUnit, zh: bool) -> str:
     name = unit.name_zh if zh and unit.name_zh else unit.name
-    return f"{unit.code} {name} (AS{unit.asn})"
+    return f"{_v(unit.code)} {_v(name)} (AS{unit.asn})"
 
 
 def contact_line(contact: CalloutContact, zh: bool) -> str:
     tag = callout_word("backup" if contact.backup else "call", zh)
-    parts = [f"{contact.priority}. {contact.name} [{tag}, {contact.role}]"]
+    parts = [f"{contact.priority}. {_v(contact.name)} [{tag}, {_v(contact.role)}]"]
     if contact.phone:
-        parts.append(("电话 " if zh else "tel ") + contact.phone)
+        parts.append(("电话 " if zh else "tel ") + _v(contact.phone))
     if contact.wecom:
-        parts.append(("企业微信 " if zh else "WeCom ") + contact.wecom)
+        parts.append(("企业微信 " if zh else "WeCom ") + _v(contact.wecom))
     if contact.email:
-        parts.append(("邮箱 " if zh else "e-mail ") + contact.email)
+        parts.append(("邮箱 " if zh else "e-mail ") + _v(contact.email))
     return " · ".join(parts)
 
 
 def end_line(end: CalloutEnd, zh: bool) -> str:
-    where = f"{end.device} {end.interface}".strip()
-    place = [end.site]
+    where = _v(f"{end.device} {end.interface}".strip())
+    place = [_v(end.site)]
     if end.room:
-        place.append(f"{callout_word('room', zh)} {end.room}")
+        place.append(f"{callout_word('room', zh)} {_v(end.room)}")
     if end.rack:
-        place.append(f"{callout_word('rack', zh)} {end.rack}")
+        place.append(f"{callout_word('rack', zh)} {_v(end.rack)}")
     return f"{where} ({', '.join(p for p in place if p)})"
 
 
 def circuit_line(circuit: CalloutCircuit) -> str:
-    return f"{circuit.carrier} {circuit.circuit_id}"
+    return _v(f"{circuit.carrier} {circuit.circuit_id}")
 
 
 def noc_line(circuit: CalloutCircuit) -> str | None:
-    parts = [p for p in (circuit.noc_name, circuit.noc_phone, circuit.noc_email) if p]
+    parts = [_v(p) for p in (circuit.noc_name, circuit.noc_phone, circuit.noc_email) if p]
     return " · ".join(parts) if parts else None
 
 
@@ -318,7 +326,7 @@ def callout_lines(card: Callout, *, zh: bool) -> list[str]:
     def w(key: str) -> str:
         return callout_word(key, zh)
 
-    lines = [f"{w('heading')} {card.number}: {card.title}"]
+    lines = [f"{w('heading')} {card.number}: {_v(card.title)}"]
 
     def unit_block(label: str, unit: CalloutUnit) -> None:
         lines.append(f"{label}: {unit_heading(unit, zh)}")

@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 from collectors.models import DeviceStatus, InterfaceStatus
 from inventory.accounts import Role, User, require_active
 from inventory.models import AccessUnit, Circuit, Device, Interface, Link, Rack, Room, Site
+from inventory.permissions import EVERYONE, Reach, rule
 from inventory.timeutil import require_aware
 from tickets.models import OPEN_STATES, Ticket
 
@@ -89,6 +90,7 @@ def _open_tickets(session: Session) -> tuple[dict[int, str], dict[int, str], dic
     return by_device, by_interface, by_link
 
 
+@rule("see what is down", EVERYONE, reach=Reach.OWN_UNIT, reads=True)
 def down_now(
     *, session: Session, user: User, now: dt.datetime, interval_s: float = DEFAULT_INTERVAL_S
 ) -> DownNow:

@@ -39,6 +39,7 @@ from sqlmodel import Session, col, select
 
 from inventory.accounts import Role, User, require_role
 from inventory.models import AccessUnit, Contact
+from inventory.permissions import READERS, rule
 from inventory.timeutil import require_aware
 from tickets import notify_render
 from tickets.models import (
@@ -437,6 +438,7 @@ class OutboxRow:
     ticket: str
 
 
+@rule("read the notification outbox", READERS, reads=True)
 def list_outbox(
     *,
     session: Session,

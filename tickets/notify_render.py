@@ -10,9 +10,10 @@ never holds internal notes in the first place (:mod:`tickets.notify_events`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+from inventory.textsafe import markdown_text, shown
 from inventory.timeutil import format_local, format_span
 from tickets.callout import callout_from_json, callout_lines
 from tickets.callout import for_unit as callout_for_unit
@@ -62,11 +63,12 @@ def for_audience(facts: Mapping[str, Any], audience: str) -> dict[str, Any]:
     return shown
 
 
-def _callout_lines(facts: Mapping[str, Any], zh: bool) -> list[str]:
+def _callout_lines(facts: Mapping[str, Any], zh: bool, esc: Escape) -> list[str]:
+    """Who to call, each line through ``esc``: names, phones and circuit IDs are typed text."""
     card = facts.get("callout")
     if not isinstance(card, dict):
         return []
-    return ["", *callout_lines(callout_from_json(card), zh=zh)]
+    return ["", *(esc(line) for line in callout_lines(callout_from_json(card), zh=zh))]
 
 
 def _local(value: Any) -> str:
@@ -79,30 +81,41 @@ def _duration(seconds: Any) -> str:
     return format_span(seconds if isinstance(seconds, int | float) else 0)
 
 
-def _where(facts: Mapping[str, Any]) -> str:
-    return " ".join(str(facts[k]) for k in ("device", "interface") if facts.get(k)) or "—"
+Escape = Callable[[str], str]
 
 
-def _site(facts: Mapping[str, Any], zh: bool) -> str:
+def _plain(text: str) -> str:
+    """A fact in a plain-text message: one line, control and bidi characters visible."""
+    return shown(text, one_line=True)
+
+
+def _where(facts: Mapping[str, Any], esc: Escape) -> str:
+    return esc(" ".join(str(facts[k]) for k in ("device", "interface") if facts.get(k))) or "—"
+
+
+def _site(facts: Mapping[str, Any], zh: bool, esc: Escape) -> str:
     code = facts.get("site")
     if not code:
         return "—"
     name = facts.get("site_name_zh") if zh else facts.get("site_name")
-    return f"{code} {name}" if name else str(code)
+    return esc(f"{code} {name}" if name else str(code))
 
 
-def _lines(kind: str, facts: Mapping[str, Any], zh: bool) -> list[str]:
-    severity, category = str(facts.get("severity", "")), str(facts.get("category", ""))
-    units = ", ".join(facts.get("affected_units") or []) or "—"
+def _lines(kind: str, facts: Mapping[str, Any], zh: bool, esc: Escape = _plain) -> list[str]:
+    """The facts, one per line; everything a person typed or a device sent passes ``esc``."""
+    severity, category = esc(str(facts.get("severity", ""))), str(facts.get("category", ""))
+    units = esc(", ".join(facts.get("affected_units") or [])) or "—"
+    title = esc(str(facts.get("title", "")))
+    number = esc(str(facts.get("number", "—")))
     target = _TARGET_LABELS.get(str(facts.get("sla_target", "response")), ("", ""))
     if zh:
         lines = [
-            f"工单编号：{facts.get('number', '—')}",
-            f"标题：{facts.get('title', '')}",
+            f"工单编号：{number}",
+            f"标题：{title}",
             f"级别：{_SEVERITY_ZH.get(severity, severity)}（{severity}）",
-            f"类别：{_CATEGORY_ZH.get(category, category)}",
-            f"站点：{_site(facts, zh=True)}",
-            f"设备/端口：{_where(facts)}",
+            f"类别：{_CATEGORY_ZH.get(category, esc(category))}",
+            f"站点：{_site(facts, True, esc)}",
+            f"设备/端口：{_where(facts, esc)}",
             f"受影响接入单位：{units}",
             f"发现时间：{_local(facts.get('detected_at') or facts.get('opened_at'))}",
             f"响应截止：{_local(facts.get('response_due_at'))}",
@@ -114,15 +127,15 @@ def _lines(kind: str, facts: Mapping[str, Any], zh: bool) -> list[str]:
             lines.append(f"恢复时间：{_local(facts.get('recovered_at'))}")
             lines.append(f"中断时长：{_duration(facts.get('downtime_s'))}")
         if kind == "resolved" and facts.get("resolution"):
-            lines.append(f"处理说明：{facts['resolution']}")
-        return lines + _callout_lines(facts, zh=True)
+            lines.append(f"处理说明：{esc(str(facts['resolution']))}")
+        return lines + _callout_lines(facts, zh=True, esc=esc)
     lines = [
-        f"Ticket: {facts.get('number', '—')}",
-        f"Title: {facts.get('title', '')}",
+        f"Ticket: {number}",
+        f"Title: {title}",
         f"Severity: {severity}",
         f"Category: {label(f'category.{category}', zh=False)}",
-        f"Site: {_site(facts, zh=False)}",
-        f"Device/port: {_where(facts)}",
+        f"Site: {_site(facts, False, esc)}",
+        f"Device/port: {_where(facts, esc)}",
         f"Affected access units: {units}",
         f"Detected: {_local(facts.get('detected_at') or facts.get('opened_at'))}",
         f"Response due: {_local(facts.get('response_due_at'))}",
@@ -134,14 +147,14 @@ def _lines(kind: str, facts: Mapping[str, Any], zh: bool) -> list[str]:
         lines.append(f"Recovered: {_local(facts.get('recovered_at'))}")
         lines.append(f"Downtime: {_duration(facts.get('downtime_s'))}")
     if kind == "resolved" and facts.get("resolution"):
-        lines.append(f"Resolution: {facts['resolution']}")
-    return lines + _callout_lines(facts, zh=False)
+        lines.append(f"Resolution: {esc(str(facts['resolution']))}")
+    return lines + _callout_lines(facts, zh=False, esc=esc)
 
 
 def subject(kind: str, facts: Mapping[str, Any]) -> str:
     zh, en = _EVENT_LABELS.get(kind, (kind, kind))
     text = f"[{facts.get('number', 'ixops')}] {zh} / {en}: {facts.get('title', '')}"
-    return text[:250]
+    return _plain(text[:250])
 
 
 def plain_text(kind: str, facts: Mapping[str, Any], audience: str) -> str:
@@ -173,11 +186,12 @@ def markdown(kind: str, facts: Mapping[str, Any], audience: str = CENTER) -> tup
     """(title, markdown text) for the robots: the facts in Chinese, then in English."""
     shown = for_audience(facts, audience)
     zh, en = _EVENT_LABELS.get(kind, (kind, kind))
-    title = f"{shown.get('number', 'ixops')} {zh} / {en}"
-    body = [f"### {title}", f"**{shown.get('title', '')}**", ""]
-    body += [f"> {line}" for line in _lines(kind, shown, zh=True)]
+    title = _plain(f"{shown.get('number', 'ixops')} {zh} / {en}")
+    heading = markdown_text(f"{shown.get('number', 'ixops')} {zh} / {en}")
+    body = [f"### {heading}", f"**{markdown_text(str(shown.get('title', '')))}**", ""]
+    body += [f"> {line}" for line in _lines(kind, shown, zh=True, esc=markdown_text)]
     body.append("")
-    body += [f"> {line}" for line in _lines(kind, shown, zh=False)]
+    body += [f"> {line}" for line in _lines(kind, shown, zh=False, esc=markdown_text)]
     return title, "\n".join(body)
 
 

@@ -43,7 +43,7 @@ from typing import Any, Final, Protocol
 
 import yaml
 
-from inventory.credentials import CredentialError, Secret, env_name
+from inventory.credentials import CredentialError, Secret, env_name, scrub
 from tickets import notify_render
 from tickets.notify_config import ChannelKind, NotifyConfig, SmtpSecurity, SmtpSettings
 
@@ -144,27 +144,7 @@ class NotifySecrets:
 
 def mask_url(url: str) -> str:
     """What of a URL may be shown: its scheme, host and port (tokens sit in paths and queries)."""
-    try:
-        parts = urllib.parse.urlsplit(url)
-    except ValueError:
-        return "<invalid URL>"
-    host = parts.hostname or "?"
-    port = f":{parts.port}" if parts.port else ""
-    rest = "/…" if parts.path.strip("/") or parts.query else ""
-    return f"{parts.scheme}://{host}{port}{rest}"
-
-
-def scrub(text: str, *secrets: Secret | None) -> str:
-    """``text`` with every secret value (and a URL's query tokens) replaced."""
-    for secret in secrets:
-        if secret is None or not secret.reveal():
-            continue
-        value = secret.reveal()
-        text = text.replace(value, mask_url(value) if "://" in value else "********")
-        for _, token in urllib.parse.parse_qsl(urllib.parse.urlsplit(value).query):
-            if len(token) >= 6:
-                text = text.replace(token, "********")
-    return text
+    return scrub(url, url)
 
 
 # -- e-mail --------------------------------------------------------------------------------------

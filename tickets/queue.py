@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from inventory.accounts import User, require_role
 from inventory.models import AccessUnit, Site
+from inventory.permissions import EVERYONE, Reach, rule
 from inventory.timeutil import require_aware
 from tickets.models import OPEN_STATES, Ticket, TicketAccessUnit, TicketEntry, parse_number
 from tickets.service import (
@@ -120,6 +121,7 @@ def _status_expr(now: dt.datetime) -> ColumnElement[str]:
     )
 
 
+@rule("list tickets", EVERYONE, reach=Reach.OWN_UNIT, reads=True)
 def ticket_queue(
     *,
     session: Session,
@@ -174,6 +176,7 @@ def rows_of(session: Session, tickets: Sequence[Ticket], *, now: dt.datetime) ->
     return [names.row(t, evaluate_ticket(t, entries[t.id or 0], now=now)) for t in tickets]
 
 
+@rule("list tickets", EVERYONE, reach=Reach.OWN_UNIT, reads=True)
 def queue_counts_by_site(
     *, session: Session, user: User, now: dt.datetime
 ) -> dict[str | None, dict[SlaStatus, int]]:

@@ -51,6 +51,7 @@ from sqlmodel import Session, col, select
 
 from inventory.accounts import Role, User, require_role
 from inventory.models import AccessUnit, Site
+from inventory.permissions import EVERYONE, Reach, rule
 from inventory.timeutil import require_aware
 from tickets.models import (
     SEVERITY_RANK,
@@ -307,6 +308,7 @@ class TicketSlaFacts:
     closed_without_response: bool  # pending, and resolved or closed: the center never answered
 
 
+@rule("read SLA reports", EVERYONE, reach=Reach.OWN_UNIT, reads=True)
 def ticket_sla_facts(
     *,
     session: Session,
@@ -345,6 +347,7 @@ def ticket_sla_facts(
     return facts
 
 
+@rule("read SLA reports", EVERYONE, reach=Reach.OWN_UNIT, reads=True)
 def sla_report(*, session: Session, user: User, period: Period, now: dt.datetime) -> SlaReportTable:
     """Response compliance and times, resolution times and satisfaction of the tickets (the user
     may see) whose clock started in ``period``: overall, per category, site, access unit and
@@ -465,6 +468,7 @@ def _clock_now(row: TicketRow) -> TargetClock:
     return response
 
 
+@rule("list tickets at risk", EVERYONE, reach=Reach.OWN_UNIT, reads=True)
 def sla_at_risk(
     *, session: Session, user: User, now: dt.datetime, include_ok: bool = False
 ) -> list[AtRiskRow]:

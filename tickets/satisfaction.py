@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 
 from inventory.accounts import Role, User, record_audit, require_role
 from inventory.models import AccessUnit
+from inventory.permissions import EVERYONE, Reach, rule
 from inventory.timeutil import require_aware
 from tickets.models import Ticket, TicketAccessUnit, TicketRating, parse_number
 from tickets.service import READ_ROLES, TicketInputError, TicketNotFound, visible_clause
@@ -45,6 +46,7 @@ class RatingAction(StrEnum):
     RATING_CHANGED = "TicketRatingChanged"
 
 
+@rule("rate tickets", frozenset({Role.CONTACT}), reach=Reach.OWN_UNIT)
 def rate_ticket(
     *,
     session: Session,
@@ -159,6 +161,7 @@ class _Tally:
         )
 
 
+@rule("read satisfaction reports", EVERYONE, reach=Reach.OWN_UNIT, reads=True)
 def satisfaction_report(
     *, session: Session, user: User, period: Period, now: dt.datetime
 ) -> SatisfactionReport:

@@ -46,6 +46,7 @@ from inventory.accounts import (
     require_role,
 )
 from inventory.models import AccessUnit, Device, Interface, Link, Site
+from inventory.permissions import CENTER, EVERYONE, WORKERS, Reach, rule
 from inventory.timeutil import format_local, require_aware
 from tickets.models import (
     OPEN_STATES,
@@ -326,6 +327,7 @@ def _response_sort_key(row: TicketRow) -> tuple[int, float, float]:
     return (rank.get(status, 2), row.sla.response.remaining_s, -row.ticket.opened_at.timestamp())
 
 
+@rule("list tickets", EVERYONE, reach=Reach.OWN_UNIT, reads=True)
 def list_tickets(
     *,
     session: Session,
@@ -373,6 +375,7 @@ def list_tickets(
     return rows
 
 
+@rule("see tickets", EVERYONE, reach=Reach.OWN_UNIT, reads=True)
 def get_ticket(
     *, session: Session, user: User, ticket: str | int, now: dt.datetime
 ) -> TicketDetail:
@@ -417,6 +420,13 @@ def get_ticket(
 # -- writing -------------------------------------------------------------------------------------
 
 
+def _no_nul(text: str, what: str) -> None:
+    # PostgreSQL cannot store NUL in text; refused on every backend, so both behave alike.
+    if "\x00" in text:
+        at = text.index("\x00")
+        raise TicketInputError(f"{what} contains a NUL character (\\x00) at position {at + 1}")
+
+
 def add_entry(
     session: Session,
     ticket: Ticket,
@@ -428,6 +438,7 @@ def add_entry(
     value: str | None = None,
     public: bool | None = None,
 ) -> TicketEntry:
+    _no_nul(body, "a timeline entry's text")
     entry = TicketEntry(
         ticket_id=ticket_id(ticket),
         at=require_aware(at, "at"),
@@ -704,6 +715,7 @@ def new_ticket(
     return ticket
 
 
+@rule("open tickets", WORKERS, reach=Reach.OWN_UNIT)
 def open_ticket(
     *,
     session: Session,
@@ -724,6 +736,7 @@ def open_ticket(
     title = title.strip()
     if not title or len(title) > 200:
         raise TicketInputError("a ticket needs a title of 1–200 characters")
+    _no_nul(title, "a ticket's title")
     refs = _resolve_refs(session, user, site=site, device=device, interface=interface, unit=unit)
     ticket = new_ticket(
         session,
@@ -747,6 +760,7 @@ def open_ticket(
     )
 
 
+@rule("acknowledge tickets", CENTER)
 def acknowledge(
     *, session: Session, user: User, ticket: str | int, body: str = "", now: dt.datetime
 ) -> Ticket:
@@ -758,6 +772,7 @@ def acknowledge(
     return finish_change(session, row, user=user, action=TicketAction.ACKNOWLEDGED, now=now)
 
 
+@rule("work on tickets", CENTER)
 def start_work(
     *, session: Session, user: User, ticket: str | int, body: str = "", now: dt.datetime
 ) -> Ticket:
@@ -768,6 +783,7 @@ def start_work(
     return finish_change(session, row, user=user, action=TicketAction.WORK_STARTED, now=now)
 
 
+@rule("reply to tickets", WORKERS, reach=Reach.OWN_UNIT)
 def reply(
     *, session: Session, user: User, ticket: str | int, body: str, now: dt.datetime
 ) -> Ticket:
@@ -786,6 +802,7 @@ def reply(
     return finish_change(session, row, user=user, action=TicketAction.REPLIED, now=now)
 
 
+@rule("add notes", CENTER)
 def add_note(
     *, session: Session, user: User, ticket: str | int, body: str, now: dt.datetime
 ) -> Ticket:
@@ -799,6 +816,7 @@ def add_note(
     return finish_change(session, row, user=user, action=TicketAction.NOTE_ADDED, now=now)
 
 
+@rule("assign tickets", CENTER)
 def assign(
     *, session: Session, user: User, ticket: str | int, assignee: str | None, now: dt.datetime
 ) -> Ticket:
@@ -826,6 +844,7 @@ def assign(
     )
 
 
+@rule("set tickets waiting", CENTER)
 def set_waiting(
     *,
     session: Session,
@@ -849,6 +868,7 @@ def set_waiting(
     )
 
 
+@rule("resolve tickets", CENTER)
 def resolve(
     *,
     session: Session,
@@ -899,6 +919,7 @@ def _own_unit_ticket(user: User, ticket: Ticket) -> bool:
     return user.access_unit_id is not None and ticket.access_unit_id == user.access_unit_id
 
 
+@rule("close tickets", WORKERS, reach=Reach.OWN_UNIT)
 def close(
     *, session: Session, user: User, ticket: str | int, body: str = "", now: dt.datetime
 ) -> Ticket:
@@ -920,6 +941,7 @@ def close(
     return finish_change(session, row, user=user, action=TicketAction.CLOSED, now=now)
 
 
+@rule("reopen tickets", WORKERS, reach=Reach.OWN_UNIT)
 def reopen(
     *, session: Session, user: User, ticket: str | int, body: str = "", now: dt.datetime
 ) -> Ticket:
@@ -946,6 +968,7 @@ def reopen(
     return finish_change(session, row, user=user, action=TicketAction.REOPENED, now=now)
 
 
+@rule("reclassify tickets", CENTER)
 def reclassify(
     *,
     session: Session,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Final, Literal, get_args
 
+from inventory.textsafe import visible
 from tickets.labels import console_labels
 from tickets.models import EntryKind, Severity, TicketCategory, TicketSource
 from tickets.sla import SlaStatus, TicketState
@@ -660,8 +661,14 @@ class Labels:
         self._index = LANGS.index(lang)
 
     def __call__(self, key: str, **fields: object) -> str:
+        """The label, its fields filled in; a string field (a title, a device's error, what a
+        person searched for) is shown with its control characters visible, on one line."""
         text = _LABELS[key][self._index]
-        return text.format(**fields) if fields else text
+        if not fields:
+            return text
+        return text.format(
+            **{k: visible(v, one_line=True) if isinstance(v, str) else v for k, v in fields.items()}
+        )
 
     def has(self, key: str) -> bool:
         return key in _LABELS

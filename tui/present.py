@@ -18,6 +18,7 @@ from typing import Final
 
 from rich.text import Text
 
+from inventory.textsafe import shown
 from inventory.timeutil import to_local
 from tickets.sla import SlaStatus, TargetClock
 from tui.i18n import Labels
@@ -116,3 +117,15 @@ def long_local(value: dt.datetime | None) -> str:
     if value is None:
         return "—"
     return to_local(value).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def safe(text: str | None, *, one_line: bool = True) -> str:
+    """What a person typed or a device sent, to append to a ``Text``: control and bidi
+    characters visible, clipped (:mod:`inventory.textsafe`). Never format it into markup."""
+    return shown(text, one_line=one_line)
+
+
+def lit(text: str | None, *, style: str = "", one_line: bool = True) -> Text:
+    """A table cell or a widget's content from a person's or a device's text: a ``Text``, so
+    ``[@click=app.quit]`` stays words, with control characters visible."""
+    return Text(shown(text, one_line=one_line), style=style)

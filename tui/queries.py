@@ -783,14 +783,3 @@ def room_live(session: Session) -> dict[str, RoomLive]:
             else:
                 room.links_unknown += 1
     return rooms
-
-
-def contact_scope(session: Session, unit_id: int) -> tuple[frozenset[int], frozenset[int]]:
-    """The devices and ports of one access unit's member links: all a contact may browse."""
-    rows = session.exec(
-        select(Interface.device_id, Interface.id)
-        .select_from(Link)
-        .join(Interface, col(Interface.id) == col(Link.a_interface_id))
-        .where(col(Link.access_unit_id) == unit_id, col(Link.retired_at).is_(None))
-    ).all()
-    return frozenset(d for d, _ in rows), frozenset(i for _, i in rows if i is not None)

@@ -9,6 +9,7 @@ service refuses a disabled account). Permissions are the service's: nothing here
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -20,20 +21,13 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from collectors.graphs import Graph, Scope, Span, traffic_graph
+from collectors.views import browse_scope
 from inventory.accounts import PermissionDenied, Role, User, acting_user, authenticate
 from inventory.models import AccessUnit
 from runbooks import inspections
-from runbooks.allowlist import CommandRefused
 from runbooks.inspections import DueRow, ItemView, RunView, Started, Submitted
 from runbooks.prefill import Entry
-from runbooks.procedures import (
-    PreparedCommand,
-    Runbook,
-    TicketFacts,
-    for_ticket,
-    prepare_commands,
-    ticket_facts,
-)
+from runbooks.procedures import PreparedCommand, Runbook, TicketFacts, runbooks_for_ticket
 from runbooks.run import CommandRun, RunbookRunError, SshAccess, run_runbook_command
 from targets.document import EXAMPLE_TARGETS, load_targets
 from targets.report import targets_report
@@ -230,9 +224,16 @@ class Store:
 
     # -- who
 
-    def login(self, name: str, password: str) -> UserInfo:
+    def login(
+        self, name: str, password: str, *, now: dt.datetime, source: str = "console"
+    ) -> UserInfo:
+        """The account, if the password is right; throttled and audited (the accounts
+        service decides). ``source`` names where the attempt came from."""
         with self._session() as session:
-            return self._info(session, authenticate(session=session, name=name, password=password))
+            user = authenticate(
+                session=session, name=name, password=password, source=source, now=now
+            )
+            return self._info(session, user)
 
     def user_named(self, name: str) -> UserInfo:
         with self._session() as session:
@@ -332,22 +333,16 @@ class Store:
         devices and ports of their own unit's member links, and no device-wide readings or
         events (other units' ports are on the same switch)."""
         with self._session() as session:
-            user = self._user(session, who)
-            devices: frozenset[int] | None = None
-            ports: frozenset[int] | None = None
-            if user.role_enum is Role.CONTACT:
-                unit_id = user.access_unit_id
-                devices, ports = (
-                    queries.contact_scope(session, unit_id)
-                    if unit_id is not None
-                    else (frozenset(), frozenset())
-                )
+            scope = browse_scope(session=session, user=self._user(session, who), now=now)
+            devices, ports = scope.devices, scope.ports
             layout = queries.exchange_layout(session, devices) if query.with_layout else None
             live = queries.device_live(session, devices)
             device = None
             device_id = query.device_id
             if device_id is not None and (devices is None or device_id in devices):
                 facts = queries.device_facts(session, device_id)
+                if facts is not None and not scope.internals:
+                    facts = dataclasses.replace(facts, mgmt_address="")
                 if facts is not None:
                     port_rows = queries.device_ports(session, device_id, ports)
                     center = ports is None
@@ -455,25 +450,19 @@ class Store:
     # -- runbooks
 
     def runbooks(self, who: UserInfo, number: str, *, now: dt.datetime) -> list[RunbookView]:
-        """The procedures for a ticket, most specific first; center staff and viewers only
-        (contacts read the ticket, not the exchange's internal procedures)."""
-        if who.is_contact:
-            return []
+        """The procedures for a ticket, most specific first; none for whom the service refuses
+        them (contacts read the ticket, not the exchange's internal procedures)."""
         with self._session() as session:
-            detail = service.get_ticket(
-                session=session, user=self._user(session, who), ticket=number, now=now
-            )
-            ticket = detail.row.ticket
-            facts = ticket_facts(session, ticket)
-            views: list[RunbookView] = []
-            for runbook in for_ticket(session, ticket):
-                try:
-                    views.append(
-                        RunbookView(runbook, prepare_commands(facts, runbook), None, facts)
-                    )
-                except CommandRefused as exc:
-                    views.append(RunbookView(runbook, [], str(exc), facts))
-            return views
+            try:
+                found = runbooks_for_ticket(
+                    session=session, user=self._user(session, who), ticket=number, now=now
+                )
+            except PermissionDenied:
+                return []
+            return [
+                RunbookView(p.runbook, found.commands(p), p.problem, found.facts)
+                for p in found.runbooks
+            ]
 
     def run_command(
         self,

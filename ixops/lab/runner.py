@@ -169,10 +169,15 @@ class Lab:
         if self.ssh is not None:
             await self.ssh.start()
         if self.control_path is not None:
-            self.control_path.parent.mkdir(parents=True, exist_ok=True)
+            self.control_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             with contextlib.suppress(FileNotFoundError):
                 self.control_path.unlink()
-            self._control = await asyncio.start_unix_server(self._serve, path=self.control_path)
+            # Created owner-only (no moment when others could connect and inject faults).
+            previous = os.umask(0o177)
+            try:
+                self._control = await asyncio.start_unix_server(self._serve, path=self.control_path)
+            finally:
+                os.umask(previous)
             os.chmod(self.control_path, 0o600)
 
     async def stop(self) -> None:

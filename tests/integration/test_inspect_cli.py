@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-from ticket_fixtures import EXAMPLE, shanghai
+from ticket_fixtures import EXAMPLE, OS_USER, shanghai
 
 from ixops.cli import main
 from ixops.cli_inspect import inspect_group
@@ -111,6 +111,7 @@ def test_a_walkthrough_through_the_cli(env: dict[str, str]) -> None:
             stdin="a-long-secret\n",
         )
         assert code == 0, err
+        assert run(env, "user", "map", OS_USER, name, "--as", "ada")[0] == 0
 
     code, out, _ = run(env, "inspect", "due", "--format", "json", "--as", "vic")
     assert code == 0

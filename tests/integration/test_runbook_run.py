@@ -176,6 +176,7 @@ def _add_sdns_contact(session: Session) -> User:
     )
     session.add(contact)
     session.commit()
+    ticket_fixtures.map_to_os_user(session, contact)
     return contact
 
 
@@ -539,6 +540,7 @@ def cli_setup(
             )
         )
         session.commit()
+        ticket_fixtures.map_to_os_user(session, World.user(session, "eng"))
     number = _open_port_down(engine)
     engine.dispose()
     app = App(settings)

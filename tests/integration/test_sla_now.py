@@ -56,6 +56,7 @@ def _add_contact(session: Session, name: str, unit: str) -> None:
         )
     )
     session.commit()
+    ticket_fixtures.map_to_os_user(session, World.user(session, name))
 
 
 @pytest.fixture

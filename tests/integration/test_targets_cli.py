@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
-from ticket_fixtures import EXAMPLE, shanghai
+from ticket_fixtures import EXAMPLE, OS_USER, shanghai
 
 from ixops.cli import main
 from ixops.cliapp import App
@@ -38,6 +38,8 @@ def env(tmp_path: Path, database_url: str, monkeypatch: pytest.MonkeyPatch) -> d
         args = ("user", "add", name, "--role", role, "--password-stdin", *acting)
         code, _, err = run(env, *args, stdin=PASSWORD + "\n")
         assert code == 0, err
+    # The first admin is mapped to its creator; the engineer is acted as through the map too.
+    assert run(env, "user", "map", OS_USER, "eng", "--as", "ada")[0] == 0
     env["_clock"] = ""  # the fixture's clock is moved through CLOCKS below
     CLOCKS[env["IXOPS_HOME"]] = clock
     return env

@@ -9,6 +9,8 @@ account tests need to exercise it.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import pwd
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from inventory.accounts import Role, User, hash_password
+from inventory.accounts import OsUserMap, Role, User, hash_password
 from inventory.models import AccessUnit, Device, Interface, Link
 from inventory.sync import sync_inventory
 from inventory.validate import Inventory, load_inventory
@@ -130,6 +132,22 @@ class World:
         return link.id
 
 
+OS_USER = pwd.getpwuid(os.geteuid()).pw_name
+"""The OS user running the tests (by uid): mapped to the accounts the tests act as (--as)."""
+
+
+def map_to_os_user(session: Session, *users: User) -> None:
+    """Let the OS user running the tests act as ``users`` with --as (the ident map)."""
+    for user in users:
+        assert user.id is not None
+        session.add(
+            OsUserMap(
+                os_user=OS_USER, user_id=user.id, created_at=user.created_at, created_by="test"
+            )
+        )
+    session.commit()
+
+
 @pytest.fixture
 def world(engine: Engine, now: dt.datetime, example_inventory: Inventory) -> World:
     synced_at = now - dt.timedelta(days=30)
@@ -149,4 +167,7 @@ def world(engine: Engine, now: dt.datetime, example_inventory: Inventory) -> Wor
                 )
             )
         session.commit()
+        # The OS user running the tests may act as every account with --as (the ident map);
+        # the tests of the map itself remove rows from it.
+        map_to_os_user(session, *session.exec(select(User)).all())
     return World(engine=engine, now=now)

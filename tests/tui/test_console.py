@@ -309,7 +309,9 @@ async def test_a_broken_store_is_shown_in_the_top_bar_and_the_keys_still_work(
         assert isinstance(app.screen, OverviewScreen)
 
 
-async def test_login_with_a_password(seeded: Seeded, console: AppFactory) -> None:
+async def test_login_with_a_password(
+    seeded: Seeded, console: AppFactory, clock: FrozenClock
+) -> None:
     app = console(None)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
@@ -318,6 +320,11 @@ async def test_login_with_a_password(seeded: Seeded, console: AppFactory) -> Non
         await settle(pilot)
         assert isinstance(app.screen, LoginScreen)
         assert "wrong password" in plain(app.screen.query_one("#problem", Static))
+        await pilot.press(*"correct horse battery", "enter")
+        await settle(pilot)
+        # A failure holds the name back for a second, even for the right password.
+        assert "try again in 1 s" in plain(app.screen.query_one("#problem", Static))
+        clock.advance(seconds=1)
         await pilot.press(*"correct horse battery", "enter")
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)

@@ -17,11 +17,13 @@ def _app(tmp_path: Path, url: str) -> App:
     return App(Settings.from_env(env))
 
 
-def test_an_unknown_user_is_refused_by_name(tmp_path: Path, world: World) -> None:
+def test_an_unknown_user_is_refused(tmp_path: Path, world: World) -> None:
     url = world.engine.url.render_as_string(hide_password=False)
     result = CliRunner().invoke(tui_command, ["--as", "nobody"], obj=_app(tmp_path, url))
     assert result.exit_code == 1
-    assert "no user named 'nobody'" in result.output
+    # Not mapped to this OS user and no password given: refused, without saying whether the
+    # name exists.
+    assert "may act as nobody only with its password" in result.output
 
 
 def test_a_store_without_accounts_says_how_to_make_the_first(tmp_path: Path) -> None:

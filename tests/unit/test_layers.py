@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -29,3 +31,15 @@ def test_package_imports_nothing_above_it(index: int) -> None:
     assert loaded_above == [], f"{package} imports higher layers: {loaded_above}"
     if package != "tui":
         assert not loaded_textual, f"{package} drags in Textual"
+
+
+def test_the_no_sql_contract_covers_every_cli_module() -> None:
+    """A new ixops/cli_*.py must join the import contract that keeps SQL out of the CLI."""
+    root = Path(__file__).resolve().parents[2]
+    config = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = config["tool"]["importlinter"]["contracts"]
+    (no_sql,) = [
+        c for c in contracts if c["type"] == "forbidden" and "sqlmodel" in c["forbidden_modules"]
+    ]
+    modules = sorted(f"ixops.{p.stem}" for p in (root / "ixops").glob("cli_*.py"))
+    assert sorted(no_sql["source_modules"]) == modules

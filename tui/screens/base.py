@@ -21,6 +21,7 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Static
 
+from inventory.textsafe import visible
 from inventory.timeutil import to_local
 from tui.bindings import localize
 from tui.context import Context
@@ -58,7 +59,7 @@ class TopBar(Static):
             unit = f" · {user.unit}" if user.unit else ""
             who = f"{user.name} ({self.ctx.labels.role(user.role.value)}{unit})"
         parts = ["ixops", self.screen_title, who, self.status]
-        self.update("  │  ".join(p for p in parts if p))
+        self.update(visible("  │  ".join(p for p in parts if p), one_line=True))
 
 
 class PollingScreen(IxScreen, Generic[T]):

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, Static
 from inventory.timeutil import format_span
 from tickets.down import DownNow, DownState
 from tui.context import Context
-from tui.present import short_local
+from tui.present import lit, safe, short_local
 from tui.screens.base import PollingScreen
 
 
@@ -62,13 +62,13 @@ class DownScreen(PollingScreen[DownNow]):
         for index, row in enumerate(data.rows):
             style = "bold red" if row.state is DownState.DOWN else "yellow"
             table.add_row(
-                Text(f"{lab(f'down.kind.{row.kind.value}')} {row.name}"),
+                Text(f"{lab(f'down.kind.{row.kind.value}')} {safe(row.name)}"),
                 Text(lab(f"down.state.{row.state.value}"), style=style),
                 short_local(row.since) if row.since else lab("down.never"),
                 format_span((data.at - row.since).total_seconds()) if row.since else "—",
                 row.ticket or "—",
-                Text(f"{row.site} {row.room}".strip()),
-                Text(row.detail),
+                lit(f"{row.site} {row.room}".strip()),
+                lit(row.detail),
                 key=str(index),
             )
 

@@ -29,6 +29,7 @@ from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
+from inventory.textsafe import shown as safe
 from inventory.timeutil import to_local
 from tui.context import Context
 from tui.i18n import Labels
@@ -111,8 +112,8 @@ def _link(port: PortRow) -> str:
     if port.link_kind is None:
         return "—"
     if port.link_kind == "member":
-        return port.unit or "?"
-    return f"↔ {port.far_end}" if port.far_end else "↔ ?"
+        return safe(port.unit, one_line=True) or "?"
+    return f"↔ {safe(port.far_end, one_line=True)}" if port.far_end else "↔ ?"
 
 
 _UNITS: Final = {"c": "°C", "celsius": "°C", "degc": "°C"}
@@ -131,7 +132,7 @@ def _reading(reading: ReadingRow, *, by_metric: bool = False) -> str:
     name = name or reading.metric
     unit = _UNITS.get(reading.unit.casefold(), reading.unit)
     value = f"{reading.value:.1f}" if abs(reading.value) < 100 else f"{reading.value:.0f}"
-    return f"{name} {value}{(' ' + unit) if unit else ''}"
+    return safe(f"{name} {value}{(' ' + unit) if unit else ''}", one_line=True)
 
 
 class ExchangeTree(Tree[DeviceNode | None]):
@@ -293,17 +294,17 @@ class ExchangeScreen(PollingScreen[Exchange]):
         name = site.name_zh if lab.lang == "zh" and site.name_zh else site.name
         ids = [d.id for room in site_node.rooms for rack in room.racks for d in rack.devices]
         down = sum(1 for i in ids if (state := live.get(i)) is not None and not state.reachable)
-        label = Text(site.code, style="bold")
+        label = Text(safe(site.code, one_line=True), style="bold")
         if down:
             label.append("  ")
             label.append(f" {lab('ex.down_n', n=down)} ", style="bold white on red")
         label.append(f"  {lab('ex.devices_n', n=len(ids))}", style="dim")
-        label.append(f"  {name}", style="")
+        label.append("  " + safe(name, one_line=True), style="")
         return label
 
     def _device_label(self, device: DeviceNode, live: DeviceLive | None) -> Text:
         label = device_marker(live, self.ctx.labels)
-        label.append(f" {device.name}")
+        label.append(" " + safe(device.name, one_line=True))
         return label
 
     def _mark_devices(self, live: dict[int, DeviceLive]) -> None:
@@ -387,8 +388,8 @@ class ExchangeScreen(PollingScreen[Exchange]):
         errors = port.in_errors_per_s
         values: dict[str, Text | str] = {
             "state": port_marker(port, lab),
-            "port": port.name,
-            "link": _link(port),
+            "port": Text(safe(port.name, one_line=True)),
+            "link": Text(_link(port)),
             "speed": _speed(port.speed_mbps),
             "in": Text(format_bps(port.in_bps), justify="right"),
             "out": Text(format_bps(port.out_bps), justify="right"),
@@ -399,17 +400,20 @@ class ExchangeScreen(PollingScreen[Exchange]):
                 style="bold yellow" if errors else "",
             ),
             "since": _short(port.changed_at),
-            "description": port.description,
+            "description": Text(safe(port.description, one_line=True)),
         }
         return [values[k] for k in keys]
 
     def _device_header(self, view: DeviceView) -> Text:
         lab = self.ctx.labels
         facts = view.facts
-        text = Text(facts.name, style="bold")
+        text = Text(safe(facts.name, one_line=True), style="bold")
         text.append(
-            f"  {lab.device_role(facts.role)} · {facts.vendor} {facts.model} · "
-            f"{facts.site} {facts.rack} · {facts.mgmt_address}",
+            safe(
+                f"  {lab.device_role(facts.role)} · {facts.vendor} {facts.model} · "
+                f"{facts.site} {facts.rack} · {facts.mgmt_address}",
+                one_line=True,
+            ),
             style="dim",
         )
         text.append("\n")
@@ -458,10 +462,11 @@ class ExchangeScreen(PollingScreen[Exchange]):
         lab = self.ctx.labels
         parts = [to_local(event.detected_at).strftime("%m-%d %H:%M:%S"), lab.event(event.kind)]
         if event.port:
-            parts.append(event.port)
+            parts.append(safe(event.port, one_line=True))
         details = event.details or {}
         if "metric" in details and "value" in details:
-            parts.append(f"{details.get('sensor') or details['metric']} {details['value']}")
+            sensor = details.get("sensor") or details["metric"]
+            parts.append(safe(f"{sensor} {details['value']}", one_line=True))
         if event.planned:
             parts.append(lab("event.planned"))
         parts.append(f"({event.source})")
@@ -525,16 +530,16 @@ class ExchangeScreen(PollingScreen[Exchange]):
         port = view.port
         parts: list[RenderableType] = []
         device = self.data.device.facts.name if self.data and self.data.device else ""
-        title = Text(f"{device} {port.name}".strip(), style="bold")
+        title = Text(safe(f"{device} {port.name}".strip(), one_line=True), style="bold")
         title.append(f"  {_speed(port.speed_mbps)}", style="dim")
         if port.link_kind == "member":
             title.append("  " + lab("ex.member", unit=port.unit or "?"))
         elif port.link_kind is not None:
             title.append("  " + lab("ex.trunk", far=port.far_end or "?"))
         else:
-            title.append(f"  {port.role} · {lab('ex.no_link')}", style="dim")
+            title.append(f"  {safe(port.role, one_line=True)} · {lab('ex.no_link')}", style="dim")
         if port.description:
-            title.append(f"  {port.description}", style="dim")
+            title.append("  " + safe(port.description, one_line=True), style="dim")
         parts.append(title)
         state = Text()
         if port.state is PortState.NO_DATA:

@@ -20,6 +20,7 @@ from textual_plotext import PlotextPlot
 from collectors.graphs import COUNTS, OPTICS, TRAFFIC, Graph, Scope, Span
 from inventory.timeutil import format_local
 from tui.context import Context
+from tui.present import safe
 from tui.screens.base import PollingScreen
 
 
@@ -53,7 +54,7 @@ class GraphScreen(PollingScreen[Graph]):
     def show(self, data: Graph) -> None:
         self.graph = data
         lab = self.ctx.labels
-        title = Text(f" {data.title} ", style="bold reverse")
+        title = Text(f" {safe(data.title)} ", style="bold reverse")
         title.append(
             "  "
             + lab(

@@ -29,6 +29,7 @@ from textual.widgets import Button, DataTable, Footer, Input, Label, OptionList,
 from textual.widgets.option_list import Option
 
 from inventory.accounts import AccountError, PermissionDenied
+from inventory.textsafe import shown as safe
 from inventory.timeutil import format_local
 from runbooks.checklists import Item, ItemKind
 from runbooks.inspections import DueRow, InspectionError, ItemView, RunView, Submitted
@@ -573,7 +574,7 @@ class WalkthroughScreen(IxScreen):
         if line.unsaved is not None and line.problem:
             parts.append(Text(line.problem, style="bold red"))
         elif line.result is not None and line.result.finding:
-            parts.append(Text(line.result.finding, style="bold red"))
+            parts.append(Text(safe(line.result.finding, one_line=False), style="bold red"))
         elif line.result is not None and line.result.note:
             parts.append(Text(lab("walk.note", note=line.result.note), style="italic"))
         else:

@@ -11,7 +11,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Input, Label, Static
 
-from inventory.accounts import AccountError
+from inventory.accounts import AccountError, LoginThrottled
 from tui.bindings import localize
 from tui.context import Context
 from tui.store import UserInfo
@@ -63,7 +63,9 @@ class LoginScreen(Screen[UserInfo]):
     @work(thread=True, exclusive=True, group="login")
     def _check(self, name: str, password: str) -> None:
         try:
-            user = self.ctx.store.login(name, password)
+            user = self.ctx.store.login(name, password, now=self.ctx.clock())
+        except LoginThrottled as exc:
+            self.post_message(self.Failed(str(exc)))
         except AccountError:
             # authenticate() gives one reason for every failure; say it in the user's language.
             self.post_message(self.Failed(self.ctx.labels("login.refused")))

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Footer, Label
 from tickets.service import TicketRow
 from tickets.sla import SlaStatus
 from tui.context import Context
-from tui.present import left_text, live, marker, short_local, worst
+from tui.present import left_text, lit, live, marker, short_local, worst
 from tui.screens.base import PollingScreen
 from tui.screens.ticket import TicketScreen
 from tui.store import Overview
@@ -72,9 +72,9 @@ class OverviewScreen(PollingScreen[Overview]):
                     marker(clock.status, self.ctx.labels),
                     left_text(clock),
                     row.number,
-                    where(row),
+                    lit(where(row)),
                     short_local(clock.due_at),
-                    row.ticket.title,
+                    lit(row.ticket.title),
                     key=row.number,
                 )
         self.tick()

@@ -17,7 +17,7 @@ from inventory.timeutil import format_local
 from tickets.queue import QueuePage
 from tickets.service import TicketRow
 from tui.context import Context
-from tui.present import live
+from tui.present import live, safe
 from tui.screens.base import PollingScreen
 from tui.screens.new_ticket import NewTicketScreen
 from tui.screens.prompts import FilterPrompt, QueueFilter
@@ -131,10 +131,10 @@ class QueueScreen(PollingScreen[tuple[QueuePage, Choices]]):
         if self.search.strip():
             parts.append(lab("queue.search_active", text=self.search.strip()))
         shown = " · ".join(parts) if parts else lab("queue.no_filters")
-        line = f"{lab('queue.filters')}: {shown}"
+        line = f"{lab('queue.filters')}: {safe(shown)}"
         if self.page is not None and self.page.more:
             line += " · " + lab("queue.more", n=self.page.more, total=self.page.total)
-        self._update_once("#filters", line)
+        self._update_once("#filters", Text(line))
 
     def _update_once(self, selector: str, content: str | Text) -> None:
         # A Static's update re-lays-out the screen: skip it when nothing changed (every tick
@@ -166,7 +166,7 @@ class QueueScreen(PollingScreen[tuple[QueuePage, Choices]]):
         )
         # The table truncates titles at 80 columns; the preview always has the whole one.
         lines = Text(f"{row.number}  ", style="bold")
-        lines.append(row.ticket.title)
+        lines.append(safe(row.ticket.title))
         lines.append("\n" + text.rstrip(" ·"), style="dim")
         self._update_once("#preview", lines)
 

@@ -47,7 +47,7 @@ from tickets.service import (
 )
 from tickets.sla import SlaStatus, TargetClock, TicketState
 from tui.context import Context
-from tui.present import STYLES, format_left, live, long_local, marker
+from tui.present import STYLES, format_left, lit, live, long_local, marker, safe
 from tui.screens.base import PollingScreen
 from tui.screens.confirm import ConfirmPrompt
 from tui.screens.graph import GraphScreen
@@ -193,7 +193,7 @@ class TicketScreen(PollingScreen[Loaded]):
         lab = self.ctx.labels
         row, ticket = detail.row, detail.row.ticket
         heading = Text(f" {row.number} ", style="bold reverse")
-        heading.append(f" {ticket.title}", style="bold")
+        heading.append(" " + safe(ticket.title), style="bold")
         grid = Table.grid(padding=(0, 1), expand=True)
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column(ratio=1)
@@ -207,9 +207,9 @@ class TicketScreen(PollingScreen[Loaded]):
         )
         grid.add_row(
             lab("ticket.where"),
-            where(row),
+            lit(where(row)),
             lab("ticket.unit"),
-            row.unit or lab("ticket.none"),
+            lit(row.unit or lab("ticket.none")),
         )
         grid.add_row(
             lab("ticket.opened"),
@@ -217,17 +217,17 @@ class TicketScreen(PollingScreen[Loaded]):
             lab("ticket.detected"),
             format_local(ticket.detected_at),
         )
-        affected = ", ".join(detail.affected_units) or lab("ticket.none")
+        affected = lit(", ".join(detail.affected_units) or lab("ticket.none"))
         if self.ctx.me.is_center:
             grid.add_row(
                 lab("ticket.assignee"),
-                row.assignee or lab("queue.nobody"),
+                lit(row.assignee or lab("queue.nobody")),
                 lab("ticket.affected"),
                 affected,
             )
             related = [*([detail.parent] if detail.parent else []), *detail.children]
             if related:
-                grid.add_row(lab("ticket.children"), ", ".join(related), "", "")
+                grid.add_row(lab("ticket.children"), lit(", ".join(related)), "", "")
         else:
             grid.add_row(lab("ticket.affected"), affected, "", "")
         return Group(heading, grid)
@@ -309,7 +309,9 @@ class TicketScreen(PollingScreen[Loaded]):
         lab = self.ctx.labels
         first = runbooks[0].runbook
         title = first.title_zh if lab.lang == "zh" and first.title_zh else first.title
-        self.query_one("#runbook-title", Label).update(f"{lab('ticket.runbook')}: {title}")
+        self.query_one("#runbook-title", Label).update(
+            Text(f"{lab('ticket.runbook')}: {safe(title)}")
+        )
         self.query_one("#runbook", Static).update(self._runbook(runbooks))
         self.query_one("#runbook-title").display = True
         self.query_one("#runbook-box").display = True
@@ -322,24 +324,25 @@ class TicketScreen(PollingScreen[Loaded]):
         text = Text()
         summary = runbook.summary_zh if lab.lang == "zh" and runbook.summary_zh else runbook.summary
         if summary:
-            text.append(summary + "\n", style="italic")
+            text.append(safe(summary, one_line=False) + "\n", style="italic")
         if shown.problem:
             text.append(lab("runbook.no_commands", reason=shown.problem) + "\n", style="yellow")
         by_step: dict[int, list[PreparedCommand]] = {}
         for prepared in shown.commands:
             by_step.setdefault(prepared.step.number, []).append(prepared)
         for step in runbook.steps:
-            title = title_in(step.title, lab.lang).lstrip("0123456789. ")
+            title = safe(title_in(step.title, lab.lang).lstrip("0123456789. "))
             text.append(f"\n{step.number}. {title}\n", style="bold")
             prose = prose_in(step.body, lab.lang)
             if prose:
-                text.append((fill_text(prose, facts) if facts is not None else prose) + "\n")
+                filled = fill_text(prose, facts) if facts is not None else prose
+                text.append(safe(filled, one_line=False) + "\n")
             for prepared in by_step.get(step.number, []):
                 text.append("   $ ", style="dim")
-                text.append(prepared.command, style="bold cyan")
+                text.append(safe(prepared.command), style="bold cyan")
                 if prepared.device:
                     end = lab("runbook.far_end" if prepared.far_end else "runbook.near_end")
-                    text.append(f"   @ {prepared.device} ({end})", style="dim")
+                    text.append(f"   @ {safe(prepared.device)} ({end})", style="dim")
                 text.append("\n")
         if len(runbooks) > 1:
             names = ", ".join(
@@ -385,13 +388,13 @@ class TicketScreen(PollingScreen[Loaded]):
         if kind == EntryKind.STATE_CHANGE and entry.value:
             text.append(f"→ {lab.state(entry.value)}", style="bold")
             if entry.body:
-                text.append(f"  {entry.body}")
+                text.append("  " + safe(entry.body, one_line=False))
         elif kind == EntryKind.INTERNAL_NOTE:
-            text.append(entry.body, style="italic")
+            text.append(safe(entry.body, one_line=False), style="italic")
         elif kind == EntryKind.OPENED and not entry.body and entry.value:
             text.append(lab("sla.policy", name=entry.value), style="dim")
         else:
-            text.append(entry.body or (entry.value or ""))
+            text.append(safe(entry.body or (entry.value or ""), one_line=False))
         return text
 
     def _timeline(self, detail: TicketDetail) -> Table:
@@ -416,7 +419,7 @@ class TicketScreen(PollingScreen[Loaded]):
                     [
                         long_local(entry.at),
                         Text(lab.entry(entry.kind), style=kind_style),
-                        who,
+                        lit(who),
                         self._entry_text(entry),
                     ],
                 )

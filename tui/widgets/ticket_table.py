@@ -17,7 +17,7 @@ from tickets.models import Severity
 from tickets.service import TicketRow
 from tickets.sla import SlaStatus
 from tui.i18n import Labels
-from tui.present import LiveClock, left_text, live, marker, short_local
+from tui.present import LiveClock, left_text, lit, live, marker, short_local
 
 _SEVERITY_STYLE = {
     Severity.CRITICAL: "bold red",
@@ -118,12 +118,12 @@ class TicketTable(DataTable[Text | str]):
             row.number,
             Text(self.labels.severity(severity), style=_SEVERITY_STYLE[severity]),
             state_text(row, self.labels, wide=layout.wide),
-            shorten_ports(row.ticket.title),
+            lit(shorten_ports(row.ticket.title)),
         ]
         if layout.wide:
-            cells += [row.unit or "—", where(row, short=True), short_local(clock.due_at)]
+            cells += [lit(row.unit or "—"), lit(where(row, short=True)), short_local(clock.due_at)]
             if layout.assignee:
-                cells.append(row.assignee or "—")
+                cells.append(lit(row.assignee or "—"))
         return cells
 
     def tick(self, now: dt.datetime) -> None:
