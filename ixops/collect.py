@@ -697,6 +697,7 @@ class Collector:
                 results.append(result)
 
         def store(session: Session) -> int:
+            session.expire_on_commit = False  # as for the traps: no reload per event
             for result in results:
                 record_interface_poll(
                     session=session,
