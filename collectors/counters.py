@@ -47,7 +47,7 @@ MIN_FRAME_ON_WIRE_BITS = (64 + 8 + 12) * 8
 per second is its speed divided by this, which bounds packet, error and discard rates."""
 
 
-def require_aware(value: datetime, name: str) -> datetime:
+def require_aware_keeping_zone(value: datetime, name: str) -> datetime:
     """Return `value` unchanged (its own zone kept), or raise `ValueError` if it is naive."""
     check_aware(value, name)
     return value
@@ -76,7 +76,7 @@ class CounterSample:
     discontinuity_time_cs: int | None = None
 
     def __post_init__(self) -> None:
-        require_aware(self.sampled_at, "sampled_at")
+        require_aware_keeping_zone(self.sampled_at, "sampled_at")
         if self.width_bits not in COUNTER_WIDTHS_BITS:
             raise ValueError(f"width_bits must be 32 or 64, got {self.width_bits}")
         if not 0 <= self.value < 2**self.width_bits:
@@ -265,7 +265,7 @@ class InterfaceSample:
     discontinuity_time_cs: int | None = None
 
     def __post_init__(self) -> None:
-        require_aware(self.sampled_at, "sampled_at")
+        require_aware_keeping_zone(self.sampled_at, "sampled_at")
         if self.speed_bps is not None and self.speed_bps < 0:
             raise ValueError(f"speed_bps must not be negative, got {self.speed_bps}")
         if not 0 <= self.sys_uptime_cs < UPTIME_MODULUS_CS:
@@ -435,7 +435,7 @@ class RatePoint:
     interval_s: float | None = None
 
     def __post_init__(self) -> None:
-        require_aware(self.measured_at, "measured_at")
+        require_aware_keeping_zone(self.measured_at, "measured_at")
         if not math.isfinite(self.value):
             raise ValueError(f"value must be finite, got {self.value}")
         if self.interval_s is not None and self.interval_s <= 0:
@@ -455,7 +455,7 @@ class RollupBucket:
 
 def bucket_start(at: datetime, width: BucketWidth) -> datetime:
     """The UTC start of the hour or day holding `at`. Days are UTC days, not local ones."""
-    utc = require_aware(at, "at").astimezone(UTC)
+    utc = require_aware_keeping_zone(at, "at").astimezone(UTC)
     if width is BucketWidth.HOUR:
         return utc.replace(minute=0, second=0, microsecond=0)
     return utc.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -526,7 +526,7 @@ def raw_cutoff(now: datetime, policy: RetentionPolicy) -> datetime:
     computed from all of its raw samples or from none.
     """
     return bucket_start(
-        require_aware(now, "now") - timedelta(seconds=policy.raw_s), BucketWidth.HOUR
+        require_aware_keeping_zone(now, "now") - timedelta(seconds=policy.raw_s), BucketWidth.HOUR
     )
 
 
@@ -535,7 +535,7 @@ def rollup_cutoff(now: datetime, policy: RetentionPolicy, width: BucketWidth) ->
     keep_s = policy.hourly_s if width is BucketWidth.HOUR else policy.daily_s
     if keep_s is None:
         return None
-    return bucket_start(require_aware(now, "now") - timedelta(seconds=keep_s), width)
+    return bucket_start(require_aware_keeping_zone(now, "now") - timedelta(seconds=keep_s), width)
 
 
 def expired(
@@ -544,5 +544,7 @@ def expired(
     """The items whose instant falls before `cutoff` (none when `cutoff` is None)."""
     if cutoff is None:
         return ()
-    require_aware(cutoff, "cutoff")
-    return tuple(item for item in items if require_aware(at(item), "item instant") < cutoff)
+    require_aware_keeping_zone(cutoff, "cutoff")
+    return tuple(
+        item for item in items if require_aware_keeping_zone(at(item), "item instant") < cutoff
+    )

@@ -38,7 +38,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import ClassVar, TypeVar
 
-from collectors.counters import InterfaceRates, require_aware
+from collectors.counters import InterfaceRates, require_aware_keeping_zone
 
 
 class LinkState(StrEnum):
@@ -82,7 +82,7 @@ class LinkTransition:
     previous_state: LinkState | None = None
 
     def __post_init__(self) -> None:
-        require_aware(self.detected_at, "detected_at")
+        require_aware_keeping_zone(self.detected_at, "detected_at")
 
 
 # --- events ---------------------------------------------------------------------------------
@@ -245,7 +245,7 @@ def _iso(at: datetime | None) -> str | None:
 
 
 def _instant(text: str) -> datetime:
-    return require_aware(datetime.fromisoformat(text), "persisted instant")
+    return require_aware_keeping_zone(datetime.fromisoformat(text), "persisted instant")
 
 
 def _instant_or_none(value: object) -> datetime | None:
@@ -321,7 +321,7 @@ def _end_if_quiet(
 
 def tick(state: FlapState, now: datetime, policy: FlapPolicy = DEFAULT_FLAP_POLICY) -> FlapStep:
     """Let time pass without a report: ends a flapping episode once the port has been quiet."""
-    require_aware(now, "now")
+    require_aware_keeping_zone(now, "now")
     new_state, events = _end_if_quiet(state, now, policy)
     return FlapStep(new_state, None, events)
 
@@ -413,7 +413,7 @@ def detect_flaps(
     `advance`. `until`, if given, is "now": an episode quiet by then has ended.
     """
     if until is not None:
-        require_aware(until, "until")
+        require_aware_keeping_zone(until, "until")
     state = FlapState()
     verdicts: list[tuple[LinkTransition, TransitionVerdict]] = []
     changes: list[tuple[LinkTransition, LinkState]] = []
@@ -578,7 +578,7 @@ class Reading:
     measured_at: datetime
 
     def __post_init__(self) -> None:
-        require_aware(self.measured_at, "measured_at")
+        require_aware_keeping_zone(self.measured_at, "measured_at")
 
 
 AlarmKey = tuple[Metric, str]
@@ -676,8 +676,8 @@ class MaintenanceWindow:
     reference: str = ""
 
     def __post_init__(self) -> None:
-        require_aware(self.starts_at, "starts_at")
-        require_aware(self.ends_at, "ends_at")
+        require_aware_keeping_zone(self.starts_at, "starts_at")
+        require_aware_keeping_zone(self.ends_at, "ends_at")
         if self.ends_at <= self.starts_at:
             raise ValueError(
                 f"maintenance window ends ({self.ends_at.isoformat()}) "
@@ -704,7 +704,7 @@ def covering_window(
     link_id: str | None = None,
 ) -> MaintenanceWindow | None:
     """The first window in force at `at` that covers the link or one of its devices."""
-    require_aware(at, "at")
+    require_aware_keeping_zone(at, "at")
     for window in windows:
         if window.contains(at) and window.covers(device_ids=device_ids, link_id=link_id):
             return window

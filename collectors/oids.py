@@ -274,3 +274,17 @@ H3C_ENTITY_EXT_COLUMNS: Final[tuple[tuple[Oid, ...], ...]] = tuple(
 # temperature (°C), the Rx low-alarm and module-temperature high-alarm thresholds.
 JNX_DOM_ENTRY: Final[Oid] = (1, 3, 6, 1, 4, 1, 2636, 3, 60, 1, 1, 1, 1)
 JNX_DOM_COLUMNS: Final[tuple[Oid, ...]] = tuple((*JNX_DOM_ENTRY, c) for c in (5, 7, 8, 10, 21))
+# HH3C-TRANSCEIVER-INFO-MIB hh3cTransceiverInfoTable (index ifIndex; Comware 7 under 25506,
+# Comware 5 under Huawei's 2011.10): Tx power, Rx power (0.01 dBm), module temperature (°C),
+# hh3cTransceiverRcvPwrLoAlarm (0.1 µW). 2147483647: no reading (empty cage, copper module).
+H3C_TRANSCEIVER_COLUMNS: Final[tuple[tuple[Oid, ...], ...]] = tuple(
+    tuple((*arc, 2, 70, 1, 1, 1, c) for c in (9, 12, 15, 35))
+    for arc in ((1, 3, 6, 1, 4, 1, 25506), (1, 3, 6, 1, 4, 1, 2011, 10))
+)
+# HUAWEI-ENTITY-EXTENT-MIB hwOpticalModuleInfoTable (index entPhysicalIndex):
+# hwEntityOpticalMode (notSupported(1), noValue(5): no module), hwEntityOpticalTemperature (°C),
+# hwEntityOpticalRxPower, hwEntityOpticalTxPower: µW on some devices (a real S12704), 0.01 dBm on
+# others (see collectors.snmp).
+HW_OPTICAL_COLUMNS: Final[tuple[Oid, ...]] = tuple(
+    (1, 3, 6, 1, 4, 1, 2011, 5, 25, 31, 1, 1, 3, 1, c) for c in (1, 5, 8, 9)
+)

@@ -19,13 +19,13 @@ from collectors.models import LinkEvent, MaintenanceWindow
 from collectors.stability import (
     DEFAULT_CRITERIA,
     LinkStability,
-    Period,
     StabilityCriteria,
     StabilityVerdict,
     judge_stability,
     link_stability,
 )
 from inventory import models as inv
+from inventory.timeutil import Period
 
 STATE_KINDS = ("link_observed", "link_down", "link_up")
 

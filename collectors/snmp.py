@@ -878,6 +878,8 @@ class SnmpPoller:
     or call `close()`; nothing is opened until the first request.
     """
 
+    name = "snmp"  # the collector seam (collectors.seam)
+
     def __init__(
         self,
         *,
@@ -973,6 +975,10 @@ class SnmpPoller:
     ) -> tuple[InterfacePollResult, ...]:
         """One round over many devices, concurrently (bounded), results in the targets' order."""
         return tuple(await asyncio.gather(*(self.poll_interfaces(t) for t in targets)))
+
+    async def collect(self, targets: Iterable[SnmpTarget]) -> tuple[InterfacePollResult, ...]:
+        """The collector seam (collectors.seam): one interface round over `targets`."""
+        return await self.poll_interfaces_round(targets)
 
     async def poll_interface(self, target: SnmpTarget, if_index: int) -> InterfacePollResult:
         """A targeted GET of one interface's status and counters, e.g. to confirm a trap."""
@@ -1540,10 +1546,64 @@ class SnmpPoller:
                         limit=float(hot) if hot else None,
                     )
                 )
+        # HH3C-TRANSCEIVER-INFO-MIB: each optic's light (0.01 dBm) and temperature, with the
+        # device's Rx low alarm (0.1 µW), by ifIndex.
+        for columns in oids.H3C_TRANSCEIVER_COLUMNS if vendor_is(25506, 2011) else ():
+            walk = await self._walk(target, columns, memory)
+            tx_powers, rx_powers, temperatures, rx_low_alarms = walk.columns
+            for index, raw in sorted(rx_powers.items()):
+                if not isinstance(raw, int) or raw == _H3C_NO_VALUE or len(index) != 1:
+                    continue
+                low = _int_or_none(rx_low_alarms.get(index))
+                optic = _Optic(
+                    if_index=index[0],
+                    rx_dbm=raw / 100,
+                    tx_dbm=_h3c_value(tx_powers.get(index), 100),
+                    celsius=_h3c_value(temperatures.get(index), 1),
+                    rx_low_dbm=_microwatts_to_dbm(low / 10) if low else None,
+                )
+                for reading in optic.readings(memory.interfaces):
+                    add(reading)
         tree: _EntityTree | None = None
+        huawei = vendor_is(2011)
+        # HUAWEI-ENTITY-EXTENT-MIB hwOpticalModuleInfoTable: by entity, mapped to its port.
+        walk = (
+            await self._walk(target, oids.HW_OPTICAL_COLUMNS, memory)
+            if huawei
+            else _Walk(oids.HW_OPTICAL_COLUMNS)
+        )
+        modes, temperatures, rx_powers, tx_powers = walk.columns
+        present = {
+            index: (rx, _int_or_none(tx_powers.get(index)))
+            for index, rx in rx_powers.items()
+            if isinstance(rx, int) and _int_or_none(modes.get(index)) not in (None, 1, 5)
+        }
+        if present:
+            tree = await self._entity_tree(target, memory)
+            # One unit per device: microwatts are never negative, hundredths of a dBm almost
+            # always are (a real S12704 reports 331 µW; an AR router −801, i.e. −8.01 dBm).
+            microwatts = all(v >= 0 for pair in present.values() for v in pair if v is not None)
+            for index, (rx, tx) in sorted(present.items()):
+                if len(index) != 1:
+                    continue
+                port_index = tree.port_of(index[0], memory.interfaces)
+                celsius = _int_or_none(temperatures.get(index))
+                optic = _Optic(
+                    if_index=port_index,
+                    rx_dbm=_microwatts_to_dbm(rx) if microwatts else rx / 100,
+                    tx_dbm=(
+                        None if tx is None else _microwatts_to_dbm(tx) if microwatts else tx / 100
+                    ),
+                    celsius=float(celsius) if celsius is not None and celsius > -255 else None,
+                    rx_low_dbm=None,
+                    index=index[0],
+                    # An optic whose entity maps to no port keeps the entity's name.
+                    label=None if port_index is not None else tree.label(index[0]),
+                )
+                for reading in optic.readings(memory.interfaces):
+                    add(reading)
         # HUAWEI-ENTITY-EXTENT-MIB: hwEntityTemperature (°C, 0 = no sensor) and its threshold;
         # hwFanStatusTable: hwEntityFanPresent present(1), hwEntityFanState normal(1).
-        huawei = vendor_is(2011)
         walk = (
             await self._walk(target, oids.HW_ENTITY_TEMPERATURE_COLUMNS, memory)
             if huawei
@@ -2198,6 +2258,60 @@ class _EntityTree:
                 if match is not None:
                     return int(match[1])
         return None
+
+
+_H3C_NO_VALUE: Final = 2147483647
+# What an optic reads with no light at all (0 µW): what the lab and IOS print for a dark port.
+_DARK_DBM: Final = -40.0
+
+
+def _h3c_value(raw: SnmpValue, divisor: int) -> float | None:
+    value = _int_or_none(raw)
+    return None if value is None or value == _H3C_NO_VALUE else value / divisor
+
+
+def _microwatts_to_dbm(microwatts: float) -> float:
+    return round(10 * math.log10(microwatts / 1000), 2) if microwatts > 0 else _DARK_DBM
+
+
+@dataclass(frozen=True)
+class _Optic:
+    """One transceiver's DOM values from a vendor table, in dBm and °C."""
+
+    if_index: int | None
+    rx_dbm: float
+    tx_dbm: float | None
+    celsius: float | None
+    rx_low_dbm: float | None
+    # The row's own index (entPhysicalIndex on Huawei); the ifIndex where the table uses it.
+    index: int | None = None
+    label: str | None = None
+
+    def readings(self, interfaces: Mapping[int, InterfaceInfo]) -> list[SensorReading]:
+        info = interfaces.get(self.if_index) if self.if_index is not None else None
+        port = self.label or (info.name if info is not None else f"ifIndex {self.if_index}")
+        index = self.index if self.index is not None else (self.if_index or 0)
+        out = [
+            SensorReading(
+                SensorKind.OPTICAL_RX_DBM, index, f"{port} Rx power", self.rx_dbm, "dBm",
+                self.if_index, lane=0, limit=self.rx_low_dbm,
+            )
+        ]  # fmt: skip
+        if self.tx_dbm is not None:
+            out.append(
+                SensorReading(
+                    SensorKind.OPTICAL_TX_DBM, index, f"{port} Tx power", self.tx_dbm, "dBm",
+                    self.if_index, lane=0,
+                )
+            )  # fmt: skip
+        if self.celsius is not None:
+            out.append(
+                SensorReading(
+                    SensorKind.TEMPERATURE_C, index, f"{port} optic temperature", self.celsius,
+                    "Celsius", self.if_index,
+                )
+            )  # fmt: skip
+        return out
 
 
 def _choose_limit(

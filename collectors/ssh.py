@@ -794,6 +794,8 @@ class SshCollector:
     before it gives up on a call; netmiko normally reports first, with the better message.
     """
 
+    name = "ssh"  # the collector seam (collectors.seam)
+
     def __init__(
         self,
         *,

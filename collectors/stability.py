@@ -25,14 +25,12 @@ Times are summed as `timedelta`s (whole microseconds), so the four parts add up 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
-from collectors.counters import RatePoint, require_aware
+from collectors.counters import RatePoint, require_aware_keeping_zone
 from collectors.flaps import (
     DEFAULT_FLAP_POLICY,
     FlapEvent,
@@ -46,68 +44,7 @@ from collectors.flaps import (
     detect_flaps,
 )
 
-EXCHANGE_TIMEZONE = ZoneInfo("Asia/Shanghai")
-"""Periods are the exchange's calendar months, quarters and weeks, not UTC ones."""
-
 _ZERO = timedelta(0)
-
-
-# --- periods --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Period:
-    label: str
-    start: datetime
-    end: datetime
-
-    @property
-    def length_s(self) -> float:
-        return (self.end - self.start).total_seconds()
-
-
-_YEAR = re.compile(r"(\d{4})")
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
-_QUARTER = re.compile(r"(\d{4})-[Qq]([1-4])")
-_WEEK = re.compile(r"(\d{4})-[Ww](\d{2})")
-
-
-def parse_period(text: str, tz: ZoneInfo = EXCHANGE_TIMEZONE) -> Period:
-    """'2026', '2026-11', '2026-Q4' or '2026-W48' (ISO week) → [start, end) in UTC.
-
-    The boundaries are local midnights in `tz` (Asia/Shanghai by default), so "2026-11" starts
-    at 2026-10-31T16:00Z.
-    """
-    label = text.strip()
-    first: date
-    after: date
-    if match := _YEAR.fullmatch(label):
-        year = int(match[1])
-        first, after = date(year, 1, 1), date(year + 1, 1, 1)
-    elif match := _MONTH.fullmatch(label):
-        year, month = int(match[1]), int(match[2])
-        if not 1 <= month <= 12:
-            raise ValueError(f"no month {month} in period {text!r}")
-        first = date(year, month, 1)
-        after = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
-    elif match := _QUARTER.fullmatch(label):
-        year, quarter = int(match[1]), int(match[2])
-        first = date(year, 3 * quarter - 2, 1)
-        after = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
-    elif match := _WEEK.fullmatch(label):
-        year, week = int(match[1]), int(match[2])
-        try:
-            first = date.fromisocalendar(year, week, 1)
-        except ValueError as error:
-            raise ValueError(f"no ISO week {week} in {year}: {text!r}") from error
-        after = first + timedelta(days=7)
-    else:
-        raise ValueError(f"unrecognised period {text!r}: use YYYY, YYYY-MM, YYYY-Qn or YYYY-Www")
-    return Period(label.upper(), _local_midnight_utc(first, tz), _local_midnight_utc(after, tz))
-
-
-def _local_midnight_utc(day: date, tz: ZoneInfo) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)
 
 
 # --- state intervals ------------------------------------------------------------------------
@@ -120,15 +57,15 @@ class StateInterval:
     state: LinkState
 
     def __post_init__(self) -> None:
-        require_aware(self.starts_at, "starts_at")
-        require_aware(self.ends_at, "ends_at")
+        require_aware_keeping_zone(self.starts_at, "starts_at")
+        require_aware_keeping_zone(self.ends_at, "ends_at")
         if self.ends_at < self.starts_at:
             raise ValueError("a state interval cannot end before it starts")
 
 
 def _check_period(start: datetime, end: datetime) -> None:
-    require_aware(start, "start")
-    require_aware(end, "end")
+    require_aware_keeping_zone(start, "start")
+    require_aware_keeping_zone(end, "end")
     if end <= start:
         raise ValueError(f"period end {end.isoformat()} is not after start {start.isoformat()}")
 

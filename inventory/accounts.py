@@ -48,6 +48,9 @@ class UnknownUserError(AccountError):
     pass
 
 
+_PREPOSITIONS = frozenset({"to", "for", "on", "in", "of", "from", "with", "at"})
+
+
 class PermissionDenied(Exception):
     """The acting user may not do this; the message names who, what and on which object."""
 
@@ -55,7 +58,10 @@ class PermissionDenied(Exception):
         self.user = user
         self.action = action
         self.target = target
-        on = f" on {target}" if target else ""
+        # "add notes to IX-…", "reply to IX-…": an action that ends in its own preposition
+        # takes the object straight after it; others "… on IX-…".
+        joiner = " " if action.rsplit(" ", 1)[-1] in _PREPOSITIONS else " on "
+        on = f"{joiner}{target}" if target else ""
         super().__init__(f"{user} may not {action}{on}")
 
 

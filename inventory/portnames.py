@@ -37,3 +37,23 @@ def short_port(name: str) -> str:
 def shorten_ports(text: str) -> str:
     """Every port name in a line of text (a ticket title) shortened."""
     return short_port(text)
+
+
+_SHORT_RE: Final = re.compile(
+    r"^("
+    + "|".join(sorted({re.escape(short) for _, short in _SHORT}, key=len, reverse=True))
+    + r")(?=\d)",
+    re.IGNORECASE,
+)
+
+
+def long_port_names(name: str) -> list[str]:
+    """The full names a short port name may stand for (``Te1/0/1`` → ``TenGigabitEthernet1/0/1``;
+    ``Hu1/0/25`` → both HundredGig spellings); empty when ``name`` is not a short name. For
+    searches: the inventory stores full names, people type what the device prints."""
+    match = _SHORT_RE.match(name)
+    if match is None:
+        return []
+    short = match.group(1).lower()
+    rest = name[match.end() :]
+    return [long + rest for long, s in _SHORT if s.lower() == short]

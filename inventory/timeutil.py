@@ -8,6 +8,8 @@ silently taken as local time.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -81,3 +83,61 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if stamp.tzinfo is None:
             return stamp.replace(tzinfo=UTC)
         return stamp.astimezone(UTC)
+
+
+# -- periods: the exchange's calendar months, quarters and weeks, not UTC ones ----------------
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    label: str
+    start: dt.datetime
+    end: dt.datetime
+
+    @property
+    def length_s(self) -> float:
+        return (self.end - self.start).total_seconds()
+
+
+_YEAR = re.compile(r"(\d{4})")
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_QUARTER = re.compile(r"(\d{4})-[Qq]([1-4])")
+_WEEK = re.compile(r"(\d{4})-[Ww](\d{2})")
+
+
+def parse_period(text: str, tz: ZoneInfo = SHANGHAI) -> Period:
+    """'2026', '2026-11', '2026-Q4' or '2026-W48' (ISO week) → [start, end) in UTC.
+
+    The boundaries are local midnights in `tz` (Asia/Shanghai by default), so "2026-11" starts
+    at 2026-10-31T16:00Z.
+    """
+    label = text.strip()
+    first: dt.date
+    after: dt.date
+    if match := _YEAR.fullmatch(label):
+        year = int(match[1])
+        first, after = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
+    elif match := _MONTH.fullmatch(label):
+        year, month = int(match[1]), int(match[2])
+        if not 1 <= month <= 12:
+            raise ValueError(f"no month {month} in period {text!r}")
+        first = dt.date(year, month, 1)
+        after = dt.date(year + 1, 1, 1) if month == 12 else dt.date(year, month + 1, 1)
+    elif match := _QUARTER.fullmatch(label):
+        year, quarter = int(match[1]), int(match[2])
+        first = dt.date(year, 3 * quarter - 2, 1)
+        after = dt.date(year + 1, 1, 1) if quarter == 4 else dt.date(year, 3 * quarter + 1, 1)
+    elif match := _WEEK.fullmatch(label):
+        year, week = int(match[1]), int(match[2])
+        try:
+            first = dt.date.fromisocalendar(year, week, 1)
+        except ValueError as error:
+            raise ValueError(f"no ISO week {week} in {year}: {text!r}") from error
+        after = first + dt.timedelta(days=7)
+    else:
+        raise ValueError(f"unrecognised period {text!r}: use YYYY, YYYY-MM, YYYY-Qn or YYYY-Www")
+    return Period(label.upper(), _local_midnight_utc(first, tz), _local_midnight_utc(after, tz))
+
+
+def _local_midnight_utc(day: dt.date, tz: ZoneInfo) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, tzinfo=tz).astimezone(UTC)

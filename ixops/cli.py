@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ixops.cliapp import App, load_for, pass_app, path_argument, print_errors, store_errors
+from ixops.clisuggest import SuggestingGroup
 from ixops.settings import Settings
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ LAZY_COMMANDS: dict[str, str] = {
 }
 
 
-class LazyGroup(click.Group):
+class LazyGroup(SuggestingGroup):
     """A group whose subcommands in `LAZY_COMMANDS` are imported on first use."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -169,7 +169,8 @@ def links_stability(
 ) -> None:
     """Availability, downtime, outages, flaps and MTTR per link (planned work shown apart)."""
     from collectors.reports import link_stability_report
-    from collectors.stability import StabilityCriteria, parse_period
+    from collectors.stability import StabilityCriteria
+    from inventory.timeutil import parse_period
 
     now = app.now()
     label = period or now.astimezone(SHANGHAI).strftime("%Y-%m")
@@ -269,6 +270,9 @@ def _local_time(text: str) -> dt.datetime:
 @click.option("--end", "ends", required=True, help="Local time.")
 @click.option("--reference", default="", help="Change ticket or work order.")
 @click.option("--description", default="")
+@click.option(
+    "--dry-run", is_flag=True, help="Only say which access units it would cut off; declare nothing."
+)
 @acting_option
 @pass_app
 def maintenance_add(
@@ -279,10 +283,13 @@ def maintenance_add(
     ends: str,
     reference: str,
     description: str,
+    dry_run: bool,
     as_user: str | None,
 ) -> None:
-    """Declare a maintenance window on a device or a link (admins and engineers; audited)."""
+    """Declare a maintenance window on a device or a link (admins and engineers; audited).
+    Says first which access units it cuts off and which only lose a port."""
     from collectors.maintenance import declare_maintenance
+    from tickets.planned import maintenance_impact
 
     if (device is None) == (link_key is None):
         raise click.UsageError("give exactly one of --device or --link")
@@ -290,6 +297,24 @@ def maintenance_add(
     if end_at <= start_at:
         raise click.BadParameter("the window must end after it starts", param_hint="--end")
     with user_errors(app), app.session() as session:
+        impact = maintenance_impact(
+            session=session,
+            user=resolve_actor(session, as_user),
+            device=device,
+            link=link_key,
+            now=app.now(),
+        )
+        for words, units in (
+            ("Cuts off (中断)", impact.cut_off),
+            ("Loses a port, stays reachable (失去一个端口)", impact.loses_a_port),
+        ):
+            shown = ", ".join(
+                visible(f"{u.code} {u.name} (AS{u.asn})", one_line=True) for u in units
+            )
+            app.out.print(f"{words}: {shown or 'none'}", markup=False)
+        if dry_run:
+            app.out.print("Nothing declared (--dry-run).")
+            return
         row = declare_maintenance(
             session=session,
             user=resolve_actor(session, as_user),

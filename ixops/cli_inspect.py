@@ -24,8 +24,7 @@ import click
 from rich import box
 from rich.table import Table
 
-from collectors.stability import parse_period
-from inventory.timeutil import format_local, to_local
+from inventory.timeutil import format_local, parse_period, to_local
 from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, pass_app
 from runbooks import inspections

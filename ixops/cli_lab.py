@@ -15,8 +15,8 @@ import yaml
 from inventory.credentials import CredentialError, CredentialStore, load_secrets_file
 from inventory.schema import SnmpVersion, SshMethod
 from inventory.validate import Inventory
+from ixlab.control import LabCommandError, LabSecrets, send_command
 from ixops.cliapp import App, load_for, pass_app, path_argument, print_errors
-from ixops.lab.control import LabCommandError, LabSecrets, send_command
 from ixops.settings import Settings
 
 # The lab's agents (pysnmp, asyncssh) are imported by `lab run` alone: the fault-injection
@@ -162,8 +162,8 @@ def lab_run(app: App, path: Path | None, trap_to: tuple[str, ...], ssh: bool) ->
         app.err.print(f"ixops: {exc}", markup=False)
         app.err.print("ixops: `ixops lab init-secrets` writes lab values for every profile.")
         sys.exit(1)
-    from ixops.lab.build import lab_from_inventory, ssh_devices
-    from ixops.lab.runner import Lab, run_forever
+    from ixlab.build import lab_from_inventory, ssh_devices
+    from ixlab.runner import Lab, run_forever
 
     state = lab_from_inventory(inv)
     lab = Lab(

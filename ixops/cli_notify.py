@@ -21,9 +21,8 @@ from typing import TYPE_CHECKING, Any
 import click
 from rich.table import Table
 
-from collectors.stability import parse_period
 from inventory.credentials import CredentialError
-from inventory.timeutil import format_local
+from inventory.timeutil import format_local, parse_period
 from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, pass_app, store_errors
 from tickets.notify import DispatchReport, dispatch_due, list_outbox, send_test

@@ -93,7 +93,7 @@ def report_targets(
     """The performance-target table laid out as the official form: the header block, then each
     row's 指标目标值, 实际完成值 (computed from ixops' records) and 是否达成, with each
     indicator's definition. A closed year prints its frozen table."""
-    from collectors.stability import parse_period
+    from inventory.timeutil import parse_period
     from targets import render
     from targets.report import explain, targets_report
 
@@ -280,8 +280,8 @@ def budget_rental(
 ) -> None:
     """Link rental accrued per circuit and month (rent × active days ÷ days in the month),
     beside the invoices entered on the rental line."""
-    from collectors.stability import parse_period
     from inventory.accounts import require_role
+    from inventory.timeutil import parse_period
     from targets.document import LineKind
     from targets.ledger import READ_ROLES, ledger_entries, rental_accrual
 
@@ -321,8 +321,8 @@ def budget_electricity(
 ) -> None:
     """Electricity estimated from the PDUs' energy readings, priced by the tariff's
     time-of-use bands (峰/平/谷), month by month beside the bills entered."""
-    from collectors.stability import parse_period
     from inventory.accounts import require_role
+    from inventory.timeutil import parse_period
     from targets.document import TOU_LABELS
     from targets.ledger import READ_ROLES, electricity_estimate
 

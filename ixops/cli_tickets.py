@@ -31,10 +31,13 @@ from inventory.textsafe import shown, visible
 from inventory.timeutil import format_local
 from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, pass_app
+from ixops.clisuggest import SuggestingGroup
 from tickets import service
 from tickets.callout import Callout, callout, callout_lines
+from tickets.labels import label
 from tickets.models import Severity, Ticket, TicketCategory
 from tickets.queue import DEFAULT_LIMIT, QueueFilter, ticket_queue
+from tickets.related import Related, RelatedTicket, link_tickets, merge_ticket, related_tickets
 from tickets.reports import (
     NO_KEY,
     AtRiskRow,
@@ -46,6 +49,7 @@ from tickets.reports import (
 )
 from tickets.service import TicketDetail, TicketRow, WaitingOn
 from tickets.sla import SlaStatus, TicketState
+from tickets.timeline import LinkRun, compact
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,6 +67,19 @@ def _response_text(row: TicketRow) -> tuple[str, str]:
         return clock.status.value.replace("_", " "), format_local(clock.met_at)
     left = _duration(clock.remaining_s)
     return f"{clock.status.value.replace('_', ' ')} ({left} left)", format_local(clock.due_at)
+
+
+def _state_text(row: TicketRow) -> str:
+    """The state's label, and what else a person must know at a glance: the fault has cleared
+    (recovered, waiting to be closed), or its device or link is in planned maintenance now."""
+    t = row.ticket
+    marks = []
+    if t.recovered_at is not None and t.state not in ("resolved", "closed"):
+        marks.append(label("mark.recovered", zh=False))
+    if row.planned:
+        marks.append(label("mark.planned", zh=False))
+    text = label(f"state.{t.state}", zh=False)
+    return f"{text}, {', '.join(marks)}" if marks else text
 
 
 def _row_json(row: TicketRow) -> dict[str, Any]:
@@ -83,6 +100,7 @@ def _row_json(row: TicketRow) -> dict[str, Any]:
         "detected_at": t.detected_at.isoformat() if t.detected_at else None,
         "opened_at": t.opened_at.isoformat(),
         "recovered_at": t.recovered_at.isoformat() if t.recovered_at else None,
+        "planned": row.planned,
         "sla_policy": row.sla.policy_name,
         "response": {
             "status": clock.status.value,
@@ -93,7 +111,7 @@ def _row_json(row: TicketRow) -> dict[str, Any]:
     }
 
 
-class _TicketGroup(click.Group):
+class _TicketGroup(SuggestingGroup):
     """`ticket rate` lives with the notifications (SMTP, webhooks, credentials) and is imported
     only when it is used, so `ticket list` starts without them."""
 
@@ -125,8 +143,28 @@ def ticket_group() -> None:
     type=click.Choice([s.value for s in TicketState]),
     help="Only these states (repeatable; default: every state but closed).",
 )
-@click.option("--site", help="Only this site (code).")
+@click.option(
+    "--severity",
+    "severities",
+    multiple=True,
+    type=click.Choice([s.value for s in Severity]),
+    help="Only these severities (repeatable).",
+)
+@click.option(
+    "--category",
+    "categories",
+    multiple=True,
+    type=click.Choice([c.value for c in TicketCategory]),
+    help="Only these categories (repeatable).",
+)
+@click.option("--site", help="Only this site (code); a trunk's ticket shows under both ends.")
 @click.option("--unit", help="Only tickets of or affecting this access unit (code).")
+@click.option(
+    "--search",
+    "-s",
+    help="Words that must all match: title, timeline text, access unit (name, code, ASN), "
+    "device, port (Te1/0/1), circuit ID; or a ticket number.",
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
 @click.option(
     "--limit",
@@ -142,8 +180,11 @@ def ticket_group() -> None:
 def ticket_list(
     app: App,
     states: tuple[str, ...],
+    severities: tuple[str, ...],
+    categories: tuple[str, ...],
     site: str | None,
     unit: str | None,
+    search: str | None,
     fmt: str,
     limit: int,
     offset: int,
@@ -157,7 +198,12 @@ def ticket_list(
             session=session,
             user=user,
             wanted=QueueFilter(
-                states=[TicketState(s) for s in states] or None, site=site, unit=unit
+                states=[TicketState(s) for s in states] or None,
+                site=site,
+                unit=unit,
+                search=search,
+                severities=[Severity(s) for s in severities] or None,
+                categories=[TicketCategory(c) for c in categories] or None,
             ),
             limit=None if show_all else limit,
             offset=offset,
@@ -175,7 +221,7 @@ def ticket_list(
         cells = []
         for row in rows:
             response, when = _response_text(row)
-            state = row.ticket.state + (" (recovered)" if row.ticket.recovered_at else "")
+            state = _state_text(row)
             cells.append(
                 [
                     row.number,
@@ -247,7 +293,11 @@ def _print_detail(app: App, detail: TicketDetail, card: Callout | None = None) -
             f"  resolution SLA: {res.status.value}, due {format_local(res.due_at)}", markup=False
         )
     out.print("Timeline:")
-    for entry in detail.entries:
+    for entry in compact(detail.entries):
+        if isinstance(entry, LinkRun):
+            # A flap's link transitions, one line (the JSON format lists every one).
+            out.print(f"  {format_local(entry.first_at)}  {'system':<12} {entry.text(zh=False)}")
+            continue
         who = detail.authors.get(entry.author_id, "") if entry.author_id else "system"
         label = entry.kind.replace("_", " ")
         if entry.kind == "state_change" and entry.value:
@@ -494,6 +544,80 @@ def ticket_classify(
             f"(SLA policy {ticket.sla_policy}).",
             markup=False,
         )
+
+
+# -- related tickets --------------------------------------------------------------------------
+
+
+def _print_related(app: App, related: Related) -> None:
+    def line(word: str, r: RelatedTicket) -> None:
+        why = label(f"related.{r.why}", zh=False) if r.why else ""
+        state = label(f"state.{r.state}", zh=False)
+        app.out.print(
+            f"  {word:<8} {r.number}  {why:<12} {state:<12} {visible(r.title, one_line=True)}",
+            markup=False,
+        )
+
+    app.out.print(f"{related.number}: related tickets", markup=False)
+    if related.merged_into is not None:
+        line("part of", related.merged_into)
+    for r in related.merged:
+        line("merged", r)
+    for r in related.linked:
+        line("linked", r)
+    for r in related.suggested:
+        line("suggest", r)
+    if not (related.merged_into or related.merged or related.linked or related.suggested):
+        app.out.print("  none (nothing open on the same port, link or device)")
+    elif related.suggested:
+        app.out.print(
+            f"  ixops ticket link {related.number} NUMBER, or ticket merge NUMBER --into "
+            f"{related.number}: each keeps its own SLA clock",
+            markup=False,
+        )
+
+
+@ticket_group.command("related")
+@click.argument("number")
+@acting_option
+@pass_app
+def ticket_related(app: App, number: str, as_user: str | None) -> None:
+    """Tickets tied to this one, and those on the same port, link or device to tie to it."""
+    with user_errors(app), app.session() as session:
+        user = resolve_actor(session, as_user)
+        _print_related(
+            app, related_tickets(session=session, user=user, ticket=number, now=app.now())
+        )
+
+
+@ticket_group.command("link")
+@click.argument("number")
+@click.argument("other")
+@acting_option
+@pass_app
+def ticket_link(app: App, number: str, other: str, as_user: str | None) -> None:
+    """Link two tickets about the same trouble (both stay open, each with its own clock)."""
+    with user_errors(app), app.session() as session:
+        user = resolve_actor(session, as_user)
+        related = link_tickets(
+            session=session, user=user, ticket=number, other=other, now=app.now()
+        )
+        tied = next(r.number for r in related.linked if r.number != related.number)
+        app.out.print(f"Linked {related.number} and {tied}.", markup=False)
+
+
+@ticket_group.command("merge")
+@click.argument("number")
+@click.option("--into", "into", required=True, metavar="NUMBER", help="The ticket it is part of.")
+@acting_option
+@pass_app
+def ticket_merge(app: App, number: str, into: str, as_user: str | None) -> None:
+    """Make a ticket part of another (shown under it; it keeps its own SLA clock)."""
+    with user_errors(app), app.session() as session:
+        user = resolve_actor(session, as_user)
+        related = merge_ticket(session=session, user=user, ticket=number, into=into, now=app.now())
+        parent = related.merged_into.number if related.merged_into else into
+        app.out.print(f"Merged {related.number} into {parent}.", markup=False)
 
 
 # -- sla -------------------------------------------------------------------------------------
@@ -793,7 +917,7 @@ def sla_report_command(ctx: click.Context, period: str, fmt: str, as_user: str |
         raise click.UsageError("ixops sla report runs under the ixops command")
     with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user or ctx.meta.get(_AS_USER_KEY))
-        from collectors.stability import parse_period
+        from inventory.timeutil import parse_period
 
         report = sla_report(session=session, user=user, period=parse_period(period), now=app.now())
         _print_report(app, report, fmt)

@@ -125,6 +125,9 @@ def fault_event_of(row: LinkEvent, index: InventoryIndex) -> FaultEvent | None:
         # the supply that is still failed, nor one hot sensor's ticket another's.
         subject += f":{details.get('metric', '')}:{details.get('sensor', '')}"
     details.setdefault("source", row.source)
+    if kind is FaultKind.FLAPPING_ENDED and row.state:
+        # Whether the flapping stopped with the link up or down: only up is a recovery.
+        details.setdefault("state", row.state)
     return FaultEvent(
         kind=kind,
         subject_key=subject,

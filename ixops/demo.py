@@ -31,10 +31,10 @@ from inventory.accounts import Role, acting_user, add_user, count_users, map_os_
 from inventory.credentials import CredentialStore
 from inventory.sync import sync_inventory
 from inventory.validate import Inventory
+from ixlab.build import lab_from_inventory
+from ixlab.runner import Lab
 from ixops.cli_lab import lab_secrets, write_lab_secrets
 from ixops.collect import Collector
-from ixops.lab.build import lab_from_inventory
-from ixops.lab.runner import Lab
 from tickets.models import Severity, TicketCategory
 from tickets.service import open_ticket
 

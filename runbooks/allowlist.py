@@ -1,10 +1,13 @@
-"""Which device commands a runbook step may run: read-only ``show`` commands, per platform.
+"""Which device commands a runbook step may run: read-only ``show``/``display`` commands, per
+platform.
 
 A runbook is run by people under pressure, from a ticket, on production switches: it may look,
-never touch. So a command must (1) start with ``show``, (2) contain none of the characters a
+never touch. So a command must (1) start with its platform's read-only verb (``show`` on Cisco
+and Arista, ``display`` on Huawei VRP and H3C Comware), (2) contain none of the characters a
 shell or a device CLI uses to chain, redirect or substitute, and (3) match one of its platform's
-patterns. Configuration dumps (``show running-config``: secrets and SNMP communities would land in
-a ticket) and ``show tech-support`` (minutes of CPU on a busy switch) are deliberately absent.
+patterns. Configuration dumps (``show running-config``, ``display current-configuration``:
+secrets and SNMP communities would land in a ticket) and ``show tech-support`` /
+``display diagnostic-information`` (minutes of CPU on a busy switch) are deliberately absent.
 
 Patterns are written the way vendors document syntax: ``<interface>`` is one argument (letters,
 digits and ``/ . _ : -``), ``[ detail]`` is optional, ``{a|b}`` is a choice. Runbook steps write
@@ -71,6 +74,58 @@ ALLOWED: Final[Mapping[str, tuple[str, ...]]] = {
         "show spanning-tree interface <interface>",
         "show ip route <address>",
     ),
+    # Huawei VRP (S-series VRP 5, CloudEngine VRP 8), as its command references spell them.
+    "huawei": (
+        "display version",
+        "display clock",
+        "display device",
+        "display elabel brief",
+        "display interface",
+        "display interface <interface>",
+        "display interface {brief|description}",
+        "display transceiver[ interface <interface>][ verbose]",
+        "display lldp neighbor[ interface <interface>][ brief]",
+        "display temperature[ all]",
+        "display fan",
+        "display power",
+        "display alarm active",
+        "display logbuffer",
+        "display cpu-usage",
+        "display memory-usage",
+        "display eth-trunk[ <number>]",
+        "display mac-address interface <interface>",
+        "display stp interface <interface>",
+        "display ip routing-table <address>",
+    ),
+    # H3C Comware 5 and 7.
+    "hp_comware": (
+        "display version",
+        "display clock",
+        "display device[ manuinfo]",
+        "display interface",
+        "display interface <interface>",
+        "display interface brief",
+        "display transceiver interface <interface>",
+        "display transceiver {diagnosis|alarm} interface <interface>",
+        "display lldp neighbor-information[ interface <interface>][ {verbose|list}]",
+        "display environment",
+        "display fan",
+        "display power",
+        "display logbuffer",
+        "display cpu-usage",
+        "display memory",
+        "display link-aggregation {summary|verbose}",
+        "display mac-address interface <interface>",
+        "display stp interface <interface>",
+        "display ip routing-table <address>",
+    ),
+}
+# The verb every command of a platform starts with: the one that only looks.
+READ_VERB: Final[Mapping[str, str]] = {
+    "cisco_ios": "show",
+    "arista_eos": "show",
+    "huawei": "display",
+    "hp_comware": "display",
 }
 
 
@@ -134,10 +189,18 @@ def check_command(platform: str | None, command: str) -> str:
         raise CommandRefused(
             command, platform, "contains a character that chains, redirects or substitutes"
         )
-    if text.split(" ", 1)[0].lower() != "show":
-        raise CommandRefused(command, platform, "runbooks run read-only `show …` commands only")
+    verb = text.split(" ", 1)[0].lower()
+    if verb not in READ_VERB.values():
+        raise CommandRefused(
+            command, platform, "runbooks run read-only `show …`/`display …` commands only"
+        )
     if platform is None:
         raise CommandRefused(command, platform, "the device has no platform in the inventory")
+    wanted = READ_VERB.get(platform)
+    if wanted is not None and verb != wanted:
+        raise CommandRefused(
+            command, platform, f"runbooks run read-only `{wanted} …` commands only on {platform}"
+        )
     compiled = _COMPILED.get(platform)
     if compiled is None:
         known = ", ".join(sorted(_COMPILED))

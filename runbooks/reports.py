@@ -15,11 +15,10 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, select
 
-from collectors.stability import Period
 from inventory.accounts import User, require_role
 from inventory.models import Room, Site
 from inventory.permissions import READERS, rule
-from inventory.timeutil import format_local, require_aware
+from inventory.timeutil import Period, format_local, require_aware
 from runbooks.checklists import Checklist, ChecklistSet, ItemKind
 from runbooks.inspections import (
     READ_ROLES,

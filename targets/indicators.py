@@ -37,10 +37,9 @@ from typing import Any, Final
 from sqlmodel import Session, col, select
 
 from collectors.reports import link_stability_report
-from collectors.stability import Period
 from inventory.accounts import Role, User
 from inventory.models import Device, Rack
-from inventory.timeutil import format_span, to_local
+from inventory.timeutil import Period, format_span, to_local
 from runbooks.models import InspectionRun, RunState
 from runbooks.reports import inspection_report
 from targets.document import Metric, Project, Row

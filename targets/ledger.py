@@ -37,11 +37,10 @@ from typing import Any, Final
 from sqlmodel import Session, col, select
 
 from collectors.models import Observation
-from collectors.stability import Period
 from inventory.accounts import CENTER_ROLES, Role, User, record_audit, require_role
 from inventory.models import Circuit, Device
 from inventory.schema import check_amount
-from inventory.timeutil import SHANGHAI, require_aware, to_local
+from inventory.timeutil import SHANGHAI, Period, require_aware, to_local
 from targets.document import LineKind, Project, Tariff
 from targets.models import ClosedTable, LedgerEntry
 

@@ -23,9 +23,8 @@ from typing import Any, Final
 
 from sqlmodel import Session, select
 
-from collectors.stability import Period, parse_period
 from inventory.accounts import PermissionDenied, Role, User, record_audit, require_role
-from inventory.timeutil import require_aware, to_local
+from inventory.timeutil import Period, parse_period, require_aware, to_local
 from targets.document import Project
 from targets.indicators import INDICATORS, Context, visible_metrics
 from targets.ledger import LedgerError, executed_by_line, ledger_entries

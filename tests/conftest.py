@@ -16,7 +16,7 @@ import socket
 import subprocess
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -46,10 +46,40 @@ def _pg_bindir() -> Path:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
+def _free_port(kind: int = socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+FreePort = Callable[..., int]
+
+
+@pytest.fixture(scope="session")
+def free_port() -> FreePort:
+    """A port of 127.0.0.1 nothing listens on: `free_port()` for TCP,
+    `free_port(socket.SOCK_DGRAM)` for UDP."""
+    return _free_port
+
+
+def _free_udp_port_on_all(addresses: list[str]) -> int:
+    for _ in range(50):
+        port = _free_port(socket.SOCK_DGRAM)
+        try:
+            for address in addresses:
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+                    sock.bind((address, port))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no UDP port free on every lab address")
+
+
+@pytest.fixture(scope="session")
+def free_udp_port_on_all() -> Callable[[list[str]], int]:
+    """One UDP port free on every given address (the lab's devices share one SNMP port, each on
+    its own 127.x address)."""
+    return _free_udp_port_on_all
 
 
 @pytest.fixture(scope="session")

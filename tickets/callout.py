@@ -288,9 +288,23 @@ def unit_heading(unit: CalloutUnit, zh: bool) -> str:
     return f"{_v(unit.code)} {_v(name)} (AS{unit.asn})"
 
 
+# A contact's role as people read it (the inventory's vocabulary, inventory.schema.ContactRole).
+_ROLES: dict[str, tuple[str, str]] = {
+    "technical": ("technical", "技术"),
+    "backup": ("backup", "备用"),
+    "noc": ("NOC", "网管"),
+    "business": ("business", "商务"),
+}
+
+
 def contact_line(contact: CalloutContact, zh: bool) -> str:
-    tag = callout_word("backup" if contact.backup else "call", zh)
-    parts = [f"{contact.priority}. {_v(contact.name)} [{tag}, {_v(contact.role)}]"]
+    key = "backup" if contact.backup else "call"
+    tags = [callout_word(key, zh)]
+    # "[backup, backup]" says nothing twice: a backup whose role is "backup" is one word.
+    if contact.role != key:
+        en_zh = _ROLES.get(contact.role)
+        tags.append((en_zh[1] if zh else en_zh[0]) if en_zh else _v(contact.role))
+    parts = [f"{contact.priority}. {_v(contact.name)} [{', '.join(tags)}]"]
     if contact.phone:
         parts.append(("电话 " if zh else "tel ") + _v(contact.phone))
     if contact.wecom:

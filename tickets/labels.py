@@ -35,6 +35,15 @@ VOCABULARY: Final[Mapping[str, tuple[str, str, str]]] = {
     "category.inspection_finding": ("inspection finding", "inspection finding", "巡检发现"),
     "category.request": ("service request", "request", "服务请求"),
     "category.other": ("other", "other", "其他"),
+    # What a state alone does not say: the fault cleared, or its subject is in planned work.
+    "mark.recovered": ("recovered", "recovered", "已恢复"),
+    "mark.planned": ("planned maintenance", "planned", "计划维护"),
+    # Why two tickets are related, and how they are tied.
+    "related.port": ("same port", "same port", "同一端口"),
+    "related.link": ("same link", "same link", "同一链路"),
+    "related.device": ("same device", "same device", "同一设备"),
+    "relation.linked": ("linked", "linked", "已关联"),
+    "relation.merged": ("merged", "merged", "已合并"),
     "source.event": ("alarm", "alarm", "告警"),
     "source.person": ("logged", "logged", "人工"),
     "source.inspection": ("inspection", "inspection", "巡检"),
@@ -58,6 +67,32 @@ def label(key: str, *, zh: bool, short: bool = False) -> str:
         return key.rpartition(".")[2].replace("_", " ")
     en, en_short, zh_text = found
     return zh_text if zh else (en_short if short else en)
+
+
+# The system's own ticket titles (tickets.rules) begin with one of these, then ": <where>".
+_SYSTEM_TITLES: Final[Mapping[str, str]] = {
+    "Link down": "链路中断",
+    "Trunk down": "中继链路中断",
+    "Device unreachable": "设备不可达",
+    "Flapping": "链路抖动",
+    "Threshold crossed": "阈值越限",
+    "Fan failed": "风扇故障",
+    "Power supply failed": "电源故障",
+}
+
+
+def ticket_title(title: str, *, source: str, zh: bool) -> str:
+    """A ticket's title in the reader's language: the system's own titles (an alarm's ticket)
+    have their words translated, the place after the colon kept; a person's title is theirs."""
+    if not zh or source != TicketSource.EVENT.value:
+        return title
+    head, sep, rest = title.partition(": ")
+    if not sep:
+        return title
+    for english, chinese in _SYSTEM_TITLES.items():
+        if head == english or head.startswith(english + " ("):
+            return f"{chinese}{head[len(english) :]}: {rest}"
+    return title
 
 
 def console_labels() -> dict[str, tuple[str, str]]:

@@ -214,6 +214,30 @@ class TicketAccessUnit(SQLModel, table=True):
     access_unit_id: int = Field(foreign_key="access_unit.id", primary_key=True, index=True)
 
 
+class RelationKind(StrEnum):
+    """How two tickets about the same trouble are tied (each keeps its own SLA clock)."""
+
+    LINKED = "linked"  # the same trouble seen twice, e.g. an alarm and a person's report
+    MERGED = "merged"  # part of the other ticket: shown under it (``parent_id``), still its own
+
+
+class TicketRelation(SQLModel, table=True):
+    """Two tickets tied by a person. ``ticket_id`` is the lower id of a linked pair, the merged
+    ticket of a merge (``other_id`` is the one it was merged into); one row per pair."""
+
+    __tablename__ = "ticket_relation"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "other_id", name="uq_ticket_relation_pair"),
+        CheckConstraint("ticket_id <> other_id", name="ck_ticket_relation_two"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="ticket.id", index=True)
+    other_id: int = Field(foreign_key="ticket.id", index=True)
+    kind: str = Field(sa_type=String(16))
+    created_at: dt.datetime = Field(sa_type=UTCDateTime, nullable=False)
+    created_by_id: int | None = Field(default=None, foreign_key="user_account.id")
+
+
 class StoredSlaTransition(SQLModel, table=True):
     """An SLA transition as it happened, stored once: `seq` counts repeats of the same target and
     kind (a resolution met again after a reopen), so the key is stable across evaluations."""

@@ -69,7 +69,7 @@ from tickets.service import READ_ROLES, TicketRow, evaluate_ticket, list_tickets
 from tickets.sla import SlaStatus, SlaTarget, TargetClock, TicketState, TransitionKind
 
 if TYPE_CHECKING:
-    from collectors.stability import Period
+    from inventory.timeutil import Period
 
 NO_KEY: Final = "—"  # the site or access-unit key of tickets that have none
 _RESOLVED_STATES: Final = frozenset({TicketState.RESOLVED.value, TicketState.CLOSED.value})

@@ -62,6 +62,7 @@ from tickets.models import (
     Ticket,
     TicketAccessUnit,
     TicketCategory,
+    TicketEntry,
     TicketSource,
     open_key_for,
 )
@@ -506,13 +507,15 @@ def apply_event(*, session: Session, event: FaultEvent, now: dt.datetime) -> Eve
 
 
 _LINK_KINDS: Final = frozenset({FaultKind.LINK_DOWN, FaultKind.LINK_UP})
+# What a trunk's end reports about the trunk itself: its link state and its flapping.
+_TRUNK_KINDS: Final = _LINK_KINDS | {FaultKind.FLAPPING_STARTED, FaultKind.FLAPPING_ENDED}
 _DOWN_STATES: Final = frozenset({"down", "lowerLayerDown", "notPresent"})
 
 
 def _about_the_trunk(session: Session, event: FaultEvent) -> tuple[FaultEvent, _Subject | None]:
-    """A link-down/up of one end of a trunk, as the fault of the trunk itself (one ticket);
-    with the subject, when it had to be looked up (the same for the trunk's event)."""
-    if event.kind not in _LINK_KINDS or not event.subject_key.startswith("interface:"):
+    """A link-down/up or flapping of one end of a trunk, as the fault of the trunk itself (one
+    ticket); with the subject, when it had to be looked up (the same for the trunk's event)."""
+    if event.kind not in _TRUNK_KINDS or not event.subject_key.startswith("interface:"):
         return event, None
     subject = _subject(session, event)
     link = subject.link
@@ -562,6 +565,13 @@ def _raise(
     existing = _open_ticket(session, key)
     if existing is not None:
         return _append_fault(session, existing, event, now)
+    story = _story_of(session, problem, event.subject_key)
+    if story is not None:
+        # One story, one ticket: a flap of a link that has a link-down ticket becomes that
+        # ticket's story, and a link-down while the link's flapping ticket is open is part of it.
+        if problem is ProblemKind.FLAPPING:
+            return _fold_flap(session, story, event, now)
+        return _append_fault(session, story, event, now)
     if event.planned:
         return EventResult(EventOutcome.PLANNED_IGNORED)
     subject = subject or _subject(session, event)
@@ -647,6 +657,96 @@ def _raise(
     )
 
 
+_STORY_OF: Final = {
+    ProblemKind.FLAPPING: ProblemKind.LINK_DOWN,
+    ProblemKind.LINK_DOWN: ProblemKind.FLAPPING,
+}
+
+
+def _story_of(session: Session, problem: ProblemKind, subject_key: str) -> Ticket | None:
+    """The open ticket of the same link's other half of a flap story (its link-down ticket for
+    a flap, its flapping ticket for a link-down), if any."""
+    other = _STORY_OF.get(problem)
+    return _open_ticket(session, open_key_for(other.value, subject_key)) if other else None
+
+
+def _flap_ongoing(session: Session, ticket: Ticket) -> bool:
+    last = session.exec(
+        select(TicketEntry.value)
+        .where(
+            TicketEntry.ticket_id == ticket_id(ticket),
+            TicketEntry.kind == EntryKind.EVENT.value,
+            col(TicketEntry.value).in_(
+                [FaultKind.FLAPPING_STARTED.value, FaultKind.FLAPPING_ENDED.value]
+            ),
+        )
+        .order_by(col(TicketEntry.at).desc(), col(TicketEntry.id).desc())
+    ).first()
+    return last == FaultKind.FLAPPING_STARTED.value
+
+
+def _flap_title(title: str) -> str:
+    _label, sep, rest = title.partition(": ")
+    return f"{_TITLES[ProblemKind.FLAPPING]}: {rest}"[:200] if sep else title
+
+
+def _fold_flap(
+    session: Session, ticket: Ticket, event: FaultEvent, now: dt.datetime
+) -> EventResult:
+    """The link-down ticket becomes the flap's story: it is the flapping ticket from now on
+    (its open key, kind and title), keeps its category, severity and SLA clock, and is not
+    recovered while the link flaps."""
+    number = ticket.number
+    ticket.kind = ProblemKind.FLAPPING.value
+    ticket.open_key = open_key_for(ProblemKind.FLAPPING.value, event.subject_key)
+    ticket.title = _flap_title(ticket.title)
+    ticket.recovered_at = None
+    ticket.last_event_at = now
+    add_entry(
+        session,
+        ticket,
+        kind=EntryKind.EVENT,
+        at=now,
+        body=_event_body(event) + "; this ticket now follows the flap",
+        value=event.kind.value,
+    )
+    try:
+        finish_change(
+            session,
+            ticket,
+            user=None,
+            action=TicketAction.EVENT_APPENDED,
+            now=now,
+            details={"event": event.kind.value, "folded": True},
+        )
+    except IntegrityError:
+        # Another collector opened the flapping ticket meanwhile: the flap goes there.
+        session.rollback()
+        existing = _open_ticket(
+            session, open_key_for(ProblemKind.FLAPPING.value, event.subject_key)
+        )
+        if existing is None:
+            raise
+        return _append_fault(session, existing, event, now)
+    return EventResult(EventOutcome.EVENT_APPENDED, number)
+
+
+def _note_event(
+    session: Session, ticket: Ticket, event: FaultEvent, now: dt.datetime, *, suffix: str = ""
+) -> EventResult:
+    add_entry(
+        session,
+        ticket,
+        kind=EntryKind.EVENT,
+        at=now,
+        body=_event_body(event) + suffix,
+        value=event.kind.value,
+    )
+    ticket.last_event_at = now
+    finish_change(session, ticket, user=None, action=TicketAction.EVENT_APPENDED, now=now)
+    return EventResult(EventOutcome.EVENT_APPENDED, ticket.number)
+
+
 def _clear(
     session: Session,
     event: FaultEvent,
@@ -655,6 +755,21 @@ def _clear(
     subject: _Subject | None = None,
 ) -> EventResult:
     ticket = _open_ticket(session, open_key_for(problem.value, event.subject_key))
+    if ticket is None and problem is ProblemKind.LINK_DOWN:
+        story = _story_of(session, problem, event.subject_key)
+        if story is not None:
+            if story.recovered_at is None and _flap_ongoing(session, story):
+                # Up again mid-flap: a line of the story, not a recovery (nor a message).
+                return _note_event(session, story, event, now, suffix="; still flapping")
+            ticket = story  # the flap is over and the link is back: the story recovers
+    if (
+        ticket is not None
+        and problem is ProblemKind.FLAPPING
+        and ticket.recovered_at is None
+        and event.details.get("state") == "down"
+    ):
+        # The flapping has stopped with the link down: still a fault, until the link is up.
+        return _note_event(session, ticket, event, now, suffix="; the link is down")
     if ticket is None:
         if problem is ProblemKind.LINK_DOWN:
             subject = subject or _subject(session, event)

@@ -32,7 +32,7 @@ from tickets.service import READ_ROLES, TicketInputError, TicketNotFound, visibl
 from tickets.sla import TicketState
 
 if TYPE_CHECKING:
-    from collectors.stability import Period
+    from inventory.timeutil import Period
 
 RATING_CHANGE_WINDOW: Final = dt.timedelta(days=7)
 SATISFIED_MIN_SCORE: Final = 4

@@ -47,6 +47,7 @@ from inventory.accounts import (
 )
 from inventory.models import AccessUnit, Device, Interface, Link, Site
 from inventory.permissions import CENTER, EVERYONE, WORKERS, Reach, rule
+from inventory.portnames import long_port_names
 from inventory.timeutil import format_local, require_aware
 from tickets.models import (
     OPEN_STATES,
@@ -118,6 +119,8 @@ class TicketAction(StrEnum):
     RECOVERED = "TicketRecovered"
     AUTO_CLOSED = "TicketAutoClosed"
     SLA_RECORDED = "SlaTransitionsRecorded"
+    LINKED = "TicketsLinked"
+    MERGED = "TicketMerged"
 
 
 class WaitingOn(StrEnum):
@@ -276,6 +279,8 @@ class TicketRow:
     unit: str | None
     assignee: str | None
     sla: SlaReport
+    # Its device or link is inside a maintenance window now (the queue sets it).
+    planned: bool = False
 
 
 @dataclass(frozen=True)
@@ -598,6 +603,18 @@ def _active_by(session: Session, model: Any, what: str, **where: Any) -> Any:
     return row
 
 
+def _port_of(session: Session, device: Device, name: str) -> Interface:
+    """The device's active port by its name, or by the short name the device prints
+    (``Te1/0/1``); the error names the port and the device."""
+    for candidate in [name, *long_port_names(name)]:
+        row = session.exec(
+            select(Interface).where(Interface.device_id == device.id, Interface.name == candidate)
+        ).first()
+        if row is not None and row.retired_at is None:
+            return row
+    raise TicketInputError(f"no active interface {name} on {device.name}")
+
+
 def link_of_interface(session: Session, interface_id: int) -> Link | None:
     return session.exec(
         select(Link).where(
@@ -626,11 +643,11 @@ def _resolve_refs(
     site_row = _active_by(session, Site, "site", code=site) if site else None
     device_row = _active_by(session, Device, "device", name=device) if device else None
     iface_row = (
-        _active_by(session, Interface, "interface", device_id=device_row.id, name=interface)
+        _port_of(session, device_row, interface)
         if device_row is not None and interface is not None
         else None
     )
-    link = link_of_interface(session, iface_row.id) if iface_row is not None else None
+    link = link_of_interface(session, iface_row.id) if iface_row and iface_row.id else None
     unit_row = _active_by(session, AccessUnit, "access unit", code=unit) if unit else None
     unit_id = unit_row.id if unit_row is not None else None
     if link is not None and link.access_unit_id is not None:

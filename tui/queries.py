@@ -35,17 +35,15 @@ from collectors.reports import STATE_KINDS
 from collectors.reports import _combined as combined_transitions
 from collectors.stability import (
     LinkStability,
-    Period,
     StabilityVerdict,
     judge_stability,
     link_stability,
-    parse_period,
 )
 from inventory.accounts import CENTER_ROLES, User
 from inventory.models import AccessUnit, Device, Interface, Link, Rack, Room, Site
 from inventory.schema import LinkKind
 from inventory.sync import store_site_codes
-from inventory.timeutil import to_local
+from inventory.timeutil import Period, parse_period, to_local
 
 _DIGITS = re.compile(r"(\d+)")
 

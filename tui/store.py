@@ -36,6 +36,7 @@ from tickets.callout import Callout, callout
 from tickets.down import DownNow, down_now
 from tickets.models import Severity, TicketCategory
 from tickets.queue import QueueFilter, QueuePage, queue_counts_by_site, ticket_queue
+from tickets.related import Related, link_tickets, merge_ticket, related_tickets
 from tickets.service import TicketDetail, TicketRow, WaitingOn
 from tickets.sla import SlaStatus, TicketState
 from tui import queries
@@ -82,6 +83,8 @@ class Action(StrEnum):
     RESOLVE = "resolve"
     CLOSE = "close"
     REOPEN = "reopen"
+    LINK = "link"  # with request.other
+    MERGE = "merge"  # request.number merged into request.other
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,8 @@ class ActionRequest:
     waiting_on: WaitingOn = WaitingOn.ACCESS_UNIT
     # Resolve even though the link or device is still down (the person confirmed it).
     confirm_down: bool = False
+    # The other ticket of a link or merge.
+    other: str = ""
 
 
 @dataclass(frozen=True)
@@ -123,6 +128,8 @@ class QueueQuery:
     assignee: str | None = None  # "" for nobody
     search: str = ""
     limit: int = QUEUE_PAGE
+    severity: Severity | None = None
+    category: TicketCategory | None = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +148,9 @@ class Overview:
     live: dict[str, RoomLive]
     # Response SLA counts of all open tickets the user may see, per site code.
     counts: dict[str | None, dict[SlaStatus, int]]
+    # Of those, how many are open (still to be worked) and how many resolved.
+    open: int = 0
+    resolved: int = 0
 
 
 @dataclass(frozen=True)
@@ -253,6 +263,8 @@ class Store:
                     unit=query.unit,
                     assignee=query.assignee,
                     search=query.search,
+                    severities=[query.severity] if query.severity else None,
+                    categories=[query.category] if query.category else None,
                 ),
                 limit=query.limit,
                 now=now,
@@ -314,6 +326,8 @@ class Store:
                 nearest.rows,
                 queries.room_live(session),
                 queue_counts_by_site(session=session, user=user, now=now),
+                open=nearest.open,
+                resolved=nearest.states.get(TicketState.RESOLVED, 0),
             )
 
     def targets(self, who: UserInfo, *, year: int, now: dt.datetime) -> dict[str, Any]:
@@ -428,7 +442,24 @@ class Store:
                     service.reopen(
                         session=session, user=user, ticket=number, body=request.body, now=now
                     )
+                case Action.LINK:
+                    link_tickets(
+                        session=session, user=user, ticket=number, other=request.other, now=now
+                    )
+                case Action.MERGE:
+                    merge_ticket(
+                        session=session, user=user, ticket=number, into=request.other, now=now
+                    )
         return number
+
+    def related(self, who: UserInfo, number: str, *, now: dt.datetime) -> Related | None:
+        """The ticket's ties and suggestions; None for a contact (the ties are the center's)."""
+        if who.is_contact:
+            return None
+        with self._session() as session:
+            return related_tickets(
+                session=session, user=self._user(session, who), ticket=number, now=now
+            )
 
     def open_ticket(self, who: UserInfo, request: NewTicketRequest, *, now: dt.datetime) -> str:
         with self._session() as session:

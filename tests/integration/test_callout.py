@@ -90,8 +90,13 @@ def test_a_member_port_ticket_lists_the_units_contacts_in_priority_order(world: 
         "  1. Zhang Example [call, technical] · tel +86 21 5550 1000 · WeCom excloud-noc"
         " · e-mail noc@excloud.example.net"
     ) in lines
-    assert any(line.startswith("  2. Zhao Sample [backup") for line in lines)
-    assert "接入单位: excloud 示例云计算有限公司 (AS64496)" in callout_lines(card, zh=True)
+    # A backup whose role is "backup" says it once, in either language.
+    assert any(line.startswith("  2. Zhao Sample [backup] · tel") for line in lines)
+    assert not any("backup, backup" in line for line in lines)
+    zh_lines = callout_lines(card, zh=True)
+    assert "接入单位: excloud 示例云计算有限公司 (AS64496)" in zh_lines
+    assert any(line.startswith("  1. Zhang Example [首选, 技术]") for line in zh_lines)
+    assert any(line.startswith("  2. Zhao Sample [备用] · 电话") for line in zh_lines)
     # The unit's own contact reads their unit, and nothing of the exchange's trunks.
     assert mine.unit is not None
     assert mine.unit.code == "excloud"

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import shutil
-import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import notify_peers
 import pytest
@@ -20,35 +19,15 @@ from sqlmodel import Session, col, select
 
 from collectors.models import DeviceStatus, InterfaceStatus, LinkEvent
 from collectors.traps import TrapReceived
-from inventory.credentials import CredentialStore
-from inventory.sync import sync_inventory
-from inventory.validate import Inventory, load_inventory
-from ixops.cli_lab import lab_secrets, write_lab_secrets
+from inventory.validate import Inventory
+from ixlab.runner import Lab
+from ixlab.state import LabState
 from ixops.collect import Collector
-from ixops.lab.build import lab_from_inventory
-from ixops.lab.runner import Lab
-from ixops.lab.state import LabState
 from tickets.models import Ticket
 
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLE = REPO / "inventory" / "examples" / "shanghai-ix"
 http_receiver = notify_peers.http_receiver  # a fixture shared with the notification tests
 START = 1_795_000_000.0  # 2026-11-18, a Wednesday
-
-
-def _free_udp_port_on_all(addresses: list[str]) -> int:
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        try:
-            for address in addresses:
-                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-                    s.bind((address, port))
-        except OSError:
-            continue
-        return port
-    raise RuntimeError("no UDP port free on every lab address")
 
 
 @dataclass
@@ -76,55 +55,12 @@ class Exchange:
 
 
 @pytest.fixture
-async def exchange(engine: Engine, tmp_path: Path) -> AsyncIterator[Exchange]:
-    root = tmp_path / "shanghai-ix"
-    shutil.copytree(EXAMPLE, root)
-    probe = load_inventory(root)
-    port = _free_udp_port_on_all([d.value.management.address for d in probe.devices])
-    for file in root.glob("devices-*.yaml"):
-        file.write_text(
-            file.read_text(encoding="utf-8").replace("snmp_port: 1161", f"snmp_port: {port}"),
-            encoding="utf-8",
-        )
-    inventory = load_inventory(root)
-    assert inventory.ok, inventory.errors
-    clock = [START]
-
-    def now() -> dt.datetime:
-        return dt.datetime.fromtimestamp(clock[0], dt.UTC)
-
-    with Session(engine) as session:
-        sync_inventory(session=session, inventory=inventory, now=now())
-    secrets_file = tmp_path / "secrets.yaml"
-    write_lab_secrets(inventory, secrets_file)
-    credentials = CredentialStore(environ={}, secrets_file=secrets_file)
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        trap_port = int(s.getsockname()[1])
-    state = lab_from_inventory(inventory, clock=lambda: clock[0])
-    lab = Lab(
-        state,
-        lab_secrets(inventory, credentials),
-        trap_receivers=[("127.0.0.1", trap_port)],
-        ssh=False,
-    )
-    await lab.start()
-    collector = Collector(
-        engine=engine,
-        inventory=inventory,
-        credentials=credentials,
-        clock=now,
-        # Generous: the lab answers 40 devices from one Python process, and a loaded CI
-        # machine can keep it busy; a silent device costs 2 × this per round.
-        timeout_s=1.0,
-        trap_port=trap_port,
-    )
-    await collector.start()
-    try:
-        yield Exchange(inventory, lab, state, collector, clock, engine)
-    finally:
-        await collector.close()
-        await lab.stop()
+async def exchange(
+    engine: Engine, tmp_path: Path, lab_exchange: Callable[..., Any]
+) -> AsyncIterator[Exchange]:
+    # A short timeout: a silent device costs 2 × this per round.
+    async with lab_exchange(engine, tmp_path, start=START, timeout_s=1.0) as lab:
+        yield Exchange(lab.inventory, lab.lab, lab.state, lab.collector, lab.clock, engine)
 
 
 def _member_port(inventory: Inventory) -> tuple[str, str]:
@@ -137,7 +73,7 @@ def _member_port(inventory: Inventory) -> tuple[str, str]:
 
 async def _send_link_down_again(exchange: Exchange, device: str, port: str) -> TrapReceived:
     """Make the lab's agent send another linkDown for a port that is already down."""
-    from ixops.lab.state import PortChanged, PortEventKind
+    from ixlab.state import PortChanged, PortEventKind
 
     exchange.lab.snmp._on_lab_event(PortChanged(device, port, PortEventKind.LINK_DOWN))
     return await exchange.collector._traps.get()
@@ -295,7 +231,7 @@ async def test_stability_of_a_link_that_was_down_for_two_hours(
     from click.testing import CliRunner
 
     from collectors.reports import link_stability_report
-    from collectors.stability import Period
+    from inventory.timeutil import Period
     from ixops.cli import main
 
     start = dt.datetime.fromtimestamp(exchange.clock[0], dt.UTC)

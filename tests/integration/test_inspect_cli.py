@@ -252,7 +252,7 @@ def test_runbook_commands(env: dict[str, str]) -> None:
     assert code == 1
     assert err.strip() == (
         "ixops: refused 'configure terminal' on cisco_ios: "
-        "runbooks run read-only `show …` commands only"
+        "runbooks run read-only `show …`/`display …` commands only"
     )
     code, out, _ = run(
         env, "runbook", "check", "arista_eos", "show interfaces Ethernet1/1 transceiver"

@@ -12,9 +12,9 @@ from sqlmodel import Session, col, select
 from ticket_fixtures import World
 
 from collectors.models import Observation
-from collectors.stability import parse_period
 from inventory.accounts import AuditEntry, PermissionDenied
 from inventory.models import Device
+from inventory.timeutil import parse_period
 from runbooks import for_ticket
 from runbooks.checklists import ItemKind
 from runbooks.inspections import (

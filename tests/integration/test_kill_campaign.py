@@ -4,8 +4,9 @@ random moments of a scripted fault story, twenty times, and restarted each time.
 The story: every access unit's member port of the example exchange goes down and comes back up
 (58 port changes), one port a second, each down at least four seconds and until two of the
 collector's rounds have ended since (so that some incarnation could see it), while the
-collector polls the lab every second and receives its traps. A kill lands at a random moment of a round, of the store
-writes, of the interval sleep or (every fourth one) of the start-up itself. What must hold
+collector polls the lab every second and receives its traps. A kill lands at a random moment
+of a round, of the store writes, of the interval sleep or (every fourth one) of the start-up
+itself. What must hold
 afterwards: every port change recorded once (no lost and no twin event), one ticket per fault,
 nothing else opened, and ``PRAGMA integrity_check`` ok.
 
@@ -38,10 +39,10 @@ from inventory.credentials import CredentialStore
 from inventory.models import Device, Interface
 from inventory.sync import sync_inventory
 from inventory.validate import load_inventory
+from ixlab.build import lab_from_inventory
+from ixlab.runner import Lab
 from ixops.cli_lab import lab_secrets, write_lab_secrets
 from ixops.db import make_engine, upgrade
-from ixops.lab.build import lab_from_inventory
-from ixops.lab.runner import Lab
 from tickets.models import Ticket
 
 KILLS = 20
@@ -99,17 +100,18 @@ class Campaign:
                 self.process.kill()
                 await self.process.wait()
 
-    async def wait_total(self, n: int, timeout: float = 90.0) -> None:
-        deadline = time.monotonic() + timeout
+    async def wait_total(self, n: int, within_s: float = 90.0) -> None:
+        deadline = time.monotonic() + within_s
         while self.total_rounds < n:
-            assert time.monotonic() < deadline, f"no round {n} in {timeout:.0f} s (see the log)"
+            assert time.monotonic() < deadline, f"no round {n} in {within_s:.0f} s (see the log)"
             await asyncio.sleep(0.05)
 
-    async def wait_rounds(self, n: int, timeout: float = 60.0) -> None:
-        deadline = time.monotonic() + timeout
+    async def wait_rounds(self, n: int, within_s: float = 60.0) -> None:
+        deadline = time.monotonic() + within_s
         while self.rounds < n:
-            assert time.monotonic() < deadline, f"no {n} rounds in {timeout:.0f} s (see the log)"
-            assert self.process is not None and self.process.returncode is None, self.log.read_text(
+            assert time.monotonic() < deadline, f"no {n} rounds in {within_s:.0f} s (see the log)"
+            assert self.process is not None
+            assert self.process.returncode is None, self.log.read_text(
                 encoding="utf-8", errors="replace"
             )[-3000:]
             await asyncio.sleep(0.05)
@@ -225,7 +227,8 @@ async def test_twenty_kill_nines_lose_nothing_double_nothing_and_leave_the_store
     # Let the last incarnation see the last recoveries, then stop it the ordinary way.
     await run.wait_total(run.total_rounds + 2)
     await run.stop()
-    assert len(run.kills) == KILLS and run.starts == KILLS + 1
+    assert len(run.kills) == KILLS
+    assert run.starts == KILLS + 1
 
     conn = sqlite3.connect(store)
     try:
@@ -255,7 +258,8 @@ async def test_twenty_kill_nines_lose_nothing_double_nothing_and_leave_the_store
                 lost.append((name, kind))
             elif n > 1:
                 doubled.append((name, kind, n))
-    assert lost == [] and doubled == [], (lost, doubled, run.kills)
+    assert lost == [], (lost, run.kills)
+    assert doubled == [], (doubled, run.kills)
     per_port = {
         name: [
             (t.number, t.title, t.open_key, t.state)

@@ -15,10 +15,10 @@ import pytest
 
 from inventory.credentials import CredentialStore
 from inventory.validate import load_inventory
+from ixlab.build import lab_from_inventory, ssh_devices
+from ixlab.control import LabCommandError, LabSecrets, send_command
+from ixlab.runner import Lab, apply_command
 from ixops.cli_lab import lab_secrets, write_lab_secrets
-from ixops.lab.build import lab_from_inventory, ssh_devices
-from ixops.lab.control import LabCommandError, LabSecrets, send_command
-from ixops.lab.runner import Lab, apply_command
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "inventory" / "examples" / "shanghai-ix"

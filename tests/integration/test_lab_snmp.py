@@ -18,9 +18,9 @@ import pytest
 from pyasn1.codec.ber import decoder, encoder
 from pysnmp.proto import api
 
-from ixops.lab.mibs import encode_integer, encode_oid
-from ixops.lab.snmp_agent import LabSnmpAgent
-from ixops.lab.state import DeviceState, LabState, PduState, PortState, UpsState
+from ixlab.mibs import encode_integer, encode_oid
+from ixlab.snmp_agent import LabSnmpAgent
+from ixlab.state import DeviceState, LabState, PduState, PortState, UpsState
 
 # Real peers are required, not optional: scripts/test installs them (Debian: snmp, snmptrapd).
 if shutil.which("snmpget") is None:

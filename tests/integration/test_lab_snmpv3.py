@@ -27,10 +27,10 @@ from pysnmp.hlapi.v3arch.asyncio import (
     usmHMACSHAAuthProtocol,
 )
 
-from ixops.lab.mibs import encode_octets, encode_oid, encode_pdu, encode_varbind
-from ixops.lab.snmp_agent import LabSnmpAgent
-from ixops.lab.state import DeviceState, LabState, PortState
-from ixops.lab.usm import (
+from ixlab.mibs import encode_octets, encode_oid, encode_pdu, encode_varbind
+from ixlab.snmp_agent import LabSnmpAgent
+from ixlab.state import DeviceState, LabState, PortState
+from ixlab.usm import (
     Accepted,
     ReportReason,
     SecurityContext,

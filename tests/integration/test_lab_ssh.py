@@ -22,8 +22,8 @@ from netmiko.exceptions import (
     ReadTimeout,
 )
 
-from ixops.lab.ssh_cli import CliFaults, LabSshServer
-from ixops.lab.state import DeviceState, LabState, PortState
+from ixlab.ssh_cli import CliFaults, LabSshServer
+from ixlab.state import DeviceState, LabState, PortState
 
 USERNAME = "ixops"
 PASSWORD = "Lab-pw-5b1e9c"
@@ -558,8 +558,8 @@ async def test_other_devices_answer_while_one_hangs(
 
 def test_ios_per_interface_commands_and_the_log() -> None:
     """The commands runbooks name: one port at a time, abbreviated as engineers type them."""
-    from ixops.lab.cli_common import CliSession
-    from ixops.lab.cli_ios import PLATFORM
+    from ixlab.cli_common import CliSession
+    from ixlab.cli_ios import PLATFORM
 
     clock = [1_800_000_000.0]
     device = DeviceState(

@@ -4,32 +4,23 @@ Grafana dashboard's every query parsed and checked against what that scrape retu
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import json
 import re
-import shutil
 import socket
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import promql_parser
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 from sqlalchemy import Engine
-from sqlmodel import Session
 
-from inventory.credentials import CredentialStore
-from inventory.sync import sync_inventory
-from inventory.validate import Inventory, load_inventory
-from ixops.cli_lab import lab_secrets, write_lab_secrets
-from ixops.collect import Collector
+from inventory.validate import Inventory
 from ixops.db import make_engine, upgrade
-from ixops.lab.build import lab_from_inventory
-from ixops.lab.runner import Lab
-from ixops.lab.state import LabState
 from ixops.metrics import MetricsServer, start_collector_metrics
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,21 +29,6 @@ DASHBOARD = REPO / "deploy" / "grafana" / "ixops-exchange.json"
 ALERT_RULES = REPO / "deploy" / "prometheus" / "ixops-alerts.yml"
 START = 1_795_000_000.0  # 2026-11-18
 SILENT = "zj-mgmt1"  # goes silent before the second round
-
-
-def _free_udp_port_on_all(addresses: list[str]) -> int:
-    for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        try:
-            for address in addresses:
-                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-                    s.bind((address, port))
-        except OSError:
-            continue
-        return port
-    raise RuntimeError("no UDP port free on every lab address")
 
 
 @dataclass
@@ -91,82 +67,45 @@ def one(text: str, name: str, **labels: str) -> float:
     return found[0]
 
 
-async def _exchange(tmp_path: Path) -> AsyncIterator[Scrapes]:
-    root = tmp_path / "shanghai-ix"
-    shutil.copytree(EXAMPLE, root)
-    probe = load_inventory(root)
-    port = _free_udp_port_on_all([d.value.management.address for d in probe.devices])
-    for file in root.glob("devices-*.yaml"):
-        file.write_text(
-            file.read_text(encoding="utf-8").replace("snmp_port: 1161", f"snmp_port: {port}"),
-            encoding="utf-8",
-        )
-    inventory = load_inventory(root)
-    assert inventory.ok, inventory.errors
+async def _exchange(tmp_path: Path, lab_exchange: Callable[..., Any]) -> AsyncIterator[Scrapes]:
     engine: Engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
     upgrade(engine)
-    clock = [START]
-
-    def now() -> dt.datetime:
-        return dt.datetime.fromtimestamp(clock[0], dt.UTC)
-
-    with Session(engine) as session:
-        sync_inventory(session=session, inventory=inventory, now=now())
-    secrets_file = tmp_path / "secrets.yaml"
-    write_lab_secrets(inventory, secrets_file)
-    credentials = CredentialStore(environ={}, secrets_file=secrets_file)
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        trap_port = int(s.getsockname()[1])
-    state: LabState = lab_from_inventory(inventory, clock=lambda: clock[0])
-    lab = Lab(
-        state,
-        lab_secrets(inventory, credentials),
-        trap_receivers=[("127.0.0.1", trap_port)],
-        ssh=False,
-    )
-    await lab.start()
-    collector = Collector(
-        engine=engine,
-        inventory=inventory,
-        credentials=credentials,
-        clock=now,
-        # Generous: one Python process answers for 40 devices on a shared, loaded machine.
-        timeout_s=2.5,
-        trap_port=trap_port,
-    )
-    await collector.start()
-    server = start_collector_metrics(collector, port=0)
-    member = next(
-        (p.device, p.interface, unit.value.code)
-        for unit in inventory.access_units
-        for p in unit.value.ports
-        if p.device.startswith("ndr-acc")
-    )
     try:
-        first_round = await collector.run_round()
-        assert first_round.answered == 40, first_round.errors
-        first, content_type = await asyncio.to_thread(scrape, server)
-        clock[0] += 60
-        state.set_port(member[0], member[1], up=False)
-        state.set_silent(SILENT, silent=True)
-        trap = await asyncio.wait_for(collector._traps.get(), timeout=5)
-        await collector.handle_trap(trap)
-        await collector.run_round()
-        second, _ = await asyncio.to_thread(scrape, server)
-        yield Scrapes(inventory, member, first, second, content_type)
+        # Generous: one Python process answers for 40 devices on a shared, loaded machine.
+        async with lab_exchange(engine, tmp_path, start=START, timeout_s=2.5) as exchange:
+            collector, state = exchange.collector, exchange.state
+            server = start_collector_metrics(collector, port=0)
+            member = next(
+                (p.device, p.interface, unit.value.code)
+                for unit in exchange.inventory.access_units
+                for p in unit.value.ports
+                if p.device.startswith("ndr-acc")
+            )
+            try:
+                first_round = await collector.run_round()
+                assert first_round.answered == 40, first_round.errors
+                first, content_type = await asyncio.to_thread(scrape, server)
+                exchange.clock[0] += 60
+                state.set_port(member[0], member[1], up=False)
+                state.set_silent(SILENT, silent=True)
+                trap = await asyncio.wait_for(collector._traps.get(), timeout=5)
+                await collector.handle_trap(trap)
+                await collector.run_round()
+                second, _ = await asyncio.to_thread(scrape, server)
+                yield Scrapes(exchange.inventory, member, first, second, content_type)
+            finally:
+                server.close()
     finally:
-        server.close()
-        await collector.close()
-        await lab.stop()
         engine.dispose()
 
 
 @pytest.fixture(scope="module")
-def scrapes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scrapes]:
+def scrapes(
+    tmp_path_factory: pytest.TempPathFactory, lab_exchange: Callable[..., Any]
+) -> Iterator[Scrapes]:
     """One lab, one collector, two rounds and a port going down: scraped after each round."""
     loop = asyncio.new_event_loop()
-    agen = _exchange(tmp_path_factory.mktemp("metrics"))
+    agen = _exchange(tmp_path_factory.mktemp("metrics"), lab_exchange)
     try:
         yield loop.run_until_complete(agen.__anext__())
     finally:

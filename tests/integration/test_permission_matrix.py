@@ -33,7 +33,6 @@ from ticket_fixtures import _HASH, World
 from collectors.graphs import GraphError, Scope, Span, traffic_graph
 from collectors.maintenance import declare_maintenance, list_maintenance
 from collectors.models import DeviceStatus, InterfaceStatus
-from collectors.stability import parse_period
 from collectors.views import browse_scope
 from inventory.accounts import (
     AuditEntry,
@@ -52,6 +51,7 @@ from inventory.accounts import (
 from inventory.credentials import CredentialStore
 from inventory.models import Device, Interface
 from inventory.permissions import Reach, Rule, rule_of
+from inventory.timeutil import parse_period
 from runbooks import inspections
 from runbooks.checklists import ItemKind
 from runbooks.models import CheckStatus
@@ -64,7 +64,9 @@ from tickets import notify, reports, satisfaction, service
 from tickets.callout import callout
 from tickets.down import down_now
 from tickets.models import Severity, TicketCategory
+from tickets.planned import maintenance_impact
 from tickets.queue import queue_counts_by_site, ticket_queue
+from tickets.related import link_tickets, merge_ticket, related_tickets
 from tickets.rules import FaultKind, apply_event
 from tickets.service import TicketNotFound, WaitingOn
 
@@ -347,6 +349,24 @@ CASES: dict[str, Callable[[Ctx], bool]] = {
         callout(session=c.session, user=c.user, ticket=c.ticket(), now=c.now) is not None
     ),
     "tickets.down.down_now": lambda c: _down_has_unit_port(c),
+    "tickets.planned.maintenance_impact": lambda c: (
+        maintenance_impact(session=c.session, user=c.user, device=PORTS[c.unit][0], now=c.now)
+        is not None
+    ),
+    "tickets.related.related_tickets": lambda c: (
+        related_tickets(session=c.session, user=c.user, ticket=c.ticket(), now=c.now) is not None
+    ),
+    "tickets.related.link_tickets": lambda c: bool(
+        link_tickets(
+            session=c.session, user=c.user, ticket=c.ticket(), other=c.ticket(), now=c.now
+        ).linked
+    ),
+    "tickets.related.merge_ticket": lambda c: (
+        merge_ticket(
+            session=c.session, user=c.user, ticket=c.ticket(), into=c.ticket(), now=c.now
+        ).merged_into
+        is not None
+    ),
     "collectors.graphs.traffic_graph": lambda c: _graph_of_unit_port(c),
     "collectors.views.browse_scope": lambda c: browse_scope(
         session=c.session, user=c.user, now=c.now

@@ -34,14 +34,14 @@ from inventory.credentials import CredentialStore
 from inventory.models import AccessUnit
 from inventory.sync import sync_inventory
 from inventory.validate import Inventory, load_inventory
+from ixlab import cli_ios, ssh_cli
+from ixlab.build import lab_from_inventory
+from ixlab.cli_common import PlatformCli
+from ixlab.ssh_cli import LabSshServer
+from ixlab.state import LabState
 from ixops.cli_runbooks import runbook_group
 from ixops.cliapp import App
 from ixops.db import make_engine, upgrade
-from ixops.lab import cli_ios, ssh_cli
-from ixops.lab.build import lab_from_inventory
-from ixops.lab.cli_common import PlatformCli
-from ixops.lab.ssh_cli import LabSshServer
-from ixops.lab.state import LabState
 from ixops.settings import Settings
 from runbooks.allowlist import CommandRefused
 from runbooks.procedures import (
@@ -325,7 +325,7 @@ def test_without_confirmation_nothing_runs(
 @pytest.mark.parametrize(
     ("command", "reason"),
     [
-        ("configure terminal", "runbooks run read-only `show …` commands only"),
+        ("configure terminal", "runbooks run read-only `show …`/`display …` commands only"),
         (
             "show running-config",
             "not on the cisco_ios allow-list (see `ixops runbook allowlist cisco_ios`)",
@@ -370,14 +370,15 @@ def test_a_command_outside_the_allow_list_is_refused(
 def test_a_runbook_file_cannot_smuggle_a_command_in(tmp_path: Path) -> None:
     (tmp_path / "bad.md").write_text(
         "---\nrunbook: bad\ntitle: Bad\napplies_to:\n  categories: [link_down]\n---\n"
-        "## 1. Change something\n\n```commands\nconfigure terminal\nshow version\n```\n",
+        "## 1. Change something\n\n```commands arista_eos cisco_ios\n"
+        "configure terminal\nshow version\n```\n",
         encoding="utf-8",
     )
 
     found = load_runbooks(tmp_path)
     assert [str(e) for e in found.errors] == [
         f"{tmp_path.name}/bad.md:10: refused 'configure terminal' on arista_eos: "
-        "runbooks run read-only `show …` commands only"
+        "runbooks run read-only `show …`/`display …` commands only"
     ]
     assert [c.text for c in found.runbooks["bad"].steps[0].commands] == ["show version"]
 
@@ -595,7 +596,8 @@ def test_runbook_run_on_the_command_line(cli_setup: tuple[App, str]) -> None:
     procedures.mkdir(parents=True)
     (procedures / "peer.md").write_text(
         "---\nrunbook: peer-side\ntitle: Peer side\napplies_to:\n  categories: [link_down]\n"
-        "---\n## 1. Look at the far end\n\n```commands\nshow interfaces {peer_interface}\n```\n",
+        "---\n## 1. Look at the far end\n\n```commands cisco_ios arista_eos\n"
+        "show interfaces {peer_interface}\n```\n",
         encoding="utf-8",
     )
     code, out, err = _cli(app, [*base, "--yes"], env={"IXOPS_RUNBOOKS": str(procedures)})

@@ -14,8 +14,8 @@ import ticket_fixtures
 from click.testing import CliRunner
 from ticket_fixtures import World, shanghai
 
-from collectors.stability import parse_period
 from inventory.accounts import PermissionDenied
+from inventory.timeutil import parse_period
 from ixops.cli_notify import rate_command, satisfaction_group
 from ixops.cliapp import App
 from ixops.settings import Settings

@@ -7,8 +7,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
-import socket
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
@@ -24,12 +24,6 @@ from tickets.rules import FaultKind, apply_event
 
 REFERENCE = Path(__file__).resolve().parents[1] / "data" / "serve" / "ticket-zh-1280x800.png"
 WIDTH, HEIGHT = 1280, 800
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _store(path: Path, inventory: Inventory) -> tuple[str, str]:
@@ -62,9 +56,10 @@ def _store(path: Path, inventory: Inventory) -> tuple[str, str]:
 async def test_the_served_console_is_self_contained_and_shows_the_callout_in_chinese(
     tmp_path: Path,
     example_inventory: Inventory,  # noqa: F811
+    free_port: Callable[[], int],
 ) -> None:
     url, _number = _store(tmp_path / "ixops.db", example_inventory)
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "IXOPS_HOME": str(tmp_path / "home"),

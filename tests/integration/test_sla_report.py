@@ -16,9 +16,9 @@ from rich.cells import cell_len
 from sqlmodel import Session, select
 from ticket_fixtures import World, shanghai
 
-from collectors.stability import parse_period
 from inventory.accounts import Role, User, hash_password
 from inventory.models import AccessUnit
+from inventory.timeutil import parse_period
 from ixops.cli_tickets import sla_group
 from ixops.cliapp import App
 from ixops.settings import Settings

@@ -347,8 +347,8 @@ class FakeClock:
 
 @pytest.fixture
 async def lab() -> AsyncIterator[tuple[object, SnmpTarget, SnmpTarget, SnmpTarget, FakeClock]]:
-    from ixops.lab import snmp_agent as lab_agent
-    from ixops.lab import state as state_mod
+    from ixlab import snmp_agent as lab_agent
+    from ixlab import state as state_mod
 
     clock = FakeClock(1_780_000_000.0)
     ports = [

@@ -298,8 +298,8 @@ async def test_a_failing_sink_is_counted_and_the_receiver_goes_on() -> None:
 
 
 async def test_lab_agent_traps_map_to_ports() -> None:
-    from ixops.lab import snmp_agent as lab_agent
-    from ixops.lab import state as state_mod
+    from ixlab import snmp_agent as lab_agent
+    from ixlab import state as state_mod
 
     sink = Received()
     ports = [

@@ -21,12 +21,12 @@ from sqlmodel import Session
 
 from inventory.sync import sync_inventory
 from inventory.validate import load_inventory
+from ixlab.build import lab_from_inventory
+from ixlab.ssh_cli import LabSshServer
+from ixlab.state import LabState
 from ixops.cli_ssh import audit_group, collect_ssh, config_group
 from ixops.cliapp import App
 from ixops.db import make_engine, upgrade
-from ixops.lab.build import lab_from_inventory
-from ixops.lab.ssh_cli import LabSshServer
-from ixops.lab.state import LabState
 from ixops.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]

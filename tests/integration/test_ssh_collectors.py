@@ -33,11 +33,11 @@ from inventory import models as inv
 from inventory.credentials import CredentialStore, Secret, SshCredentials
 from inventory.sync import sync_inventory
 from inventory.validate import Inventory, load_inventory
+from ixlab.build import lab_from_inventory
+from ixlab.cli_common import config_secrets
+from ixlab.ssh_cli import CliFaults, LabSshServer
+from ixlab.state import LabState
 from ixops.cli_ssh import SshRoundReport, run_ssh_round
-from ixops.lab.build import lab_from_inventory
-from ixops.lab.cli_common import config_secrets
-from ixops.lab.ssh_cli import CliFaults, LabSshServer
-from ixops.lab.state import LabState
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "inventory" / "examples" / "shanghai-ix"

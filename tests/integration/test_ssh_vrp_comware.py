@@ -14,9 +14,9 @@ from collectors.configs import prepare
 from collectors.ssh import ErrorKind, GetterKind, SshCollector, SshTarget
 from collectors.ssh_command import run_command
 from inventory.credentials import Secret, SshCredentials
-from ixops.lab.cli_common import config_secrets
-from ixops.lab.ssh_cli import LabSshServer
-from ixops.lab.state import DeviceState, LabState, PortState
+from ixlab.cli_common import config_secrets
+from ixlab.ssh_cli import LabSshServer
+from ixlab.state import DeviceState, LabState, PortState
 
 USERNAME, PASSWORD = "ops", "Vrp-pw-7d21c9"
 START = 1_800_000_000.0

@@ -4,66 +4,35 @@ row computed from what the lab and the story produced, in every format."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import socket
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from openpyxl import load_workbook
 from sqlmodel import Session, select
 
 from collectors.models import Observation
 from inventory.accounts import User
-from inventory.credentials import CredentialStore
 from inventory.timeutil import to_local
-from inventory.validate import load_inventory
-from ixops.db import ensure_schema, make_engine
-from ixops.demo import DemoBackend, prepare
 from targets import render
 from targets.document import load_targets
 from targets.report import targets_report
 from tickets.models import Ticket
 
+if TYPE_CHECKING:
+    from conftest import DemoStore
+
 REPO = Path(__file__).resolve().parents[2]
-EXAMPLE = REPO / "inventory" / "examples" / "shanghai-ix"
 TARGETS = REPO / "targets" / "examples" / "shanghai-ix"
 
 
-def _free_port(kind: int) -> int:
-    with socket.socket(socket.AF_INET, kind) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def test_the_demo_store_gives_a_sensible_table(tmp_path: Path) -> None:
-    root = tmp_path / "ix"
-    shutil.copytree(EXAMPLE, root)
-    snmp, ssh = _free_port(socket.SOCK_DGRAM), _free_port(socket.SOCK_STREAM)
-    for file in root.glob("devices-*.yaml"):
-        text = file.read_text(encoding="utf-8")
-        text = text.replace("snmp_port: 1161", f"snmp_port: {snmp}")
-        file.write_text(text.replace("ssh_port: 2222", f"ssh_port: {ssh}"), encoding="utf-8")
-    inventory = load_inventory(root)
-    assert inventory.ok
-    engine = make_engine(f"sqlite:///{tmp_path / 'demo.db'}")
-    ensure_schema(engine)
+def test_the_demo_store_gives_a_sensible_table(demo_store: DemoStore, tmp_path: Path) -> None:
+    engine, accounts = demo_store.engine, demo_store.accounts
 
     def now() -> dt.datetime:
         return dt.datetime.now(dt.UTC)
 
-    accounts = prepare(
-        engine=engine, inventory=inventory, secrets_file=tmp_path / "s.yaml", now=now()
-    )
-    backend = DemoBackend(
-        engine=engine,
-        inventory=inventory,
-        credentials=CredentialStore(environ={}, secrets_file=tmp_path / "s.yaml"),
-        accounts=accounts,
-        clock=now,
-        trap_port=_free_port(socket.SOCK_DGRAM),
-        interval_s=1.0,
-        say=lambda _line: None,
-    )
+    backend = demo_store.backend(say=lambda _line: None)
     backend.start_in_thread(pace=0.1)
     try:
         assert backend.ready.wait(30)

@@ -45,10 +45,10 @@ from sqlmodel import Session, select
 from ticket_fixtures import World, shanghai
 
 from collectors.models import LinkEvent, MaintenanceWindow, Observation
-from collectors.stability import parse_period
 from inventory.accounts import AuditEntry, PermissionDenied
 from inventory.models import Device, Link
 from inventory.sync import sync_inventory
+from inventory.timeutil import parse_period
 from inventory.validate import Inventory, load_inventory
 from ixops.db import make_engine, upgrade
 from runbooks.checklists import ItemKind

@@ -9,7 +9,7 @@ import ticket_fixtures
 from sqlmodel import Session, col, select
 from ticket_fixtures import World, shanghai
 
-from collectors.stability import parse_period
+from inventory.timeutil import parse_period
 from tickets.models import (
     EntryKind,
     Severity,

@@ -30,11 +30,11 @@ from collectors.models import (
 from inventory.credentials import CredentialStore
 from inventory.models import Device, Interface
 from inventory.validate import Inventory, load_inventory
+from ixlab.build import lab_from_inventory
+from ixlab.runner import Lab
+from ixlab.state import LabState
 from ixops.cli_lab import lab_secrets, write_lab_secrets
 from ixops.collect import Collector
-from ixops.lab.build import lab_from_inventory
-from ixops.lab.runner import Lab
-from ixops.lab.state import LabState
 from tui.app import IxopsApp
 from tui.queries import PortState, port_state
 from tui.screens.exchange import ExchangeScreen, Level

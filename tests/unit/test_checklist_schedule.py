@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from collectors.stability import parse_period
+from inventory.timeutil import parse_period
 from runbooks.schedule import (
     DueStatus,
     Recurrence,

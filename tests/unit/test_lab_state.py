@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ixops.lab.state import (
+from ixlab.state import (
     DeviceRestarted,
     DeviceState,
     LabEvent,

@@ -11,26 +11,45 @@ from pathlib import Path
 import pytest
 
 LAYERS = ["inventory", "collectors", "tickets", "runbooks", "targets", "tui", "ixops"]
+# The simulated lab: beside the collectors, importing only inventory; only ixops imports it.
+LAB = "ixlab"
 
 
 @pytest.mark.parametrize("index", range(len(LAYERS) - 1), ids=LAYERS[:-1])
 def test_package_imports_nothing_above_it(index: int) -> None:
     package = LAYERS[index]
-    above = LAYERS[index + 1 :]
-    code = (
-        "import importlib, pkgutil, sys\n"
-        f"pkg = importlib.import_module({package!r})\n"
-        "for mod in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
-        "    importlib.import_module(mod.name)\n"
-        f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {above!r})\n"
-        "textual = 'textual' in sys.modules\n"
-        "print(repr((bad, textual)))\n"
-    )
+    above = [*LAYERS[index + 1 :], LAB]
+    code = _imports_code(package, above)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     loaded_above, loaded_textual = eval(out.stdout.strip())  # noqa: S307 - our own repr
     assert loaded_above == [], f"{package} imports higher layers: {loaded_above}"
     if package != "tui":
         assert not loaded_textual, f"{package} drags in Textual"
+
+
+def test_the_lab_imports_only_inventory() -> None:
+    others = [layer for layer in LAYERS if layer != "inventory"]
+    out = subprocess.run(
+        [sys.executable, "-c", _imports_code(LAB, others)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    loaded, loaded_textual = eval(out.stdout.strip())  # noqa: S307 - our own repr
+    assert loaded == [], f"the lab imports {loaded}"
+    assert not loaded_textual
+
+
+def _imports_code(package: str, forbidden: list[str]) -> str:
+    return (
+        "import importlib, pkgutil, sys\n"
+        f"pkg = importlib.import_module({package!r})\n"
+        "for mod in pkgutil.walk_packages(pkg.__path__, pkg.__name__ + '.'):\n"
+        "    importlib.import_module(mod.name)\n"
+        f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {forbidden!r})\n"
+        "textual = 'textual' in sys.modules\n"
+        "print(repr((bad, textual)))\n"
+    )
 
 
 def test_the_no_sql_contract_covers_every_cli_module() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from inventory.portnames import short_port, shorten_ports
+from inventory.portnames import long_port_names, short_port, shorten_ports
 
 
 @pytest.mark.parametrize(
@@ -29,3 +29,22 @@ def test_a_title_keeps_its_words_and_shortens_its_ports() -> None:
         shorten_ports("Member port down: sdns on chj-acc1 TenGigabitEthernet1/0/1 (Ethernet link)")
         == "Member port down: sdns on chj-acc1 Te1/0/1 (Ethernet link)"
     )
+
+
+@pytest.mark.parametrize(
+    ("typed", "full"),
+    [
+        ("Te1/0/1", ["TenGigabitEthernet1/0/1"]),
+        ("te1/0/1", ["TenGigabitEthernet1/0/1"]),
+        ("Hu1/0/25", ["HundredGigabitEthernet1/0/25", "HundredGigE1/0/25"]),
+        ("Et1/1", ["Ethernet1/1"]),
+        ("Po10", ["Port-channel10"]),
+        ("Ethernet1/1", []),  # a full name already
+        ("zj-acc1", []),
+        ("Te", []),  # no number: not a port
+    ],
+)
+def test_long_port_names_for_a_search(typed: str, full: list[str]) -> None:
+    assert long_port_names(typed) == full
+    for name in full:
+        assert short_port(name).lower() == typed.lower()

@@ -17,7 +17,7 @@ from collectors.ports import (
     match_ports,
     speed_mismatch,
 )
-from ixops.lab.mibs import if_name
+from ixlab.mibs import if_name
 
 
 @pytest.mark.parametrize(

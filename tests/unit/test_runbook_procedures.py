@@ -117,8 +117,11 @@ def test_a_command_outside_the_allow_list_is_refused_at_load_time(tmp_path: Path
     found = load_runbooks(tmp_path / "bad.md")
     shown = str(tmp_path / "bad.md")
     assert [str(e) for e in found.errors] == [
+        # A block naming no platform is for every platform: `show` is no Comware command.
+        f"{shown}:9: refused 'show interfaces Ethernet1/1' on hp_comware: "
+        "runbooks run read-only `display …` commands only on hp_comware",
         f"{shown}:10: refused 'configure terminal' on arista_eos: "
-        "runbooks run read-only `show …` commands only",
+        "runbooks run read-only `show …`/`display …` commands only",
         f"{shown}:14: refused 'show running-config' on cisco_ios: not on the cisco_ios "
         "allow-list (see `ixops runbook allowlist cisco_ios`)",
         f"{shown}:15: refused 'show interfaces {{port}}' on cisco_ios: unknown placeholder "
@@ -201,9 +204,14 @@ def test_run_time_refusals_say_why(
         "show clock; reload",
         "show $(reload)",
         "clear counters",
+        "display current-configuration",
+        "display diagnostic-information",
+        "display saved-configuration",
+        "reset counters interface",
+        "system-view",
     ],
 )
-def test_nothing_but_listed_show_commands_passes(command: str) -> None:
+def test_nothing_but_listed_read_only_commands_passes(command: str) -> None:
     for platform in ALLOWED:
         with pytest.raises(CommandRefused):
             check_command(platform, command)
@@ -217,7 +225,39 @@ def test_nothing_but_listed_show_commands_passes(command: str) -> None:
         ("cisco_ios", "SHOW environment temperature status"),
         ("arista_eos", "show system environment cooling"),
         ("arista_eos", "show logging last 60 minutes"),
+        ("huawei", "display transceiver interface 10GE1/0/1 verbose"),
+        ("huawei", "display logbuffer | include 10GE1/0/1"),
+        ("hp_comware", "display transceiver diagnosis interface Ten-GigabitEthernet1/0/49"),
+        ("hp_comware", "display lldp neighbor-information interface GE1/0/1 verbose"),
     ],
 )
 def test_listed_commands_pass(platform: str, command: str) -> None:
     assert check_command(platform, command) == " ".join(command.split())
+
+
+@pytest.mark.parametrize(
+    ("platform", "command", "reason"),
+    [
+        ("huawei", "show version", "runbooks run read-only `display …` commands only on huawei"),
+        ("cisco_ios", "display version", "runbooks run read-only `show …` commands only on"),
+    ],
+)
+def test_each_platform_has_its_own_read_only_verb(platform: str, command: str, reason: str) -> None:
+    with pytest.raises(CommandRefused) as refused:
+        check_command(platform, command)
+    assert refused.value.reason.startswith(reason)
+
+
+def test_the_bundled_runbooks_have_display_steps_for_vrp_and_comware() -> None:
+    facts = TicketFacts(
+        "link_down", "link_down", "member", "access_switch", "huawei",
+        device="hw-acc1", interface="10GE1/0/1",
+    )  # fmt: skip
+    runbook = bundled_runbooks().get("member-port-down")
+    commands = [p.command for p in prepare_commands(facts, runbook)]
+    assert commands == [
+        "display interface 10GE1/0/1",
+        "display transceiver interface 10GE1/0/1 verbose",
+        "display logbuffer | include 10GE1/0/1",
+        "display lldp neighbor interface 10GE1/0/1",
+    ]

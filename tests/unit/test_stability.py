@@ -17,9 +17,9 @@ from collectors.stability import (
     intervals_from_transitions,
     judge_stability,
     link_stability,
-    parse_period,
     stability_from_intervals,
 )
+from inventory.timeutil import parse_period
 
 UP, DOWN, UNKNOWN = LinkState.UP, LinkState.DOWN, LinkState.UNKNOWN
 TRAP, POLL = TransitionSource.TRAP, TransitionSource.POLL

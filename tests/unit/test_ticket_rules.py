@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from collectors.stability import parse_period
 from inventory.models import Device, Link
+from inventory.timeutil import parse_period
 from tickets.models import (
     EntryKind,
     Severity,

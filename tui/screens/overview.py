@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Label
 
+from tickets.labels import ticket_title
 from tickets.service import TicketRow
 from tickets.sla import SlaStatus
 from tui.context import Context
@@ -74,7 +75,13 @@ class OverviewScreen(PollingScreen[Overview]):
                     row.number,
                     lit(where(row)),
                     short_local(clock.due_at),
-                    lit(row.ticket.title),
+                    lit(
+                        ticket_title(
+                            row.ticket.title,
+                            source=row.ticket.source,
+                            zh=self.ctx.labels.lang == "zh",
+                        )
+                    ),
                     key=row.number,
                 )
         self.tick()
@@ -91,7 +98,9 @@ class OverviewScreen(PollingScreen[Overview]):
             for status, n in counts.items():
                 by_site[code].extend([status] * n)
                 totals[status] += n
-        self.query_one("#counts", SlaCounts).show_totals(totals)
+        self.query_one("#counts", SlaCounts).show_totals(
+            totals, open_n=data.open, resolved_n=data.resolved
+        )
         self.query_one("#rooms", RoomsTable).show_rooms(
             data.sites,
             data.devices,

@@ -17,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Select
 from textual.widgets.option_list import Option
 
+from tickets.models import Severity, TicketCategory
 from tickets.sla import TicketState
 from tui.bindings import localize
 from tui.i18n import Labels
@@ -91,6 +92,8 @@ class QueueFilter:
     state: TicketState | None = None
     # "" means tickets nobody has; None means anyone's.
     assignee: str | None = None
+    severity: Severity | None = None
+    category: TicketCategory | None = None
 
     def is_empty(self) -> bool:
         return self == QueueFilter()
@@ -101,8 +104,8 @@ _NOBODY = "__nobody__"
 
 
 class FilterPrompt(ModalScreen[QueueFilter | None]):
-    """Room, access unit, state and assignee, each a drop-down defaulting to 'any'; compact, so
-    the whole dialog and its buttons fit at 80×24."""
+    """Room, access unit, severity, category, state and assignee, each a drop-down defaulting
+    to 'any'; compact, so the whole dialog and its buttons fit at 80×24."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         _CANCEL,
@@ -147,6 +150,22 @@ class FilterPrompt(ModalScreen[QueueFilter | None]):
                 compact=True,
                 id="unit",
             )
+            yield Label(lab("filter.severity"))
+            yield Select(
+                [any_option, *((lab.severity(v), v.value) for v in Severity)],
+                value=self.current.severity.value if self.current.severity else _ANY,
+                allow_blank=False,
+                compact=True,
+                id="severity",
+            )
+            yield Label(lab("filter.category"))
+            yield Select(
+                [any_option, *((lab.category(c), c.value) for c in TicketCategory)],
+                value=self.current.category.value if self.current.category else _ANY,
+                allow_blank=False,
+                compact=True,
+                id="category",
+            )
             yield Label(lab("filter.state"))
             yield Select(
                 [(lab("filter.open"), _ANY), *((lab.state(s), s.value) for s in TicketState)],
@@ -188,12 +207,16 @@ class FilterPrompt(ModalScreen[QueueFilter | None]):
     def action_apply(self) -> None:
         state = self._value("state")
         assignee = self._value("assignee")
+        severity = self._value("severity")
+        category = self._value("category")
         self.dismiss(
             QueueFilter(
                 site=self._value("site"),
                 unit=self._value("unit"),
                 state=TicketState(state) if state else None,
                 assignee="" if assignee == _NOBODY else assignee,
+                severity=Severity(severity) if severity else None,
+                category=TicketCategory(category) if category else None,
             )
         )
 

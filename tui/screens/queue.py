@@ -14,8 +14,10 @@ from textual.events import Resize
 from textual.widgets import DataTable, Footer, Input, Static
 
 from inventory.timeutil import format_local
-from tickets.queue import QueuePage
+from tickets.labels import ticket_title
+from tickets.queue import WORKING_STATES, QueuePage
 from tickets.service import TicketRow
+from tickets.sla import TicketState
 from tui.context import Context
 from tui.present import live, safe
 from tui.screens.base import PollingScreen
@@ -24,7 +26,9 @@ from tui.screens.prompts import FilterPrompt, QueueFilter
 from tui.screens.ticket import TicketScreen
 from tui.store import Choices, QueueQuery
 from tui.widgets.sla_counts import SlaCounts
-from tui.widgets.ticket_table import TicketTable, where
+from tui.widgets.ticket_table import TicketTable, marks, where
+
+_WORKING = frozenset(s.value for s in WORKING_STATES)
 
 
 class QueueScreen(PollingScreen[tuple[QueuePage, Choices]]):
@@ -74,6 +78,8 @@ class QueueScreen(PollingScreen[tuple[QueuePage, Choices]]):
             state=self.filter.state,
             assignee=self.filter.assignee,
             search=self.search.strip(),
+            severity=self.filter.severity,
+            category=self.filter.category,
         )
         store = self.ctx.store
         # The pick lists change with the inventory only; fetched with the first poll, then kept.
@@ -93,9 +99,20 @@ class QueueScreen(PollingScreen[tuple[QueuePage, Choices]]):
         counts = self.query_one("#counts", SlaCounts)
         if page is None or page.more == 0:
             # Every matching ticket is on screen: count them as the countdown turns them.
-            counts.show_counts(self.table.statuses(now))
+            rows = self._visible()
+            resolved = sum(1 for r in rows if r.ticket.state == TicketState.RESOLVED.value)
+            counts.show_counts(
+                self.table.statuses(now),
+                open_n=sum(1 for r in rows if r.ticket.state in _WORKING),
+                resolved_n=resolved,
+            )
         else:
-            counts.show_totals(page.counts)  # all that match, as of the last poll
+            # All that match, as of the last poll.
+            counts.show_totals(
+                page.counts,
+                open_n=page.open,
+                resolved_n=page.states.get(TicketState.RESOLVED, 0),
+            )
 
     def _redraw(self) -> None:
         now = self.ctx.clock()
@@ -124,6 +141,10 @@ class QueueScreen(PollingScreen[tuple[QueuePage, Choices]]):
             parts.append(f"{lab('filter.site')} {f.site}")
         if f.unit:
             parts.append(f"{lab('filter.unit')} {f.unit}")
+        if f.severity:
+            parts.append(f"{lab('filter.severity')} {lab.severity(f.severity)}")
+        if f.category:
+            parts.append(f"{lab('filter.category')} {lab.category(f.category)}")
         if f.state:
             parts.append(f"{lab('filter.state')} {lab.state(f.state)}")
         if f.assignee is not None:
@@ -166,7 +187,11 @@ class QueueScreen(PollingScreen[tuple[QueuePage, Choices]]):
         )
         # The table truncates titles at 80 columns; the preview always has the whole one.
         lines = Text(f"{row.number}  ", style="bold")
-        lines.append(safe(row.ticket.title))
+        zh = lab.lang == "zh"
+        lines.append(safe(ticket_title(row.ticket.title, source=row.ticket.source, zh=zh)))
+        for _symbol, words, style in marks(row, lab):
+            lines.append("  ")
+            lines.append(words, style=style)
         lines.append("\n" + text.rstrip(" ·"), style="dim")
         self._update_once("#preview", lines)
 

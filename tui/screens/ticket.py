@@ -8,10 +8,12 @@ never has are hidden rather than offered and refused: the service still decides.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import ClassVar, Final
 
 from rich.console import Group
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy.exc import SQLAlchemyError
@@ -37,7 +39,9 @@ from tickets.callout import (
     noc_line,
     unit_heading,
 )
+from tickets.labels import label, ticket_title
 from tickets.models import EntryKind, TicketEntry
+from tickets.related import Related, RelatedTicket
 from tickets.service import (
     FaultStillStanding,
     TicketDetail,
@@ -46,6 +50,7 @@ from tickets.service import (
     WaitingOn,
 )
 from tickets.sla import SlaStatus, TargetClock, TicketState
+from tickets.timeline import LinkRun, compact
 from tui.context import Context
 from tui.present import STYLES, format_left, lit, live, long_local, marker, safe
 from tui.screens.base import PollingScreen
@@ -55,7 +60,9 @@ from tui.screens.prompts import ChoicePrompt, TextPrompt
 from tui.store import Action, ActionRequest, RunbookView
 from tui.widgets.ticket_table import where
 
-_CENTER_ONLY: Final = frozenset({"acknowledge", "note", "assign", "wait", "resolve", "run_command"})
+_CENTER_ONLY: Final = frozenset(
+    {"acknowledge", "note", "assign", "wait", "resolve", "run_command", "link", "merge"}
+)
 _CONTACT_TOO: Final = frozenset({"reply", "close_ticket", "reopen"})
 _NOBODY: Final = "__nobody__"
 _S = TicketState
@@ -76,6 +83,7 @@ class Loaded:
     assignees: list[str]
     runbooks: list[RunbookView] | None
     callout: Callout | None = None
+    related: Related | None = None
 
 
 class TicketScreen(PollingScreen[Loaded]):
@@ -92,6 +100,9 @@ class TicketScreen(PollingScreen[Loaded]):
         Binding("x", "run_command", "Run cmd", id="ticket.run_command"),
         Binding("y", "copy_callout", "Copy callout", id="ticket.copy_callout"),
         Binding("t", "graph", "Traffic", id="ticket.graph"),
+        # Shown in the footer only where the facts suggest a tie (the hint line names them).
+        Binding("l", "link", "Link", show=False, id="ticket.link"),
+        Binding("m", "merge", "Merge", show=False, id="ticket.merge"),
     ]
 
     class ActionDone(Message):
@@ -127,6 +138,7 @@ class TicketScreen(PollingScreen[Loaded]):
         # Read with the first poll and kept: what applies changes with the inventory only.
         self.runbooks: list[RunbookView] | None = None
         self.callout: Callout | None = None
+        self.related: Related | None = None
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
@@ -162,10 +174,12 @@ class TicketScreen(PollingScreen[Loaded]):
         if runbooks is None and detail is not None:
             runbooks = store.runbooks(me, self.number, now=now)
         card = store.callout(me, self.number, now=now) if detail is not None else None
-        return Loaded(detail, assignees, runbooks, card)
+        related = store.related(me, self.number, now=now) if detail is not None else None
+        return Loaded(detail, assignees, runbooks, card, related)
 
     def show(self, data: Loaded) -> None:
         self.detail, self.assignees = data.detail, data.assignees
+        self.related = data.related
         if self.detail is None:
             self.query_one("#facts", Static).update(
                 self.ctx.labels("ticket.gone", number=self.number)
@@ -193,7 +207,8 @@ class TicketScreen(PollingScreen[Loaded]):
         lab = self.ctx.labels
         row, ticket = detail.row, detail.row.ticket
         heading = Text(f" {row.number} ", style="bold reverse")
-        heading.append(" " + safe(ticket.title), style="bold")
+        title = ticket_title(ticket.title, source=ticket.source, zh=lab.lang == "zh")
+        heading.append(" " + safe(title), style="bold")
         grid = Table.grid(padding=(0, 1), expand=True)
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column(ratio=1)
@@ -225,12 +240,44 @@ class TicketScreen(PollingScreen[Loaded]):
                 lab("ticket.affected"),
                 affected,
             )
-            related = [*([detail.parent] if detail.parent else []), *detail.children]
-            if related:
-                grid.add_row(lab("ticket.children"), lit(", ".join(related)), "", "")
+            parts = [*([detail.parent] if detail.parent else []), *detail.children]
+            if parts:
+                grid.add_row(lab("ticket.children"), lit(", ".join(parts)), "", "")
         else:
             grid.add_row(lab("ticket.affected"), affected, "", "")
-        return Group(heading, grid)
+        related = self._related_text()
+        return Group(heading, grid, related) if related.plain else Group(heading, grid)
+
+    def _related_text(self) -> Text:
+        """Linked tickets and suggestions, each with why (same port, link, device)."""
+        lab, related = self.ctx.labels, self.related
+        text = Text()
+        if related is None:
+            return text
+        zh = lab.lang == "zh"
+        tied = [*related.linked, *related.merged]
+        if related.merged_into is not None:
+            tied.insert(0, related.merged_into)
+        for key, rows, style in (
+            ("ticket.related", tied, "bold"),
+            ("ticket.suggested", related.suggested, "yellow"),
+        ):
+            if not rows:
+                continue
+            text.append(f"{lab(key)}: ", style="bold")
+            for i, r in enumerate(rows):
+                if i:
+                    text.append(" · ")
+                text.append(r.number, style=style)
+                why = label(f"related.{r.why}", zh=zh) if r.why else ""
+                kind = label(f"relation.{r.kind}", zh=zh) if r.kind else ""
+                text.append(f" ({', '.join(x for x in (kind, why) if x)}) ", style="dim")
+                text.append(safe(r.title[:40]))
+            text.append("\n")
+        if related.suggested:
+            text.append(lab("ticket.related_hint"), style="dim")
+        text.rstrip()
+        return text
 
     def _callout(self, card: Callout | None) -> Text:
         """Whom to call, as Text built from the inventory's strings (never markup)."""
@@ -405,7 +452,23 @@ class TicketScreen(PollingScreen[Loaded]):
         table.add_column(lab("col.who"), no_wrap=True)
         table.add_column(lab("col.text"), ratio=1)
         lines: list[tuple[dt.datetime, int, list[Text | str]]] = []
-        for entry in detail.entries:
+        zh = lab.lang == "zh"
+        for entry in compact(detail.entries):
+            if isinstance(entry, LinkRun):
+                # A flap's link transitions: one line, the record keeps every one.
+                lines.append(
+                    (
+                        entry.first_at,
+                        0,
+                        [
+                            long_local(entry.first_at),
+                            Text(lab.entry(EntryKind.EVENT), style="cyan"),
+                            lab("entry.system"),
+                            Text(entry.text(zh=zh), style="yellow"),
+                        ],
+                    )
+                )
+                continue
             who = (
                 detail.authors.get(entry.author_id, "?")
                 if entry.author_id is not None
@@ -553,6 +616,50 @@ class TicketScreen(PollingScreen[Loaded]):
             self.ctx.labels, self.ctx.labels(prompt_key, number=self.number), required=required
         )
         self.app.push_screen(prompt, then)
+
+    def _pick_related(self, prompt_key: str, then: Callable[[RelatedTicket], None]) -> None:
+        related = self.related
+        if related is None:
+            return
+        lab = self.ctx.labels
+        zh = lab.lang == "zh"
+        choices = [*related.suggested, *related.linked]
+        if not choices:
+            self.notify(lab("ticket.nothing_related"), severity="warning")
+            return
+
+        def option(r: RelatedTicket) -> tuple[str, str]:
+            why = label(f"related.{r.why}", zh=zh) if r.why else ""
+            # The option list reads markup: the title is a person's text, escaped.
+            return r.number, f"{r.number}  {why}  {escape(safe(r.title))}"
+
+        options = [option(r) for r in choices]
+
+        def chosen(number: str | None) -> None:
+            found = next((r for r in choices if r.number == number), None)
+            if found is not None:
+                then(found)
+
+        self.app.push_screen(
+            ChoicePrompt(lab, lab(prompt_key, number=self.number), options), chosen
+        )
+
+    def action_link(self) -> None:
+        def link(r: RelatedTicket) -> None:
+            self.perform(ActionRequest(Action.LINK, self.number, other=r.number))
+
+        self._pick_related("prompt.link", link)
+
+    def action_merge(self) -> None:
+        def merge(r: RelatedTicket) -> None:
+            # A person's report goes into the alarm's ticket, whichever of the two is open here.
+            mine = self.detail.row.ticket.source if self.detail is not None else ""
+            if mine == "person" and r.source != "person":
+                self.perform(ActionRequest(Action.MERGE, self.number, other=r.number))
+            else:
+                self.perform(ActionRequest(Action.MERGE, r.number, other=self.number))
+
+        self._pick_related("prompt.merge", merge)
 
     def action_acknowledge(self) -> None:
         self.perform(ActionRequest(Action.ACKNOWLEDGE, self.number))

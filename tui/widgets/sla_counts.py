@@ -17,19 +17,25 @@ class SlaCounts(Static):
     def __init__(self, labels: Labels, *, id: str | None = None) -> None:
         super().__init__("", id=id)
         self.labels = labels
-        self._last: tuple[int, tuple[tuple[SlaStatus, int], ...]] | None = None
+        self._last: tuple[int, int, tuple[tuple[SlaStatus, int], ...]] | None = None
 
-    def show_counts(self, statuses: list[SlaStatus]) -> None:
-        self.show_totals(Counter(statuses))
+    def show_counts(self, statuses: list[SlaStatus], *, open_n: int, resolved_n: int) -> None:
+        self.show_totals(Counter(statuses), open_n=open_n, resolved_n=resolved_n)
 
-    def show_totals(self, counts: Mapping[SlaStatus, int]) -> None:
-        """Counts per status (e.g. the service's GROUP BY over every matching ticket)."""
-        total = sum(counts.values())
-        key = (total, tuple(sorted((s, n) for s, n in counts.items() if n)))
+    def show_totals(
+        self, counts: Mapping[SlaStatus, int], *, open_n: int, resolved_n: int = 0
+    ) -> None:
+        """Counts per status (e.g. the service's GROUP BY over every matching ticket). "open"
+        is ``open_n``, the tickets still to be worked: a resolved one is not open, and is
+        counted on its own."""
+        key = (open_n, resolved_n, tuple(sorted((s, n) for s, n in counts.items() if n)))
         if key == self._last:
             return  # nothing changed: spare the redraw on every countdown tick
         self._last = key
-        text = Text(self.labels("queue.counts", n=total), style="bold")
+        text = Text(self.labels("queue.counts", n=open_n), style="bold")
+        if resolved_n:
+            text.append("  ")
+            text.append(self.labels("queue.resolved_count", n=resolved_n), style="dim")
         for status in SEVERITY_ORDER:
             n = counts.get(status, 0)
             text.append("  ")

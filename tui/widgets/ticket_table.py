@@ -13,6 +13,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from inventory.portnames import short_port, shorten_ports
+from tickets.labels import label, ticket_title
 from tickets.models import Severity
 from tickets.service import TicketRow
 from tickets.sla import SlaStatus
@@ -40,14 +41,28 @@ def where(row: TicketRow, *, short: bool = False) -> str:
     return " ".join(parts) if parts else "—"
 
 
-def state_text(row: TicketRow, labels: Labels, *, wide: bool = True) -> Text:
-    """The state, and that the fault has cleared: a recovered ticket waiting for a person to
-    close it must not read as a plain "new" (an arrow where the column is narrow)."""
+def marks(row: TicketRow, labels: Labels, *, short: bool = False) -> list[tuple[str, str, str]]:
+    """What the state alone does not say, as (symbol, words, style): the fault has cleared and
+    the ticket waits for a person to close it; its device or link is in planned maintenance."""
+    zh = labels.lang == "zh"
+    found = []
     ticket = row.ticket
-    text = Text(labels.state(ticket.state))
     if ticket.recovered_at is not None and ticket.state not in ("resolved", "closed"):
-        mark = labels("state.recovered_mark") if wide else "↑"
-        text.append(" " + mark, style="green")
+        found.append(("↑", label("mark.recovered", zh=zh, short=short), "green"))
+    if row.planned:
+        found.append(("P", label("mark.planned", zh=zh, short=short), "magenta"))
+    return found
+
+
+def state_text(row: TicketRow, labels: Labels, *, wide: bool = True) -> Text:
+    """The state, and what else must show at a glance (:func:`marks`): a recovered ticket must
+    not read as a plain "new", nor a fault in planned work as an outage. Words where the column
+    has room for one mark, symbols otherwise."""
+    text = Text(labels.state(row.ticket.state))
+    found = marks(row, labels, short=True)
+    for symbol, words, style in found:
+        shown = f"{symbol} {words}" if wide and len(found) == 1 else symbol
+        text.append(" " + shown, style=style)
     return text
 
 
@@ -118,13 +133,16 @@ class TicketTable(DataTable[Text | str]):
             row.number,
             Text(self.labels.severity(severity), style=_SEVERITY_STYLE[severity]),
             state_text(row, self.labels, wide=layout.wide),
-            lit(shorten_ports(row.ticket.title)),
+            lit(shorten_ports(self._title(row))),
         ]
         if layout.wide:
             cells += [lit(row.unit or "—"), lit(where(row, short=True)), short_local(clock.due_at)]
             if layout.assignee:
                 cells.append(lit(row.assignee or "—"))
         return cells
+
+    def _title(self, row: TicketRow) -> str:
+        return ticket_title(row.ticket.title, source=row.ticket.source, zh=self.labels.lang == "zh")
 
     def tick(self, now: dt.datetime) -> None:
         # Only the rows on screen (and a page around them): with 10,000 open tickets, rewriting

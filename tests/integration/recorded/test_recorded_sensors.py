@@ -111,3 +111,49 @@ async def test_juniper_dom_optics_with_the_devices_own_alarm_levels(
     assert len(rx) == 64
     tx = [r for r in result.readings if r.kind is SensorKind.OPTICAL_TX_DBM]
     assert len(tx) == 64
+
+
+async def test_h3c_transceiver_optics_with_the_devices_own_rx_alarm(
+    snmpsim_peer: SnmpsimPeer,
+) -> None:
+    result = await _sensors(snmpsim_peer, "h3c-comware-7-1-075")
+    rx = {r.name: r for r in result.readings if r.kind is SensorKind.OPTICAL_RX_DBM}
+    tx = {r.name: r for r in result.readings if r.kind is SensorKind.OPTICAL_TX_DBM}
+    # 20 optics report; the empty cage of GigabitEthernet1/2/0/2 (2147483647) does not.
+    assert (len(rx), len(tx)) == (20, 20)
+    assert "GigabitEthernet1/2/0/2 Rx power" not in rx
+    # hh3cTransceiverCurRXPower −881 (0.01 dBm); hh3cTransceiverRcvPwrLoAlarm 229 (0.1 µW):
+    # 22.9 µW is −16.4 dBm, the device's own low alarm for this LR optic.
+    lr = rx["Ten-GigabitEthernet1/0/0/4 Rx power"]
+    assert (lr.value, lr.limit, lr.if_index, lr.lane, lr.unit) == (-8.81, -16.4, 4, 0, "dBm")
+    assert tx["Ten-GigabitEthernet1/0/0/4 Tx power"].value == -2.59
+    optic_temperatures = [r for r in result.readings if r.name.endswith("optic temperature")]
+    assert len(optic_temperatures) == 20
+
+
+async def test_huawei_optics_in_microwatts_mapped_to_their_ports(
+    snmpsim_peer: SnmpsimPeer,
+) -> None:
+    result = await _sensors(snmpsim_peer, "huawei-s12704")
+    rx = {r.name: r for r in result.readings if r.kind is SensorKind.OPTICAL_RX_DBM}
+    # 13 modules present (hwEntityOpticalMode not noValue), each mapped from its entity to its
+    # port (entAliasMapping / entPhysicalName = ifName).
+    assert len(rx) == 13
+    first = rx["XGigabitEthernet2/0/0 Rx power"]
+    # hwEntityOpticalRxPower 331 µW is −4.80 dBm (this S12704 reports microwatts).
+    assert (first.value, first.if_index, first.unit) == (-4.8, 18, "dBm")
+    # A port that is down reads 0 µW: no light at all, −40 dBm as IOS prints it.
+    assert rx["XGigabitEthernet2/0/9 Rx power"].value == -40.0
+    tx = {r.name: r.value for r in result.readings if r.kind is SensorKind.OPTICAL_TX_DBM}
+    assert tx["XGigabitEthernet2/0/0 Tx power"] == -2.38
+
+
+async def test_huawei_optics_in_hundredths_of_a_dbm(snmpsim_peer: SnmpsimPeer) -> None:
+    result = await _sensors(snmpsim_peer, "huawei-unknown-002")
+    rx = {r.name: r for r in result.readings if r.kind is SensorKind.OPTICAL_RX_DBM}
+    tx = {r.name: r.value for r in result.readings if r.kind is SensorKind.OPTICAL_TX_DBM}
+    # This ME60-X8 reports −801 for −8.01 dBm: the same table, the other encoding.
+    assert len(rx) == len(tx) == 22
+    weak = rx["GigabitEthernet4/1/15 Rx power"]
+    assert (weak.value, weak.if_index) == (-23.76, 29)
+    assert tx["GigabitEthernet5/0/0 Tx power"] == -1.25

@@ -77,3 +77,31 @@ def test_poller_results_have_their_declared_types(snmpsim_peer: SnmpsimPeer, nam
     assert isinstance(identity.identity, SnmpIdentity)
     assert_model(identity.identity)
     assert identity.identity.sys_object_id.startswith("1.3.6.1.4.1.")
+
+
+async def test_the_snmp_collector_seam_gives_one_result_per_recording_in_order(
+    snmpsim_peer: SnmpsimPeer,
+) -> None:
+    from collectors.seam import collector_class
+
+    names = recording_names()
+    poller_class = collector_class("snmp")
+    assert poller_class is SnmpPoller
+    async with SnmpPoller() as poller:
+        assert poller.name == "snmp"
+        results = await poller.collect(
+            [*(snmpsim_peer.target(n, timeout_s=3.0) for n in names), _dead_target(snmpsim_peer)]
+        )
+    assert [r.device for r in results] == [*names, "rec-nobody"]
+    assert all(r.ok for r in results[:-1])
+    # A device that does not answer is a failed result of its own, never an exception.
+    assert not results[-1].ok
+    assert results[-1].error is not None
+
+
+def _dead_target(peer: SnmpsimPeer) -> Any:
+    # A community snmpsim serves no recording under: it answers nothing.
+    target = peer.target(recording_names()[0], device="rec-nobody", timeout_s=0.5)
+    return dataclasses.replace(
+        target, credentials=SnmpsimPeer.credentials("no-such-recording"), retries=0
+    )

@@ -25,11 +25,17 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
-import asyncssh
+try:
+    import asyncssh
+except ImportError as missing:  # the `lab` extra is not installed
+    raise ImportError(
+        "the lab's SSH server needs asyncssh: install ixops with its lab extra, "
+        "pip install 'ixops[lab]'"
+    ) from missing
 
-from ixops.lab import cli_eos, cli_ios, cli_vrp
-from ixops.lab.cli_common import CliSession, PlatformCli, to_crlf
-from ixops.lab.state import LabState
+from ixlab import cli_eos, cli_ios, cli_vrp
+from ixlab.cli_common import CliSession, PlatformCli, to_crlf
+from ixlab.state import LabState
 
 log = logging.getLogger(__name__)
 

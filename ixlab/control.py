@@ -1,6 +1,6 @@
 """Talking to a running lab: its control socket's client side and the lab's secrets.
 
-Kept apart from `ixops.lab.runner` so that the fault-injection commands need neither pysnmp
+Kept apart from `ixlab.runner` so that the fault-injection commands need neither pysnmp
 nor asyncssh, and start at once.
 """
 

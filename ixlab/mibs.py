@@ -1,6 +1,6 @@
 """What a simulated lab device holds in its MIB: the OID tree, its values and their BER encoding.
 
-The lab's SNMP agent (`ixops.lab.snmp_agent`) serves one `DeviceMib` per device. The tree's
+The lab's SNMP agent (`ixlab.snmp_agent`) serves one `DeviceMib` per device. The tree's
 *structure* (which OIDs exist, in order, with their BER-encoded names) is built once per device
 and rebuilt only when the device's shape changes (ports added or removed, an optic plugged in);
 every *value* is read from the shared `LabState` when a request asks for it, so counters grow,
@@ -88,7 +88,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
 
-from ixops.lab.state import COUNTER32, DeviceState, LabState, PduState, PortState, UpsState
+from ixlab.state import COUNTER32, DeviceState, LabState, PduState, PortState, UpsState
 
 Oid = tuple[int, ...]
 

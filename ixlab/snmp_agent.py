@@ -6,7 +6,7 @@ simulated reboot), which the SSH CLI emulator reads too; snmpsim serves recordin
 a variation module and a side channel for all of that. So this is a small responder on pysnmp's
 protocol layer: requests are decoded with `pysnmp.proto.api` (v1/v2c messages, pyasn1 BER) on
 one asyncio `DatagramProtocol` per device; the values and the responses are encoded by
-`ixops.lab.mibs` (see there for every OID served, and why it encodes BER itself).
+`ixlab.mibs` (see there for every OID served, and why it encodes BER itself).
 
 What it does, like a real agent:
 - GET, GETNEXT, GETBULK (non-repeaters, max-repetitions) and SET, in v1 and v2c (v1 skips
@@ -25,7 +25,7 @@ What it does, like a real agent:
 - Undecodable datagrams, unsupported versions and PDU types are counted and logged at debug.
 
 SNMPv3 (`v3_users`): each device is an SNMP engine of its own, with the User-based Security Model
-of `ixops.lab.usm` (engine discovery, time windows and every usmStats report, HMAC-MD5/SHA/SHA-2
+of `ixlab.usm` (engine discovery, time windows and every usmStats report, HMAC-MD5/SHA/SHA-2
 authentication, AES-128 and DES privacy) in front of the same GET/GETNEXT/GETBULK/SET code; v1
 and v2c keep answering alongside. A user's own security level is the least it may use (a request
 below it gets authorizationError, as net-snmp's `rouser NAME priv` does) and SET needs a user with
@@ -52,8 +52,8 @@ from pyasn1.error import PyAsn1Error
 from pysnmp.proto import api as snmp_api
 from pysnmp.proto.error import ProtocolError
 
-from ixops.lab import usm
-from ixops.lab.mibs import (
+from ixlab import usm
+from ixlab.mibs import (
     COLD_START,
     END_OF_MIB_VIEW,
     IF_ADMIN_STATUS,
@@ -84,7 +84,7 @@ from ixops.lab.mibs import (
     encode_pdu,
     encode_varbind,
 )
-from ixops.lab.state import (
+from ixlab.state import (
     DeviceEventKind,
     DeviceRestarted,
     LabEvent,

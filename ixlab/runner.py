@@ -16,12 +16,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, cast
 
-from ixops.lab.build import ssh_devices
-from ixops.lab.control import LabCommandError, LabSecrets
-from ixops.lab.snmp_agent import LabSnmpAgent
-from ixops.lab.ssh_cli import LabSshServer
-from ixops.lab.state import LabState
-from ixops.lab.usm import AuthProtocol, PrivProtocol, UsmUser
+from ixlab.build import ssh_devices
+from ixlab.control import LabCommandError, LabSecrets
+from ixlab.snmp_agent import LabSnmpAgent
+from ixlab.ssh_cli import LabSshServer
+from ixlab.state import LabState
+from ixlab.usm import AuthProtocol, PrivProtocol, UsmUser
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import time
 
-from ixops.lab.cli_common import (
+from ixlab.cli_common import (
     CliContext,
     Command,
     InterfaceCommand,
@@ -19,12 +19,17 @@ from ixops.lab.cli_common import (
     chassis_mac,
     config_secrets,
     dotted_mac,
+    interface_stanzas,
+    is_bridge,
     lldp_neighbor,
+    port_changes,
     port_is_up,
+    saved_config,
     stable_int,
+    system_description,
     uptime_words,
 )
-from ixops.lab.state import DARK_DBM, DeviceState, PortState
+from ixlab.state import DARK_DBM, DeviceState, PortState
 
 # Catalyst 3850 thresholds, as printed by `show env temperature status`.
 INLET_YELLOW_C = 46
@@ -36,7 +41,7 @@ HOTSPOT_RED_C = 125
 RX_LOW_WARNING_DBM = -12.0
 RX_LOW_ALARM_DBM = -14.4
 OPTIC_VOLTAGE_V = 3.29
-MTU_BYTES = 1500  # as the SNMP agent's ifMtu (ixops.lab.mibs.IF_MTU)
+MTU_BYTES = 1500  # as the SNMP agent's ifMtu (ixlab.mibs.IF_MTU)
 
 _ABBREVIATIONS = (
     ("HundredGigabitEthernet", "Hu"),
@@ -455,25 +460,7 @@ def show_interfaces_transceiver(context: CliContext) -> str:
 
 
 def _capabilities(context: CliContext, neighbor: str) -> str:
-    device = context.lab.devices.get(neighbor)
-    if device is None:
-        return "R"
-    return "B,R" if "switch" in device.role.lower() else "R"
-
-
-def _system_description(context: CliContext, neighbor: str) -> str:
-    device = context.lab.devices.get(neighbor)
-    if device is None:
-        return ""
-    if device.platform == "arista_eos":
-        return (
-            f"Arista Networks EOS version {device.os_version} running on an Arista {device.model}"
-        )
-    family = _family(device.model).upper()
-    return (
-        f"Cisco IOS Software, {family} Software ({_image(device)}), "
-        f"Version {device.os_version}, RELEASE SOFTWARE (fc2)"
-    )
+    return "B,R" if is_bridge(context.lab, neighbor) else "R"
 
 
 def show_lldp_neighbors(context: CliContext) -> str:
@@ -506,7 +493,7 @@ def show_lldp_neighbors_detail(context: CliContext) -> str:
         name, remote_port = neighbor
         caps = _capabilities(context, name)
         mgmt = context.lab.devices[name].mgmt_address if name in context.lab.devices else ""
-        description = _system_description(context, name)
+        description = system_description(context.lab, name)
         block = [
             "------------------------------------------------",
             f"Local Intf: {short_name(port.name)}",
@@ -703,8 +690,9 @@ def show_memory_statistics(context: CliContext) -> str:
 
 def _config_body(context: CliContext) -> str:
     device = context.device
-    if device.config_text.strip():
-        return device.config_text.rstrip("\n") + "\n"
+    saved = saved_config(device)
+    if saved is not None:
+        return saved
     secret = config_secrets(device.name)
     major_minor = ".".join(_dotted_short(device.os_version).split(".")[:2])
     octet = stable_int(device.name, "svi", modulo=200) + 10
@@ -737,14 +725,7 @@ def _config_body(context: CliContext) -> str:
         "lldp run",
         "!",
     ]
-    for port in device.ports:
-        lines.append(f"interface {port.name}")
-        if port.description:
-            lines.append(f" description {port.description}")
-        lines.append(" switchport mode access")
-        if not port.admin_up:
-            lines.append(" shutdown")
-        lines.append("!")
+    lines += interface_stanzas(device, indent=" ", separator="!", body=("switchport mode access",))
     lines += [
         "interface Vlan10",
         f" ip address 10.10.{octet}.2 255.255.255.0",
@@ -879,12 +860,8 @@ def show_logging(context: CliContext) -> str:
         "",
         "Log Buffer (131072 bytes):",
     ]
-    events = sorted(
-        (port.last_change_at, port)
-        for port in context.device.ports
-        if port.last_change_at > context.device.booted_at
-    )
-    for at, port in events:
+    for port in port_changes(context.device):
+        at = port.last_change_at
         stamp = time.strftime("%b %d %H:%M:%S", time.gmtime(at + context.wall_offset_s))
         state = "up" if port.oper_up else "down"
         admin = "" if port.admin_up else "administratively "

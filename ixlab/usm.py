@@ -19,7 +19,7 @@ order and seals outgoing ones (responses and reports):
 
 Why not pysnmp's USM: it is bound to pysnmp's own engine (message dispatcher, LCD tables, MIB
 instrumentation), which the lab's agent does not use: the agent encodes its answers itself (see
-`ixops.lab.mibs`). Here a v3 message costs a small header parse, one HMAC and one cipher call over
+`ixlab.mibs`). Here a v3 message costs a small header parse, one HMAC and one cipher call over
 the v2c work. Passwords become keys by RFC 3414 A.2 (one hash over a 1 MB stream, in C through
 `hashlib`) once per password, are localized once per (user, engine ID) and cached. The ciphers come
 from `cryptography`, which pysnmp's own AES and DES need too.
@@ -42,7 +42,7 @@ from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.decrepit.ciphers.modes import CFB
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
-from ixops.lab.mibs import (
+from ixlab.mibs import (
     TAG_COUNTER32,
     TAG_INTEGER,
     TAG_OCTET_STRING,

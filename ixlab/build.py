@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 from inventory.schema import Device, DeviceRole, InterfaceRole
 from inventory.validate import Inventory
-from ixops.lab.state import (
+from ixlab.state import (
     Clock,
     DeviceState,
     EnvironmentState,

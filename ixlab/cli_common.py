@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from ixops.lab.state import DeviceState, LabState, PortState
+from ixlab.state import DeviceState, LabState, PortState
 
 JsonValue = object
 
@@ -73,14 +73,19 @@ class InterfaceCommand:
         return " ".join((*self.before, "<interface>", *self.after))
 
 
+# A port name: its type (letters, or Huawei's `10GE`/`100GE`), then its number.
+_PORT_NAME = re.compile(r"^([0-9]*[A-Za-z][A-Za-z-]*)\s*([0-9][0-9/.:]*)$")
+
+
 def resolve_port(device: DeviceState, typed: str) -> PortState | None:
-    """The port a typed name means: `Te1/0/1`, `ten1/0/1` or the full name, as IOS accepts."""
-    match = re.match(r"^([A-Za-z-]+)\s*([0-9][0-9/.:]*)$", typed)
+    """The port a typed name means: `Te1/0/1`, `ten1/0/1` or the full name, as IOS accepts;
+    Huawei's `10GE1/0/1` and H3C's `XGE1/0/1`-less long names alike."""
+    match = _PORT_NAME.match(typed)
     if match is None:
         return None
     prefix, number = match.group(1).lower(), match.group(2)
     for port in device.ports:
-        full = re.match(r"^([A-Za-z-]+)([0-9][0-9/.:]*)$", port.name)
+        full = _PORT_NAME.match(port.name)
         if full and full.group(2) == number and full.group(1).lower().startswith(prefix):
             return port
     return None
@@ -432,3 +437,71 @@ def uptime_words(seconds: float, *, style: str = "ios") -> str:
     if style == "eos" and len(parts) > 1:
         return ", ".join(parts[:-1]) + " and " + parts[-1]
     return ", ".join(parts)
+
+
+def saved_config(device: DeviceState) -> str | None:
+    """The configuration a test or the demo gave the device, if any (else each platform
+    generates one)."""
+    if device.config_text.strip():
+        return device.config_text.rstrip("\n") + "\n"
+    return None
+
+
+def interface_stanzas(
+    device: DeviceState, *, indent: str, separator: str, body: tuple[str, ...] = ()
+) -> list[str]:
+    """Each port's `interface NAME` block of a generated configuration: its description, the
+    platform's fixed `body` lines, `shutdown` when it is shut, then the separator line."""
+    lines: list[str] = []
+    for port in device.ports:
+        lines.append(f"interface {port.name}")
+        if port.description:
+            lines.append(f"{indent}description {port.description}")
+        lines.extend(f"{indent}{line}" for line in body)
+        if not port.admin_up:
+            lines.append(f"{indent}shutdown")
+        lines.append(separator)
+    return lines
+
+
+def port_changes(device: DeviceState) -> list[PortState]:
+    """The ports whose state changed since the device booted, oldest change first: what a
+    device's log buffer still holds."""
+    changed = [port for port in device.ports if port.last_change_at > device.booted_at]
+    return sorted(changed, key=lambda port: (port.last_change_at, port.name))
+
+
+def system_description(lab: LabState, name: str) -> str:
+    """The LLDP system description a lab device sends, as its platform words it."""
+    device = lab.devices.get(name)
+    if device is None:
+        return ""
+    if device.platform == "arista_eos":
+        return (
+            f"Arista Networks EOS version {device.os_version} running on an Arista {device.model}"
+        )
+    if device.platform == "huawei":
+        return (
+            "Huawei Versatile Routing Platform Software\n"
+            f"VRP (R) software, Version 8.180 ({device.model} {device.os_version})\n"
+            "Copyright (C) 2012-2020 Huawei Technologies Co., Ltd.\n"
+            f"HUAWEI {device.model}"
+        )
+    if device.platform == "hp_comware":
+        return (
+            f"H3C Comware Platform Software, Software Version 5.20, Release {device.os_version}\n"
+            f"H3C {device.model}\n"
+            "Copyright (c) 2004-2013 Hangzhou H3C Tech. Co., Ltd. All rights reserved."
+        )
+    parts = device.model.split("-")
+    family = (parts[1] if parts[0] == "WS" and len(parts) > 1 else parts[0]).upper()
+    return (
+        f"Cisco IOS Software, {family} Software ({family}-UNIVERSALK9-M), "
+        f"Version {device.os_version}, RELEASE SOFTWARE (fc2)"
+    )
+
+
+def is_bridge(lab: LabState, name: str) -> bool:
+    """Whether an LLDP neighbour announces itself as a bridge (the lab's switches do)."""
+    device = lab.devices.get(name)
+    return device is not None and "switch" in device.role.lower()

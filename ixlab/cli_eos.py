@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 
-from ixops.lab.cli_common import (
+from ixlab.cli_common import (
     CliContext,
     Command,
     JsonValue,
@@ -18,14 +18,16 @@ from ixops.lab.cli_common import (
     chassis_mac,
     config_secrets,
     dotted_mac,
+    interface_stanzas,
     lldp_neighbor,
     normalise_mac,
+    saved_config,
     stable_int,
     uptime_words,
 )
-from ixops.lab.state import DARK_DBM, DeviceState, PortState
+from ixlab.state import DARK_DBM, DeviceState, PortState
 
-# Same as the SNMP agent's ifMtu (ixops.lab.mibs.IF_MTU) until PortState carries an MTU.
+# Same as the SNMP agent's ifMtu (ixlab.mibs.IF_MTU) until PortState carries an MTU.
 MTU_BYTES = 1500
 OPTIC_VOLTAGE_V = 3.29
 OPTIC_BIAS_MA = 35.5
@@ -511,8 +513,9 @@ def show_processes_top_once(context: CliContext) -> str:
 
 def _config(context: CliContext) -> str:
     device = context.device
-    if device.config_text.strip():
-        return device.config_text.rstrip("\n") + "\n"
+    saved = saved_config(device)
+    if saved is not None:
+        return saved
     lines = [
         "! Command: show running-config",
         f"! device: {device.name} ({device.model}, EOS-{device.os_version})",
@@ -541,13 +544,7 @@ def _config(context: CliContext) -> str:
         "lldp run",
         "!",
     ]
-    for port in device.ports:
-        lines.append(f"interface {port.name}")
-        if port.description:
-            lines.append(f"   description {port.description}")
-        if not port.admin_up:
-            lines.append("   shutdown")
-        lines.append("!")
+    lines += interface_stanzas(device, indent="   ", separator="!")
     lines += [
         "interface Vlan10",
         "   ip address 10.10.0.2/24",
