@@ -186,7 +186,7 @@ class Postgres:
 SENDER = r"""
 import socket, sys, time, json
 sys.path.insert(0, sys.argv[1])
-from ixops.lab.mibs import (IF_ADMIN_STATUS, IF_INDEX, IF_OPER_STATUS, LINK_DOWN,
+from ixlab.mibs import (IF_ADMIN_STATUS, IF_INDEX, IF_OPER_STATUS, LINK_DOWN,
     SNMP_TRAP_OID_0, SYS_UPTIME_0, TAG_TIMETICKS, encode_integer, encode_message, encode_oid,
     encode_varbind)
 community, rate, plan_file, start = sys.argv[2], float(sys.argv[3]), sys.argv[4], int(sys.argv[5])
