@@ -191,11 +191,12 @@ from ixlab.mibs import (IF_ADMIN_STATUS, IF_INDEX, IF_OPER_STATUS, LINK_DOWN,
     encode_varbind)
 community, rate, plan_file, start = sys.argv[2], float(sys.argv[3]), sys.argv[4], int(sys.argv[5])
 plan = json.load(open(plan_file))
+end = int(sys.argv[6]) if len(sys.argv) > 6 else len(plan["traps"])
 receiver = (plan["host"], plan["port"])
 sockets = {}
 out = open(plan_file + ".sent", "a", buffering=1)
 t0 = time.monotonic()
-for k, (address, if_index) in enumerate(plan["traps"][start:]):
+for k, (address, if_index) in enumerate(plan["traps"][start:end]):
     due = t0 + k / rate
     delay = due - time.monotonic()
     if delay > 0:
@@ -223,10 +224,13 @@ def interface_indexes() -> dict[str, int]:
     return {f"d{n}": int(Path(f"/sys/class/net/d{n}/ifindex").read_text()) for n in range(PORTS)}
 
 
-def start_sender(args: argparse.Namespace, plan_file: Path, start: int) -> subprocess.Popen[bytes]:
+def start_sender(
+    args: argparse.Namespace, plan_file: Path, start: int, end: int | None = None
+) -> subprocess.Popen[bytes]:
+    """Send the plan's traps from `start` (to `end`, else to its end) at --traps-per-s."""
     return subprocess.Popen(
         [sys.executable, "-c", SENDER, str(REPO), args.community,
-         str(args.traps_per_s), str(plan_file), str(start)]
+         str(args.traps_per_s), str(plan_file), str(start), *([str(end)] if end else [])]
     )  # fmt: skip
 
 
@@ -322,14 +326,12 @@ async def one_store(args: argparse.Namespace, url: str, workdir: Path) -> dict[s
     # opens its own session: measured (and profiled) the same way.
     collector._write_sync = measured_write  # type: ignore[method-assign]
     ifindex = interface_indexes()
-    plan = {
-        "host": "127.0.0.1",
-        "port": trap_port,
-        "traps": [
-            [address_of(k % args.devices), ifindex[f"d{2 + k // args.devices}"]]
-            for k in range(args.devices * (PORTS - 2))
-        ],
-    }
+    traps = [
+        [address_of(k % args.devices), ifindex[f"d{2 + k // args.devices}"]]
+        for k in range(args.devices * (PORTS - 2))
+    ]
+    plan = {"host": "127.0.0.1", "port": trap_port, "traps": traps}
+    reserve = int(args.idle_s * args.traps_per_s)
     plan_file = workdir / "plan.json"
     plan_file.write_text(json.dumps(plan))
 
@@ -352,7 +354,8 @@ async def one_store(args: argparse.Namespace, url: str, workdir: Path) -> dict[s
         )
         phase[0] = "round" if len(rounds) < 1 + args.rounds else None
         if len(rounds) == 1 + args.rounds and not args.no_traps:
-            sender = start_sender(args, plan_file, 0)
+            # The last --idle-s seconds' worth of the plan kept for the reference.
+            sender = start_sender(args, plan_file, 0, len(traps) - reserve)
         if len(rounds) >= wanted:
             raise asyncio.CancelledError
 
@@ -360,6 +363,8 @@ async def one_store(args: argparse.Namespace, url: str, workdir: Path) -> dict[s
         with __import__("contextlib").suppress(asyncio.CancelledError):
             await collector.run(on_round=on_round)
         if args.no_traps:
+            if args.profile:
+                print_profile(profilers["round"], "a quiet round's", args.profile_lines)
             return {
                 "quiet_cpu": statistics.median(r[0] for r in rounds[1:]),
                 "quiet_wall": statistics.median(r[1] for r in rounds[1:]),
@@ -392,11 +397,7 @@ async def one_store(args: argparse.Namespace, url: str, workdir: Path) -> dict[s
         idle = measured(plan_file, idle_done, skip=sent_before)
         if args.profile:
             for name, title in (("round", "a quiet round's"), ("trap", "the trap path's")):
-                out = io.StringIO()
-                stats = pstats.Stats(profilers[name], stream=out)
-                stats.sort_stats("cumulative").print_stats(args.profile_lines)
-                print(f"    where {title} database time goes (cProfile):")
-                print("\n".join("      " + x for x in out.getvalue().splitlines()))
+                print_profile(profilers[name], title, args.profile_lines)
         with Session(engine) as session:
             tickets = session.exec(select(func.count()).select_from(Ticket)).one()
     finally:
@@ -415,6 +416,14 @@ async def one_store(args: argparse.Namespace, url: str, workdir: Path) -> dict[s
         "tickets": tickets,
         "load": load(),
     }
+
+
+def print_profile(profiler: cProfile.Profile, title: str, lines: int) -> None:
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(lines)
+    print(f"    where {title} database time goes (cProfile):")
+    print("\n".join("      " + x for x in out.getvalue().splitlines()))
 
 
 def measured(plan_file: Path, done: dict[tuple[str, int], float], skip: int = 0) -> dict[str, Any]:
