@@ -236,6 +236,7 @@ class InterfaceCounter(StrEnum):
     OUT_DISCARDS = "out_discards"
 
 
+_COUNTER_FIELDS: dict[InterfaceCounter, str] = {c: c.value for c in InterfaceCounter}
 _OCTET_COUNTERS = frozenset({InterfaceCounter.IN_OCTETS, InterfaceCounter.OUT_OCTETS})
 _UCAST_COUNTERS = frozenset({InterfaceCounter.IN_UCAST_PKTS, InterfaceCounter.OUT_UCAST_PKTS})
 
@@ -269,6 +270,21 @@ class InterfaceSample:
             raise ValueError(f"speed_bps must not be negative, got {self.speed_bps}")
         if not 0 <= self.sys_uptime_cs < UPTIME_MODULUS_CS:
             raise ValueError(f"sys_uptime_cs {self.sys_uptime_cs} is not a TimeTicks value")
+        # The common case in one expression (a round builds one sample per port); anything
+        # else is checked counter by counter below, for the message.
+        if (
+            self.octets_width_bits in COUNTER_WIDTHS_BITS
+            and self.ucast_width_bits in COUNTER_WIDTHS_BITS
+            and 0 <= self.in_octets < 1 << self.octets_width_bits
+            and 0 <= self.out_octets < 1 << self.octets_width_bits
+            and 0 <= self.in_ucast_pkts < 1 << self.ucast_width_bits
+            and 0 <= self.out_ucast_pkts < 1 << self.ucast_width_bits
+            and 0 <= self.in_errors < 1 << 32
+            and 0 <= self.out_errors < 1 << 32
+            and 0 <= self.in_discards < 1 << 32
+            and 0 <= self.out_discards < 1 << 32
+        ):
+            return
         for counter in InterfaceCounter:
             width_bits = self.width_bits(counter)
             if width_bits not in COUNTER_WIDTHS_BITS:
@@ -278,17 +294,9 @@ class InterfaceSample:
                 raise ValueError(f"{counter} {value} does not fit a {width_bits}-bit counter")
 
     def value(self, counter: InterfaceCounter) -> int:
-        values = {
-            InterfaceCounter.IN_OCTETS: self.in_octets,
-            InterfaceCounter.OUT_OCTETS: self.out_octets,
-            InterfaceCounter.IN_UCAST_PKTS: self.in_ucast_pkts,
-            InterfaceCounter.OUT_UCAST_PKTS: self.out_ucast_pkts,
-            InterfaceCounter.IN_ERRORS: self.in_errors,
-            InterfaceCounter.OUT_ERRORS: self.out_errors,
-            InterfaceCounter.IN_DISCARDS: self.in_discards,
-            InterfaceCounter.OUT_DISCARDS: self.out_discards,
-        }
-        return values[counter]
+        # Each counter is the field of its name (InterfaceCounter's values are the field names).
+        value: int = getattr(self, _COUNTER_FIELDS[counter])
+        return value
 
     def width_bits(self, counter: InterfaceCounter) -> int:
         if counter in _OCTET_COUNTERS:
@@ -333,7 +341,11 @@ def interface_rates(
     """
     if previous is None:
         return NoRate(NoRateReason.FIRST_SAMPLE, "no previous sample")
-    for counter in InterfaceCounter:
+    same_widths = (
+        previous.octets_width_bits == current.octets_width_bits
+        and previous.ucast_width_bits == current.ucast_width_bits
+    )  # errors and discards are always 32 bits
+    for counter in () if same_widths else InterfaceCounter:
         if previous.width_bits(counter) != current.width_bits(counter):
             return NoRate(
                 NoRateReason.WIDTH_CHANGED,
@@ -365,9 +377,13 @@ def interface_rates(
     clamped: set[InterfaceCounter] = set()
     for counter in InterfaceCounter:
         ceiling = max_octets_per_s if counter in _OCTET_COUNTERS else max_frames_per_s
+        before, after = previous.value(counter), current.value(counter)
+        if after >= before and (ceiling is None or (after - before) / interval_s <= ceiling):
+            rates[counter] = (after - before) / interval_s  # _delta_rate's plain case, inline
+            continue
         result = _delta_rate(
-            previous.value(counter),
-            current.value(counter),
+            before,
+            after,
             current.width_bits(counter),
             interval_s,
             ceiling,

@@ -648,6 +648,20 @@ def interface_readings(rates: InterfaceRates, measured_at: datetime) -> tuple[Re
     return tuple(readings)
 
 
+def interface_readings_quiet(rates: InterfaceRates, thresholds: ThresholdSet) -> bool:
+    """Whether none of `interface_readings(rates, …)` would raise its alarm: with no alarm
+    raised before, `evaluate_readings` then returns nothing, so a round can skip it."""
+    checks = (
+        (thresholds.error_rate, rates.in_errors_per_s),
+        (thresholds.error_rate, rates.out_errors_per_s),
+        (thresholds.discard_rate, rates.in_discards_per_s),
+        (thresholds.discard_rate, rates.out_discards_per_s),
+        (thresholds.utilisation, rates.in_utilisation_pct),
+        (thresholds.utilisation, rates.out_utilisation_pct),
+    )
+    return not any(value is not None and limit.raised_by(value) for limit, value in checks)
+
+
 # --- maintenance windows --------------------------------------------------------------------
 
 

@@ -15,7 +15,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func
+from sqlalchemy import and_, bindparam, func, insert, update
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from collectors.counters import (
@@ -57,6 +58,7 @@ from collectors.flaps import (
     advance,
     evaluate_readings,
     interface_readings,
+    interface_readings_quiet,
     tick,
 )
 from collectors.models import (
@@ -129,6 +131,10 @@ class InventoryIndex:
     open_problem_keys: set[str] | None = None
     # Problems found since the collector last said them (it says each once, then drains this).
     announcements: list[str] = field(default_factory=list)
+    # Per declared port, the counters of its latest stored sample (None: that sample lacks
+    # one), as this collector wrote it: the next poll's rates need no query. A port not here
+    # is read from the store once.
+    last_samples: dict[int, Sample | None] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Events name ids; these make the lookups O(1) on the collector's per-event path.
@@ -401,10 +407,19 @@ def _status_row(session: Session, interface_id: int, now: dt.datetime) -> Interf
     return row
 
 
+@dataclass
+class _FlapColumns:
+    """The flap detector's columns of a port's status row, as the round reads and writes them."""
+
+    flap_state: dict[str, Any] | None = None
+    flapping: bool = False
+    changed_at: dt.datetime | None = None
+
+
 def _apply_transition(
     session: Session,
     port: PortRef,
-    row: InterfaceStatus,
+    row: InterfaceStatus | _FlapColumns,
     transition: LinkTransition,
     policy: FlapPolicy,
     now: dt.datetime,
@@ -490,29 +505,51 @@ def _latest_samples(session: Session, interface_ids: Sequence[int]) -> dict[int,
     return {row.interface_id: row for row in rows}
 
 
+_COUNTER_COLUMNS = (
+    "in_octets",
+    "out_octets",
+    "in_ucast_pkts",
+    "out_ucast_pkts",
+    "in_errors",
+    "out_errors",
+    "in_discards",
+    "out_discards",
+)
+
+
 def counter_sample(row: SampleRow) -> Sample | None:
     """A stored raw sample as the counter arithmetic takes it (its counters' widths included);
     None when a counter is missing or out of its width's range: no rate comes from it. Every
-    reader of the raw samples (roll-ups, graphs, the console's port view) goes through here."""
-    values = (
-        row.in_octets,
-        row.out_octets,
-        row.in_ucast_pkts,
-        row.out_ucast_pkts,
-        row.in_errors,
-        row.out_errors,
-        row.in_discards,
-        row.out_discards,
+    reader of the raw samples (roll-ups, graphs, the console's port view, the round's last
+    samples) goes through here."""
+    return _sample_of(
+        {
+            name: getattr(row, name)
+            for name in (
+                *_COUNTER_COLUMNS,
+                "counter_bits",
+                "sampled_at",
+                "sys_uptime_cs",
+                "speed_mbps",
+                "discontinuity_cs",
+            )
+        }
     )
-    if any(v is None for v in values):
+
+
+def _sample_of(values: Mapping[str, Any]) -> Sample | None:
+    """A stored sample's counters (its row's columns) as rates need them."""
+    counters = [values[name] for name in _COUNTER_COLUMNS]
+    if any(v is None for v in counters):
         return None
-    in_o, out_o, in_p, out_p, in_e, out_e, in_d, out_d = (int(v or 0) for v in values)
-    bits = row.counter_bits or 64
+    in_o, out_o, in_p, out_p, in_e, out_e, in_d, out_d = (int(v or 0) for v in counters)
+    bits = values["counter_bits"] or 64
+    speed_mbps = values["speed_mbps"]
     try:
         return Sample(
-            sampled_at=row.sampled_at,
-            sys_uptime_cs=row.sys_uptime_cs,
-            speed_bps=row.speed_mbps * 1_000_000 if row.speed_mbps else None,
+            sampled_at=values["sampled_at"],
+            sys_uptime_cs=values["sys_uptime_cs"],
+            speed_bps=speed_mbps * 1_000_000 if speed_mbps else None,
             in_octets=in_o,
             out_octets=out_o,
             in_ucast_pkts=in_p,
@@ -523,10 +560,22 @@ def counter_sample(row: SampleRow) -> Sample | None:
             out_discards=out_d,
             octets_width_bits=bits,
             ucast_width_bits=bits,
-            discontinuity_time_cs=row.discontinuity_cs,
+            discontinuity_time_cs=values["discontinuity_cs"],
         )
     except ValueError:
         return None
+
+
+def _previous_samples(
+    session: Session, index: InventoryIndex, interface_ids: Sequence[int]
+) -> dict[int, Sample | None]:
+    """The latest stored sample of each port: remembered, or read once (after a start)."""
+    known = index.last_samples
+    missing = [i for i in interface_ids if i not in known]
+    if missing:
+        for interface_id, row in _latest_samples(session, missing).items():
+            known[interface_id] = counter_sample(row)
+    return known
 
 
 def _discover(
@@ -665,6 +714,35 @@ def _undeclared_traffic(
         )
 
 
+_KEPT_UNLESS_CHANGED = (
+    "if_index",
+    "admin_status",
+    "oper_status",
+    "changed_at",
+    "flapping",
+    "raised_thresholds",
+)
+
+
+def _update_status_rows(session: Session, updates: Sequence[Mapping[str, Any]]) -> None:
+    """Update port status rows by primary key: one executemany per set of columns (rates only
+    where there are), with no ORM unit of work between."""
+    table = InterfaceStatus.__table__  # type: ignore[attr-defined]
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for values in updates:
+        columns = tuple(k for k in values if k != "interface_id")
+        params = {k: values[k] for k in columns}
+        params["key_interface_id"] = values["interface_id"]
+        groups.setdefault(columns, []).append(params)
+    for columns, params_list in groups.items():
+        statement = (
+            update(table)
+            .where(table.c.interface_id == bindparam("key_interface_id"))
+            .values({name: bindparam(name) for name in columns})
+        )
+        session.connection().execute(statement, params_list)
+
+
 def record_interface_poll(
     *,
     session: Session,
@@ -691,78 +769,116 @@ def record_interface_poll(
         elif discovered:
             _undeclared_traffic(session, index, device, status, polled_at, uptime, now)
     interface_ids = [port.interface_id for _, port in mapped]
-    previous = _latest_samples(session, interface_ids)
-    # One query for the round's status rows rather than one per port.
+    previous = _previous_samples(session, index, interface_ids)
+    # One query for the round's status rows, and bulk writes (no ORM object per port): a
+    # round is 49 ports × every device.
     rows = {
         r.interface_id: r
-        for r in session.exec(
-            select(InterfaceStatus)
+        for r in session.execute(
+            select_columns(
+                col(InterfaceStatus.interface_id),
+                col(InterfaceStatus.if_index),
+                col(InterfaceStatus.admin_status),
+                col(InterfaceStatus.oper_status),
+                col(InterfaceStatus.flap_state),
+                col(InterfaceStatus.flapping),
+                col(InterfaceStatus.changed_at),
+                col(InterfaceStatus.raised_thresholds),
+            )
             .where(col(InterfaceStatus.interface_id).in_(interface_ids))
             .order_by(col(InterfaceStatus.interface_id))
             .with_for_update()  # see _status_row
         )
     }
+    samples: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    inserts: list[dict[str, Any]] = []
     for status, port in mapped:
-        row = rows.get(port.interface_id) or InterfaceStatus(
-            interface_id=port.interface_id, updated_at=now
-        )
-        row.if_index = status.if_index
+        old = rows.get(port.interface_id)
         admin = status.admin_status.value if status.admin_status else None
-        if result.discovery is not None or admin != row.admin_status:
+        if result.discovery is not None or admin != (old.admin_status if old else None):
             _admin_down_problem(session, index, device, port, status.admin_status, now)
-        row.admin_status = admin
-        row.oper_status = status.oper_status.value if status.oper_status else None
-        row.last_polled_at = polled_at
-        row.updated_at = now
+        values: dict[str, Any] = {
+            "interface_id": port.interface_id,
+            "if_index": status.if_index,
+            "admin_status": admin,
+            "oper_status": status.oper_status.value if status.oper_status else None,
+            "last_polled_at": polled_at,
+            "updated_at": now,
+        }
         sampled_at, sampled_uptime = status.sampled(polled_at, uptime)
-        sample_row = SampleRow(
-            interface_id=port.interface_id,
-            sampled_at=sampled_at,
-            sys_uptime_cs=sampled_uptime,
-            in_octets=status.in_octets,
-            out_octets=status.out_octets,
-            in_ucast_pkts=status.in_ucast_pkts,
-            out_ucast_pkts=status.out_ucast_pkts,
-            in_errors=status.in_errors,
-            out_errors=status.out_errors,
-            in_discards=status.in_discards,
-            out_discards=status.out_discards,
-            discontinuity_cs=status.counter_discontinuity_cs,
+        sample = {
+            "interface_id": port.interface_id,
+            "sampled_at": sampled_at,
+            "sys_uptime_cs": sampled_uptime,
+            "in_octets": status.in_octets,
+            "out_octets": status.out_octets,
+            "in_ucast_pkts": status.in_ucast_pkts,
+            "out_ucast_pkts": status.out_ucast_pkts,
+            "in_errors": status.in_errors,
+            "out_errors": status.out_errors,
+            "in_discards": status.in_discards,
+            "out_discards": status.out_discards,
+            "discontinuity_cs": status.counter_discontinuity_cs,
             # Utilisation against the port's own speed; the declared one if it says none.
-            speed_mbps=(status.speed_bps // 1_000_000 if status.speed_bps else None)
+            "speed_mbps": (status.speed_bps // 1_000_000 if status.speed_bps else None)
             or port.speed_mbps,
-            counter_bits=status.counter_bits,
-        )
-        session.add(sample_row)
-        current = counter_sample(sample_row)
-        before = previous.get(port.interface_id)
-        prior = counter_sample(before) if before is not None else None
+            "counter_bits": status.counter_bits,
+        }
+        samples.append(sample)
+        current = _sample_of(sample)
+        prior = previous.get(port.interface_id)
+        previous[port.interface_id] = current
         rates: InterfaceRates | NoRate | None = (
             interface_rates(prior, current) if current is not None and prior is not None else None
         )
         if isinstance(rates, InterfaceRates):
-            row.in_bps = rates.in_rate_bps
-            row.out_bps = rates.out_rate_bps
-            row.in_utilisation_pct = rates.in_utilisation_pct
-            row.out_utilisation_pct = rates.out_utilisation_pct
-            row.in_errors_per_s = rates.in_errors_per_s
-            row.in_discards_per_s = rates.in_discards_per_s
-            raised = frozenset(
-                (Metric(m), s)
-                for m, s in (key.split(":", 1) for key in row.raised_thresholds or [])
-            )
-            raised, crossed = evaluate_readings(
-                interface_readings(rates, polled_at), raised, thresholds
-            )
-            row.raised_thresholds = sorted(f"{m.value}:{s}" for m, s in raised)
-            events.extend(_port_events(session, port, crossed, now=now))
+            values["in_bps"] = rates.in_rate_bps
+            values["out_bps"] = rates.out_rate_bps
+            values["in_utilisation_pct"] = rates.in_utilisation_pct
+            values["out_utilisation_pct"] = rates.out_utilisation_pct
+            values["in_errors_per_s"] = rates.in_errors_per_s
+            values["in_discards_per_s"] = rates.in_discards_per_s
+            was_raised = (old.raised_thresholds if old else None) or []
+            if not was_raised and interface_readings_quiet(rates, thresholds):
+                values["raised_thresholds"] = []  # what evaluating the readings gives
+            else:
+                raised = frozenset(
+                    (Metric(m), s) for m, s in (key.split(":", 1) for key in was_raised)
+                )
+                raised, crossed = evaluate_readings(
+                    interface_readings(rates, polled_at), raised, thresholds
+                )
+                values["raised_thresholds"] = sorted(f"{m.value}:{s}" for m, s in raised)
+                events.extend(_port_events(session, port, crossed, now=now))
         link_state = link_state_of(status.admin_status, status.oper_status)
         if link_state is not None:
+            flap = (
+                _FlapColumns(old.flap_state, old.flapping, old.changed_at)
+                if old is not None
+                else _FlapColumns()
+            )
             transition = LinkTransition(
                 detected_at=polled_at, new_state=link_state, source=TransitionSource.POLL
             )
-            events.extend(_apply_transition(session, port, row, transition, flap_policy, now))
-        session.add(row)
+            events.extend(_apply_transition(session, port, flap, transition, flap_policy, now))
+            values["flap_state"] = flap.flap_state
+            values["flapping"] = flap.flapping
+            values["changed_at"] = flap.changed_at
+        if old is None:
+            inserts.append(values)
+            continue
+        for name in _KEPT_UNLESS_CHANGED:
+            # Columns that rarely change are written only when they do (fewer values to
+            # convert per row; the rows are grouped by the columns they set).
+            if name in values and values[name] == getattr(old, name):
+                del values[name]
+        updates.append(values)
+    if samples:
+        session.execute(insert(SampleRow), samples)
+    if inserts:
+        session.execute(insert(InterfaceStatus), inserts)
+    _update_status_rows(session, updates)
     status_row = session.get(DeviceStatus, device.id) or DeviceStatus(
         device_id=device.id, updated_at=now
     )
@@ -830,10 +946,11 @@ def record_trap(
         source=TransitionSource.TRAP,
         previous_state=LinkState.UP if new_state is LinkState.DOWN else LinkState.DOWN,
     )
-    events = _apply_transition(session, port, status_row, transition, flap_policy, now)
+    # The row's own columns first: the transition's event look-ups then flush it once.
     status_row.oper_status = "down" if new_state is LinkState.DOWN else "up"
     status_row.updated_at = now
     session.add(status_row)
+    events = _apply_transition(session, port, status_row, transition, flap_policy, now)
     session.flush()
     return events
 

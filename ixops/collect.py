@@ -21,11 +21,12 @@ import asyncio
 import contextlib
 import dataclasses
 import datetime as dt
+import functools
 import logging
 import os
 import socket
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -106,6 +107,18 @@ HEARTBEAT_RETENTION = dt.timedelta(days=7)
 # What a store that cannot be reached (or is locked) raises; anything else is a bug, not an
 # outage, and is not journaled.
 STORE_DOWN = (OperationalError, InterfaceError, PoolTimeoutError)
+# What a write journals if the store is down: a record, several, or a function making them
+# (called only then, so a round is not encoded for nothing while the store answers).
+Journaled = Record | list[Record] | Callable[[], Record | list[Record]] | None
+# A round is stored in transactions of this many devices (each one journal record if the store
+# is down); between them the database is free for traps, so a trap waits for at most one
+# batch, never for the whole round.
+ROUND_STORE_BATCH = 20
+# Bulk writes yield to waiting trap work, but no longer than this (so a trap storm cannot
+# starve the round).
+BULK_YIELD_S = 1.0
+# Traps waiting together are stored and ticketed in one piece of work, up to this many.
+TRAP_BATCH = 200
 
 
 class CollectorObserver(Protocol):
@@ -180,6 +193,21 @@ class RoundFacts:
     now: dt.datetime
     results: tuple[InterfacePollResult, ...]
     changes: tuple[tuple[ReachabilityEvent, dt.datetime], ...]
+    # Whether storing these facts finishes the round (flapping ticked). A round is stored in
+    # batches of devices that do not, then one empty part that does; a whole round does both.
+    finish: bool = True
+
+    def batches(self, size: int) -> list[RoundFacts]:
+        """The round in parts of `size` devices (each with its devices' reachability changes,
+        none finishing the round), then the empty part that finishes it."""
+        parts: list[RoundFacts] = []
+        for start in range(0, len(self.results), size):
+            results = self.results[start : start + size]
+            devices = {r.device for r in results}
+            changes = tuple((c, at) for c, at in self.changes if c.device in devices)
+            parts.append(RoundFacts(self.now, results, changes, finish=False))
+        parts.append(RoundFacts(self.now, (), (), finish=True))
+        return parts
 
     def record(self, *, states_only: bool = False) -> Record:
         return {
@@ -187,6 +215,7 @@ class RoundFacts:
             "now": self.now.isoformat(),
             "results": [encode_poll(r, states_only=states_only) for r in self.results],
             "changes": [encode_change(c, at) for c, at in self.changes],
+            "finish": self.finish,
         }
 
 
@@ -325,6 +354,7 @@ class Collector:
         trap_inbox: Journal | None = None,
         retention: RetentionPolicy | None = None,
         version: str = "",
+        store_batch: int = ROUND_STORE_BATCH,
     ) -> None:
         self.engine = engine
         self.inventory = inventory
@@ -365,6 +395,14 @@ class Collector:
         self.reachability: dict[str, Reachability] = {}
         self.problems: list[str] = []
         self._db_lock = asyncio.Lock()
+        if store_batch < 1:
+            raise ValueError("store_batch must be at least one device")
+        self.store_batch = store_batch
+        # Trap work waiting or running: bulk writes wait until it is done (see `_turn`).
+        self._urgent = 0
+        self._calm = asyncio.Event()
+        self._calm.set()
+        self._trap_loop_running = False
         with Session(engine) as session:
             self.index = load_index(session)
         self.targets, self.problems = snmp_targets(inventory, self.index, credentials, timeout_s)
@@ -423,7 +461,13 @@ class Collector:
             record = {"type": "trap", "now": self.clock().isoformat(), "trap": encode_trap(trap)}
             if self.trap_inbox.append(record):
                 self._inbox_seq[id(trap)] = self.trap_inbox.last_seq
+        if self._trap_loop_running:
+            self._calm.clear()  # bulk writes wait for the trap loop to take it
         self._traps.put_nowait(trap)
+
+    def _settle(self) -> None:
+        if self._urgent == 0 and self._traps.empty():
+            self._calm.set()
 
     def _trap_stored(self, trap: TrapReceived) -> None:
         """The trap is in the store (or the outage journal): done in the inbox."""
@@ -543,20 +587,53 @@ class Collector:
 
     # -- the store, and what to do when it is gone ----------------------------------------
 
-    async def _db(self, work: Callable[[Session], int]) -> int:
+    @contextlib.asynccontextmanager
+    async def _turn(self, *, urgent: bool) -> AsyncIterator[None]:
+        """One piece of database work at a time. Trap work is `urgent`; other work first lets
+        trap work that is waiting or running go ahead (for at most BULK_YIELD_S)."""
+        if urgent:
+            self._urgent += 1
+            self._calm.clear()
+            try:
+                async with self._db_lock:
+                    yield
+            finally:
+                self._urgent -= 1
+                self._settle()
+            return
+        if not self._calm.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._calm.wait(), BULK_YIELD_S)
         async with self._db_lock:
+            yield
+
+    async def _db(self, work: Callable[[Session], int], *, urgent: bool = False) -> int:
+        """Run `work` in a worker thread; a store that refuses it raises (no journal)."""
+        async with self._turn(urgent=urgent):
             return await asyncio.to_thread(self._in_session, work)
 
     def _in_session(self, work: Callable[[Session], int]) -> int:
-        with Session(self.engine) as session:
-            return work(session)
+        try:
+            with Session(self.engine) as session:
+                return work(session)
+        except BaseException:
+            self._forget_unstored()
+            raise
 
-    async def _write(self, work: Callable[[Session], int], record: Record | None) -> int:
-        """Run `work` after replaying the journal; if the store is down, journal `record`."""
-        async with self._db_lock:
-            return await asyncio.to_thread(self._write_sync, work, record)
+    def _forget_unstored(self) -> None:
+        """A transaction rolled back: what the store functions remember of their writes (the
+        ports' last samples) may be ahead of the store, so it is read from the store again."""
+        self.index.last_samples.clear()
 
-    def _write_sync(self, work: Callable[[Session], int], record: Record | None) -> int:
+    async def _write(
+        self, work: Callable[[Session], int], records: Journaled, *, urgent: bool = False
+    ) -> int:
+        """Run `work` after replaying the journal; if the store is down, journal `records`
+        (a record, several, or a function making them: only called when journaling)."""
+        async with self._turn(urgent=urgent):
+            return await asyncio.to_thread(self._write_sync, work, records)
+
+    def _write_sync(self, work: Callable[[Session], int], records: Journaled) -> int:
         try:
             try:
                 with Session(self.engine) as session:
@@ -566,19 +643,28 @@ class Collector:
             except IntegrityError as exc:
                 # Another collector inserted the same row (a device's first status row, a
                 # bucket) between our look and our insert: rolled back; now it is there.
+                self._forget_unstored()
                 log.info("retrying a write that raced another collector: %s", exc.orig)
                 with Session(self.engine) as session:
                     value = work(session)
         except STORE_DOWN as exc:
+            self._forget_unstored()
             self._store_lost(exc)
-            if record is not None:
+            if callable(records):
+                records = records()
+            for record in [records] if isinstance(records, dict) else records or ():
                 self._journal(record)
             return 0
+        except BaseException:
+            self._forget_unstored()
+            raise
         self._store_back()
         return value
 
     def _store_lost(self, exc: Exception) -> None:
         if self.store_ok:
+            # A new outage: its first states-only round copy (a full journal) says every port.
+            self._last_states.clear()
             self._lost_at = self.clock()
             log.warning(
                 "the store cannot be reached (%s); polling goes on and events are journaled%s",
@@ -625,6 +711,9 @@ class Collector:
                 now=now,
                 results=tuple(decode_poll(r) for r in record["results"]),
                 changes=tuple(decode_change(c) for c in record["changes"]),
+                # A batch of a round, or (journals written before rounds were batched, and a
+                # round's last part) the whole round's end.
+                finish=bool(record.get("finish", True)),
             )
             self._store_round(session, facts, live=False)
         elif kind == "trap":
@@ -703,7 +792,18 @@ class Collector:
                         missed_rounds=status.missed_rounds if not status.reachable else 0,
                         unreachable=not status.reachable,
                     )
-        self.held = {names[d] for d in outcome.held if d in names}
+        held = {names[d] for d in outcome.held if d in names}
+        if held != self.held:
+            # A device polled by another collector meanwhile has newer samples than the ones
+            # this one remembers: its ports' rates start again from the store.
+            kept = held & self.held
+            self.index.last_samples = {
+                interface_id: sample
+                for interface_id, sample in self.index.last_samples.items()
+                if (port := self.index.ports_by_interface.get(interface_id)) is not None
+                and port.device in kept
+            }
+        self.held = held
         self._claimed_at = now
         self._load_if_names(session)
         report.taken_over = tuple(sorted(names[d] for d in outcome.taken_over if d in names))
@@ -746,9 +846,7 @@ class Collector:
         facts = self._round_facts(results)
         journaled = self._journaled
         storing = time.perf_counter()
-        report.events = await self._write(
-            lambda s: self._store_round(s, facts), self._round_record(facts)
-        )
+        report.events = await self._store_round_batched(facts)
         report.store_ms = (time.perf_counter() - storing) * 1000
         if self.observer is not None:
             # After the store: discovery has bound the declared ports, whose names it sees.
@@ -849,7 +947,9 @@ class Collector:
                     error=result.error,
                 )
             )
-        return RoundFacts(facts.now, tuple(trimmed), facts.changes).record(states_only=True)
+        return RoundFacts(facts.now, tuple(trimmed), facts.changes, facts.finish).record(
+            states_only=True
+        )
 
     async def poll_sensors(self) -> int:
         """Temperatures, optics, UPS and PDU readings of every answering device held."""
@@ -938,7 +1038,28 @@ class Collector:
                 dark.setdefault(device, set()).add(index)
         return {device: frozenset(found) for device, found in dark.items()}
 
+    async def _store_round_batched(self, facts: RoundFacts) -> int:
+        """Store a round `store_batch` devices per transaction, then finish it (flaps, roll-ups,
+        pruning) in one more; trap work may run between any two of them. Each part is one
+        journal record if the store is down, replayed in order: a part is in the store whole
+        (committed, then marked replayed) or in the journal, never both, never neither."""
+        stored = 0
+        for part in facts.batches(self.store_batch):
+            stored += await self._write(
+                functools.partial(self._store_round, facts=part),
+                functools.partial(self._round_record, part),
+            )
+        return stored
+
     def _store_round(self, session: Session, facts: RoundFacts, *, live: bool = True) -> int:
+        """Store round facts in one transaction: a batch of devices, the round's finish, or
+        both (a whole round). `live` is False when replaying the journal (no housekeeping)."""
+        stored = self._store_devices(session, facts) if facts.results or facts.changes else 0
+        if facts.finish:
+            stored += self._finish_round(session, facts.now, live=live)
+        return stored
+
+    def _store_devices(self, session: Session, facts: RoundFacts) -> int:
         now = facts.now
         stored = 0
         for change, detected_at in facts.changes:
@@ -964,7 +1085,11 @@ class Collector:
                     flap_policy=self.flap_policy,
                 )
             )
-        stored += len(
+        session.commit()
+        return stored
+
+    def _finish_round(self, session: Session, now: dt.datetime, *, live: bool = True) -> int:
+        stored = len(
             tick_flapping(session=session, index=self.index, now=now, flap_policy=self.flap_policy)
         )
         if live and _housekeeping_lock(session):
@@ -1102,60 +1227,131 @@ class Collector:
         """Store a trap's event at once, act on it, then confirm with a targeted poll."""
         if self.observer is not None:
             self.observer.trap_received(trap)
-        stored = await self._store_trap(trap)
-        await self._after_trap(trap)
+        stored = await self.take_trap(trap)
+        await self.confirm_trap(trap)
         return stored
 
-    async def _store_trap(self, trap: TrapReceived) -> int:
-        """The trap's event into the store. With a journal (`ixops collect`) a store that is
-        down journals it instead and this returns; without one (tests, embedded use) the
-        failure is raised and the trap loop holds the trap in memory and retries."""
+    async def take_trap(self, trap: TrapReceived) -> int:
+        """Store a trap's event and let the ticket rules act, ahead of any bulk write."""
+        return await self.take_traps([trap])
 
-        def work(s: Session) -> int:
-            return _commit(
-                s, len(record_trap(session=s, index=self.index, trap=trap, now=self.clock()))
-            )
+    async def take_traps(self, traps: Sequence[TrapReceived]) -> int:
+        """Store the events of traps that arrived together, then let the ticket rules act on
+        them: one piece of database work, ahead of any bulk write. With a journal
+        (`ixops collect`) a store that is down journals the traps instead (one record each)
+        and this returns; without one (tests, embedded use) the failure is raised and the trap
+        loop holds the traps in memory and retries. Once the events are stored, a failure of
+        the rules is logged (the next round acts on them)."""
+
+        def work(session: Session) -> int:
+            return self._take_traps(session, traps)
 
         if self.journal is None:
-            stored = await self._db(work)
+            stored = await self._db(work, urgent=True)
         else:
             stored = await self._write(
-                work, {"type": "trap", "now": self.clock().isoformat(), "trap": encode_trap(trap)}
+                work,
+                [
+                    {"type": "trap", "now": self.clock().isoformat(), "trap": encode_trap(trap)}
+                    for trap in traps
+                ],
+                urgent=True,
             )
-        self._trap_stored(trap)
+        for trap in traps:
+            self._trap_stored(trap)
         return stored
 
-    async def _after_trap(self, trap: TrapReceived) -> None:
-        if self.store_ok:
-            await self._write(self._handle_events, None)
-        target = self._by_device.get(trap.device)
-        # Confirmed by a poll only by the collector that holds the device (the others' polls
-        # would be a second collector polling it); its next round confirms it otherwise.
-        if target is not None and trap.device in self.held and trap.if_index is not None:
-            confirm = await self.poller.poll_interface(target, trap.if_index)
-            await self._write(
-                lambda s: _commit(
-                    s,
-                    len(
-                        record_interface_poll(
-                            session=s,
-                            index=self.index,
-                            result=confirm,
-                            now=self.clock(),
-                            flap_policy=self.flap_policy,
-                        )
-                    ),
-                ),
-                {"type": "poll", "now": self.clock().isoformat(), "result": encode_poll(confirm)},
+    def _take_traps(self, session: Session, traps: Sequence[TrapReceived]) -> int:
+        # The ticket rules commit per event; rows this short session has read (the events,
+        # their devices, ports, links, racks) stay loaded across those commits instead of
+        # being read again for the next trap of the batch.
+        session.expire_on_commit = False
+        stored = 0
+        for trap in traps:
+            stored += len(
+                record_trap(session=session, index=self.index, trap=trap, now=self.clock())
             )
-            if self.store_ok:
-                await self._write(self._handle_events, None)
+        session.commit()  # events before consequences
+        self._act_on_stored(session, f"the traps from {_sources(traps)}")
+        return stored
+
+    def _act_on_stored(self, session: Session, what: str) -> int:
+        """Hand the stored events to the ticket rules. Whatever goes wrong here (the store
+        gone too) is logged, not raised: the events are committed, so the write that stored
+        them must not be journaled (or retried) and stored twice; the next round acts."""
+        try:
+            return self._handle_events(session)
+        except Exception as exc:  # noqa: BLE001 - the events are stored; the round acts on them
+            with contextlib.suppress(Exception):
+                session.rollback()
+            log.warning(
+                "%s are stored, but acting on them failed (%s); the next poll round acts on them",
+                what,
+                store_failure(exc),
+            )
+            return 0
+
+    async def confirm_trap(self, trap: TrapReceived) -> None:
+        """Confirm a trap's port with a targeted poll and store what it says."""
+        await self.confirm_traps([trap])
+
+    async def confirm_traps(self, traps: Sequence[TrapReceived]) -> None:
+        """Confirm the traps' ports with targeted polls (side by side), then store what they
+        say and act on it in one piece of database work (journaled, one record per poll, if
+        the store is down). Only the collector holding a device polls it (the others' polls
+        would be a second collector polling it); its next round confirms it otherwise."""
+        wanted = [
+            (target, trap.if_index)
+            for trap in traps
+            if (target := self._by_device.get(trap.device)) is not None
+            and trap.device in self.held
+            and trap.if_index is not None
+        ]
+        if not wanted:
+            return
+        polled = await asyncio.gather(
+            *(self.poller.poll_interface(target, if_index) for target, if_index in wanted),
+            return_exceptions=True,
+        )
+        results: list[InterfacePollResult] = []
+        for (target, _), result in zip(wanted, polled, strict=True):
+            if isinstance(result, BaseException):
+                log.error("could not confirm a trap of %s: %s", target.device, result)
+            else:
+                results.append(result)
+        if not results:
+            return
+        now = self.clock()
+
+        def store(session: Session) -> int:
+            session.expire_on_commit = False  # as for the traps: no reload per event
+            for result in results:
+                record_interface_poll(
+                    session=session,
+                    index=self.index,
+                    result=result,
+                    now=now,
+                    flap_policy=self.flap_policy,
+                )
+            session.commit()
+            return self._act_on_stored(session, "the confirming polls' events")
+
+        await self._write(
+            store,
+            [
+                {"type": "poll", "now": now.isoformat(), "result": encode_poll(result)}
+                for result in results
+            ],
+        )
 
     async def run(
         self, *, once: bool = False, on_round: Callable[[RoundReport], None] | None = None
     ) -> None:
         await self.start()
-        traps = asyncio.create_task(self._trap_loop())
+        confirms: asyncio.Queue[TrapReceived] = asyncio.Queue()
+        traps = asyncio.create_task(self._trap_loop(confirms))
+        confirming = asyncio.create_task(self._confirm_loop(confirms))
+        self._trap_loop_running = True
         schedule = RoundSchedule(self.interval_s, clock=asyncio.get_running_loop().time)
         try:
             while True:
@@ -1196,9 +1392,11 @@ class Collector:
                     return
                 await asyncio.sleep(schedule.finished())
         finally:
-            traps.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await traps
+            self._trap_loop_running = False
+            for task in (traps, confirming):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await self.stop()
             await self._stopped()
 
@@ -1214,39 +1412,86 @@ class Collector:
         with contextlib.suppress(*STORE_DOWN):
             await asyncio.shield(asyncio.to_thread(self._in_session, work))
 
-    async def _trap_loop(self) -> None:
-        """Store each trap in arrival order. A store that refuses the write (locked, down) is
-        retried with a growing wait, the trap held in memory meanwhile, and logged in one line
-        per attempt; later traps wait behind it, so the events keep their order."""
+    async def _trap_loop(self, confirms: asyncio.Queue[TrapReceived] | None = None) -> None:
+        """Store and ticket the traps in arrival order, every trap waiting at once (one
+        transaction and one SLA sweep for a burst, so a storm is worked off rather than queued
+        one commit at a time). With a journal a store that is down journals them; without one
+        a store that refuses the write (locked, down) is retried with a growing wait, the
+        traps held in memory meanwhile, and logged in one line per attempt; later traps wait
+        behind them, so the events keep their order. The confirming polls go to `confirms`
+        (their own loop), else follow each batch."""
         while True:
-            trap = await self._traps.get()
+            traps = [await self._traps.get()]
+            while not self._traps.empty() and len(traps) < TRAP_BATCH:
+                traps.append(self._traps.get_nowait())
             if self.observer is not None:
-                self.observer.trap_received(trap)
-            wait_s = TRAP_RETRY_FIRST_S
-            while True:
-                try:
-                    await self._store_trap(trap)
-                    break
-                except SQLAlchemyError as exc:
-                    log.warning(
-                        "could not store the trap from %s (%s); kept in memory, retried in "
-                        "%.1f s (%d more waiting)",
-                        trap.source_address,
-                        store_failure(exc),
-                        wait_s,
-                        self._traps.qsize(),
-                    )
-                    await asyncio.sleep(wait_s)
-                    wait_s = min(2 * wait_s, TRAP_RETRY_MAX_S)
+                for trap in traps:
+                    self.observer.trap_received(trap)
             try:
-                await self._after_trap(trap)
-            except Exception as exc:  # noqa: BLE001 - the event is stored; the round retries
+                taken = await self._take_retrying(traps)
+            finally:
+                self._settle()
+            if confirms is not None:
+                for trap in taken:
+                    confirms.put_nowait(trap)
+                continue
+            await self._confirm_logged(taken)
+
+    async def _take_retrying(self, traps: Sequence[TrapReceived]) -> list[TrapReceived]:
+        """Take the traps, retrying while the store refuses the write (with a journal, a store
+        that is down journals them instead and does not come here); a batch that fails
+        otherwise (a bug) is taken again trap by trap, so a bad trap loses only itself (its
+        transaction rolled back: taking the others again stores nothing twice)."""
+        wait_s = TRAP_RETRY_FIRST_S
+        while True:
+            try:
+                await self.take_traps(traps)
+            except SQLAlchemyError as exc:
                 log.warning(
-                    "the trap from %s is stored, but acting on it failed (%s); the next poll "
-                    "round acts on it",
-                    trap.source_address,
+                    "could not store the traps from %s (%s); kept in memory, retried in "
+                    "%.1f s (%d more waiting)",
+                    _sources(traps),
                     store_failure(exc),
+                    wait_s,
+                    self._traps.qsize(),
                 )
+                await asyncio.sleep(wait_s)
+                wait_s = min(2 * wait_s, TRAP_RETRY_MAX_S)
+            except Exception:
+                if len(traps) == 1:
+                    log.exception("could not store the trap from %s", traps[0].source_address)
+                    return []
+                return await self._take_one_by_one(traps)
+            else:
+                return list(traps)
+
+    async def _take_one_by_one(self, traps: Sequence[TrapReceived]) -> list[TrapReceived]:
+        taken: list[TrapReceived] = []
+        for trap in traps:
+            taken += await self._take_retrying([trap])
+        return taken
+
+    async def _confirm_loop(self, confirms: asyncio.Queue[TrapReceived]) -> None:
+        while True:
+            traps = [await confirms.get()]
+            while not confirms.empty() and len(traps) < TRAP_BATCH:
+                traps.append(confirms.get_nowait())
+            await self._confirm_logged(traps)
+
+    async def _confirm_logged(self, traps: Sequence[TrapReceived]) -> None:
+        try:
+            await self.confirm_traps(traps)
+        except Exception as exc:  # noqa: BLE001 - the events are stored; the round retries
+            log.warning(
+                "the traps from %s are stored, but confirming them failed (%s); the next "
+                "poll round confirms them",
+                _sources(traps),
+                store_failure(exc),
+            )
+
+
+def _sources(traps: Sequence[TrapReceived]) -> str:
+    return ", ".join(sorted({t.source_address for t in traps}))
 
 
 TRAP_RETRY_FIRST_S = 0.5
@@ -1287,8 +1532,3 @@ def _process_alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def _commit(session: Session, value: int) -> int:
-    session.commit()
-    return value

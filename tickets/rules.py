@@ -513,10 +513,10 @@ def apply_event(*, session: Session, event: FaultEvent, now: dt.datetime) -> Eve
     ticket it rolls back its own work and appends to the winner's ticket instead, so call it with
     no uncommitted work of yours in the session."""
     now = require_aware(now, "now")
-    event = _about_the_trunk(session, event)
+    event, subject = _about_the_trunk(session, event)
     if event.kind in _RAISES:
-        return _raise(session, event, _RAISES[event.kind], now)
-    return _clear(session, event, _CLEARS[event.kind], now)
+        return _raise(session, event, _RAISES[event.kind], now, subject)
+    return _clear(session, event, _CLEARS[event.kind], now, subject)
 
 
 _LINK_KINDS: Final = frozenset({FaultKind.LINK_DOWN, FaultKind.LINK_UP})
@@ -525,23 +525,24 @@ _TRUNK_KINDS: Final = _LINK_KINDS | {FaultKind.FLAPPING_STARTED, FaultKind.FLAPP
 _DOWN_STATES: Final = frozenset({"down", "lowerLayerDown", "notPresent"})
 
 
-def _about_the_trunk(session: Session, event: FaultEvent) -> FaultEvent:
+def _about_the_trunk(session: Session, event: FaultEvent) -> tuple[FaultEvent, _Subject | None]:
     """A link-down/up or flapping of one end of a trunk, as the fault of the trunk itself (one
-    ticket)."""
+    ticket); with the subject, when it had to be looked up (the same for the trunk's event)."""
     if event.kind not in _TRUNK_KINDS or not event.subject_key.startswith("interface:"):
-        return event
+        return event, None
     subject = _subject(session, event)
     link = subject.link
     if not subject.is_trunk or link is None or link.b_interface_id is None:
-        return event
+        return event, subject
     where = f"{subject.device.name} " if subject.device is not None else ""
     where += subject.interface.name if subject.interface is not None else event.subject_key
-    return dataclasses.replace(
+    trunk_event = dataclasses.replace(
         event,
         subject_key=f"link:{link.key}",
         link_id=link.id,
         details={**event.details, "end": where},
     )
+    return trunk_event, subject
 
 
 def _other_end_down(session: Session, event: FaultEvent) -> str | None:
@@ -567,7 +568,11 @@ def _other_end_down(session: Session, event: FaultEvent) -> str | None:
 
 
 def _raise(
-    session: Session, event: FaultEvent, problem: ProblemKind, now: dt.datetime
+    session: Session,
+    event: FaultEvent,
+    problem: ProblemKind,
+    now: dt.datetime,
+    subject: _Subject | None = None,
 ) -> EventResult:
     key = open_key_for(problem.value, event.subject_key)
     existing = _open_ticket(session, key)
@@ -582,7 +587,7 @@ def _raise(
         return _append_fault(session, story, event, now)
     if event.planned:
         return EventResult(EventOutcome.PLANNED_IGNORED)
-    subject = _subject(session, event)
+    subject = subject or _subject(session, event)
     if problem is ProblemKind.LINK_DOWN:
         parent = _unreachable_parent(session, _far_end_device_ids(session, subject))
         if parent is not None:
@@ -756,7 +761,11 @@ def _note_event(
 
 
 def _clear(
-    session: Session, event: FaultEvent, problem: ProblemKind, now: dt.datetime
+    session: Session,
+    event: FaultEvent,
+    problem: ProblemKind,
+    now: dt.datetime,
+    subject: _Subject | None = None,
 ) -> EventResult:
     ticket = _open_ticket(session, open_key_for(problem.value, event.subject_key))
     if ticket is None and problem is ProblemKind.LINK_DOWN:
@@ -776,7 +785,7 @@ def _clear(
         return _note_event(session, ticket, event, now, suffix="; the link is down")
     if ticket is None:
         if problem is ProblemKind.LINK_DOWN:
-            subject = _subject(session, event)
+            subject = subject or _subject(session, event)
             parent = _unreachable_parent(session, _far_end_device_ids(session, subject))
             if parent is not None:
                 return _attach(session, parent, event, subject, now)

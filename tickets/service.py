@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, and_, false, or_
+from sqlalchemy import ColumnElement, and_, false, inspect, or_
 from sqlmodel import Session, col, select
 
 from inventory.accounts import (
@@ -572,7 +572,10 @@ def finish_change(
         details=details,
     )
     session.commit()
-    session.refresh(ticket)
+    if inspect(ticket).expired:
+        # Loaded again now, so callers may read it after the session closes. (A session that
+        # keeps its rows across commits already holds what was just written.)
+        session.refresh(ticket)
     return ticket
 
 

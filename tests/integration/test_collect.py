@@ -22,7 +22,7 @@ from collectors.traps import TrapReceived
 from inventory.validate import Inventory
 from ixlab.runner import Lab
 from ixlab.state import LabState
-from ixops.collect import Collector
+from ixops.collect import Collector, RoundFacts
 from tickets.models import Ticket
 
 REPO = Path(__file__).resolve().parents[2]
@@ -356,3 +356,50 @@ async def test_a_link_already_down_at_the_first_poll_opens_a_ticket(exchange: Ex
     assert (down.details or {}).get("first_seen")
     (ticket,) = exchange.tickets()
     assert port in ticket.title
+
+
+async def test_a_trap_is_ticketed_between_the_batches_of_a_round_not_after_it(
+    exchange: Exchange,
+) -> None:
+    """Issue 14: a round is stored in batches, and trap work goes ahead of the next batch, so
+    a trap waits for at most the batch being written, never for the whole round."""
+    collector = exchange.collector
+    await collector.run_round()  # discovery and first samples
+    collector.store_batch = 1  # 40 devices: 40 transactions, then the round's finish
+    batches: list[int] = []
+    store_devices = collector._store_devices
+    loop = asyncio.get_running_loop()
+    storing = asyncio.Event()
+
+    def counted(session: Session, facts: RoundFacts) -> int:
+        batches.append(len(batches))  # in the worker thread
+        loop.call_soon_threadsafe(storing.set)
+        return store_devices(session, facts)
+
+    collector._store_devices = counted  # type: ignore[method-assign]
+    device, port = _member_port(exchange.inventory)
+    exchange.advance(60)
+    second_round = dt.datetime.fromtimestamp(exchange.clock[0], dt.UTC)
+    exchange.state.set_port(device, port, up=False)
+    trap = await asyncio.wait_for(collector._traps.get(), timeout=2)
+    round_task = asyncio.create_task(collector.run_round())
+    await asyncio.wait_for(storing.wait(), timeout=10)
+    submitted = len(batches)
+    await collector.take_trap(trap)
+    ticketed = len(batches)
+    assert not round_task.done()
+    (ticket,) = exchange.tickets()
+    assert port in ticket.title
+    report = await round_task
+    assert report.answered == 40, report.errors
+    # The trap went in after the batch being written (and at most the one already waiting).
+    assert ticketed - submitted <= 2, (submitted, ticketed)
+    assert len(batches) == 40
+    with Session(exchange.engine) as session:
+        polled = session.exec(
+            select(func.count())
+            .select_from(DeviceStatus)
+            .where(col(DeviceStatus.last_polled_at) >= second_round)
+        ).one()
+    assert polled == 40  # every batch committed: the round lost nothing to the trap
+    assert len(exchange.tickets()) == 1  # the poll saw the same fact: no second ticket

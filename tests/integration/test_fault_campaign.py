@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import gc
 import hashlib
 import logging
@@ -30,12 +31,17 @@ from click.testing import CliRunner
 from hostile import BIG_BODY, CORPUS
 from pyasn1.codec.ber import encoder
 from pysnmp.proto import api, rfc1902
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func
+from sqlmodel import Session, col, select
 from test_collect import Exchange
 
+from collectors.journal import Journal
+from collectors.models import DeviceStatus, InterfaceSample
+from collectors.snmp import InterfacePollResult
 from collectors.traps import TrapReceived, TrapReceiver
 from inventory.credentials import Secret
 from ixops.cli import main
+from ixops.collect import RoundFacts
 from ixops.db import make_engine, upgrade
 
 exchange = test_collect.exchange  # the lab and the collector, as the collector's tests use them
@@ -305,3 +311,87 @@ async def test_a_locked_store_delays_trap_events_but_loses_or_reorders_none(
         assert "kept in memory, retried in" in line
     with contextlib.closing(sqlite3.connect(path)) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+async def test_a_store_locked_mid_round_journals_the_batches_left_and_replays_them_once(
+    exchange: Exchange, database_url: str, tmp_path: Path
+) -> None:
+    """Issue 14 on issue 13's journal: a round is stored in batches, each its own transaction
+    and, when the store refuses it, its own journal record. The batches written before the
+    lock are in the store, the rest (and the round's finish) are journaled, and the next write
+    replays them in order: each answering device's samples once — none lost, none twice."""
+    collector = exchange.collector
+    collector.journal = Journal(tmp_path / "journal.jsonl")
+    collector.store_batch = 10  # 40 devices: four batches, then the round's finish
+    path = database_url.removeprefix("sqlite:///")
+    lock = sqlite3.connect(path, isolation_level=None, timeout=5, check_same_thread=False)
+    stored_parts: list[int] = []
+    seen: list[RoundFacts] = []
+    store_round, round_facts = collector._store_round, collector._round_facts
+
+    def facts_seen(results: tuple[InterfacePollResult, ...]) -> RoundFacts:
+        seen.append(round_facts(results))
+        return seen[-1]
+
+    def locking_after_the_first_batch(
+        session: Session, facts: RoundFacts, *, live: bool = True
+    ) -> int:
+        stored = store_round(session, facts, live=live)  # committed, or raised (locked)
+        stored_parts.append(len(facts.results))
+        if len(stored_parts) == 1:
+            lock.execute("BEGIN EXCLUSIVE")  # from the worker thread: the next batch meets it
+        return stored
+
+    await collector.run_round()  # discovery and first samples (a journal keeps no discovery)
+    discovered = set(collector.index.bindings)
+    exchange.advance(60)
+    locked_at = dt.datetime.fromtimestamp(exchange.clock[0], dt.UTC)
+    collector._round_facts = facts_seen  # type: ignore[method-assign]
+    collector._store_round = locking_after_the_first_batch  # type: ignore[method-assign]
+    try:
+        locked = await collector.run_round()
+    finally:
+        collector._store_round = store_round  # type: ignore[method-assign]
+        lock.execute("COMMIT")
+        lock.close()
+    (facts,) = seen
+    assert len(facts.results) == 40
+    answered = {r.device for r in facts.results if r.ok}
+    # A loaded machine may leave a device unanswered; the journaled batches need answers too.
+    assert answered & {r.device for r in facts.results[10:]}, locked.errors
+    assert stored_parts == [10]  # the other parts never committed
+    assert not locked.store_ok
+    assert locked.journaled == 4  # three batches and the finish, one record each
+    records = [record for _, record in collector.journal.entries()]
+    assert [(r["type"], len(r["results"]), r["finish"]) for r in records] == [
+        ("round", 10, False),
+        ("round", 10, False),
+        ("round", 10, False),
+        ("round", 0, True),
+    ]
+    # The next write (whatever it is) replays the journal first, in order.
+    await collector._write(lambda session: 0, None)
+    assert collector.store_ok
+    assert collector.journal.pending == 0
+    with Session(exchange.engine) as session:
+        per_port = session.exec(
+            select(InterfaceSample.interface_id, func.count())
+            .where(col(InterfaceSample.sampled_at) > locked_at - dt.timedelta(seconds=30))
+            .group_by(col(InterfaceSample.interface_id))
+        ).all()
+        polled = {
+            device_id
+            for device_id, at in session.exec(
+                select(DeviceStatus.device_id, DeviceStatus.last_polled_at)
+            ).all()
+            if at is not None and at >= locked_at
+        }
+    ports = collector.index.ports_by_interface
+    assert {count for _, count in per_port} == {1}  # nothing twice
+    # Nothing lost: every answering device's ports sampled (those discovered before the
+    # outage, or in the batch stored before it), every device's look recorded.
+    first_batch = {r.device for r in facts.results[:10]}
+    expected = {d for d in answered if d in discovered or d in first_batch}
+    assert expected & {r.device for r in facts.results[10:]}
+    assert {ports[interface_id].device for interface_id, _ in per_port} == expected
+    assert polled == {collector.index.devices[r.device].id for r in facts.results}

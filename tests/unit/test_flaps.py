@@ -35,6 +35,7 @@ from collectors.flaps import (
     evaluate_readings,
     evaluate_threshold,
     interface_readings,
+    interface_readings_quiet,
     mark_planned,
     tick,
 )
@@ -437,3 +438,38 @@ def test_window_validation() -> None:
         MaintenanceWindow(at(0), at(10))
     with pytest.raises(ValueError, match="timezone-aware"):
         covering_window(datetime(2026, 11, 1), [WINDOW])  # noqa: DTZ001
+
+
+_RATE = st.floats(min_value=0, max_value=200, allow_nan=False)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    errors=st.tuples(_RATE, _RATE),
+    discards=st.tuples(_RATE, _RATE),
+    utilisation=st.tuples(st.none() | _RATE, st.none() | _RATE),
+)
+def test_quiet_readings_are_exactly_those_that_raise_nothing(
+    errors: tuple[float, float],
+    discards: tuple[float, float],
+    utilisation: tuple[float | None, float | None],
+) -> None:
+    """The round skips evaluating a port's readings when this says they raise nothing: it
+    must agree with evaluating them (nothing raised before) on every rate."""
+    rates = InterfaceRates(
+        interval_s=60,
+        speed_bps=10**10,
+        in_rate_bps=0.0,
+        out_rate_bps=0.0,
+        in_utilisation_pct=utilisation[0],
+        out_utilisation_pct=utilisation[1],
+        in_ucast_pps=0.0,
+        out_ucast_pps=0.0,
+        in_errors_per_s=errors[0],
+        out_errors_per_s=errors[1],
+        in_discards_per_s=discards[0],
+        out_discards_per_s=discards[1],
+    )
+    raised, events = evaluate_readings(interface_readings(rates, at(60)))
+    quiet = interface_readings_quiet(rates, ThresholdSet())
+    assert quiet == (raised == frozenset() and events == ())
