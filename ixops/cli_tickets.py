@@ -567,6 +567,11 @@ def _print_related(app: App, related: Related) -> None:
         line("linked", r)
     for r in related.suggested:
         line("suggest", r)
+    if related.suggested_more:
+        app.out.print(
+            f"  … and {related.suggested_more} more suggested (还有 {related.suggested_more} 张)",
+            markup=False,
+        )
     if not (related.merged_into or related.merged or related.linked or related.suggested):
         app.out.print("  none (nothing open on the same port, link or device)")
     elif related.suggested:

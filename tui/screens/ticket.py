@@ -273,6 +273,9 @@ class TicketScreen(PollingScreen[Loaded]):
                 kind = label(f"relation.{r.kind}", zh=zh) if r.kind else ""
                 text.append(f" ({', '.join(x for x in (kind, why) if x)}) ", style="dim")
                 text.append(safe(r.title[:40]))
+            if key == "ticket.suggested" and related.suggested_more:
+                text.append(" · ")
+                text.append(lab("ticket.suggested_more", n=related.suggested_more), style="dim")
             text.append("\n")
         if related.suggested:
             text.append(lab("ticket.related_hint"), style="dim")
