@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import pwd
 import resource
 import statistics
 import subprocess
@@ -36,9 +37,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_tui
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from inventory.accounts import User
+from inventory.accounts import User, acting_user, is_mapped, map_os_user
 from inventory.sync import sync_inventory
 from inventory.validate import load_inventory
 from ixops.db import make_engine, upgrade
@@ -107,8 +109,20 @@ def demo_store(home: Path) -> str:
         user = session.exec(select(User).where(User.name == "bench")).one()
         for n in range(5):
             service.open_ticket(session=session, user=user, title=f"demo {n}", now=now)
+    map_me(engine)
     engine.dispose()
     return url
+
+
+def map_me(engine: Engine) -> None:
+    """Let the OS user running the bench act as ``bench`` without a password (--as)."""
+    me = pwd.getpwuid(os.geteuid()).pw_name
+    with Session(engine) as session:
+        if not is_mapped(session, me, "bench"):
+            bench = acting_user(session, "bench")
+            map_os_user(
+                session=session, actor=bench, os_user=me, name="bench", now=dt.datetime.now(dt.UTC)
+            )
 
 
 def big_store(path: Path | None, tmp: Path) -> str:
@@ -121,6 +135,7 @@ def big_store(path: Path | None, tmp: Path) -> str:
     if not built:
         print("building the 10,000-ticket store (bench_tui.build) …", flush=True)
         bench_tui.build(engine)
+    map_me(engine)
     engine.dispose()
     return url
 
