@@ -40,7 +40,7 @@ import bench_tui
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from inventory.accounts import User, acting_user, is_mapped, map_os_user
+from inventory.accounts import User, is_mapped, map_os_user
 from inventory.sync import sync_inventory
 from inventory.validate import load_inventory
 from ixops.db import make_engine, upgrade
@@ -117,12 +117,22 @@ def demo_store(home: Path) -> str:
 def map_me(engine: Engine) -> None:
     """Let the OS user running the bench act as ``bench`` without a password (--as)."""
     me = pwd.getpwuid(os.geteuid()).pw_name
+    now = dt.datetime.now(dt.UTC)
     with Session(engine) as session:
-        if not is_mapped(session, me, "bench"):
-            bench = acting_user(session, "bench")
-            map_os_user(
-                session=session, actor=bench, os_user=me, name="bench", now=dt.datetime.now(dt.UTC)
+        if is_mapped(session, me, "bench"):
+            return
+        admin = session.exec(select(User).where(User.role == "admin")).first()
+        if admin is None:  # bench_tui's store: its bench account is an engineer
+            admin = User(
+                name="bench-admin",
+                role="admin",
+                password_hash="x",  # noqa: S106 - a placeholder: this account never logs in
+                created_at=now,
+                updated_at=now,
             )
+            session.add(admin)
+            session.commit()
+        map_os_user(session=session, actor=admin, os_user=me, name="bench", now=now)
 
 
 def big_store(path: Path | None, tmp: Path) -> str:

@@ -5,6 +5,7 @@ touches only tickets at a threshold, and `ixops ticket list` pages — on both s
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -217,6 +218,22 @@ def test_ticket_list_pages_through_the_cli(
     bad = CliRunner().invoke(main, ["ticket", "list", "--as", "eng", "--limit", "0"], env=env)
     assert bad.exit_code == 2
     assert "--limit" in bad.output
+    bad = CliRunner().invoke(main, ["ticket", "list", "--as", "eng", "--offset", "-1"], env=env)
+    assert bad.exit_code == 2
+    assert "--offset" in bad.output
+    # JSON pages the same way: stdout is one JSON array, the "more" line goes to stderr.
+    paged = CliRunner().invoke(
+        main, ["ticket", "list", "--as", "eng", "--format", "json", "--limit", "3"], env=env
+    )
+    assert paged.exit_code == 0, paged.output
+    assert [r["number"] for r in json.loads(paged.stdout)] == everything[:3]
+    assert "4 more of 7 (还有 4 张)" in paged.stderr
+    assert "--offset 3" in paged.stderr
+    every = CliRunner().invoke(
+        main, ["ticket", "list", "--as", "eng", "--format", "json", "--all"], env=env
+    )
+    assert [r["number"] for r in json.loads(every.stdout)] == everything
+    assert "more of" not in every.stderr
     # `ticket rate` is loaded only when asked for, and still there.
     rate = CliRunner().invoke(main, ["ticket", "rate", "--help"], env=env)
     assert rate.exit_code == 0, rate.output
