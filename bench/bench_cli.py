@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import pwd
 import resource
 import statistics
 import subprocess
@@ -36,9 +37,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_tui
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from inventory.accounts import User
+from inventory.accounts import User, is_mapped, map_os_user
 from inventory.sync import sync_inventory
 from inventory.validate import load_inventory
 from ixops.db import make_engine, upgrade
@@ -107,8 +109,30 @@ def demo_store(home: Path) -> str:
         user = session.exec(select(User).where(User.name == "bench")).one()
         for n in range(5):
             service.open_ticket(session=session, user=user, title=f"demo {n}", now=now)
+    map_me(engine)
     engine.dispose()
     return url
+
+
+def map_me(engine: Engine) -> None:
+    """Let the OS user running the bench act as ``bench`` without a password (--as)."""
+    me = pwd.getpwuid(os.geteuid()).pw_name
+    now = dt.datetime.now(dt.UTC)
+    with Session(engine) as session:
+        if is_mapped(session, me, "bench"):
+            return
+        admin = session.exec(select(User).where(User.role == "admin")).first()
+        if admin is None:  # bench_tui's store: its bench account is an engineer
+            admin = User(
+                name="bench-admin",
+                role="admin",
+                password_hash="x",  # noqa: S106 - a placeholder: this account never logs in
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(admin)
+            session.commit()
+        map_os_user(session=session, actor=admin, os_user=me, name="bench", now=now)
 
 
 def big_store(path: Path | None, tmp: Path) -> str:
@@ -121,6 +145,7 @@ def big_store(path: Path | None, tmp: Path) -> str:
     if not built:
         print("building the 10,000-ticket store (bench_tui.build) …", flush=True)
         bench_tui.build(engine)
+    map_me(engine)
     engine.dispose()
     return url
 

@@ -17,11 +17,12 @@ import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
-
-from inventory.schema import SnmpProfile, SnmpVersion, SshMethod, SshProfile
+if TYPE_CHECKING:
+    # The inventory file's models (pydantic) and yaml are imported where they are used: every
+    # command imports the scrubber below (through the audit log), few read credentials.
+    from inventory.schema import SnmpProfile, SnmpVersion, SshProfile
 
 ENV_PREFIX = "IXOPS_SECRET_"
 
@@ -140,6 +141,8 @@ def load_secrets_file(path: Path) -> dict[str, dict[str, dict[str, str]]]:
             f"{path}: refusing to use the secrets file because it belongs to another user "
             f"(uid {info.st_uid})"
         )
+    import yaml
+
     try:
         document = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -201,6 +204,8 @@ class CredentialStore:
         return value
 
     def snmp(self, profile: SnmpProfile) -> SnmpCredentials:
+        from inventory.schema import SnmpVersion
+
         if profile.version is SnmpVersion.V2C:
             return SnmpCredentials(
                 profile=profile.name,
@@ -230,6 +235,8 @@ class CredentialStore:
         )
 
     def ssh(self, profile: SshProfile) -> SshCredentials:
+        from inventory.schema import SshMethod
+
         username = self._require("ssh", profile.name, "username")
         enable = self._get("ssh", profile.name, "enable_secret")
         if profile.method is SshMethod.KEY:

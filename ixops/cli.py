@@ -387,6 +387,17 @@ def db_upgrade_command(app: App) -> None:
         app.out.print(f"{url}: already at revision {after}", markup=False)
     else:
         app.out.print(f"{url}: upgraded from {before or 'empty'} to {after}", markup=False)
+    from tickets.service import store_missing_sla_state
+
+    # Tickets from before the SLA clock was stored on them: evaluated now, under the SLA
+    # policy file in force, rather than by the first queue read.
+    with store_errors(app), app.session() as session:
+        evaluated = store_missing_sla_state(session=session, now=app.now())
+    if evaluated:
+        app.out.print(
+            f"stored the SLA clock of {evaluated} tickets (已保存 {evaluated} 张工单的 SLA 计时)",
+            markup=False,
+        )
 
 
 @db_group.command("status")

@@ -211,9 +211,11 @@ def ticket_list(
         )
         rows = page.rows
         if fmt == "json":
+            # JSON pages like the table (the same --limit/--offset/--all); stdout stays one JSON
+            # array, and the line saying how many more there are goes to stderr.
             click.echo(json.dumps([_row_json(r) for r in rows], indent=2, ensure_ascii=False))
             if page.more:
-                click.echo(f"{page.more} more tickets (--offset/--all)", err=True)
+                click.echo(_more_line(page.more, page.total, page.offset + len(rows)), err=True)
             return
         if not rows:
             app.out.print(f"No tickets (of {page.total})." if page.total else "No tickets.")
@@ -249,11 +251,14 @@ def ticket_list(
             table.add_row(*(Text(visible(c, one_line=True)) for c in cell))
         app.out.print(table)
         if page.more:
-            app.out.print(
-                f"{page.more} more of {page.total} (还有 {page.more} 张) — "
-                f"--offset {page.offset + len(rows)} for the next page, --all for every one",
-                markup=False,
-            )
+            app.out.print(_more_line(page.more, page.total, page.offset + len(rows)), markup=False)
+
+
+def _more_line(more: int, total: int, next_offset: int) -> str:
+    return (
+        f"{more} more of {total} (还有 {more} 张) — "
+        f"--offset {next_offset} for the next page, --all for every one"
+    )
 
 
 def _print_detail(app: App, detail: TicketDetail, card: Callout | None = None) -> None:
@@ -567,6 +572,11 @@ def _print_related(app: App, related: Related) -> None:
         line("linked", r)
     for r in related.suggested:
         line("suggest", r)
+    if related.suggested_more:
+        app.out.print(
+            f"  … and {related.suggested_more} more suggested (还有 {related.suggested_more} 张)",
+            markup=False,
+        )
     if not (related.merged_into or related.merged or related.linked or related.suggested):
         app.out.print("  none (nothing open on the same port, link or device)")
     elif related.suggested:

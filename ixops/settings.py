@@ -14,11 +14,12 @@ from pathlib import Path
 import platformdirs
 
 import inventory
-import targets.document
+import targets
 
 EXAMPLE_INVENTORY = Path(inventory.__file__).parent / "examples" / "shanghai-ix"
-# The example exchange's performance-target tables (a directory of targets-YYYY.yaml files).
-EXAMPLE_TARGETS = targets.document.EXAMPLE_TARGETS
+# The example exchange's performance-target tables (a directory of targets-YYYY.yaml files);
+# the same path as targets.document's, without importing the document model (pydantic).
+EXAMPLE_TARGETS = Path(targets.__file__).parent / "examples" / "shanghai-ix"
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,6 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from inventory.source import LineDict, Location, SourceError, load_yaml, location_of
 from tickets.calendars import ALWAYS, BusinessHours, Calendar
 from tickets.models import Severity, TicketCategory
 from tickets.sla import DEFAULT_POLICY, SlaPolicy, TicketState
@@ -167,6 +166,10 @@ def _hours(value: float) -> int:
 
 def load_policies(path: Path) -> PolicySet:
     """Read a policy file (every problem reported, none silently skipped)."""
+    # The YAML reader is imported here: every command that reads tickets imports this module,
+    # few read a policy file.
+    from inventory.source import LineDict, Location, SourceError, load_yaml, location_of
+
     shown = str(path)
     try:
         raw = load_yaml(path, shown)

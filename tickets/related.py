@@ -13,8 +13,12 @@ figures move. Both tickets' timelines say so (correlation entries, the center's 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Final
 
+from sqlalchemy import case, func, literal
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, or_, select
 
 from inventory.accounts import User, record_audit, require_role
@@ -27,6 +31,7 @@ from tickets.models import (
     Ticket,
     TicketRelation,
     TicketSource,
+    format_number,
 )
 from tickets.service import (
     TicketAction,
@@ -64,26 +69,27 @@ class Related:
     merged_into: RelatedTicket | None = None
     merged: list[RelatedTicket] = field(default_factory=list)
     suggested: list[RelatedTicket] = field(default_factory=list)
+    # Suggestions beyond the SUGGESTION_LIMIT named in ``suggested``.
+    suggested_more: int = 0
 
 
+# At most this many suggestions are named (the closest first: same port, then link, then
+# device); how many more there are is said. A trunk that fails takes many reports with it, and
+# naming two thousand of them helps nobody choose.
+SUGGESTION_LIMIT = 10
+_WHY: Final = ("port", "link", "device")
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
 class _Place:
-    """Where a ticket is: its ports (its own, and both ends of its link) and their devices."""
+    """Where a ticket is: its port, its ports (its own, and both ends of its link), its links
+    and the devices of those ports (and its own)."""
 
-    def __init__(self, session: Session, ticket: Ticket) -> None:
-        self.port = ticket.interface_id
-        self.ports: set[int] = {ticket.interface_id} if ticket.interface_id else set()
-        self.links: set[int] = {ticket.link_id} if ticket.link_id else set()
-        if ticket.link_id:
-            link = session.get(Link, ticket.link_id)
-            if link is not None:
-                self.ports |= {i for i in (link.a_interface_id, link.b_interface_id) if i}
-        self.devices: set[int] = {ticket.device_id} if ticket.device_id else set()
-        if self.ports:
-            self.devices |= set(
-                session.exec(
-                    select(Interface.device_id).where(col(Interface.id).in_(self.ports))
-                ).all()
-            )
+    port: int | None
+    ports: frozenset[int]
+    links: frozenset[int]
+    devices: frozenset[int]
 
     def why(self, other: _Place) -> str | None:
         if self.port is not None and self.port == other.port:
@@ -95,41 +101,112 @@ class _Place:
         return None
 
 
-def _suggestions(session: Session, ticket: Ticket, tied: set[int]) -> list[RelatedTicket]:
-    place = _Place(session, ticket)
+def _chunks(ids: set[int]) -> list[list[int]]:
+    ordered = sorted(ids)
+    return [ordered[i : i + _CHUNK] for i in range(0, len(ordered), _CHUNK)]
+
+
+def _places(session: Session, tickets: Sequence[Ticket]) -> dict[int, _Place]:
+    """Every ticket's place, in a few queries however many tickets there are."""
+    link_ends: dict[int, tuple[int | None, int | None]] = {}
+    for part in _chunks({t.link_id for t in tickets if t.link_id}):
+        for link_id, a, b in session.exec(
+            select(Link.id, Link.a_interface_id, Link.b_interface_id).where(col(Link.id).in_(part))
+        ).all():
+            if link_id is not None:
+                link_ends[link_id] = (a, b)
+    ports_of: dict[int, set[int]] = {}
+    for t in tickets:
+        ports = {t.interface_id} if t.interface_id else set()
+        if t.link_id:
+            ports |= {i for i in link_ends.get(t.link_id, (None, None)) if i}
+        ports_of[ticket_id(t)] = ports
+    device_of: dict[int, int] = {}
+    for part in _chunks(set().union(*ports_of.values()) if ports_of else set()):
+        for interface_id, device_id in session.exec(
+            select(Interface.id, Interface.device_id).where(col(Interface.id).in_(part))
+        ).all():
+            if interface_id is not None:
+                device_of[interface_id] = device_id
+    out = {}
+    for t in tickets:
+        ports = ports_of[ticket_id(t)]
+        devices = {device_of[p] for p in ports if p in device_of}
+        if t.device_id:
+            devices.add(t.device_id)
+        out[ticket_id(t)] = _Place(
+            port=t.interface_id,
+            ports=frozenset(ports),
+            links=frozenset({t.link_id} if t.link_id else ()),
+            devices=frozenset(devices),
+        )
+    return out
+
+
+def _suggestions(
+    session: Session, ticket: Ticket, place: _Place, tied: set[int]
+) -> tuple[list[RelatedTicket], int]:
+    """The closest open neighbours a person might tie to this ticket (at most
+    SUGGESTION_LIMIT), and how many more there are.
+
+    Why each is related is :meth:`_Place.why` said in SQL, so that the database orders, counts
+    and cuts them (a trunk's outage may put thousands of reports here): the same port; one of
+    its ports (its own or its link's ends) among ours, or our link; else our devices."""
     if not (place.ports or place.devices or place.links):
-        return []
+        return [], 0
     links_touching = select(Link.id).where(
         or_(col(Link.a_interface_id).in_(place.ports), col(Link.b_interface_id).in_(place.ports))
     )
     ports_on_devices = select(Interface.id).where(col(Interface.device_id).in_(place.devices))
-    candidates = session.exec(
-        select(Ticket)
-        .where(
-            col(Ticket.id) != ticket.id,
-            col(Ticket.state) != TicketState.CLOSED.value,
-            or_(
-                col(Ticket.interface_id).in_(place.ports),
-                col(Ticket.link_id).in_(place.links),
-                col(Ticket.link_id).in_(links_touching),
-                col(Ticket.device_id).in_(place.devices),
-                col(Ticket.interface_id).in_(ports_on_devices),
-            ),
-        )
-        .order_by(col(Ticket.id))
-    ).all()
-    found = []
-    for other in candidates:
-        if other.id in tied:
-            continue
+    same_link = or_(
+        col(Ticket.interface_id).in_(place.ports),
+        col(Ticket.link_id).in_(place.links),
+        col(Ticket.link_id).in_(links_touching),
+    )
+    same_device = or_(
+        col(Ticket.device_id).in_(place.devices),
+        col(Ticket.interface_id).in_(ports_on_devices),
+    )
+    port_match = (
+        col(Ticket.interface_id) == place.port if place.port is not None else literal(False)
+    )
+    why = case((port_match, literal(0)), (same_link, literal(1)), else_=literal(2))
+    where = [
+        col(Ticket.id) != ticket.id,
+        col(Ticket.state) != TicketState.CLOSED.value,
+        or_(same_link, same_device),
+    ]
+    if ticket.source != TicketSource.PERSON.value:
         # An alarm next to an alarm is the collectors' business (correlation); a person's
         # report next to anything is the one people must not answer twice.
-        if TicketSource.PERSON.value not in (ticket.source, other.source):
-            continue
-        why = place.why(_Place(session, other))
-        if why is not None:
-            found.append(_shown(other, why))
-    return found
+        where.append(col(Ticket.source) == TicketSource.PERSON.value)
+    if tied:
+        where.append(col(Ticket.id).not_in(tied))
+    total = session.execute(sa_select(func.count()).select_from(Ticket).where(*where)).scalar_one()
+    rows = session.execute(
+        sa_select(
+            col(Ticket.id),
+            col(Ticket.opened_at),
+            col(Ticket.title),
+            col(Ticket.state),
+            col(Ticket.source),
+            why,
+        )
+        .where(*where)
+        .order_by(why, col(Ticket.id))
+        .limit(SUGGESTION_LIMIT)
+    ).all()
+    shown = [
+        RelatedTicket(
+            number=format_number(ticket_id_, opened_at),
+            title=title,
+            state=state,
+            source=source,
+            why=_WHY[rank],
+        )
+        for ticket_id_, opened_at, title, state, source, rank in rows
+    ]
+    return shown, max(0, total - len(shown))
 
 
 def _shown(ticket: Ticket, why: str, kind: RelationKind | None = None) -> RelatedTicket:
@@ -163,25 +240,36 @@ def related_tickets(
     require_role(user, STAFF_ROLES, "see related tickets", str(ticket))
     require_aware(now, "now")
     row = _load(session, user, ticket, "see related tickets")
-    place = _Place(session, row)
+    relations = _relations(session, row)
+    others = {
+        other.id: other
+        for other in (
+            session.get(Ticket, r.other_id if r.ticket_id == row.id else r.ticket_id)
+            for r in relations
+        )
+        if other is not None
+    }
+    places = _places(session, [row, *others.values()])
+    place = places[ticket_id(row)]
     linked: list[RelatedTicket] = []
     merged: list[RelatedTicket] = []
     merged_into: RelatedTicket | None = None
     tied: set[int] = set()
-    for relation in _relations(session, row):
+    for relation in relations:
         other_id = relation.other_id if relation.ticket_id == row.id else relation.ticket_id
-        other = session.get(Ticket, other_id)
+        other = others.get(other_id)
         if other is None:
             continue
         tied.add(other_id)
-        shown = _shown(other, place.why(_Place(session, other)) or "", RelationKind(relation.kind))
+        shown = _shown(other, place.why(places[other_id]) or "", RelationKind(relation.kind))
         if relation.kind == RelationKind.LINKED.value:
             linked.append(shown)
         elif relation.ticket_id == row.id:
             merged_into = shown
         else:
             merged.append(shown)
-    return Related(row.number, linked, merged_into, merged, _suggestions(session, row, tied))
+    suggested, more = _suggestions(session, row, place, tied)
+    return Related(row.number, linked, merged_into, merged, suggested, more)
 
 
 def _pair(

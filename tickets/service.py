@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, and_, false, inspect, or_
+from sqlalchemy import ColumnElement, and_, false, func, inspect, or_
 from sqlmodel import Session, col, select
 
 from inventory.accounts import (
@@ -1066,6 +1066,20 @@ def record_due_sla_transitions(*, session: Session, now: dt.datetime) -> list[St
             stored.extend(added)
     session.commit()
     return stored
+
+
+def store_missing_sla_state(*, session: Session, now: dt.datetime) -> int:
+    """Store the clock of every ticket written before its clock was stored (a store upgraded
+    past revision i14_sla_state), with the SLA transitions that have happened by ``now``, as
+    the sweep does; ``ixops db upgrade`` calls this so that the first queue read after an
+    upgrade does not wait for it. Returns how many tickets were evaluated."""
+    now = require_aware(now, "now")
+    missing = session.exec(
+        select(func.count()).select_from(Ticket).where(col(Ticket.sla_evaluated_at).is_(None))
+    ).one()
+    if missing:
+        record_due_sla_transitions(session=session, now=now)
+    return int(missing)
 
 
 def _prefetch_sla(

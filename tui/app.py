@@ -38,7 +38,7 @@ from tui.screens.overview import OverviewScreen
 from tui.screens.prompts import QueueFilter
 from tui.screens.queue import QueueScreen
 from tui.screens.targets import TargetsScreen
-from tui.screens.ticket import TicketScreen
+from tui.screens.ticket import TicketScreen, open_ticket
 from tui.store import Store, UserInfo
 
 _GLOBAL_ACTIONS = frozenset({"quit", "help", "go", "refresh"})
@@ -167,7 +167,7 @@ class IxopsApp(App[None]):
             queue.set_filter(chosen)
 
     def _open(self, number: str) -> None:
-        self.push_screen(TicketScreen(self.ctx, number))
+        open_ticket(self, self.ctx, number)
 
     def _new(self) -> None:
         self.push_screen(NewTicketScreen(self.ctx))

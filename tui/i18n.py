@@ -162,6 +162,7 @@ _LABELS: Final[dict[str, tuple[str, str]]] = {
     "ticket.children": ("Part of / parts", "上级 / 下级工单"),
     "ticket.related": ("Related", "相关工单"),
     "ticket.suggested": ("Suggested", "建议关联"),
+    "ticket.suggested_more": ("{n} more", "另有 {n} 张"),
     "ticket.nothing_related": (
         "Nothing open on the same port, link or device",
         "同一端口、链路或设备上没有未关闭的工单",

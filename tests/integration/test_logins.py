@@ -193,3 +193,13 @@ def test_the_first_admin_is_mapped_to_the_os_user_who_creates_it(tmp_path: Path)
     assert code == 0, err
     assert ME in out
     assert "alice" in out
+
+
+def test_the_unknown_name_hash_costs_what_a_real_one_costs() -> None:
+    """The hash an unknown name is checked against is written out (not made at import); its
+    argon2 parameters must stay those of the hasher that makes real accounts' hashes."""
+    from argon2 import extract_parameters
+
+    from inventory.accounts import DUMMY_HASH, hash_password
+
+    assert extract_parameters(DUMMY_HASH) == extract_parameters(hash_password("a-real-one-1"))

@@ -19,7 +19,7 @@ from ixops.cli import main
 from ixops.cliapp import App
 from tickets import service
 from tickets.models import RelationKind, Ticket, TicketRelation
-from tickets.related import link_tickets, merge_ticket, related_tickets
+from tickets.related import SUGGESTION_LIMIT, link_tickets, merge_ticket, related_tickets
 from tickets.rules import FaultKind, apply_event
 from tickets.service import TicketInputError
 
@@ -195,3 +195,50 @@ def test_related_link_and_merge_through_the_cli(
             session=session, user=world.user(session, "eng"), ticket=t["trunk"], now=world.now
         )
         assert far.parent_id == trunk.row.ticket.id
+
+
+def test_the_closest_suggestions_are_named_and_the_rest_counted(
+    world: World, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A port that many people report: the reports on the port itself come first, at most
+    SUGGESTION_LIMIT of them are named, and how many more there are is said (service, CLI)."""
+    with world.session() as session:
+        t = _world(world, session)
+        cx = world.user(session, "cx")
+        extra = [
+            service.open_ticket(
+                session=session,
+                user=cx,
+                title=f"still down {i}",
+                device="chj-ex-core1",
+                interface="Ethernet1/1",
+                now=world.now - MINUTE * (20 - i),
+            ).number
+            for i in range(SUGGESTION_LIMIT + 1)
+        ]
+        eng = world.user(session, "eng")
+        related = related_tickets(session=session, user=eng, ticket=t["fault"], now=world.now)
+        on_port = [t["report"], *extra]
+        assert [(r.number, r.why) for r in related.suggested] == [
+            (n, "port") for n in on_port[:SUGGESTION_LIMIT]
+        ]
+        # Two more on the port and the one on the device: counted, not named.
+        assert related.suggested_more == len(on_port) - SUGGESTION_LIMIT + 1
+        # Tied tickets are no longer suggested, and the next closest moves up.
+        link_tickets(session=session, user=eng, ticket=t["fault"], other=extra[0], now=world.now)
+        after = related_tickets(session=session, user=eng, ticket=t["fault"], now=world.now)
+        assert extra[0] not in {r.number for r in after.suggested}
+        assert after.suggested[-1].number == on_port[SUGGESTION_LIMIT]
+        assert after.suggested_more == related.suggested_more - 1
+    monkeypatch.setattr(App, "now", lambda self: world.now)
+    env = {
+        "IXOPS_HOME": str(tmp_path / "home"),
+        "IXOPS_DATABASE_URL": database_url,
+        "IXOPS_INVENTORY": str(EXAMPLE),
+        "IXOPS_SECRETS_FILE": str(tmp_path / "home" / "secrets.yaml"),
+        "COLUMNS": "200",
+    }
+    result = CliRunner().invoke(main, ["ticket", "related", t["fault"], "--as", "eng"], env=env)
+    assert result.exit_code == 0, result.output
+    assert f"… and {after.suggested_more} more suggested" in result.stdout
+    assert t["device"] not in result.stdout

@@ -5,6 +5,7 @@ touches only tickets at a threshold, and `ixops ticket list` pages — on both s
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -184,6 +185,45 @@ def test_tickets_stored_before_the_columns_existed_are_evaluated_once(world: Wor
         assert all(t.sla_evaluated_at for t in session.exec(select(Ticket)).all())
 
 
+def test_db_upgrade_stores_the_clock_of_tickets_from_before_it_was_stored(
+    world: World, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ixops db upgrade` evaluates the tickets a store upgraded past i14_sla_state still has
+    without a stored clock (so the first queue read does not), as a fresh evaluation would."""
+    with world.session() as session:
+        _open_several(world, session)
+        session.exec(
+            update(Ticket).values(  # type: ignore[call-overload]
+                response_status=None, response_rank=None, response_sort=None,
+                sla_evaluated_at=None, sla_next_at=None,
+            )
+        )  # fmt: skip
+        session.commit()
+    monkeypatch.setattr(App, "now", lambda self: world.now)
+    env = {
+        "IXOPS_HOME": str(tmp_path / "home"),
+        "IXOPS_DATABASE_URL": database_url,
+        "IXOPS_INVENTORY": str(EXAMPLE),
+        "IXOPS_SECRETS_FILE": str(tmp_path / "home" / "secrets.yaml"),
+    }
+    first = CliRunner().invoke(main, ["db", "upgrade"], env=env)
+    assert first.exit_code == 0, first.output
+    assert "stored the SLA clock of 7 tickets (已保存 7 张工单的 SLA 计时)" in first.stdout
+    with world.session() as session:
+        tickets = session.exec(select(Ticket)).all()
+        assert all(t.sla_evaluated_at == world.now for t in tickets)
+        eng = world.user(session, "eng")
+        for ticket in tickets:
+            fresh = service.get_ticket(
+                session=session, user=eng, ticket=ticket.number, now=world.now
+            )
+            assert ticket.response_status == fresh.row.sla.response.status.value
+            assert ticket.response_due_at == fresh.row.sla.response.due_at
+    again = CliRunner().invoke(main, ["db", "upgrade"], env=env)
+    assert again.exit_code == 0, again.output
+    assert "stored the SLA clock" not in again.stdout
+
+
 def test_ticket_list_pages_through_the_cli(
     world: World, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -217,6 +257,22 @@ def test_ticket_list_pages_through_the_cli(
     bad = CliRunner().invoke(main, ["ticket", "list", "--as", "eng", "--limit", "0"], env=env)
     assert bad.exit_code == 2
     assert "--limit" in bad.output
+    bad = CliRunner().invoke(main, ["ticket", "list", "--as", "eng", "--offset", "-1"], env=env)
+    assert bad.exit_code == 2
+    assert "--offset" in bad.output
+    # JSON pages the same way: stdout is one JSON array, the "more" line goes to stderr.
+    paged = CliRunner().invoke(
+        main, ["ticket", "list", "--as", "eng", "--format", "json", "--limit", "3"], env=env
+    )
+    assert paged.exit_code == 0, paged.output
+    assert [r["number"] for r in json.loads(paged.stdout)] == everything[:3]
+    assert "4 more of 7 (还有 4 张)" in paged.stderr
+    assert "--offset 3" in paged.stderr
+    every = CliRunner().invoke(
+        main, ["ticket", "list", "--as", "eng", "--format", "json", "--all"], env=env
+    )
+    assert [r["number"] for r in json.loads(every.stdout)] == everything
+    assert "more of" not in every.stderr
     # `ticket rate` is loaded only when asked for, and still there.
     rate = CliRunner().invoke(main, ["ticket", "rate", "--help"], env=env)
     assert rate.exit_code == 0, rate.output

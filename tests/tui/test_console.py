@@ -443,3 +443,54 @@ async def test_the_command_palette_offers_ixops_commands(
         command.callback()
         await settle(pilot)
         assert shown(app) == [seeded.zj]
+
+
+def _what_it_shows(screen: TicketScreen) -> dict[str, object]:
+    from textual.widgets._footer import FooterKey
+
+    texts = {
+        name: plain(screen.query_one(name, Static))
+        for name in ("#facts", "#clocks", "#callout", "#runbook", "#timeline")
+    }
+    return {
+        **texts,
+        "boxes": [screen.query_one(b).display for b in ("#callout-box", "#runbook-box")],
+        "keys": [(k.key, k.description, k.disabled) for k in screen.query(FooterKey)],
+        "top": plain(screen.top_bar),
+    }
+
+
+async def test_the_kept_ticket_screen_shows_the_next_ticket_as_a_new_screen_would(
+    seeded: Seeded, console: AppFactory
+) -> None:
+    """One ticket screen is kept and reused: after another ticket (a port, a callout, other
+    keys) it shows exactly what a screen built for this ticket shows; opened from a screen
+    above a ticket, a new one is built."""
+    app = console("eng")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        first = await open_ticket(app, pilot, seeded.at_risk)
+        assert "excloud" in plain(first.query_one("#callout", Static))
+        await pilot.press("escape")
+        await settle(pilot)
+        again = await open_ticket(app, pilot, seeded.met)
+        assert again is first
+        reused = _what_it_shows(again)
+        # From the overview pushed above this ticket, the kept screen is in the stack.
+        await pilot.press("2")
+        await settle(pilot)
+        assert isinstance(app.screen, OverviewScreen)
+        app.screen.query_one("#nearest").focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        above = app.screen
+        assert isinstance(above, TicketScreen)
+        assert above is not first
+        assert app.screen_stack.count(first) == 1
+    fresh_app = console("eng")
+    async with fresh_app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        fresh = _what_it_shows(await open_ticket(fresh_app, pilot, seeded.met))
+    assert seeded.met in str(reused["#facts"])
+    assert seeded.at_risk not in str(reused)
+    assert reused == fresh

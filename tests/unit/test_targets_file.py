@@ -100,3 +100,9 @@ def test_a_mistake_is_named_by_file_and_line(
     assert not found.ok
     where = f"{path}:{_line(text, needle)}: "
     assert any(str(e).startswith(where) and message in str(e) for e in found.errors), found.errors
+
+
+def test_the_settings_name_the_same_example_tables() -> None:
+    from ixops.settings import EXAMPLE_TARGETS as SETTINGS_TARGETS
+
+    assert SETTINGS_TARGETS == EXAMPLE_TARGETS

@@ -45,7 +45,7 @@ class TopBar(Static):
         self.ctx = ctx
         self.screen_title = screen_title
         self.status = ctx.labels("queue.loading")
-        self.banner = ""
+        self.banner = ctx.banner
 
     def on_mount(self) -> None:
         self.redraw()
@@ -156,7 +156,16 @@ class PollingScreen(IxScreen, Generic[T]):
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             self.post_message(self.PollFailed(generation, reason, now))
             return
-        self.post_message(self.Polled(generation, data, now, self._banner(now)))
+        self.post_message(self.Polled(generation, data, now, self._shared_banner(now)))
+
+    def _shared_banner(self, now: dt.datetime) -> str:
+        """The banner as last read by any screen, read again once it is a refresh old."""
+        ctx = self.ctx
+        read_at = ctx.banner_read_at
+        if read_at is None or time.monotonic() - read_at >= ctx.refresh_s:
+            ctx.banner = self._banner(now)
+            ctx.banner_read_at = time.monotonic()
+        return ctx.banner
 
     def _banner(self, now: dt.datetime) -> str:
         """The not-watched banner's text, or "" (read in the poll's worker thread)."""

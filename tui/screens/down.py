@@ -10,7 +10,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from collectors.health import CollectorState
 from inventory.accounts import Role
@@ -19,6 +19,7 @@ from tickets.down import DownNow, DownState
 from tui.context import Context
 from tui.present import lit, safe, short_local
 from tui.screens.base import PollingScreen
+from tui.widgets.footer import KeyFooter
 
 
 class DownScreen(PollingScreen[DownNow]):
@@ -35,7 +36,7 @@ class DownScreen(PollingScreen[DownNow]):
         yield Static(self.ctx.labels("ticket.loading"), id="down-summary")
         yield Static("", id="down-collectors")
         yield DataTable(id="down-table", cursor_type="row", zebra_stripes=True)
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         table = self.query_one("#down-table", DataTable)
@@ -107,6 +108,6 @@ class DownScreen(PollingScreen[DownNow]):
         table = self.query_one("#down-table", DataTable)
         row = self.down.rows[table.cursor_row]
         if row.ticket is not None:
-            from tui.screens.ticket import TicketScreen
+            from tui.screens.ticket import open_ticket
 
-            self.app.push_screen(TicketScreen(self.ctx, row.ticket))
+            open_ticket(self.app, self.ctx, row.ticket)

@@ -26,7 +26,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import Resize
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Static, Tree
+from textual.widgets import DataTable, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
 from collectors.graphs import Point
@@ -49,6 +49,7 @@ from tui.context import Context
 from tui.i18n import Labels
 from tui.screens.base import PollingScreen
 from tui.store import ExchangeQuery
+from tui.widgets.footer import KeyFooter
 from tui.widgets.sparkline import (
     format_bps,
     format_duration,
@@ -204,7 +205,7 @@ class ExchangeScreen(PollingScreen[Exchange]):
                 with VerticalScroll(id="ex-port-box"):
                     yield Static("", id="ex-port", markup=False)
         yield Input(placeholder=lab("ex.find"), id="ex-find", compact=True)
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     @property
     def room_tree(self) -> ExchangeTree:

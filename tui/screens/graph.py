@@ -14,7 +14,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from collectors.graphs import COUNTS, OPTICS, TRAFFIC, Graph, Scope, Span
@@ -22,6 +22,7 @@ from inventory.timeutil import format_local
 from tui.context import Context
 from tui.present import safe
 from tui.screens.base import PollingScreen
+from tui.widgets.footer import KeyFooter
 
 
 class GraphScreen(PollingScreen[Graph]):
@@ -46,7 +47,7 @@ class GraphScreen(PollingScreen[Graph]):
         yield PlotextPlot(id="graph-traffic")
         yield PlotextPlot(id="graph-errors")
         yield PlotextPlot(id="graph-optics")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def load(self, now: dt.datetime) -> Graph:
         return self.ctx.store.graph(self.ctx.me, self.scope, self.target, self.span, now=now)

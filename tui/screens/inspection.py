@@ -25,7 +25,7 @@ from textual.containers import Horizontal, Vertical
 from textual.events import Resize
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, DataTable, Footer, Input, Label, OptionList, Static
+from textual.widgets import Button, DataTable, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from inventory.accounts import AccountError, PermissionDenied
@@ -42,7 +42,8 @@ from tui.i18n import Labels
 from tui.screens.base import IxScreen, PollingScreen, TopBar
 from tui.screens.confirm import ConfirmPrompt
 from tui.screens.prompts import TextPrompt
-from tui.screens.ticket import TicketScreen
+from tui.screens.ticket import open_ticket
+from tui.widgets.footer import KeyFooter
 
 _DUE_STYLES: Final[dict[DueStatus, str]] = {
     DueStatus.OVERDUE: "bold white on red",
@@ -84,7 +85,7 @@ class InspectionsScreen(PollingScreen[DueLoaded]):
         yield Static(hint, id="insp-hint", markup=False)
         table: DataTable[Text | str] = DataTable(id="due", cursor_type="row", zebra_stripes=True)
         yield table
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     @property
     def table(self) -> DataTable[Text | str]:
@@ -334,7 +335,7 @@ class WalkthroughScreen(IxScreen):
         yield Static("", id="walk-detail")
         yield Static("", id="walk-result")
         yield OptionList(id="walk-tickets")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     @property
     def table(self) -> DataTable[Text | str]:
@@ -920,7 +921,7 @@ class WalkthroughScreen(IxScreen):
     @on(OptionList.OptionSelected, "#walk-tickets")
     def _open_ticket(self, event: OptionList.OptionSelected) -> None:
         if event.option.id is not None:
-            self.app.push_screen(TicketScreen(self.ctx, event.option.id))
+            open_ticket(self.app, self.ctx, event.option.id)
 
 
 def _same_entry(result: InspectionResult, note: str) -> Entry:

@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
-from textual.widgets import Button, Footer, Input, Label, Select, Static
+from textual.widgets import Button, Input, Label, Select, Static
 
 from inventory.accounts import AccountError, PermissionDenied
 from inventory.places import SiteInfo
@@ -23,8 +23,9 @@ from tickets.models import Severity, TicketCategory
 from tickets.service import TicketError
 from tui.context import Context
 from tui.screens.base import PollingScreen
-from tui.screens.ticket import TicketScreen
+from tui.screens.ticket import open_ticket
 from tui.store import NewTicketRequest
+from tui.widgets.footer import KeyFooter
 
 # What an access unit's contact reports; the others come from collectors and inspections.
 _CONTACT_CATEGORIES = (
@@ -112,7 +113,7 @@ class NewTicketScreen(PollingScreen[FormData]):
             with Horizontal(classes="buttons"):
                 yield Button(lab("new.submit"), variant="primary", id="submit")
                 yield Button(lab("new.cancel"), id="cancel")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#title", Input).focus()
@@ -205,7 +206,7 @@ class NewTicketScreen(PollingScreen[FormData]):
     @on(Opened)
     def _opened(self, message: Opened) -> None:
         self.notify(self.ctx.labels("new.opened", number=message.number))
-        self.app.switch_screen(TicketScreen(self.ctx, message.number))
+        open_ticket(self.app, self.ctx, message.number, switch=True)
 
     @on(Refused)
     def _refused(self, message: Refused) -> None:

@@ -10,7 +10,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Label
+from textual.widgets import DataTable, Label
 
 from tickets.labels import ticket_title
 from tickets.service import TicketRow
@@ -18,8 +18,9 @@ from tickets.sla import SlaStatus
 from tui.context import Context
 from tui.present import left_text, lit, live, marker, short_local, worst
 from tui.screens.base import PollingScreen
-from tui.screens.ticket import TicketScreen
+from tui.screens.ticket import open_ticket
 from tui.store import Overview
+from tui.widgets.footer import KeyFooter
 from tui.widgets.rooms import RoomsTable
 from tui.widgets.sla_counts import SlaCounts
 from tui.widgets.ticket_table import where
@@ -42,7 +43,7 @@ class OverviewScreen(PollingScreen[Overview]):
         yield Label(self.ctx.labels("overview.nearest"), classes="section")
         table: DataTable[Text | str] = DataTable(id="nearest", cursor_type="row")
         yield table
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         lab = self.ctx.labels
@@ -118,4 +119,4 @@ class OverviewScreen(PollingScreen[Overview]):
     def action_open(self) -> None:
         table = self.query_one("#nearest", DataTable)
         if 0 <= table.cursor_row < len(self.nearest):
-            self.app.push_screen(TicketScreen(self.ctx, self.nearest[table.cursor_row].number))
+            open_ticket(self.app, self.ctx, self.nearest[table.cursor_row].number)

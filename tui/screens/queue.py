@@ -11,7 +11,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.events import Resize
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from inventory.timeutil import format_local
 from tickets.labels import ticket_title
@@ -23,8 +23,9 @@ from tui.present import live, safe
 from tui.screens.base import PollingScreen
 from tui.screens.new_ticket import NewTicketScreen
 from tui.screens.prompts import FilterPrompt, QueueFilter
-from tui.screens.ticket import TicketScreen
+from tui.screens.ticket import open_ticket
 from tui.store import Choices, QueueQuery
+from tui.widgets.footer import KeyFooter
 from tui.widgets.sla_counts import SlaCounts
 from tui.widgets.ticket_table import TicketTable, marks, where
 
@@ -56,7 +57,7 @@ class QueueScreen(PollingScreen[tuple[QueuePage, Choices]]):
         yield TicketTable(self.ctx.labels, id="tickets")
         yield Static("", id="preview", markup=False)
         yield Input(placeholder=self.ctx.labels("queue.search"), id="search", compact=True)
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     @property
     def table(self) -> TicketTable:
@@ -205,7 +206,7 @@ class QueueScreen(PollingScreen[tuple[QueuePage, Choices]]):
     def action_open(self) -> None:
         number = self.table.selected_number
         if number is not None:
-            self.app.push_screen(TicketScreen(self.ctx, number))
+            open_ticket(self.app, self.ctx, number)
 
     def action_search(self) -> None:
         search = self.query_one("#search", Input)

@@ -15,12 +15,13 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Label, Static
+from textual.widgets import DataTable, Label, Static
 
 from inventory.timeutil import to_local
 from tui.context import Context
 from tui.screens.base import PollingScreen
-from tui.screens.ticket import TicketScreen
+from tui.screens.ticket import open_ticket
+from tui.widgets.footer import KeyFooter
 
 
 def _pick(value: dict[str, str] | None, lang: str) -> str:
@@ -53,7 +54,7 @@ class TargetsScreen(PollingScreen[dict[str, Any]]):
         yield Label(self.ctx.labels("targets.evidence"), classes="section")
         evidence: DataTable[Text] = DataTable(id="target-evidence", cursor_type="row")
         yield evidence
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         lab = self.ctx.labels
@@ -139,4 +140,4 @@ class TargetsScreen(PollingScreen[dict[str, Any]]):
         if 0 <= table.cursor_row < len(self.evidence):
             item = self.evidence[table.cursor_row]
             if item["kind"] == "ticket":
-                self.app.push_screen(TicketScreen(self.ctx, item["ref"]))
+                open_ticket(self.app, self.ctx, item["ref"])

@@ -10,18 +10,18 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import ClassVar, Final
+from typing import Any, ClassVar, Final
 
 from rich.console import Group
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Label, Static
+from textual.widgets import Label, Static
 
 from collectors.graphs import Scope
 from inventory.accounts import AccountError, PermissionDenied
@@ -58,6 +58,7 @@ from tui.screens.confirm import ConfirmPrompt
 from tui.screens.graph import GraphScreen
 from tui.screens.prompts import ChoicePrompt, TextPrompt
 from tui.store import Action, ActionRequest, RunbookView
+from tui.widgets.footer import KeyFooter
 from tui.widgets.ticket_table import where
 
 _CENTER_ONLY: Final = frozenset(
@@ -139,6 +140,8 @@ class TicketScreen(PollingScreen[Loaded]):
         self.runbooks: list[RunbookView] | None = None
         self.callout: Callout | None = None
         self.related: Related | None = None
+        # While another ticket is being read: the last one's state and whether it had commands.
+        self._keys_of: tuple[TicketState, bool] | None = None
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
@@ -152,12 +155,39 @@ class TicketScreen(PollingScreen[Loaded]):
         yield Label(self.ctx.labels("ticket.timeline"), classes="section")
         with VerticalScroll(id="timeline-box"):
             yield Static("", id="timeline")
-        yield Footer(compact=True)
+        yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#runbook-title").display = False
         self.query_one("#runbook-box").display = False
         self.query_one("#timeline-box").focus()
+
+    def switch_to(self, number: str) -> None:
+        """Show another ticket on this (already built) screen: what was shown of the last one
+        is cleared before the screen is seen again, and its next poll reads the new one (a poll
+        of the old ticket still under way is dropped by its generation)."""
+        if self.detail is not None:
+            self._keys_of = (self.detail.row.ticket.state_enum, bool(self._commands()))
+        self.number = number
+        self.detail = None
+        self.runbooks = None
+        self.callout = None
+        self.related = None
+        self.loaded = False
+        self.top_bar.screen_title = f"{self.ctx.labels('screen.ticket')} {number}"
+        self.top_bar.status = self.ctx.labels("queue.loading")
+        self.top_bar.set_banner(self.ctx.banner)
+        self.top_bar.redraw()
+        self.query_one("#facts", Static).update(self.ctx.labels("ticket.loading"))
+        for name in ("#clocks", "#callout", "#runbook", "#timeline"):
+            self.query_one(name, Static).update("")
+        self.query_one("#callout-box").display = True
+        self.query_one("#runbook-title").display = False
+        self.query_one("#runbook-box").display = False
+        for box in ("#callout-box", "#runbook-box", "#timeline-box"):
+            self.query_one(box, VerticalScroll).scroll_home(animate=False)
+        self.query_one("#timeline-box").focus()
+        self.refresh_bindings()
 
     # -- data
 
@@ -273,6 +303,9 @@ class TicketScreen(PollingScreen[Loaded]):
                 kind = label(f"relation.{r.kind}", zh=zh) if r.kind else ""
                 text.append(f" ({', '.join(x for x in (kind, why) if x)}) ", style="dim")
                 text.append(safe(r.title[:40]))
+            if key == "ticket.suggested" and related.suggested_more:
+                text.append(" · ")
+                text.append(lab("ticket.suggested_more", n=related.suggested_more), style="dim")
             text.append("\n")
         if related.suggested:
             text.append(lab("ticket.related_hint"), style="dim")
@@ -519,11 +552,18 @@ class TicketScreen(PollingScreen[Loaded]):
             return False
         if action in _CONTACT_TOO and not (me.is_center or me.is_contact):
             return False
+        state: TicketState | None
+        if self.detail is None and self._keys_of is not None:
+            # Between two tickets the keys stay those of the last one until this one is read
+            # (the footer is not rebuilt twice per ticket); the service decides either way.
+            state, commands = self._keys_of
+        else:
+            state = self.detail.row.ticket.state_enum if self.detail is not None else None
+            commands = bool(self._commands())
         if action == "run_command":
-            return self.ctx.store.ssh_access is not None and bool(self._commands())
+            return self.ctx.store.ssh_access is not None and commands
         # Offer only what the ticket's state allows, as last seen; the service checks again
         # against the state in the store (another user may have moved it meanwhile).
-        state = self.detail.row.ticket.state_enum if self.detail is not None else None
         if state is None or action not in _BY_STATE:
             return True
         return state in _BY_STATE[action]
@@ -760,3 +800,30 @@ class TicketScreen(PollingScreen[Loaded]):
         self.notify(
             message.reason, title=self.ctx.labels("action.failed"), severity="error", markup=False
         )
+
+
+_KEPT_NAME: Final = "ixops-ticket"
+
+
+def open_ticket(app: App[Any], ctx: Context, number: str, *, switch: bool = False) -> None:
+    """Show ticket ``number`` on top of the stack (``switch``: instead of the top screen).
+
+    One ticket screen is built per console and kept (installed) when it is closed, so the next
+    ticket opens on it without mounting and styling a screen's widgets again — most of what an
+    Enter used to cost. When that screen is already in the stack (a ticket opened from a screen
+    above a ticket), a new one is built for the new ticket."""
+    kept = ctx.ticket_screen
+    if kept is None:
+        kept = TicketScreen(ctx, number)
+        ctx.ticket_screen = kept
+        app.install_screen(kept, _KEPT_NAME)
+        screen = kept
+    elif kept in app.screen_stack:
+        screen = TicketScreen(ctx, number)
+    else:
+        kept.switch_to(number)
+        screen = kept
+    if switch:
+        app.switch_screen(screen)
+    else:
+        app.push_screen(screen)
