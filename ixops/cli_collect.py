@@ -474,43 +474,64 @@ def _local_time(text: str) -> dt.datetime:
 
 @maintenance_group.command("add")
 @click.option("--device", help="Device name.")
+@click.option("--interface", help="A port of --device: the window is on its link.")
 @click.option("--link", "link_key", help="Link key (see `ixops links stability`).")
 @click.option("--start", "starts", required=True, help="Local time, e.g. 2026-11-28T02:00.")
 @click.option("--end", "ends", required=True, help="Local time.")
+@click.option(
+    "--reason",
+    "--description",
+    "reason",
+    default="",
+    help="Why (told to the units' contacts; required unless --dry-run).",
+)
 @click.option("--reference", default="", help="Change ticket or work order.")
-@click.option("--description", default="")
 @click.option(
     "--dry-run", is_flag=True, help="Only say which access units it would cut off; declare nothing."
 )
+@click.option("--yes", "-y", is_flag=True, help="Declare without asking (scripts).")
 @acting_option
 @pass_app
 def maintenance_add(
     app: App,
     device: str | None,
+    interface: str | None,
     link_key: str | None,
     starts: str,
     ends: str,
+    reason: str,
     reference: str,
-    description: str,
     dry_run: bool,
+    yes: bool,
     as_user: str | None,
 ) -> None:
-    """Declare a maintenance window on a device or a link (admins and engineers; audited).
-    Says first which access units it cuts off and which only lose a port."""
-    from collectors.maintenance import declare_maintenance
-    from tickets.planned import maintenance_impact
+    """Declare planned work on a device, a port or a link (admins and engineers; audited).
+
+    Says first which access units it cuts off and which only lose a port; on confirmation
+    declares the window, opens its planned-work ticket (in the queue and the units' own view)
+    and notifies the units' contacts in Chinese and English, with a reminder before the start
+    and an all-clear at the end (sent by the collector's sweep)."""
+    from tickets.planned import declare_planned_work, maintenance_impact
 
     if (device is None) == (link_key is None):
         raise click.UsageError("give exactly one of --device or --link")
+    if interface is not None and device is None:
+        raise click.UsageError("--interface names a port of --device")
     start_at, end_at = _local_time(starts), _local_time(ends)
     if end_at <= start_at:
         raise click.BadParameter("the window must end after it starts", param_hint="--end")
     with user_errors(app), app.session() as session:
+        user = resolve_actor(session, as_user)
+        target_link = link_key
+        if interface is not None and device is not None:
+            from tickets.planned import port_link
+
+            target_link = port_link(session, device, interface).key
         impact = maintenance_impact(
             session=session,
-            user=resolve_actor(session, as_user),
-            device=device,
-            link=link_key,
+            user=user,
+            device=None if target_link else device,
+            link=target_link,
             now=app.now(),
         )
         for words, units in (
@@ -524,20 +545,28 @@ def maintenance_add(
         if dry_run:
             app.out.print("Nothing declared (--dry-run).")
             return
-        row = declare_maintenance(
+        if not reason.strip():
+            raise click.UsageError("say why with --reason: the units' contacts are told")
+        if not yes and not click.confirm(
+            "Declare it and notify these units' contacts? / 确认声明并通知？", default=False
+        ):
+            app.out.print("Nothing declared.")
+            return
+        work = declare_planned_work(
             session=session,
-            user=resolve_actor(session, as_user),
-            device=device,
-            link=link_key,
+            user=user,
+            device=None if target_link else device,
+            link=target_link,
             starts_at=start_at,
             ends_at=end_at,
+            reason=reason,
             reference=reference,
-            description=description,
             now=app.now(),
         )
         app.out.print(
-            f"Maintenance #{row.window.id} on {visible(row.subject, one_line=True)}: "
-            f"{format_local(start_at)} to {format_local(end_at)}",
+            f"Maintenance #{work.window.id} on {visible(work.subject, one_line=True)}: "
+            f"{format_local(start_at)} to {format_local(end_at)}; ticket {work.ticket}, "
+            f"{len(work.impact.cut_off) + len(work.impact.loses_a_port)} unit(s) notified",
             markup=False,
         )
 

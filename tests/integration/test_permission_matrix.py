@@ -65,7 +65,7 @@ from tickets import notify, reports, satisfaction, service
 from tickets.callout import callout
 from tickets.down import down_now
 from tickets.models import Severity, TicketCategory
-from tickets.planned import maintenance_impact
+from tickets.planned import declare_planned_work, maintenance_impact, planned_windows
 from tickets.queue import queue_counts_by_site, ticket_queue
 from tickets.related import link_tickets, merge_ticket, related_tickets
 from tickets.rules import FaultKind, apply_event
@@ -173,6 +173,24 @@ class Ctx:
         ).one()
         assert found is not None
         return found
+
+
+def _sees_planned(c: Ctx) -> bool:
+    """A window on the unit's own port, declared by an engineer: seen by the center and by
+    that unit's contact only."""
+    device, interface = PORTS[c.unit]
+    work = declare_planned_work(
+        session=c.session,
+        user=c.world.user(c.session, "eng"),
+        device=device,
+        interface=interface,
+        starts_at=c.now + dt.timedelta(hours=2),
+        ends_at=c.now + dt.timedelta(hours=4),
+        reason=f"matrix {c.serial()}",
+        now=c.now,
+    )
+    rows = planned_windows(session=c.session, user=c.user, now=c.now)
+    return any(r.number == work.ticket for r in rows)
 
 
 def _answer(kind: ItemKind) -> Entry:
@@ -354,6 +372,19 @@ CASES: dict[str, Callable[[Ctx], bool]] = {
         maintenance_impact(session=c.session, user=c.user, device=PORTS[c.unit][0], now=c.now)
         is not None
     ),
+    "tickets.planned.declare_planned_work": lambda c: bool(
+        declare_planned_work(
+            session=c.session,
+            user=c.user,
+            device=PORTS[c.unit][0],
+            interface=PORTS[c.unit][1],
+            starts_at=c.now + dt.timedelta(hours=2),
+            ends_at=c.now + dt.timedelta(hours=4),
+            reason=f"matrix {c.serial()}",
+            now=c.now,
+        )
+    ),
+    "tickets.planned.planned_windows": lambda c: _sees_planned(c),
     "tickets.related.related_tickets": lambda c: (
         related_tickets(session=c.session, user=c.user, ticket=c.ticket(), now=c.now) is not None
     ),
