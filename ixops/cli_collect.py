@@ -522,16 +522,12 @@ def maintenance_add(
         raise click.BadParameter("the window must end after it starts", param_hint="--end")
     with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
-        target_link = link_key
-        if interface is not None and device is not None:
-            from tickets.planned import port_link
-
-            target_link = port_link(session, device, interface).key
         impact = maintenance_impact(
             session=session,
             user=user,
-            device=None if target_link else device,
-            link=target_link,
+            device=device,
+            interface=interface,
+            link=link_key,
             now=app.now(),
         )
         for words, units in (
@@ -555,8 +551,9 @@ def maintenance_add(
         work = declare_planned_work(
             session=session,
             user=user,
-            device=None if target_link else device,
-            link=target_link,
+            device=device,
+            interface=interface,
+            link=link_key,
             starts_at=start_at,
             ends_at=end_at,
             reason=reason,

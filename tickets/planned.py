@@ -93,11 +93,17 @@ def maintenance_impact(
     device: str | None = None,
     link: str | None = None,
     now: dt.datetime,
+    interface: str | None = None,
 ) -> Impact:
-    """The access units a window on ``device`` or ``link`` would cut off, and those that would
-    only lose one of their ports, given what is down now."""
+    """The access units a window on ``device`` (or its port ``interface``: the port's link) or
+    ``link`` would cut off, and those that would only lose one of their ports, given what is
+    down now."""
     require_role(user, CENTER, "declare maintenance", device or link)
     require_aware(now, "now")
+    if interface is not None:
+        if device is None or link is not None:
+            raise TicketInputError("a port is named together with its device, not a link")
+        link, device = port_link(session, device, interface).key, None
     if (device is None) == (link is None):
         raise TicketInputError("a maintenance window is on exactly one device or one link")
     before = set(cut_off_units(session))

@@ -36,6 +36,14 @@ from tickets import service
 from tickets.callout import Callout, callout
 from tickets.down import DownNow, down_now
 from tickets.models import Severity, TicketCategory
+from tickets.planned import (
+    Impact,
+    PlannedRow,
+    PlannedWork,
+    declare_planned_work,
+    maintenance_impact,
+    planned_windows,
+)
 from tickets.queue import QueueFilter, QueuePage, queue_counts_by_site, ticket_queue
 from tickets.related import Related, link_tickets, merge_ticket, related_tickets
 from tickets.service import TicketDetail, TicketRow, WaitingOn
@@ -113,6 +121,18 @@ class NewTicketRequest:
     unit: str | None = None
 
 
+@dataclass(frozen=True)
+class PlannedRequest:
+    """A maintenance window as the console's dialog asks for it."""
+
+    device: str
+    interface: str | None
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    reason: str
+    reference: str = ""
+
+
 # The queue shows this many rows at a time (and says how many more match); the overview, the
 # nearest few.
 QUEUE_PAGE = 100
@@ -152,6 +172,8 @@ class Overview:
     # Of those, how many are open (still to be worked) and how many resolved.
     open: int = 0
     resolved: int = 0
+    # Planned work running or coming that the user may see (a contact: their unit's).
+    planned: list[PlannedRow] = dataclasses.field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -343,6 +365,7 @@ class Store:
                 queue_counts_by_site(session=session, user=user, now=now),
                 open=nearest.open,
                 resolved=nearest.states.get(TicketState.RESOLVED, 0),
+                planned=planned_windows(session=session, user=user, now=now),
             )
 
     def watch(self, *, now: dt.datetime) -> Watch:
@@ -590,4 +613,35 @@ class Store:
         with self._session() as session:
             return inspections.submit_inspection(
                 session=session, user=self._user(session, who), run=run_id, now=now
+            )
+
+    # -- planned work
+
+    def maintenance_impact(
+        self, who: UserInfo, request: PlannedRequest, *, now: dt.datetime
+    ) -> Impact:
+        """Whom the window would cut off (the service checks the role)."""
+        with self._session() as session:
+            return maintenance_impact(
+                session=session,
+                user=self._user(session, who),
+                device=request.device,
+                interface=request.interface,
+                now=now,
+            )
+
+    def declare_planned_work(
+        self, who: UserInfo, request: PlannedRequest, *, now: dt.datetime
+    ) -> PlannedWork:
+        with self._session() as session:
+            return declare_planned_work(
+                session=session,
+                user=self._user(session, who),
+                device=request.device,
+                interface=request.interface,
+                starts_at=request.starts_at,
+                ends_at=request.ends_at,
+                reason=request.reason,
+                reference=request.reference,
+                now=now,
             )
