@@ -10,9 +10,11 @@ import io
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -21,6 +23,9 @@ from inventory.textsafe import visible
 from inventory.timeutil import SHANGHAI, format_local
 from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, load_for, pass_app, path_argument, print_errors, store_errors
+
+if TYPE_CHECKING:
+    from collectors.stability import LinkStability
 
 
 def _duration(seconds: float | None) -> str:
@@ -410,6 +415,7 @@ def links_stability(
             "downtime_s": round(r.figures.down_s),
             "planned_s": round(r.figures.planned_s),
             "unknown_s": round(r.figures.unknown_s),
+            "coverage_pct": round(_coverage_pct(r.figures), 2),
             "outages": r.figures.outages,
             "flap_episodes": r.figures.flap_episodes,
             "mttr_s": None if r.figures.mttr_s is None else round(r.figures.mttr_s),
@@ -431,9 +437,11 @@ def links_stability(
         return
     stable = sum(1 for r in rows if r.verdict.stable)
     table = Table(title=f"Link stability, {span.label}: {stable} of {len(rows)} stable")
+    # A link's name is its key: never cut (a pipe gets the whole line, see below).
+    table.add_column("link", no_wrap=True, min_width=max((len(r.name) for r in rows), default=4))
     for name, justify in (
-        ("link", "left"),
         ("avail %", "right"),
+        ("coverage %", "right"),
         ("down", "right"),
         ("outages", "right"),
         ("flaps", "right"),
@@ -447,6 +455,7 @@ def links_stability(
         table.add_row(
             r.name,
             "unknown" if avail is None else f"{avail:.3f}",
+            f"{_coverage_pct(r.figures):.1f}",
             _duration(r.figures.down_s),
             str(r.figures.outages),
             str(r.figures.flap_episodes),
@@ -454,7 +463,26 @@ def links_stability(
             _duration(r.figures.planned_s),
             "yes" if r.verdict.stable else "NO: " + "; ".join(r.verdict.reasons),
         )
-    app.out.print(table)
+    if app.out.is_terminal:
+        app.out.print(table)
+    else:
+        # Piped or redirected: as wide as the table wants, one line per link.
+        unbounded = app.out.options.update(width=10_000, max_width=10_000)
+        wanted = Measurement.get(app.out, unbounded, table).maximum
+        wide = Console(file=app.out.file, width=max(app.out.width, wanted), highlight=False)
+        wide.print(table)
+    app.out.print(
+        "coverage % = share of the period so far that was polled (the rest is unknown, "
+        "left out of availability) / 覆盖率：已采集时间占比",
+        markup=False,
+    )
+
+
+def _coverage_pct(figures: LinkStability) -> float:
+    """How much of the period (so far) the link's state was known: a first day of polling in
+    a month reads as its true, small coverage beside the availability of what was seen."""
+    period_s = figures.period_s
+    return 0.0 if period_s <= 0 else 100 * (period_s - figures.unknown_s) / period_s
 
 
 @click.group("maintenance")
