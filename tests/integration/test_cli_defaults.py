@@ -82,3 +82,16 @@ def test_links_stability_piped_keeps_names_and_shows_coverage(
 
     (row,) = [r for r in json.loads(as_json.stdout)["links"] if r["link"] == LONG]
     assert row["coverage_pct"] == pytest.approx(coverage, abs=0.01)
+
+
+def test_a_new_store_is_never_created_silently(tmp_path: Path) -> None:
+    home = tmp_path / "fresh-home"
+    env = {"IXOPS_HOME": str(home), "IXOPS_INVENTORY": str(EXAMPLE)}
+    first = CliRunner().invoke(main, ["ticket", "list", "--as", "alice"], env=env, input="pw\n")
+    assert first.exit_code == 1
+    store = home / "ixops.db"
+    assert f"created a new, empty store {store}" in first.stderr
+    assert f"unknown user or wrong password in the store sqlite:///{store}" in first.stderr
+    again = CliRunner().invoke(main, ["ticket", "list", "--as", "alice"], env=env)
+    assert again.exit_code == 1
+    assert "created a new" not in again.stderr  # only when it is new

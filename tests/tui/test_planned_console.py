@@ -1,4 +1,4 @@
-"""Planned work in the console (issue 15, item 11): `m` on the queue opens the dialog, which
+"""Planned work in the console (issue 15, item 11): `p` on the queue opens the dialog, which
 shows the access units a window cuts off before anything is declared; declaring it puts its
 ticket in the queue and the window in the overview, and the affected unit's contact sees it in
 their own queue. Contacts and viewers are not offered the key (the service refuses them too)."""
@@ -48,7 +48,7 @@ async def test_the_dialog_shows_whom_it_cuts_off_then_declares_and_notifies(
     app = console("eng")
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("m")
+        await pilot.press("p")
         await settle(pilot)
         dialog = await _fill(app, pilot, reason="line card swap [b]x[/b]")
         declare = dialog.query_one("#declare", Button)
@@ -96,7 +96,7 @@ async def test_a_refused_or_incomplete_window_says_why(world: World, console: Ap
     app = console("eng")
     async with app.run_test(size=(100, 40)) as pilot:
         await settle(pilot)
-        await pilot.press("m")
+        await pilot.press("p")
         await settle(pilot)
         dialog = await _fill(app, pilot, reason="")
         await pilot.press("ctrl+s")

@@ -40,7 +40,7 @@ class QueueScreen(PollingScreen[tuple[QueuePage, Choices]]):
         Binding("f", "filter", "Filter", id="queue.filter"),
         Binding("x", "clear", "Clear", id="queue.clear"),
         Binding("n", "new", "New", id="queue.new"),
-        Binding("m", "plan", "Plan work", id="queue.plan"),
+        Binding("p", "plan", "Plan work", id="queue.plan"),
         Binding("escape", "stop_search", "Stop search", show=False, id="search.cancel"),
     ]
 
