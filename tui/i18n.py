@@ -661,7 +661,41 @@ _LABELS: Final[dict[str, tuple[str, str]]] = {
     "cmd.filter_site": ("Queue: only room {code}", "队列：仅看机房 {code}"),
     "cmd.clear": ("Queue: clear filters and search", "队列：清除筛选和搜索"),
     "cmd.open": ("Open {number}", "打开 {number}"),
-    "cmd.help_text": ("ixops", "ixops"),
+    "cmd.targets": ("Go to the performance targets", "打开绩效目标"),
+    "cmd.down": ("Go to what is down now", "打开当前中断"),
+    "cmd.plan": ("Declare planned work", "声明计划维护"),
+    "cmd.queue.help": (
+        "Key 1 · every open ticket, least time left first",
+        "按键 1 · 全部未关闭工单，剩余时间最少的在前",
+    ),
+    "cmd.overview.help": (
+        "Key 2 · the rooms, SLA counts, nearest deadlines, planned work",
+        "按键 2 · 各机房、时限统计、最近截止、计划维护",
+    ),
+    "cmd.exchange.help": (
+        "Key 3 · rooms, devices and ports with their live state",
+        "按键 3 · 机房、设备和端口及实时状态",
+    ),
+    "cmd.inspections.help": (
+        "Key 4 · what is due this week; walk a room",
+        "按键 4 · 本周待巡检；执行机房巡检",
+    ),
+    "cmd.targets.help": (
+        "Key 5 · the year's performance-target table and its evidence",
+        "按键 5 · 年度绩效目标表及证据",
+    ),
+    "cmd.down.help": (
+        "Key 6 · every port, link and device down or unknown now",
+        "按键 6 · 当前中断或状态未知的端口、链路和设备",
+    ),
+    "cmd.new.help": ("Key n on the queue · a ticket logged by you", "队列按键 n · 人工登记工单"),
+    "cmd.help.help": ("Key ? · every key of this screen", "按键 ? · 本屏幕的全部按键"),
+    "cmd.refresh.help": ("Key ctrl+r · read the store again", "按键 ctrl+r · 重新读取数据库"),
+    "cmd.plan.help": (
+        "Key p on the queue · a maintenance window; who it cuts off is shown first",
+        "队列按键 p · 维护窗口；先列出将中断的接入单位",
+    ),
+    "cmd.clear.help": ("Key x · show every open ticket again", "按键 x · 重新显示全部未关闭工单"),
     # -- binding descriptions, by binding id
     "key.app.quit": ("Quit", "退出"),
     "key.app.help": ("Help", "帮助"),

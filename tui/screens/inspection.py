@@ -200,6 +200,8 @@ class ReadingPrompt(ModalScreen[float | None]):
             with Horizontal(classes="buttons"):
                 yield Button(lab("prompt.ok"), variant="primary", id="ok")
                 yield Button(lab("prompt.cancel"), id="cancel")
+        # The modal's own keys at the bottom, not those of the screen beneath it.
+        yield Footer(compact=True)
 
     def parse(self, text: str) -> float | None:
         # A decimal comma is how half the keyboards in the room type it.

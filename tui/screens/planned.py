@@ -15,7 +15,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from inventory.accounts import AccountError, PermissionDenied
 from inventory.timeutil import SHANGHAI
@@ -134,6 +134,8 @@ class PlannedWorkPrompt(ModalScreen[PlannedWork | None]):
                 yield Button(lab("plan.check"), variant="primary", id="check")
                 yield Button(lab("plan.declare"), variant="warning", id="declare", disabled=True)
                 yield Button(lab("prompt.cancel"), id="cancel")
+        # The modal's own keys at the bottom, not those of the screen beneath it.
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#device", Select).focus()
