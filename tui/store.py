@@ -44,7 +44,13 @@ from tickets.planned import (
     maintenance_impact,
     planned_windows,
 )
-from tickets.queue import QueueFilter, QueuePage, queue_counts_by_site, ticket_queue
+from tickets.queue import (
+    QueueFilter,
+    QueuePage,
+    queue_counts_by_room,
+    queue_counts_by_site,
+    ticket_queue,
+)
 from tickets.related import Related, link_tickets, merge_ticket, related_tickets
 from tickets.service import TicketDetail, TicketRow, WaitingOn
 from tickets.sla import SlaStatus, TicketState
@@ -174,6 +180,8 @@ class Overview:
     resolved: int = 0
     # Planned work running or coming that the user may see (a contact: their unit's).
     planned: list[PlannedRow] = dataclasses.field(default_factory=list)
+    # Per room, a trunk's ticket under both its rooms (``counts`` has it once, for totals).
+    room_counts: dict[str | None, dict[SlaStatus, int]] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -366,6 +374,7 @@ class Store:
                 open=nearest.open,
                 resolved=nearest.states.get(TicketState.RESOLVED, 0),
                 planned=planned_windows(session=session, user=user, now=now),
+                room_counts=queue_counts_by_room(session=session, user=user, now=now),
             )
 
     def watch(self, *, now: dt.datetime) -> Watch:

@@ -66,7 +66,7 @@ from tickets.callout import callout
 from tickets.down import down_now
 from tickets.models import Severity, TicketCategory
 from tickets.planned import declare_planned_work, maintenance_impact, planned_windows
-from tickets.queue import queue_counts_by_site, ticket_queue
+from tickets.queue import queue_counts_by_room, queue_counts_by_site, ticket_queue
 from tickets.related import link_tickets, merge_ticket, related_tickets
 from tickets.rules import FaultKind, apply_event
 from tickets.service import TicketNotFound, WaitingOn
@@ -294,6 +294,9 @@ CASES: dict[str, Callable[[Ctx], bool]] = {
         c.ticket(), ticket_queue(session=c.session, user=c.user, limit=None, now=c.now).rows
     ),
     "tickets.queue.queue_counts_by_site": lambda c: _counts_have_unit_ticket(c),
+    "tickets.queue.queue_counts_by_room": lambda c: _counts_have_unit_ticket(
+        c, queue_counts_by_room
+    ),
     "tickets.reports.ticket_sla_facts": lambda c: _in(
         c.ticket(),
         reports.ticket_sla_facts(
@@ -412,11 +415,11 @@ CASES: dict[str, Callable[[Ctx], bool]] = {
 }
 
 
-def _counts_have_unit_ticket(c: Ctx) -> bool:
+def _counts_have_unit_ticket(c: Ctx, counts: Callable[..., Any] = queue_counts_by_site) -> bool:
     """Whether a fresh ticket of the unit shows in the user's per-site counts."""
-    before = queue_counts_by_site(session=c.session, user=c.user, now=c.now)
+    before = counts(session=c.session, user=c.user, now=c.now)
     c.ticket()
-    after = queue_counts_by_site(session=c.session, user=c.user, now=c.now)
+    after = counts(session=c.session, user=c.user, now=c.now)
     return sum(sum(v.values()) for v in after.values()) > sum(
         sum(v.values()) for v in before.values()
     )

@@ -124,10 +124,12 @@ class OverviewScreen(PollingScreen[Overview]):
         # Counts of every open ticket, per site, from the service's GROUP BY at the last poll.
         by_site: dict[str | None, list[SlaStatus]] = defaultdict(list)
         totals: Counter[SlaStatus] = Counter()
-        for code, counts in data.counts.items():
+        for counts in data.counts.values():
+            totals.update(counts)
+        # Per room, a trunk's ticket shows under both its rooms.
+        for code, counts in (data.room_counts or data.counts).items():
             for status, n in counts.items():
                 by_site[code].extend([status] * n)
-                totals[status] += n
         self.query_one("#counts", SlaCounts).show_totals(
             totals, open_n=data.open, resolved_n=data.resolved
         )
