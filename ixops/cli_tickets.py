@@ -927,11 +927,7 @@ def sla_report_command(
 
         now = app.now()
         label = period or now.astimezone(SHANGHAI).strftime("%Y-%m")  # as `links stability`
-        try:
-            span = parse_period(label)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--period") from None
-        report = sla_report(session=session, user=user, period=span, now=now)
+        report = sla_report(session=session, user=user, period=parse_period(label), now=now)
         _print_report(app, report, fmt)
 
 
