@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from collectors.maintenance import MaintenanceError, add_window
@@ -338,8 +339,8 @@ def sweep_planned_work(
     no late reminder, only its all-clear. Commits."""
     now = require_aware(now, "now")
     report = SweepReport()
-    tickets = session.exec(
-        select(Ticket)
+    ids = session.exec(
+        select(Ticket.id)
         .where(
             Ticket.kind == PLANNED_KIND,
             col(Ticket.resolved_at).is_(None),
@@ -347,72 +348,90 @@ def sweep_planned_work(
         )
         .order_by(col(Ticket.id))
     ).all()
-    for ticket in tickets:
-        work = session.get(MaintenanceWindow, _window_id(ticket))
-        announced = session.exec(
-            select(NotificationEvent).where(
-                NotificationEvent.ticket_id == ticket.id,
-                NotificationEvent.kind == NotifyEventKind.PLANNED.value,
-            )
-        ).first()
-        if work is None or announced is None:
+    for tid in ids:
+        ticket = session.get(Ticket, tid)
+        if ticket is None:
             continue
-        facts: dict[str, Any] = json.loads(announced.facts or "{}")
-        details = _window_facts(
-            work, str(facts.get("window_subject", "")), _stored_impact(session, ticket, facts)
+        try:
+            _sweep_one(session, ticket, now=now, reminder_lead=reminder_lead, report=report)
+        except IntegrityError:
+            # Another collector's sweep stored the same notice first: nothing is sent twice,
+            # and this ticket's change is done by whichever sweep comes next.
+            session.rollback()
+    session.commit()
+    return report
+
+
+def _sweep_one(
+    session: Session,
+    ticket: Ticket,
+    *,
+    now: dt.datetime,
+    reminder_lead: dt.timedelta,
+    report: SweepReport,
+) -> None:
+    work = session.get(MaintenanceWindow, _window_id(ticket))
+    announced = session.exec(
+        select(NotificationEvent).where(
+            NotificationEvent.ticket_id == ticket.id,
+            NotificationEvent.kind == NotifyEventKind.PLANNED.value,
         )
-        if now >= work.ends_at:
-            enqueue_event(
-                session,
-                ticket,
-                NotifyEventKind.PLANNED_ALL_CLEAR,
-                now=now,
-                at=work.ends_at,
-                key=str(work.id),
-                details=details,
-            )
+    ).first()
+    if work is None or announced is None:
+        return
+    facts: dict[str, Any] = json.loads(announced.facts or "{}")
+    details = _window_facts(
+        work, str(facts.get("window_subject", "")), _stored_impact(session, ticket, facts)
+    )
+    if now >= work.ends_at:
+        enqueue_event(
+            session,
+            ticket,
+            NotifyEventKind.PLANNED_ALL_CLEAR,
+            now=now,
+            at=work.ends_at,
+            key=str(work.id),
+            details=details,
+        )
+        change_state(
+            session,
+            ticket,
+            TicketState.RESOLVED,
+            user=None,
+            now=now,
+            body=(
+                f"planned work ended {format_local(work.ends_at)}; all clear sent / 计划维护已结束"
+            ),
+        )
+        finish_change(session, ticket, user=None, action=TicketAction.RESOLVED, now=now)
+        report.all_clear.append(ticket.number)
+        return
+    if now >= work.starts_at:
+        if ticket.state_enum is not TicketState.IN_PROGRESS:
             change_state(
                 session,
                 ticket,
-                TicketState.RESOLVED,
+                TicketState.IN_PROGRESS,
                 user=None,
                 now=now,
-                body=(
-                    f"planned work ended {format_local(work.ends_at)}; all clear sent"
-                    " / 计划维护已结束"
-                ),
+                body=f"planned work started {format_local(work.starts_at)} / 计划维护开始",
             )
-            finish_change(session, ticket, user=None, action=TicketAction.RESOLVED, now=now)
-            report.all_clear.append(ticket.number)
-            continue
-        if now >= work.starts_at:
-            if ticket.state_enum is not TicketState.IN_PROGRESS:
-                change_state(
-                    session,
-                    ticket,
-                    TicketState.IN_PROGRESS,
-                    user=None,
-                    now=now,
-                    body=f"planned work started {format_local(work.starts_at)} / 计划维护开始",
-                )
-                finish_change(session, ticket, user=None, action=TicketAction.WORK_STARTED, now=now)
-                report.started.append(ticket.number)
-            continue
-        remind_at = work.starts_at - reminder_lead
-        if now >= remind_at and work.created_at < remind_at:
-            added = enqueue_event(
-                session,
-                ticket,
-                NotifyEventKind.PLANNED_REMINDER,
-                now=now,
-                key=str(work.id),
-                details=details,
-            )
-            if added is not None:
-                session.commit()
-                report.reminded.append(ticket.number)
-    session.commit()
-    return report
+            finish_change(session, ticket, user=None, action=TicketAction.WORK_STARTED, now=now)
+            report.started.append(ticket.number)
+        return
+    remind_at = work.starts_at - reminder_lead
+    if now >= remind_at and work.created_at < remind_at:
+        added = enqueue_event(
+            session,
+            ticket,
+            NotifyEventKind.PLANNED_REMINDER,
+            now=now,
+            key=str(work.id),
+            details=details,
+        )
+        if added is not None:
+            session.commit()
+            report.reminded.append(ticket.number)
 
 
 @dataclass(frozen=True)

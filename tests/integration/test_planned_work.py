@@ -183,7 +183,7 @@ async def test_planned_work_is_announced_reminded_and_cleared_once_each(
         assert number not in [f.number for f in facts]
 
 
-async def test_a_window_declared_inside_the_lead_gets_no_separate_reminder(
+async def test_a_window_declared_inside_the_lead_gets_no_separate_reminder_nor_a_late_one(
     world: World,
 ) -> None:
     late = STARTS - dt.timedelta(minutes=30)
@@ -195,6 +195,11 @@ async def test_a_window_declared_inside_the_lead_gets_no_separate_reminder(
         )  # fmt: skip
         assert sweep_planned_work(session=session, now=late + MINUTE).reminded == []
     assert _kinds(world) == ["planned"]
+    # No sweep ran during the window (collectors down): after it, only the all-clear.
+    with world.session() as session:
+        assert len(sweep_planned_work(session=session, now=ENDS + MINUTE).all_clear) == 1
+        assert sweep_planned_work(session=session, now=ENDS + 2 * MINUTE).all_clear == []
+    assert _kinds(world) == ["planned", "planned_all_clear"]
 
 
 def test_maintenance_add_asks_before_declaring_and_notifying(
