@@ -474,8 +474,8 @@ _LABELS: Final[dict[str, tuple[str, str]]] = {
     ),
     # -- planned work (tickets.planned)
     "plan.title": (
-        "Planned work: whom it cuts off is shown before anything is declared",
-        "计划维护：声明前先列出将中断的接入单位",
+        "Planned work: whom it cuts off comes first",
+        "计划维护：先列出将中断的接入单位",
     ),
     "plan.device": ("Device", "设备"),
     "plan.port": ("Port (or the whole device)", "端口（或整台设备）"),

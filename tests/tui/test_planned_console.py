@@ -6,8 +6,11 @@ their own queue. Contacts and viewers are not offered the key (the service refus
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
+import pytest
 from sqlmodel import select
+from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Input, Label, Static
 from ticket_fixtures import _HASH, World
 from tui_fixtures import AppFactory, FrozenClock, settle
@@ -145,3 +148,25 @@ async def test_contacts_are_not_offered_it_but_see_their_units_window(
             await pilot.press("2")
             await settle(pilot)
             assert app.screen.query_one("#planned-title", Label).display is sees
+
+
+@pytest.mark.parametrize(
+    "size", [pytest.param((80, 24), id="80x24"), pytest.param((160, 50), id="160x50")]
+)
+def test_planned_work_dialog_snapshot(
+    snap_compare: Callable[..., bool], world: World, console: AppFactory, size: tuple[int, int]
+) -> None:
+    """The dialog after the check: whom it cuts off above the Declare button, its own keys in
+    the footer."""
+
+    async def run_before(pilot: Pilot[None]) -> None:
+        app = pilot.app
+        assert isinstance(app, IxopsApp)
+        await settle(pilot)
+        await pilot.press("p")
+        await settle(pilot)
+        await _fill(app, pilot, reason="line card swap")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+
+    assert snap_compare(console("eng"), terminal_size=size, run_before=run_before)

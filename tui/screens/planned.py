@@ -57,6 +57,7 @@ def impact_text(labels_: Labels, impact: Impact, *, zh: bool) -> Text:
         for unit in units:
             name = unit.name_zh if zh and unit.name_zh else unit.name
             out.append(f"  {unit.code}  {name}  AS{unit.asn}\n")
+    out.rstrip()
     return out
 
 
@@ -131,9 +132,15 @@ class PlannedWorkPrompt(ModalScreen[PlannedWork | None]):
             yield Static("", id="impact", markup=False)
             yield Label("", id="problem", classes="problem", markup=False)
             with Horizontal(classes="buttons"):
-                yield Button(lab("plan.check"), variant="primary", id="check")
-                yield Button(lab("plan.declare"), variant="warning", id="declare", disabled=True)
-                yield Button(lab("prompt.cancel"), id="cancel")
+                yield Button(lab("plan.check"), variant="primary", id="check", compact=True)
+                yield Button(
+                    lab("plan.declare"),
+                    variant="warning",
+                    id="declare",
+                    disabled=True,
+                    compact=True,
+                )
+                yield Button(lab("prompt.cancel"), id="cancel", compact=True)
         # The modal's own keys at the bottom, not those of the screen beneath it.
         yield Footer(compact=True)
 
@@ -234,6 +241,9 @@ class PlannedWorkPrompt(ModalScreen[PlannedWork | None]):
         declare = self.query_one("#declare", Button)
         declare.disabled = False
         declare.focus()
+        # The units and the button that declares: on the screen, whatever its height.
+        box = self.query_one(VerticalScroll)
+        self.call_after_refresh(box.scroll_end, animate=False)
 
     @on(Button.Pressed, "#declare")
     def _declare_pressed(self) -> None:
