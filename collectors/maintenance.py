@@ -43,7 +43,38 @@ def declare_maintenance(
     description: str = "",
     now: dt.datetime,
 ) -> WindowRow:
-    """Declare a window on one device or one link; commits, with its audit row."""
+    """Declare a window on one device or one link; commits, with its audit row. (Planned work
+    that tells the units it cuts off is :func:`tickets.planned.declare_planned_work`.)"""
+    row = add_window(
+        session,
+        user,
+        device=device,
+        link=link,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        reference=reference,
+        description=description,
+        now=now,
+    )
+    session.commit()
+    session.refresh(row.window)
+    return row
+
+
+def add_window(
+    session: Session,
+    user: User,
+    *,
+    device: str | None = None,
+    link: str | None = None,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    reference: str = "",
+    description: str = "",
+    now: dt.datetime,
+) -> WindowRow:
+    """The window and its audit row in the caller's transaction (flushed, not committed), for
+    the services that declare one; checks the role like they do."""
     subject = device or link or ""
     require_role(user, CENTER, "declare maintenance", subject or None)
     now = require_aware(now, "now")
@@ -89,8 +120,6 @@ def declare_maintenance(
             "reference": reference,
         },
     )
-    session.commit()
-    session.refresh(window)
     return WindowRow(window, subject)
 
 

@@ -115,6 +115,10 @@ def main(ctx: click.Context) -> None:
       IXOPS_INVENTORY      inventory file or directory (default: the bundled example exchange)
       IXOPS_SECRETS_FILE   credential values, mode 0600 (default: IXOPS_HOME/secrets.yaml)
       IXOPS_MAX_FILE_MB    the largest inventory, checklist or runbook file read (default: 10)
+      IXOPS_USER           the account commands act as, like --as (see `ixops user map`)
+      IXOPS_LANG           the console's language, en or zh (`ixops tui`, `ixops demo`)
+      IXOPS_TARGETS        performance-target tables (default: the bundled example)
+      IXOPS_SLA_POLICIES   SLA policy file (default: IXOPS_HOME/sla-policies.yaml if present)
     """
     try:
         settings = Settings.from_env()

@@ -10,9 +10,11 @@ import io
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
+from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -21,6 +23,9 @@ from inventory.textsafe import visible
 from inventory.timeutil import SHANGHAI, format_local
 from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, load_for, pass_app, path_argument, print_errors, store_errors
+
+if TYPE_CHECKING:
+    from collectors.stability import LinkStability
 
 
 def _duration(seconds: float | None) -> str:
@@ -410,6 +415,7 @@ def links_stability(
             "downtime_s": round(r.figures.down_s),
             "planned_s": round(r.figures.planned_s),
             "unknown_s": round(r.figures.unknown_s),
+            "coverage_pct": round(_coverage_pct(r.figures), 2),
             "outages": r.figures.outages,
             "flap_episodes": r.figures.flap_episodes,
             "mttr_s": None if r.figures.mttr_s is None else round(r.figures.mttr_s),
@@ -431,9 +437,11 @@ def links_stability(
         return
     stable = sum(1 for r in rows if r.verdict.stable)
     table = Table(title=f"Link stability, {span.label}: {stable} of {len(rows)} stable")
+    # A link's name is its key: never cut (a pipe gets the whole line, see below).
+    table.add_column("link", no_wrap=True, min_width=max((len(r.name) for r in rows), default=4))
     for name, justify in (
-        ("link", "left"),
         ("avail %", "right"),
+        ("coverage %", "right"),
         ("down", "right"),
         ("outages", "right"),
         ("flaps", "right"),
@@ -447,6 +455,7 @@ def links_stability(
         table.add_row(
             r.name,
             "unknown" if avail is None else f"{avail:.3f}",
+            f"{_coverage_pct(r.figures):.1f}",
             _duration(r.figures.down_s),
             str(r.figures.outages),
             str(r.figures.flap_episodes),
@@ -454,7 +463,26 @@ def links_stability(
             _duration(r.figures.planned_s),
             "yes" if r.verdict.stable else "NO: " + "; ".join(r.verdict.reasons),
         )
-    app.out.print(table)
+    if app.out.is_terminal:
+        app.out.print(table)
+    else:
+        # Piped or redirected: as wide as the table wants, one line per link.
+        unbounded = app.out.options.update(width=10_000, max_width=10_000)
+        wanted = Measurement.get(app.out, unbounded, table).maximum
+        wide = Console(file=app.out.file, width=max(app.out.width, wanted), highlight=False)
+        wide.print(table)
+    app.out.print(
+        "coverage % = share of the period so far that was polled (the rest is unknown, "
+        "left out of availability) / 覆盖率：已采集时间占比",
+        markup=False,
+    )
+
+
+def _coverage_pct(figures: LinkStability) -> float:
+    """How much of the period (so far) the link's state was known: a first day of polling in
+    a month reads as its true, small coverage beside the availability of what was seen."""
+    period_s = figures.period_s
+    return 0.0 if period_s <= 0 else 100 * (period_s - figures.unknown_s) / period_s
 
 
 @click.group("maintenance")
@@ -474,42 +502,59 @@ def _local_time(text: str) -> dt.datetime:
 
 @maintenance_group.command("add")
 @click.option("--device", help="Device name.")
+@click.option("--interface", help="A port of --device: the window is on its link.")
 @click.option("--link", "link_key", help="Link key (see `ixops links stability`).")
 @click.option("--start", "starts", required=True, help="Local time, e.g. 2026-11-28T02:00.")
 @click.option("--end", "ends", required=True, help="Local time.")
+@click.option(
+    "--reason",
+    "--description",
+    "reason",
+    default="",
+    help="Why (told to the units' contacts; required unless --dry-run).",
+)
 @click.option("--reference", default="", help="Change ticket or work order.")
-@click.option("--description", default="")
 @click.option(
     "--dry-run", is_flag=True, help="Only say which access units it would cut off; declare nothing."
 )
+@click.option("--yes", "-y", is_flag=True, help="Declare without asking (scripts).")
 @acting_option
 @pass_app
 def maintenance_add(
     app: App,
     device: str | None,
+    interface: str | None,
     link_key: str | None,
     starts: str,
     ends: str,
+    reason: str,
     reference: str,
-    description: str,
     dry_run: bool,
+    yes: bool,
     as_user: str | None,
 ) -> None:
-    """Declare a maintenance window on a device or a link (admins and engineers; audited).
-    Says first which access units it cuts off and which only lose a port."""
-    from collectors.maintenance import declare_maintenance
-    from tickets.planned import maintenance_impact
+    """Declare planned work on a device, a port or a link (admins and engineers; audited).
+
+    Says first which access units it cuts off and which only lose a port; on confirmation
+    declares the window, opens its planned-work ticket (in the queue and the units' own view)
+    and notifies the units' contacts in Chinese and English, with a reminder before the start
+    and an all-clear at the end (sent by the collector's sweep)."""
+    from tickets.planned import declare_planned_work, maintenance_impact
 
     if (device is None) == (link_key is None):
         raise click.UsageError("give exactly one of --device or --link")
+    if interface is not None and device is None:
+        raise click.UsageError("--interface names a port of --device")
     start_at, end_at = _local_time(starts), _local_time(ends)
     if end_at <= start_at:
         raise click.BadParameter("the window must end after it starts", param_hint="--end")
     with user_errors(app), app.session() as session:
+        user = resolve_actor(session, as_user)
         impact = maintenance_impact(
             session=session,
-            user=resolve_actor(session, as_user),
+            user=user,
             device=device,
+            interface=interface,
             link=link_key,
             now=app.now(),
         )
@@ -524,20 +569,29 @@ def maintenance_add(
         if dry_run:
             app.out.print("Nothing declared (--dry-run).")
             return
-        row = declare_maintenance(
+        if not reason.strip():
+            raise click.UsageError("say why with --reason: the units' contacts are told")
+        if not yes and not click.confirm(
+            "Declare it and notify these units' contacts? / 确认声明并通知？", default=False
+        ):
+            app.out.print("Nothing declared.")
+            return
+        work = declare_planned_work(
             session=session,
-            user=resolve_actor(session, as_user),
+            user=user,
             device=device,
+            interface=interface,
             link=link_key,
             starts_at=start_at,
             ends_at=end_at,
+            reason=reason,
             reference=reference,
-            description=description,
             now=app.now(),
         )
         app.out.print(
-            f"Maintenance #{row.window.id} on {visible(row.subject, one_line=True)}: "
-            f"{format_local(start_at)} to {format_local(end_at)}",
+            f"Maintenance #{work.window.id} on {visible(work.subject, one_line=True)}: "
+            f"{format_local(start_at)} to {format_local(end_at)}; ticket {work.ticket}, "
+            f"{len(work.impact.cut_off) + len(work.impact.loses_a_port)} unit(s) notified",
             markup=False,
         )
 

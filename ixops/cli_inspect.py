@@ -10,7 +10,6 @@ directory of them. Times are shown in Asia/Shanghai.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
 import os
@@ -33,7 +32,7 @@ from runbooks.inspections import InspectionError, ItemView, RunView
 from runbooks.models import CheckStatus
 from runbooks.prefill import Entry
 from runbooks.reports import InspectionReport, inspection_report, report_markdown, run_markdown
-from runbooks.schedule import Recurrence
+from runbooks.schedule import Recurrence, last_day
 
 _NOT_APPLICABLE = {"n.a.", "na", "n/a", "-"}
 
@@ -139,16 +138,16 @@ def inspect_due(app: App, fmt: str, as_user: str | None) -> None:
         table.add_column(heading, no_wrap=heading != "Status 状态")
     for r in rows:
         status = r.state.status.value + (" (last missed)" if r.state.previous_missed else "")
-        # Due by the end of this (local) day.
-        last_day = to_local(r.state.slot.due_at - dt.timedelta(seconds=1))
+        # Due by the end of this (local) day, shown as the console shows it.
+        due_day = last_day(r.state.slot.due_at)
         last = r.state.last_submitted_at
         table.add_row(
             r.room.label,
             status,
             r.state.slot.key,
-            last_day.strftime("%m-%d %a"),
+            due_day.strftime("%m-%d %a"),
             to_local(last).strftime("%Y-%m-%d") if last is not None else "—",
-            str(r.open_run or ""),
+            f"{r.open_run_number} (id {r.open_run})" if r.open_run is not None else "",
         )
     app.out.print(table)
 

@@ -905,11 +905,17 @@ def _print_report(app: App, report: SlaReportTable, fmt: str) -> None:
 
 
 @sla_group.command("report")
-@click.option("--period", required=True, help="YYYY-MM, YYYY-Qn, YYYY-Www or YYYY (Shanghai time).")
+@click.option(
+    "--period",
+    default=None,
+    help="YYYY-MM, YYYY-Qn, YYYY-Www or YYYY (Shanghai time; default: this month).",
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "csv"]), default="table")
 @acting_option
 @click.pass_context
-def sla_report_command(ctx: click.Context, period: str, fmt: str, as_user: str | None) -> None:
+def sla_report_command(
+    ctx: click.Context, period: str | None, fmt: str, as_user: str | None
+) -> None:
     """Per category (faults, requests), site, access unit and severity: response compliance,
     median and p90 response and resolution times, satisfaction (— where there is no data).
 
@@ -927,9 +933,11 @@ def sla_report_command(ctx: click.Context, period: str, fmt: str, as_user: str |
         raise click.UsageError("ixops sla report runs under the ixops command")
     with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user or ctx.meta.get(_AS_USER_KEY))
-        from inventory.timeutil import parse_period
+        from inventory.timeutil import SHANGHAI, parse_period
 
-        report = sla_report(session=session, user=user, period=parse_period(period), now=app.now())
+        now = app.now()
+        label = period or now.astimezone(SHANGHAI).strftime("%Y-%m")  # as `links stability`
+        report = sla_report(session=session, user=user, period=parse_period(label), now=now)
         _print_report(app, report, fmt)
 
 

@@ -27,8 +27,10 @@ from rich.text import Text
 
 from inventory.accounts import (
     AccountError,
+    LoginRefused,
     PermissionDenied,
     Role,
+    UnknownUserError,
     User,
     acting_user,
     add_user,
@@ -76,6 +78,12 @@ def user_errors(app: App) -> Iterator[None]:
     try:
         with store_errors(app):
             yield
+    except (UnknownUserError, LoginRefused) as exc:
+        # The usual cause is the wrong store (IXOPS_HOME unset): say which one this was.
+        app.err.print(
+            f"ixops: {exc} in the store {app.settings.redacted_database_url()}", markup=False
+        )
+        sys.exit(1)
     except (PermissionDenied, AccountError, TicketError, ValueError, _Refused) as exc:
         app.err.print(f"ixops: {exc}", markup=False)
         sys.exit(1)

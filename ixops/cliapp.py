@@ -56,11 +56,23 @@ class App:
 
         if self._engine is None:
             self._activate_sla_policies()
+            new_store: Path | None = None
             if self.settings.database_url == self.settings.default_database_url:
                 self.settings.ensure_home()  # the default store lives in the home
+                path = self.settings.home / "ixops.db"
+                new_store = None if path.exists() else path
             self._engine = make_engine(self.settings.database_url)
             if migrate:
                 ensure_schema(self._engine)
+            if new_store is not None and new_store.exists():
+                # Never silently: a command run without IXOPS_HOME would otherwise work on an
+                # empty store and only say "no user named …".
+                self.err.print(
+                    f"ixops: created a new, empty store {new_store} (IXOPS_HOME="
+                    f"{self.settings.home}); set IXOPS_HOME or IXOPS_DATABASE_URL to use "
+                    f"another / 已新建空数据库 {new_store}",
+                    markup=False,
+                )
         return self._engine
 
     def _activate_sla_policies(self) -> None:

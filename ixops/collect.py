@@ -94,6 +94,7 @@ from inventory.validate import Inventory
 from tickets.notify import dispatch_due
 from tickets.notify_config import NotifyConfig
 from tickets.notify_senders import Sender
+from tickets.planned import sweep_planned_work
 from tickets.rules import FaultEvent, FaultKind, apply_event, auto_close_quiet
 from tickets.service import record_due_sla_transitions
 
@@ -1218,6 +1219,8 @@ class Collector:
             session.commit()
         now = clock()
         record_due_sla_transitions(session=session, now=now)
+        # Planned work's reminder, start and all-clear (each once: stored notification keys).
+        sweep_planned_work(session=session, now=now)
         if auto_close_after is not None:
             auto_close_quiet(session=session, now=now, quiet=auto_close_after)
         session.commit()

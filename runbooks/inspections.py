@@ -299,6 +299,9 @@ class RunView:
     items: tuple[ItemView, ...]
     started_by: str
     submitted_by: str | None
+    number_in_room: int = 0
+    """The room's own count of walkthroughs (1 for its first): what people call the run; the
+    run id (``run_id``) is what commands take."""
 
     @property
     def run_id(self) -> int:
@@ -390,7 +393,14 @@ def _build_view(session: Session, run: InspectionRun, *, now: dt.datetime) -> Ru
         items=items,
         started_by=_user_name(session, run.started_by_id) or "?",
         submitted_by=_user_name(session, run.submitted_by_id),
+        number_in_room=_number_in_room(runs_of_room(session, run.room_id), run.id),
     )
+
+
+def _number_in_room(runs: Sequence[InspectionRun], run_id: int | None) -> int:
+    """1 for the room's first walkthrough, 2 for its second…; 0 if not among them."""
+    ordered = sorted(runs, key=lambda r: (r.started_at, r.id or 0))
+    return next((n for n, r in enumerate(ordered, 1) if r.id == run_id), 0)
 
 
 @rule("read inspections", READERS, reads=True)
@@ -432,6 +442,8 @@ class DueRow:
     schedule: Schedule
     state: DueState
     open_run: int | None
+    open_run_number: int = 0
+    """The open run's number in its room (see :attr:`RunView.number_in_room`)."""
 
 
 def runs_of_room(session: Session, room_id: int) -> list[InspectionRun]:
@@ -456,7 +468,8 @@ def due_inspections(
     now: dt.datetime,
     checklists: ChecklistSet | None = None,
 ) -> list[DueRow]:
-    """Every active room and where its walkthrough stands at ``now``; overdue rooms first."""
+    """Every active room and where its walkthrough stands at ``now``: started walkthroughs
+    first, then overdue rooms, due, done."""
     require_role(user, READ_ROLES, "read inspections")
     now = require_aware(now, "now")
     found = usable_checklists(checklists)
@@ -467,9 +480,13 @@ def due_inspections(
         state = due_state(schedule, run_times(runs), now=now, tracked_since=room.created_at)
         open_run = next((r.id for r in runs if r.state == RunState.OPEN.value), None)
         name = checklist_for(session, room, found).name
-        rows.append(DueRow(room, name, schedule, state, open_run))
-    order = {"overdue": 0, "due": 1, "in_progress": 2, "done": 3}
-    return sorted(rows, key=lambda r: (order[r.state.status.value], r.room.label))
+        number = _number_in_room(runs, open_run) if open_run is not None else 0
+        rows.append(DueRow(room, name, schedule, state, open_run, number))
+    # A walkthrough already started is the one to finish first: above what is only due.
+    order = {"in_progress": 0, "overdue": 1, "due": 2, "done": 3}
+    return sorted(
+        rows, key=lambda r: (r.open_run is None, order[r.state.status.value], r.room.label)
+    )
 
 
 # -- the walkthrough ----------------------------------------------------------------------------

@@ -430,6 +430,7 @@ class TicketFacts:
 
 _PLACEHOLDER_RE: Final = re.compile(r"\{(device|interface|peer_device|peer_interface)\}")
 _MARKUP_RE: Final = re.compile(r"(\*\*|__|\*|`)(?=\S)(.+?)(?<=\S)\1")
+_MD_SPECIAL_RE: Final = re.compile(r"[\\`*_\[\]<>!]")
 
 
 _CJK_RE: Final = re.compile(r"[\u3400-\u9fff\uff00-\uffef]")
@@ -474,13 +475,22 @@ def title_in(title: str, lang: str) -> str:
     return zh.strip() if lang == "zh" else en.strip()
 
 
-def fill_text(text: str, facts: TicketFacts, *, unknown: str = "—") -> str:
+def fill_text(
+    text: str, facts: TicketFacts, *, unknown: str = "—", keep_markdown: bool = False
+) -> str:
     """A runbook's prose with the ticket's names in place of ``{device}``, ``{peer_device}``, …
     (``unknown`` where the ticket has none) and Markdown emphasis and code marks taken off, so
-    people read ``ndr-acc1 HundredGigE1/0/25``, never the placeholder or the asterisks."""
+    people read ``ndr-acc1 HundredGigE1/0/25``, never the placeholder or the asterisks. With
+    ``keep_markdown`` (for a surface that renders it, the console) the marks stay and the names
+    put in are escaped, so a name never turns into emphasis."""
     values = facts.placeholders()
-    filled = _PLACEHOLDER_RE.sub(lambda m: values.get(m.group(1)) or unknown, text)
-    return _MARKUP_RE.sub(lambda m: m.group(2), filled)
+
+    def value(match: re.Match[str]) -> str:
+        found = values.get(match.group(1)) or unknown
+        return _MD_SPECIAL_RE.sub(r"\\\g<0>", found) if keep_markdown else found
+
+    filled = _PLACEHOLDER_RE.sub(value, text)
+    return filled if keep_markdown else _MARKUP_RE.sub(lambda m: m.group(2), filled)
 
 
 def specificity(runbook: Runbook, facts: TicketFacts) -> int | None:

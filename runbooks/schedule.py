@@ -72,6 +72,12 @@ class Schedule:
             )
 
 
+def last_day(due_at: dt.datetime) -> dt.date:
+    """The local day a slot is due by (its ``due_at`` is the midnight that ends it): how the
+    deadline is shown everywhere, one way."""
+    return (require_aware(due_at, "due_at") - dt.timedelta(seconds=1)).astimezone(SHANGHAI).date()
+
+
 def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, tzinfo=SHANGHAI).astimezone(dt.UTC)
 

@@ -35,6 +35,7 @@ VOCABULARY: Final[Mapping[str, tuple[str, str, str]]] = {
     "category.collector": ("collector silent", "collector", "采集器"),
     "category.inspection_finding": ("inspection finding", "inspection finding", "巡检发现"),
     "category.request": ("service request", "request", "服务请求"),
+    "category.planned": ("planned work", "planned", "计划维护"),
     "category.other": ("other", "other", "其他"),
     # What a state alone does not say: the fault cleared, or its subject is in planned work.
     "mark.recovered": ("recovered", "recovered", "已恢复"),
@@ -48,6 +49,7 @@ VOCABULARY: Final[Mapping[str, tuple[str, str, str]]] = {
     "source.event": ("alarm", "alarm", "告警"),
     "source.person": ("logged", "logged", "人工"),
     "source.inspection": ("inspection", "inspection", "巡检"),
+    "source.planned": ("planned work", "planned", "计划维护"),
     "event.opened": ("Ticket opened", "opened", "故障工单已创建"),
     "event.sla_warning": (
         "SLA warning (75 % of the time used)",
@@ -57,6 +59,13 @@ VOCABULARY: Final[Mapping[str, tuple[str, str, str]]] = {
     "event.sla_breach": ("SLA breached", "SLA breach", "已超出时限"),
     "event.recovered": ("Recovered", "recovered", "已恢复"),
     "event.resolved": ("Ticket resolved", "resolved", "工单已解决"),
+    "event.planned": ("Planned maintenance notice", "planned", "计划维护通知"),
+    "event.planned_reminder": ("Planned maintenance reminder", "reminder", "计划维护提醒"),
+    "event.planned_all_clear": (
+        "Planned maintenance finished",
+        "all clear",
+        "计划维护已结束",
+    ),
     "event.test": ("Test message", "test", "测试消息"),
 }
 
@@ -79,13 +88,14 @@ _SYSTEM_TITLES: Final[Mapping[str, str]] = {
     "Threshold crossed": "阈值越限",
     "Fan failed": "风扇故障",
     "Power supply failed": "电源故障",
+    "Planned maintenance": "计划维护",
 }
 
 
 def ticket_title(title: str, *, source: str, zh: bool) -> str:
     """A ticket's title in the reader's language: the system's own titles (an alarm's ticket)
     have their words translated, the place after the colon kept; a person's title is theirs."""
-    if not zh or source != TicketSource.EVENT.value:
+    if not zh or source not in (TicketSource.EVENT.value, TicketSource.PLANNED.value):
         return title
     head, sep, rest = title.partition(": ")
     if not sep:

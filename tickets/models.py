@@ -34,6 +34,7 @@ class TicketCategory(StrEnum):
     COLLECTOR = "collector"
     INSPECTION_FINDING = "inspection_finding"
     REQUEST = "request"
+    PLANNED = "planned"  # planned work announced to the units it cuts off: not a fault
     OTHER = "other"
 
 
@@ -51,6 +52,7 @@ class TicketSource(StrEnum):
     EVENT = "event"
     PERSON = "person"
     INSPECTION = "inspection"
+    PLANNED = "planned"  # a maintenance window declared by the center (tickets.planned)
 
 
 class EntryKind(StrEnum):
@@ -268,6 +270,10 @@ class NotifyEventKind(StrEnum):
     SLA_BREACH = "sla_breach"
     RECOVERED = "recovered"
     RESOLVED = "resolved"
+    # Planned work (tickets.planned): announced ahead, reminded before the start, all clear.
+    PLANNED = "planned"
+    PLANNED_REMINDER = "planned_reminder"
+    PLANNED_ALL_CLEAR = "planned_all_clear"
 
 
 class OutboxStatus(StrEnum):

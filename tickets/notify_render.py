@@ -54,7 +54,9 @@ def for_audience(facts: Mapping[str, Any], audience: str) -> dict[str, Any]:
     shown = dict(facts)
     unit = audience_unit(audience)
     if unit is not None:
-        shown["affected_units"] = [u for u in facts.get("affected_units", []) if u == unit]
+        for key in ("affected_units", "cut_off", "loses_a_port"):
+            if key in facts:
+                shown[key] = [u for u in facts.get(key) or [] if u == unit]
         if shown.get("unit") != unit:
             shown["unit"] = None
         shown["audience_unit"] = unit
@@ -101,8 +103,62 @@ def _site(facts: Mapping[str, Any], zh: bool, esc: Escape) -> str:
     return esc(f"{code} {name}" if name else str(code))
 
 
+PLANNED_KINDS: Final = frozenset({"planned", "planned_reminder", "planned_all_clear"})
+
+
+def _planned_lines(kind: str, facts: Mapping[str, Any], zh: bool, esc: Escape) -> list[str]:
+    """Planned work: what, when, why, and whom it cuts off (a unit's contacts: their own)."""
+    subject = esc(str(facts.get("window_subject", ""))) or "—"
+    start, end = _local(facts.get("window_starts_at")), _local(facts.get("window_ends_at"))
+    reason = esc(str(facts.get("window_reason", ""))) or "—"
+    reference = esc(str(facts.get("window_reference", "")))
+    cut = esc(", ".join(facts.get("cut_off") or [])) or "—"
+    loses = esc(", ".join(facts.get("loses_a_port") or [])) or "—"
+    number = esc(str(facts.get("number", "—")))
+    if zh:
+        lines = [
+            f"工单编号：{number}",
+            f"维护对象：{subject}",
+            f"开始时间：{start}",
+            f"结束时间：{end}",
+            f"原因：{reason}",
+        ]
+        lines += [f"变更单号：{reference}"] if reference else []
+        lines += [f"业务中断的接入单位：{cut}", f"失去一个端口（仍可达）的接入单位：{loses}"]
+        if kind == "planned_reminder":
+            lines.append(f"提醒：维护将于 {start} 开始。")
+        elif kind == "planned_all_clear":
+            lines.append(f"维护已于 {end} 结束，业务应已恢复；如仍有异常请回复本工单。")
+        else:
+            lines.append("维护期间上述接入单位的业务将中断，请提前做好安排。")
+        return lines
+    lines = [
+        f"Ticket: {number}",
+        f"Maintenance on: {subject}",
+        f"Starts: {start}",
+        f"Ends: {end}",
+        f"Reason: {reason}",
+    ]
+    lines += [f"Change reference: {reference}"] if reference else []
+    lines += [
+        f"Access units cut off: {cut}",
+        f"Access units losing a port (still reachable): {loses}",
+    ]
+    if kind == "planned_reminder":
+        lines.append(f"Reminder: the work starts at {start}.")
+    elif kind == "planned_all_clear":
+        lines.append(
+            f"The work ended at {end}; service should be back. If it is not, reply to this ticket."
+        )
+    else:
+        lines.append("The access units above lose service during the window; please plan for it.")
+    return lines
+
+
 def _lines(kind: str, facts: Mapping[str, Any], zh: bool, esc: Escape = _plain) -> list[str]:
     """The facts, one per line; everything a person typed or a device sent passes ``esc``."""
+    if kind in PLANNED_KINDS:
+        return _planned_lines(kind, facts, zh, esc)
     severity, category = esc(str(facts.get("severity", ""))), str(facts.get("category", ""))
     units = esc(", ".join(facts.get("affected_units") or [])) or "—"
     title = esc(str(facts.get("title", "")))

@@ -370,3 +370,45 @@ def queue_counts_by_site(
         per = out.setdefault(codes.get(site_id), {})
         per[SlaStatus(value)] = per.get(SlaStatus(value), 0) + n
     return out
+
+
+@rule("list tickets", EVERYONE, reach=Reach.OWN_UNIT, reads=True)
+def queue_counts_by_room(
+    *, session: Session, user: User, now: dt.datetime
+) -> dict[str | None, dict[SlaStatus, int]]:
+    """As :func:`queue_counts_by_site`, but a trunk's ticket counts under both its rooms (the
+    far end's room is as concerned as the reporting end's), so these per-room counts add up to
+    more than the total when a trunk between rooms is in trouble: the totals come from
+    :func:`queue_counts_by_site`."""
+    out = queue_counts_by_site(session=session, user=user, now=now)
+    where = _conditions(session, user, QueueFilter())
+    status = _status_expr(now)
+    codes: dict[Any, str] = dict(session.exec(select(Site.id, Site.code)).all())
+    rows = session.exec(
+        select(col(Ticket.site_id), col(Ticket.link_id), status).where(
+            *where, col(Ticket.link_id).is_not(None)
+        )
+    ).all()
+    link_ids = {link_id for _, link_id, _ in rows}
+    ends: dict[int, set[int]] = {}
+    for link_id, site_id in session.exec(
+        select(Link.id, Device.site_id)
+        .join(
+            Interface,
+            or_(
+                col(Interface.id) == col(Link.a_interface_id),
+                col(Interface.id) == col(Link.b_interface_id),
+            ),
+        )
+        .join(Device, col(Device.id) == col(Interface.device_id))
+        .where(col(Link.id).in_(link_ids or {-1}))
+    ).all():
+        if link_id is not None:
+            ends.setdefault(link_id, set()).add(site_id)
+    for reported_at, trunk, value in rows:
+        if value is None or trunk is None:
+            continue
+        for other in ends.get(trunk, set()) - {reported_at}:
+            per = out.setdefault(codes.get(other), {})
+            per[SlaStatus(value)] = per.get(SlaStatus(value), 0) + 1
+    return out

@@ -261,7 +261,8 @@ class _Loaded:
 
 
 def _load_period(session: Session, user: User, period: Period) -> _Loaded:
-    query = select(Ticket)
+    # Planned work is an announcement, neither a fault nor a request: not held to the SLA.
+    query = select(Ticket).where(Ticket.category != TicketCategory.PLANNED.value)
     clause = visible_clause(user)
     if clause is not None:
         query = query.where(clause)

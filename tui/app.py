@@ -172,21 +172,32 @@ class IxopsApp(App[None]):
     def _new(self) -> None:
         self.push_screen(NewTicketScreen(self.ctx))
 
+    def _plan(self) -> None:
+        self.action_go("queue")
+        queue = self._queue()
+        if queue is not None:
+            queue.action_plan()
+
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         if not self._logged_in_yet():
             return
         lab = self.ctx.labels
-        help_text = lab("cmd.help_text")
-        yield SystemCommand(lab("cmd.queue"), help_text, lambda: self.action_go("queue"))
-        yield SystemCommand(lab("cmd.overview"), help_text, lambda: self.action_go("overview"))
-        yield SystemCommand(lab("cmd.exchange"), help_text, lambda: self.action_go("exchange"))
-        yield SystemCommand(
-            lab("cmd.inspections"), help_text, lambda: self.action_go("inspections")
-        )
-        yield SystemCommand(lab("cmd.new"), help_text, self._new)
-        yield SystemCommand(lab("cmd.help"), help_text, self.action_help)
-        yield SystemCommand(lab("cmd.refresh"), help_text, self.action_refresh)
+        # Each entry says what it does (and its key), in the user's language.
+        for key, run in (
+            ("queue", lambda: self.action_go("queue")),
+            ("overview", lambda: self.action_go("overview")),
+            ("exchange", lambda: self.action_go("exchange")),
+            ("inspections", lambda: self.action_go("inspections")),
+            ("targets", lambda: self.action_go("targets")),
+            ("down", lambda: self.action_go("down")),
+            ("new", self._new),
+            ("help", self.action_help),
+            ("refresh", self.action_refresh),
+        ):
+            yield SystemCommand(lab(f"cmd.{key}"), lab(f"cmd.{key}.help"), run)
+        if self.ctx.me.is_center:
+            yield SystemCommand(lab("cmd.plan"), lab("cmd.plan.help"), self._plan)
         exchange = screen if isinstance(screen, ExchangeScreen) else None
         if exchange is not None:
             for device_id, node in exchange.device_nodes.items():
@@ -201,7 +212,7 @@ class IxopsApp(App[None]):
         queue = self._queue()
         if queue is None:
             return
-        yield SystemCommand(lab("cmd.clear"), help_text, queue.action_clear)
+        yield SystemCommand(lab("cmd.clear"), lab("cmd.clear.help"), queue.action_clear)
         if queue.choices is not None:
             for site in queue.choices.sites:
                 chosen = QueueFilter(site=site.code)

@@ -129,3 +129,39 @@ def lit(text: str | None, *, style: str = "", one_line: bool = True) -> Text:
     """A table cell or a widget's content from a person's or a device's text: a ``Text``, so
     ``[@click=app.quit]`` stays words, with control characters visible."""
     return Text(shown(text, one_line=one_line), style=style)
+
+
+_MD_STYLES: Final = {"em": "italic", "strong": "bold", "s": "strike"}
+
+
+def markdown_text(source: str, *, style: str = "") -> Text:
+    """A runbook's prose with its inline Markdown rendered (``*their*`` in italics, ``**…**``
+    bold, `` `code` `` as code), never as markup: the text is parsed by markdown-it and
+    assembled into a ``Text``; HTML and anything unknown stay literal, control characters
+    visible."""
+    from markdown_it import MarkdownIt
+
+    out = Text(style=style)
+    styles: list[str] = []
+    for block in MarkdownIt("commonmark").parseInline(source):
+        for token in block.children or []:
+            kind = token.type
+            if kind.endswith("_open") and kind[: -len("_open")] in _MD_STYLES:
+                styles.append(_MD_STYLES[kind[: -len("_open")]])
+            elif kind.endswith("_close") and kind[: -len("_close")] in _MD_STYLES:
+                if styles:
+                    styles.pop()
+            elif kind == "code_inline":
+                out.append(shown(token.content, one_line=True), style="bold cyan")
+            elif kind in ("softbreak", "hardbreak"):
+                out.append("\n")
+            elif kind in ("text", "html_inline"):
+                out.append(shown(token.content, one_line=False), style=" ".join(styles))
+            elif kind == "link_open":
+                styles.append("underline")
+            elif kind == "link_close":
+                if styles:
+                    styles.pop()
+            elif kind == "image":
+                out.append(shown(token.content, one_line=True), style=" ".join(styles))
+    return out

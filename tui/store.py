@@ -42,7 +42,21 @@ from tickets.choices import (
 )
 from tickets.down import DownNow, down_now
 from tickets.models import Severity, TicketCategory
-from tickets.queue import QueueFilter, QueuePage, queue_counts_by_site, ticket_queue
+from tickets.planned import (
+    Impact,
+    PlannedRow,
+    PlannedWork,
+    declare_planned_work,
+    maintenance_impact,
+    planned_windows,
+)
+from tickets.queue import (
+    QueueFilter,
+    QueuePage,
+    queue_counts_by_room,
+    queue_counts_by_site,
+    ticket_queue,
+)
 from tickets.related import Related, link_tickets, merge_ticket, related_tickets
 from tickets.service import TicketDetail, TicketRow, WaitingOn
 from tickets.sla import SlaStatus, TicketState
@@ -104,6 +118,18 @@ class NewTicketRequest:
     unit: str | None = None
 
 
+@dataclass(frozen=True)
+class PlannedRequest:
+    """A maintenance window as the console's dialog asks for it."""
+
+    device: str
+    interface: str | None
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    reason: str
+    reference: str = ""
+
+
 # The queue shows this many rows at a time (and says how many more match); the overview, the
 # nearest few.
 QUEUE_PAGE = 100
@@ -143,6 +169,10 @@ class Overview:
     # Of those, how many are open (still to be worked) and how many resolved.
     open: int = 0
     resolved: int = 0
+    # Planned work running or coming that the user may see (a contact: their unit's).
+    planned: list[PlannedRow] = dataclasses.field(default_factory=list)
+    # Per room, a trunk's ticket under both its rooms (``counts`` has it once, for totals).
+    room_counts: dict[str | None, dict[SlaStatus, int]] = dataclasses.field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -306,6 +336,8 @@ class Store:
                 queue_counts_by_site(session=session, user=user, now=now),
                 open=nearest.open,
                 resolved=nearest.states.get(TicketState.RESOLVED, 0),
+                planned=planned_windows(session=session, user=user, now=now),
+                room_counts=queue_counts_by_room(session=session, user=user, now=now),
             )
 
     def watch(self, *, now: dt.datetime) -> Watch:
@@ -516,4 +548,35 @@ class Store:
         with self._session() as session:
             return inspections.submit_inspection(
                 session=session, user=self._user(session, who), run=run_id, now=now
+            )
+
+    # -- planned work
+
+    def maintenance_impact(
+        self, who: UserInfo, request: PlannedRequest, *, now: dt.datetime
+    ) -> Impact:
+        """Whom the window would cut off (the service checks the role)."""
+        with self._session() as session:
+            return maintenance_impact(
+                session=session,
+                user=self._user(session, who),
+                device=request.device,
+                interface=request.interface,
+                now=now,
+            )
+
+    def declare_planned_work(
+        self, who: UserInfo, request: PlannedRequest, *, now: dt.datetime
+    ) -> PlannedWork:
+        with self._session() as session:
+            return declare_planned_work(
+                session=session,
+                user=self._user(session, who),
+                device=request.device,
+                interface=request.interface,
+                starts_at=request.starts_at,
+                ends_at=request.ends_at,
+                reason=request.reason,
+                reference=request.reference,
+                now=now,
             )

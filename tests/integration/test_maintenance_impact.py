@@ -81,7 +81,8 @@ def test_maintenance_add_says_whom_it_cuts_off_first(
     assert "Nothing declared" in result.stdout
     with world.session() as session:
         assert session.exec(select(MaintenanceWindow)).all() == []
-    result = CliRunner().invoke(main, args, env=env)
+    # Declaring it needs a reason (the contacts are told) and a yes (asked, or --yes).
+    result = CliRunner().invoke(main, [*args, "--reason", "line card swap", "--yes"], env=env)
     assert result.exit_code == 0, result.output
     assert "exuniv" in result.stdout
     assert "Maintenance #1 on zj-acc1" in result.stdout

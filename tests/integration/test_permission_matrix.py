@@ -66,8 +66,8 @@ from tickets.callout import callout
 from tickets.choices import reportable_ports, ticket_choices, ticket_devices
 from tickets.down import down_now
 from tickets.models import Severity, TicketCategory
-from tickets.planned import maintenance_impact
-from tickets.queue import queue_counts_by_site, ticket_queue
+from tickets.planned import declare_planned_work, maintenance_impact, planned_windows
+from tickets.queue import queue_counts_by_room, queue_counts_by_site, ticket_queue
 from tickets.related import link_tickets, merge_ticket, related_tickets
 from tickets.rules import FaultKind, apply_event
 from tickets.service import TicketNotFound, WaitingOn
@@ -177,6 +177,24 @@ class Ctx:
         return found
 
 
+def _sees_planned(c: Ctx) -> bool:
+    """A window on the unit's own port, declared by an engineer: seen by the center and by
+    that unit's contact only."""
+    device, interface = PORTS[c.unit]
+    work = declare_planned_work(
+        session=c.session,
+        user=c.world.user(c.session, "eng"),
+        device=device,
+        interface=interface,
+        starts_at=c.now + dt.timedelta(hours=2),
+        ends_at=c.now + dt.timedelta(hours=4),
+        reason=f"matrix {c.serial()}",
+        now=c.now,
+    )
+    rows = planned_windows(session=c.session, user=c.user, now=c.now)
+    return any(r.number == work.ticket for r in rows)
+
+
 def _answer(kind: ItemKind) -> Entry:
     return {
         ItemKind.CHECK: Entry(status=CheckStatus.OK),
@@ -278,6 +296,9 @@ CASES: dict[str, Callable[[Ctx], bool]] = {
         c.ticket(), ticket_queue(session=c.session, user=c.user, limit=None, now=c.now).rows
     ),
     "tickets.queue.queue_counts_by_site": lambda c: _counts_have_unit_ticket(c),
+    "tickets.queue.queue_counts_by_room": lambda c: _counts_have_unit_ticket(
+        c, queue_counts_by_room
+    ),
     "tickets.reports.ticket_sla_facts": lambda c: _in(
         c.ticket(),
         reports.ticket_sla_facts(
@@ -356,6 +377,19 @@ CASES: dict[str, Callable[[Ctx], bool]] = {
         maintenance_impact(session=c.session, user=c.user, device=PORTS[c.unit][0], now=c.now)
         is not None
     ),
+    "tickets.planned.declare_planned_work": lambda c: bool(
+        declare_planned_work(
+            session=c.session,
+            user=c.user,
+            device=PORTS[c.unit][0],
+            interface=PORTS[c.unit][1],
+            starts_at=c.now + dt.timedelta(hours=2),
+            ends_at=c.now + dt.timedelta(hours=4),
+            reason=f"matrix {c.serial()}",
+            now=c.now,
+        )
+    ),
+    "tickets.planned.planned_windows": lambda c: _sees_planned(c),
     "tickets.related.related_tickets": lambda c: (
         related_tickets(session=c.session, user=c.user, ticket=c.ticket(), now=c.now) is not None
     ),
@@ -414,11 +448,11 @@ def _browser_shows_unit_port(c: Ctx) -> bool:
     return found.port is not None and found.port.port.interface_id == interface.id
 
 
-def _counts_have_unit_ticket(c: Ctx) -> bool:
+def _counts_have_unit_ticket(c: Ctx, counts: Callable[..., Any] = queue_counts_by_site) -> bool:
     """Whether a fresh ticket of the unit shows in the user's per-site counts."""
-    before = queue_counts_by_site(session=c.session, user=c.user, now=c.now)
+    before = counts(session=c.session, user=c.user, now=c.now)
     c.ticket()
-    after = queue_counts_by_site(session=c.session, user=c.user, now=c.now)
+    after = counts(session=c.session, user=c.user, now=c.now)
     return sum(sum(v.values()) for v in after.values()) > sum(
         sum(v.values()) for v in before.values()
     )

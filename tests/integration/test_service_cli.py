@@ -65,7 +65,7 @@ def test_maintenance_is_declared_by_the_center_only_and_audited(
         assert s.exec(select(MaintenanceWindow)).all() == []
 
     code, out, err = run(env, "maintenance", "add", *WINDOW, "--reference", "CHG-7",
-                         "--as", "eng")  # fmt: skip
+                         "--reason", "line card swap", "--yes", "--as", "eng")  # fmt: skip
     assert code == 0, err
     assert "Maintenance #1 on chj-ex-core1: 2026-11-28 02:00" in out
     with world.session() as s:

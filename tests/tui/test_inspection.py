@@ -97,9 +97,61 @@ async def open_room(app: IxopsApp, pilot: Pilot[None], room: str = ROOM) -> Walk
     assert isinstance(rooms, InspectionsScreen)
     labels = [row.room.label for row in rooms.rows]
     rooms.table.move_cursor(row=labels.index(room))
+    started = rooms.rows[labels.index(room)].open_run is not None
     await pilot.press("enter")
     await settle(pilot)
+    if not started:  # a new run is started only once the person says so
+        assert isinstance(app.screen, ConfirmPrompt)
+        await pilot.press("y")
+        await settle(pilot)
     return walk(app)
+
+
+async def test_enter_asks_before_starting_a_run_and_started_runs_come_first(
+    world: World, readings: None, console: AppFactory
+) -> None:
+    app = console("eng")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        rooms = app.screen
+        assert isinstance(rooms, InspectionsScreen)
+        labels = [row.room.label for row in rooms.rows]
+        rooms.table.move_cursor(row=labels.index(ROOM))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmPrompt)
+        title = str(app.screen.query_one(".dialog-title", Label).render())
+        assert title == f"Start the walkthrough of {ROOM}?"
+        await pilot.press("n")  # no: nothing is started
+        await settle(pilot)
+        assert app.screen is rooms
+        with world.session() as session:
+            assert session.exec(select(InspectionRun)).all() == []
+        # The deadline one way (the local day, as `ixops inspect due` prints it).
+        due = str(rooms.table.get_cell(ROOM, "due"))
+        assert due.endswith(("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"))
+        assert "+08:00" not in due
+        screen = await open_room(app, pilot)
+        assert screen.view is not None
+        assert screen.view.number_in_room == 1  # the room's first, whatever the run id
+        live = screen._live(screen.lines[0]).plain
+        assert live.startswith("31 °C ")  # a live value with its unit
+        await pilot.press("escape")
+        await settle(pilot)
+    app = console("eng")
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        await settle(pilot)
+        rooms = app.screen
+        assert isinstance(rooms, InspectionsScreen)
+        assert rooms.rows[0].room.label == ROOM  # started: above every room only due
+        assert str(rooms.table.get_cell(ROOM, "run")) == "#1"
+        await pilot.press("enter")  # resuming asks nothing
+        await settle(pilot)
+        assert walk(app).resumed
 
 
 async def type_reading(pilot: Pilot[None], text: str) -> None:

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Static
+from textual.widgets import Button, Footer, Label, Static
 
 from tui.bindings import localize
 from tui.i18n import Labels
@@ -38,6 +38,8 @@ class ConfirmPrompt(ModalScreen[bool]):
             with Horizontal(classes="buttons"):
                 yield Button(self.yes, variant="primary", id="yes")
                 yield Button(self.labels("prompt.cancel"), id="cancel")
+        # The modal's own keys at the bottom, not those of the screen beneath it.
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#yes", Button).focus()

@@ -35,7 +35,7 @@ from runbooks.checklists import Item, ItemKind
 from runbooks.inspections import DueRow, InspectionError, ItemView, RunView, Submitted
 from runbooks.models import CheckStatus, InspectionResult
 from runbooks.prefill import Entry, Prefill, bounds_problem, format_age
-from runbooks.schedule import DueStatus
+from runbooks.schedule import DueStatus, last_day
 from tui.bindings import localize
 from tui.context import Context
 from tui.i18n import Labels
@@ -53,6 +53,12 @@ _DUE_STYLES: Final[dict[DueStatus, str]] = {
 }
 # Refusals by the service: the entry itself is wrong, sending it again would not help.
 _REFUSALS: Final = (InspectionError, PermissionDenied, AccountError)
+
+
+def due_by(lab: Labels, due_at: dt.datetime) -> str:
+    """The deadline one way, as ``ixops inspect due`` shows it: the local day it is due by."""
+    day = last_day(due_at)
+    return lab("insp.due_by", date=day.strftime("%m-%d"), weekday=lab(f"weekday.{day.weekday()}"))
 
 
 def _reason(exc: BaseException) -> str:
@@ -124,9 +130,9 @@ class InspectionsScreen(PollingScreen[DueLoaded]):
             table.add_row(
                 Text(lab(f"insp.status.{status.value}"), style=_DUE_STYLES[status]),
                 row.room.label,
-                format_local(row.state.slot.due_at),
+                due_by(lab, row.state.slot.due_at),
                 format_local(row.state.last_submitted_at),
-                f"#{row.open_run}" if row.open_run is not None else "",
+                f"#{row.open_run_number}" if row.open_run is not None else "",
                 row.checklist,
                 key=row.room.label,
             )
@@ -145,7 +151,25 @@ class InspectionsScreen(PollingScreen[DueLoaded]):
             self.notify(self.ctx.labels("insp.not_yours"), severity="warning")
             return
         row = self.rows[min(self.table.cursor_row, len(self.rows) - 1)]
-        self.app.push_screen(WalkthroughScreen(self.ctx, row.room.label))
+        room = row.room.label
+        if row.open_run is not None:  # resuming asks nothing: the run is already started
+            self.app.push_screen(WalkthroughScreen(self.ctx, room))
+            return
+        lab = self.ctx.labels
+
+        def then(yes: bool | None) -> None:
+            if yes:
+                self.app.push_screen(WalkthroughScreen(self.ctx, room))
+
+        self.app.push_screen(
+            ConfirmPrompt(
+                lab,
+                lab("insp.start_title", room=room),
+                [lab("insp.start_what", user=self.ctx.me.name)],
+                lab("insp.start_yes"),
+            ),
+            then,
+        )
 
 
 # -- dialogs ------------------------------------------------------------------------------------
@@ -177,6 +201,8 @@ class ReadingPrompt(ModalScreen[float | None]):
             with Horizontal(classes="buttons"):
                 yield Button(lab("prompt.ok"), variant="primary", id="ok")
                 yield Button(lab("prompt.cancel"), id="cancel")
+        # The modal's own keys at the bottom, not those of the screen beneath it.
+        yield Footer(compact=True)
 
     def parse(self, text: str) -> float | None:
         # A decimal comma is how half the keyboards in the room type it.
@@ -431,7 +457,7 @@ class WalkthroughScreen(IxScreen):
         if offered.status is not None:
             shown = lab("walk.ok") if offered.status is CheckStatus.OK else lab("walk.fault")
         else:
-            shown = f"{offered.value:g}"
+            shown = f"{offered.value:g}" + (f" {line.item.unit}" if line.item.unit else "")
         text = Text()
         if offered.stale:
             text.append(lab("walk.stale") + " ", style="bold yellow")
@@ -453,7 +479,8 @@ class WalkthroughScreen(IxScreen):
             return Text(lab("walk.fault"), style="bold red")
         if result.value is not None:
             out = bounds_problem(line.item, result.value) is not None
-            return Text(f"{result.value:g}", style="bold red" if out else "")
+            unit = f" {line.item.unit}" if line.item.unit else ""
+            return Text(f"{result.value:g}{unit}", style="bold red" if out else "")
         return Text(result.photo_ref or result.text or "✓")
 
     def _marks(self, line: Line) -> Text:
@@ -472,7 +499,8 @@ class WalkthroughScreen(IxScreen):
 
     def _widths(self) -> tuple[int, ...]:
         # expect, live, seen, marks; the label takes what is left (each column pads 1 a side).
-        fixed = (10, 16, 8, 10) if self.size.width >= 100 else (9, 15, 6, 8)
+        # Live and seen values carry their units ("STALE 100 % 2.0 h").
+        fixed = (10, 20, 10, 10) if self.size.width >= 100 else (9, 17, 7, 8)
         label = max(16, self.size.width - sum(fixed) - 2 * (len(fixed) + 1) - 2)
         return (label, *fixed)
 
@@ -523,7 +551,7 @@ class WalkthroughScreen(IxScreen):
             lab(
                 "walk.progress",
                 room=view.room.label,
-                run=view.run_id,
+                run=view.number_in_room,
                 resumed=lab("walk.resumed") if self.resumed else "",
                 done=sum(1 for ln in required if ln.recorded),
                 required=len(required),
@@ -837,7 +865,10 @@ class WalkthroughScreen(IxScreen):
             else [lab("walk.submit_clean")]
         )
         title = lab(
-            "walk.submit_title", run=view.run_id, room=view.room.label, user=self.ctx.me.name
+            "walk.submit_title",
+            run=view.number_in_room,
+            room=view.room.label,
+            user=self.ctx.me.name,
         )
 
         def then(yes: bool | None) -> None:
@@ -889,7 +920,7 @@ class WalkthroughScreen(IxScreen):
         text = Text(
             lab(
                 "walk.submitted",
-                run=view.run_id,
+                run=view.number_in_room,
                 room=view.room.label,
                 user=view.submitted_by or "?",
                 at=at,

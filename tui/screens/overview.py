@@ -13,6 +13,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Label
 
 from tickets.labels import ticket_title
+from tickets.planned import PlannedRow
 from tickets.service import TicketRow
 from tickets.sla import SlaStatus
 from tui.context import Context
@@ -43,6 +44,10 @@ class OverviewScreen(PollingScreen[Overview]):
         yield Label(self.ctx.labels("overview.nearest"), classes="section")
         table: DataTable[Text | str] = DataTable(id="nearest", cursor_type="row")
         yield table
+        # Planned work running or coming (shown only when there is some).
+        yield Label(self.ctx.labels("overview.planned"), classes="section", id="planned-title")
+        planned: DataTable[Text | str] = DataTable(id="planned", cursor_type="row")
+        yield planned
         yield KeyFooter(compact=True)
 
     def on_mount(self) -> None:
@@ -53,6 +58,13 @@ class OverviewScreen(PollingScreen[Overview]):
         table.add_column(lab("col.due"), key="due", width=11)
         table.add_column(lab("col.title"), key="title")
         table.focus()
+        planned = self.query_one("#planned", DataTable)
+        for key, width in (("window", 26), ("state", 10), ("number", 14), ("on", 24)):
+            planned.add_column(lab(f"col.{key}"), key=key, width=width)
+        planned.add_column(lab("col.units"), key="units", width=20)
+        planned.add_column(lab("col.reason"), key="reason")
+        for node in (planned, self.query_one("#planned-title", Label)):
+            node.display = False
 
     def load(self, now: dt.datetime) -> Overview:
         return self.ctx.store.overview(self.ctx.me, now=now)
@@ -85,7 +97,25 @@ class OverviewScreen(PollingScreen[Overview]):
                     ),
                     key=row.number,
                 )
+        self._show_planned(data.planned, now)
         self.tick()
+
+    def _show_planned(self, rows: list[PlannedRow], now: dt.datetime) -> None:
+        lab = self.ctx.labels
+        table = self.query_one("#planned", DataTable)
+        table.clear()
+        for node in (table, self.query_one("#planned-title", Label)):
+            node.display = bool(rows)
+        for row in rows:
+            table.add_row(
+                Text(f"{short_local(row.starts_at)} – {short_local(row.ends_at)}"),
+                lab("overview.running" if row.running(now) else "overview.coming"),
+                row.number,
+                lit(row.subject),
+                lit(", ".join(row.units) or "—"),
+                lit(row.reason),
+                key=f"planned:{row.number}",
+            )
 
     def tick(self) -> None:
         data = self.data
@@ -95,10 +125,12 @@ class OverviewScreen(PollingScreen[Overview]):
         # Counts of every open ticket, per site, from the service's GROUP BY at the last poll.
         by_site: dict[str | None, list[SlaStatus]] = defaultdict(list)
         totals: Counter[SlaStatus] = Counter()
-        for code, counts in data.counts.items():
+        for counts in data.counts.values():
+            totals.update(counts)
+        # Per room, a trunk's ticket shows under both its rooms.
+        for code, counts in (data.room_counts or data.counts).items():
             for status, n in counts.items():
                 by_site[code].extend([status] * n)
-                totals[status] += n
         self.query_one("#counts", SlaCounts).show_totals(
             totals, open_n=data.open, resolved_n=data.resolved
         )
@@ -115,7 +147,13 @@ class OverviewScreen(PollingScreen[Overview]):
             table.update_cell(row.number, "sla", marker(clock.status, self.ctx.labels))
             table.update_cell(row.number, "left", left_text(clock))
 
-    @on(DataTable.RowSelected)
+    @on(DataTable.RowSelected, "#planned")
+    def _open_planned(self, event: DataTable.RowSelected) -> None:
+        key = str(event.row_key.value or "")
+        if key.startswith("planned:"):
+            self.app.push_screen(TicketScreen(self.ctx, key.partition(":")[2]))
+
+    @on(DataTable.RowSelected, "#nearest")
     def action_open(self) -> None:
         table = self.query_one("#nearest", DataTable)
         if 0 <= table.cursor_row < len(self.nearest):

@@ -14,7 +14,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList, Select
+from textual.widgets import Button, Footer, Input, Label, OptionList, Select
 from textual.widgets.option_list import Option
 
 from tickets.models import Severity, TicketCategory
@@ -45,6 +45,8 @@ class TextPrompt(ModalScreen[str | None]):
             with Horizontal(classes="buttons"):
                 yield Button(self.labels("prompt.ok"), variant="primary", id="ok")
                 yield Button(self.labels("prompt.cancel"), id="cancel")
+        # The modal's own keys at the bottom, not those of the screen beneath it.
+        yield Footer(compact=True)
 
     @on(Input.Submitted)
     @on(Button.Pressed, "#ok")
@@ -76,6 +78,8 @@ class ChoicePrompt(ModalScreen[str | None]):
         with Vertical(classes="dialog"):
             yield Label(self.title_text, classes="dialog-title")
             yield OptionList(*(Option(text, id=key) for key, text in self.options), id="choices")
+        # The modal's own keys at the bottom, not those of the screen beneath it.
+        yield Footer(compact=True)
 
     @on(OptionList.OptionSelected)
     def chosen(self, event: OptionList.OptionSelected) -> None:
@@ -191,6 +195,8 @@ class FilterPrompt(ModalScreen[QueueFilter | None]):
             with Horizontal(classes="buttons"):
                 yield Button(lab("filter.apply"), variant="primary", id="apply")
                 yield Button(lab("filter.cancel"), id="cancel")
+        # The modal's own keys at the bottom, not those of the screen beneath it.
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         # Opens ready for the keyboard: the first drop-down has the focus.

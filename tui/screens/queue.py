@@ -15,6 +15,7 @@ from textual.widgets import DataTable, Input, Static
 
 from inventory.timeutil import format_local
 from tickets.labels import ticket_title
+from tickets.planned import PlannedWork
 from tickets.queue import WORKING_STATES, QueuePage
 from tickets.service import TicketRow
 from tickets.sla import TicketState
@@ -22,6 +23,7 @@ from tui.context import Context
 from tui.present import live, safe
 from tui.screens.base import PollingScreen
 from tui.screens.new_ticket import NewTicketScreen
+from tui.screens.planned import PlannedWorkPrompt
 from tui.screens.prompts import FilterPrompt, QueueFilter
 from tui.screens.ticket import open_ticket
 from tui.store import Choices, QueueQuery
@@ -39,6 +41,7 @@ class QueueScreen(PollingScreen[tuple[QueuePage, Choices]]):
         Binding("f", "filter", "Filter", id="queue.filter"),
         Binding("x", "clear", "Clear", id="queue.clear"),
         Binding("n", "new", "New", id="queue.new"),
+        Binding("p", "plan", "Plan work", id="queue.plan"),
         Binding("escape", "stop_search", "Stop search", show=False, id="search.cancel"),
     ]
 
@@ -269,3 +272,19 @@ class QueueScreen(PollingScreen[tuple[QueuePage, Choices]]):
 
     def action_new(self) -> None:
         self.app.push_screen(NewTicketScreen(self.ctx))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Declaring planned work is the center's (the service refuses anyone else anyway).
+        if action == "plan":
+            return self.ctx.me.is_center
+        return True
+
+    def action_plan(self) -> None:
+        self.app.push_screen(PlannedWorkPrompt(self.ctx), self._planned)
+
+    def _planned(self, done: PlannedWork | None) -> None:
+        if done is None:
+            return
+        told = len(done.impact.cut_off) + len(done.impact.loses_a_port)
+        self.notify(self.ctx.labels("plan.declared", number=done.ticket, n=told), markup=False)
+        self.poll_now()

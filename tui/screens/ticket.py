@@ -52,7 +52,7 @@ from tickets.service import (
 from tickets.sla import SlaStatus, TargetClock, TicketState
 from tickets.timeline import LinkRun, compact
 from tui.context import Context
-from tui.present import STYLES, format_left, lit, live, long_local, marker, safe
+from tui.present import STYLES, format_left, lit, live, long_local, markdown_text, marker, safe
 from tui.screens.base import PollingScreen
 from tui.screens.confirm import ConfirmPrompt
 from tui.screens.graph import GraphScreen
@@ -404,7 +404,8 @@ class TicketScreen(PollingScreen[Loaded]):
         text = Text()
         summary = runbook.summary_zh if lab.lang == "zh" and runbook.summary_zh else runbook.summary
         if summary:
-            text.append(safe(summary, one_line=False) + "\n", style="italic")
+            text.append_text(markdown_text(summary, style="italic"))
+            text.append("\n")
         if shown.problem:
             text.append(lab("runbook.no_commands", reason=shown.problem) + "\n", style="yellow")
         by_step: dict[int, list[PreparedCommand]] = {}
@@ -415,8 +416,9 @@ class TicketScreen(PollingScreen[Loaded]):
             text.append(f"\n{step.number}. {title}\n", style="bold")
             prose = prose_in(step.body, lab.lang)
             if prose:
-                filled = fill_text(prose, facts) if facts is not None else prose
-                text.append(safe(filled, one_line=False) + "\n")
+                filled = fill_text(prose, facts, keep_markdown=True) if facts is not None else prose
+                text.append_text(markdown_text(filled))  # *their* in italics, not stars
+                text.append("\n")
             for prepared in by_step.get(step.number, []):
                 text.append("   $ ", style="dim")
                 text.append(safe(prepared.command), style="bold cyan")
