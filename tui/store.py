@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -170,9 +170,9 @@ class Overview:
     open: int = 0
     resolved: int = 0
     # Planned work running or coming that the user may see (a contact: their unit's).
-    planned: list[PlannedRow] = dataclasses.field(default_factory=list)
+    planned: list[PlannedRow] = field(default_factory=list)
     # Per room, a trunk's ticket under both its rooms (``counts`` has it once, for totals).
-    room_counts: dict[str | None, dict[SlaStatus, int]] = dataclasses.field(default_factory=dict)
+    room_counts: dict[str | None, dict[SlaStatus, int]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

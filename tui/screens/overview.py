@@ -151,7 +151,7 @@ class OverviewScreen(PollingScreen[Overview]):
     def _open_planned(self, event: DataTable.RowSelected) -> None:
         key = str(event.row_key.value or "")
         if key.startswith("planned:"):
-            self.app.push_screen(TicketScreen(self.ctx, key.partition(":")[2]))
+            open_ticket(self.app, self.ctx, key.partition(":")[2])
 
     @on(DataTable.RowSelected, "#nearest")
     def action_open(self) -> None:

@@ -19,12 +19,12 @@ from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from inventory.accounts import AccountError, PermissionDenied
 from inventory.timeutil import SHANGHAI
+from tickets.choices import DeviceChoice
 from tickets.planned import Impact, PlannedWork
 from tickets.service import TicketError
 from tui.bindings import localize
 from tui.context import Context
 from tui.i18n import Labels
-from tui.queries import DeviceChoice
 from tui.store import PlannedRequest
 
 _WHOLE = "__whole__"
@@ -150,7 +150,7 @@ class PlannedWorkPrompt(ModalScreen[PlannedWork | None]):
 
     @work(thread=True, exclusive=True, group="plan-load")
     def _load(self) -> None:
-        self.post_message(self.Loaded(self.ctx.store.devices()))
+        self.post_message(self.Loaded(self.ctx.store.devices(self.ctx.me, now=self.ctx.clock())))
 
     @on(Loaded)
     def _loaded(self, message: Loaded) -> None:
