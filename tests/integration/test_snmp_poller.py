@@ -11,23 +11,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pyasn1.type import univ
 from pysnmp.proto import rfc1902, rfc1905
-from snmpd_fixtures import (
-    COMMUNITY,
-    V2C_CREDENTIALS,
-    V3_AUTH_KEY,
-    V3_CREDENTIALS,
-    V3_PRIV_KEY,
-    Snmpd,
-    free_udp_port,
-    is_bulk,
-    max_repetitions,
-    needs_snmpd,
-    request_oids,
-    response_to,
-    running_snmpd,
-    snmpd_config,
-    start_fake_agent,
-)
 
 from collectors import oids
 from collectors.counters import NoRate, NoRateReason, interface_rates
@@ -44,6 +27,23 @@ from collectors.snmp import (
 )
 from inventory.credentials import Secret, SnmpCredentials
 from inventory.schema import SnmpVersion
+from tests.integration.snmpd_fixtures import (
+    COMMUNITY,
+    V2C_CREDENTIALS,
+    V3_AUTH_KEY,
+    V3_CREDENTIALS,
+    V3_PRIV_KEY,
+    Snmpd,
+    free_udp_port,
+    is_bulk,
+    max_repetitions,
+    needs_snmpd,
+    request_oids,
+    response_to,
+    running_snmpd,
+    snmpd_config,
+    start_fake_agent,
+)
 
 
 @pytest.fixture(scope="module")
