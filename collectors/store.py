@@ -1236,13 +1236,13 @@ def record_sensors(
         )
         if row is not None:
             events.append(row)
-    for kind, found in components.items():
+    for sensor_kind, found in components.items():
         events += record_component_alarms(
             session,
             source="snmp",
             device_id=device.id,
             device=device.name,
-            metric=_COMPONENT_METRIC[kind],
+            metric=_COMPONENT_METRIC[sensor_kind],
             components=tuple(found),
             raised=raised,
             at=at,
