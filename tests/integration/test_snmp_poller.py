@@ -141,6 +141,9 @@ async def test_wrong_community_is_a_timeout_within_the_timeout(
         ("ixpoller", "wrong-" + V3_AUTH_KEY, V3_PRIV_KEY, "WrongDigest"),
         ("nobody-here", V3_AUTH_KEY, V3_PRIV_KEY, "UnknownUserName"),
     ],
+    # Fixed ids: the keys are random per process, and pytest-xdist's workers must collect the
+    # same test ids (keys in an id would also print a secret).
+    ids=["wrong-auth-key", "unknown-user"],
 )
 async def test_wrong_v3_credentials_are_a_typed_auth_failure(
     snmpd: Snmpd, user: str, auth_key: str, priv_key: str, detail: str
