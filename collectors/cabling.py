@@ -28,15 +28,15 @@ from enum import StrEnum
 
 from sqlmodel import Session, col, select
 
-from collectors.models import LinkEvent
+from collectors.models import EventKind, LinkEvent
 from collectors.ssh import LldpNeighbor
 from collectors.store import InventoryIndex, store_event
 from inventory import models as inv
 from inventory.timeutil import require_aware
 
 SOURCE = "ssh"
-MISMATCH = "cabling_mismatch"
-CLEARED = "cabling_cleared"
+MISMATCH = EventKind.CABLING_MISMATCH
+CLEARED = EventKind.CABLING_CLEARED
 
 
 class MismatchKind(StrEnum):

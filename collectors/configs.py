@@ -30,13 +30,13 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from collectors.models import LinkEvent
+from collectors.models import EventKind, LinkEvent
 from collectors.store import InventoryIndex, store_event
 from inventory.timeutil import require_aware
 
 MASK = "<removed>"
 SOURCE = "ssh"
-CONFIG_CHANGED = "config_changed"
+CONFIG_CHANGED = EventKind.CONFIG_CHANGED
 DIFF_SUMMARY_LINES = 20
 
 # An optional encryption type in front of a value: IOS 0/5/7/8/9, EOS 0/5/7/8a/sha512.

@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from sqlmodel import Session, col, select
 
-from collectors.models import DeviceIdentity, DiscoveryProblem, LinkEvent, PortBinding
+from collectors.models import DeviceIdentity, DiscoveryProblem, EventKind, LinkEvent, PortBinding
 from collectors.ports import (
     DeviceInterface,
     PortProblemKind,
@@ -44,7 +44,7 @@ UNDECLARED_TRAFFIC_BPS: Final = 1_000_000.0
 # IANAifType of ports that carry members' traffic: ethernetCsmacd, fastEther, fastEtherFX,
 # gigabitEthernet, ieee8023adLag. Virtual interfaces (VLAN, loopback, logical units) are not.
 TRAFFIC_IF_TYPES: Final = frozenset({6, 62, 69, 117, 161})
-IDENTITY_MISMATCH_EVENT: Final = "identity_mismatch"
+IDENTITY_MISMATCH_EVENT: Final = EventKind.IDENTITY_MISMATCH
 
 # sysObjectID enterprise number → the names a vendor goes by (the first one is shown).
 VENDOR_BY_ENTERPRISE: Final[dict[int, tuple[str, ...]]] = {

@@ -36,7 +36,7 @@ from collectors.flaps import (
     ThresholdSet,
     evaluate_threshold,
 )
-from collectors.models import InterfaceStatus, LinkEvent, Observation
+from collectors.models import EventKind, InterfaceStatus, LinkEvent, Observation
 from collectors.ssh import DeviceCollection, Environment, OpticChannel
 from collectors.ssh_environment import environment_warning
 from collectors.store import (
@@ -53,12 +53,12 @@ from inventory.timeutil import require_aware
 log = logging.getLogger(__name__)
 
 SOURCE = "ssh"
-CROSSED = "threshold_crossed"
-CLEARED = "threshold_cleared"
+CROSSED = EventKind.THRESHOLD_CROSSED
+CLEARED = EventKind.THRESHOLD_CLEARED
 # A device whose fans and supplies could not be read, and when they could again: no ticket,
 # but said (logged every round, stored once while it lasts, printed by `collect-ssh`).
-UNREAD = "environment_unread"
-READ = "environment_read"
+UNREAD = EventKind.ENVIRONMENT_UNREAD
+READ = EventKind.ENVIRONMENT_READ
 
 
 @dataclass(frozen=True)

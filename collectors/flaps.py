@@ -36,7 +36,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import ClassVar, TypeVar
+from typing import TypeVar
 
 from collectors.counters import InterfaceRates, require_aware_keeping_zone
 
@@ -63,14 +63,6 @@ class TransitionVerdict(StrEnum):
 ACCEPTED_VERDICTS = frozenset({TransitionVerdict.CHANGED, TransitionVerdict.OBSERVED})
 
 
-class LinkEventKind(StrEnum):
-    STATE_CHANGED = "state_changed"
-    FLAPPING_STARTED = "flapping_started"
-    FLAPPING_ENDED = "flapping_ended"
-    THRESHOLD_CROSSED = "threshold_crossed"
-    THRESHOLD_CLEARED = "threshold_cleared"
-
-
 @dataclass(frozen=True, slots=True)
 class LinkTransition:
     """A report that a port is in `new_state`, as a trap or a poll saw it."""
@@ -91,7 +83,6 @@ class LinkTransition:
 
 @dataclass(frozen=True, slots=True)
 class StateChanged:
-    kind: ClassVar[LinkEventKind] = LinkEventKind.STATE_CHANGED
     detected_at: datetime
     new_state: LinkState
     previous_state: LinkState
@@ -102,7 +93,6 @@ class StateChanged:
 
 @dataclass(frozen=True, slots=True)
 class FlappingStarted:
-    kind: ClassVar[LinkEventKind] = LinkEventKind.FLAPPING_STARTED
     detected_at: datetime
     first_transition_at: datetime
     transition_count: int
@@ -113,7 +103,6 @@ class FlappingStarted:
 
 @dataclass(frozen=True, slots=True)
 class FlappingEnded:
-    kind: ClassVar[LinkEventKind] = LinkEventKind.FLAPPING_ENDED
     detected_at: datetime
     flapping_since: datetime
     first_transition_at: datetime
@@ -134,7 +123,6 @@ class Metric(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ThresholdCrossed:
-    kind: ClassVar[LinkEventKind] = LinkEventKind.THRESHOLD_CROSSED
     detected_at: datetime
     metric: Metric
     subject: str
@@ -146,7 +134,6 @@ class ThresholdCrossed:
 
 @dataclass(frozen=True, slots=True)
 class ThresholdCleared:
-    kind: ClassVar[LinkEventKind] = LinkEventKind.THRESHOLD_CLEARED
     detected_at: datetime
     metric: Metric
     subject: str

@@ -23,7 +23,7 @@ from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from collectors.models import CollectorHeartbeat, CollectorLease, DeviceStatus, LinkEvent
+from collectors.models import CollectorHeartbeat, CollectorLease, DeviceStatus, EventKind, LinkEvent
 from inventory import models as inv
 from inventory.accounts import User, record_audit, require_role
 from inventory.permissions import CENTER, READERS, rule
@@ -319,14 +319,14 @@ def sweep_silent_collectors(*, session: Session, user: User, now: dt.datetime) -
 
 # -- silence as an event ----------------------------------------------------------------------
 
-SILENT_KIND = "collector_silent"
-RETURNED_KIND = "collector_returned"
+SILENT_KIND = EventKind.COLLECTOR_SILENT
+RETURNED_KIND = EventKind.COLLECTOR_RETURNED
 
 
 def _collector_event(
     session: Session,
     *,
-    kind: str,
+    kind: EventKind,
     row: CollectorHeartbeat,
     detected_at: dt.datetime,
     now: dt.datetime,

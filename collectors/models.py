@@ -13,6 +13,7 @@ test_rollup_history.py). Heartbeats are kept 7 days (each collector's newest for
 from __future__ import annotations
 
 import datetime as dt
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Index, String, UniqueConstraint
@@ -101,6 +102,31 @@ class InterfaceRollup(SQLModel, table=True):
     p95_value: float
 
 
+class EventKind(StrEnum):
+    """What a stored event (``link_event.kind``) is: the one list of them, which every writer
+    and the ticket rules (``tickets.rules.FaultKind``, an alias) use. The values are stored
+    data: renaming one needs a migration of the rows."""
+
+    LINK_DOWN = "link_down"
+    LINK_UP = "link_up"
+    LINK_OBSERVED = "link_observed"  # a port's state as first seen, no change
+    DEVICE_UNREACHABLE = "device_unreachable"
+    DEVICE_REACHABLE = "device_reachable"
+    DEVICE_RESTARTED = "device_restarted"
+    FLAPPING_STARTED = "flapping_started"
+    FLAPPING_ENDED = "flapping_ended"
+    THRESHOLD_CROSSED = "threshold_crossed"
+    THRESHOLD_CLEARED = "threshold_cleared"
+    COLLECTOR_SILENT = "collector_silent"
+    COLLECTOR_RETURNED = "collector_returned"
+    CABLING_MISMATCH = "cabling_mismatch"
+    CABLING_CLEARED = "cabling_cleared"
+    CONFIG_CHANGED = "config_changed"
+    IDENTITY_MISMATCH = "identity_mismatch"
+    ENVIRONMENT_UNREAD = "environment_unread"
+    ENVIRONMENT_READ = "environment_read"
+
+
 class LinkEvent(SQLModel, table=True):
     """Something that happened to a port, link or device, as detected, with its source."""
 
@@ -109,7 +135,7 @@ class LinkEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     # Unique per fact: a retried write after a crash finds its own row instead of a twin.
     event_key: str = Field(unique=True)
-    kind: str = Field(sa_type=String(32), index=True)
+    kind: str = Field(sa_type=String(32), index=True)  # an EventKind value
     device_id: int | None = Field(default=None, foreign_key="device.id", index=True)
     interface_id: int | None = Field(default=None, foreign_key="interface.id")
     link_id: int | None = Field(default=None, foreign_key="link.id", index=True)

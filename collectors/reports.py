@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 
 from collectors.flaps import LinkState, LinkTransition, TransitionSource
 from collectors.flaps import MaintenanceWindow as Window
-from collectors.models import LinkEvent, MaintenanceWindow
+from collectors.models import EventKind, LinkEvent, MaintenanceWindow
 from collectors.stability import (
     DEFAULT_CRITERIA,
     LinkStability,
@@ -27,7 +27,7 @@ from collectors.stability import (
 from inventory import models as inv
 from inventory.timeutil import Period
 
-STATE_KINDS = ("link_observed", "link_down", "link_up")
+STATE_KINDS = (EventKind.LINK_OBSERVED, EventKind.LINK_DOWN, EventKind.LINK_UP)
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,7 @@ from collectors.flaps import (
 from collectors.models import (
     DeviceStatus,
     DiscoveryProblem,
+    EventKind,
     InterfaceRollup,
     InterfaceStatus,
     LinkEvent,
@@ -251,7 +252,7 @@ def covering_maintenance(
 def store_event(
     session: Session,
     *,
-    kind: str,
+    kind: EventKind,
     subject: str,
     detected_at: dt.datetime,
     now: dt.datetime,
@@ -264,6 +265,7 @@ def store_event(
     details: Mapping[str, Any] | None = None,
 ) -> LinkEvent | None:
     """Store one event unless this fact is already stored; return the new row."""
+    kind = EventKind(kind)  # a kind outside the one list is a bug: ValueError, not a row
     key = f"{kind}|{subject}|{detected_at.isoformat()}"
     exists = session.exec(select(LinkEvent.id).where(LinkEvent.event_key == key)).first()
     if exists is not None:
@@ -292,7 +294,7 @@ def _port_event(
     session: Session,
     port: PortRef,
     *,
-    kind: str,
+    kind: EventKind,
     detected_at: dt.datetime,
     now: dt.datetime,
     source: str,
@@ -329,10 +331,11 @@ def _port_events(
         if isinstance(event, StateChanged):
             if event.new_state is LinkState.UNKNOWN:
                 continue
+            down = event.new_state is LinkState.DOWN
             row = _port_event(
                 session,
                 port,
-                kind="link_down" if event.new_state is LinkState.DOWN else "link_up",
+                kind=EventKind.LINK_DOWN if down else EventKind.LINK_UP,
                 detected_at=at,
                 now=now,
                 source=event.source.value,
@@ -343,7 +346,7 @@ def _port_events(
             row = _port_event(
                 session,
                 port,
-                kind="flapping_started",
+                kind=EventKind.FLAPPING_STARTED,
                 detected_at=at,
                 now=now,
                 source="poll",
@@ -357,7 +360,7 @@ def _port_events(
             row = _port_event(
                 session,
                 port,
-                kind="flapping_ended",
+                kind=EventKind.FLAPPING_ENDED,
                 detected_at=at,
                 now=now,
                 source="poll",
@@ -370,7 +373,7 @@ def _port_events(
             row = _port_event(
                 session,
                 port,
-                kind="threshold_crossed" if crossed else "threshold_cleared",
+                kind=EventKind.THRESHOLD_CROSSED if crossed else EventKind.THRESHOLD_CLEARED,
                 detected_at=at,
                 now=now,
                 source="poll",
@@ -441,7 +444,7 @@ def _apply_transition(
         repeat = _port_event(
             session,
             port,
-            kind="link_down",
+            kind=EventKind.LINK_DOWN,
             detected_at=transition.detected_at,
             now=now,
             source=transition.source.value,
@@ -456,7 +459,7 @@ def _apply_transition(
         first = _port_event(
             session,
             port,
-            kind="link_observed",
+            kind=EventKind.LINK_OBSERVED,
             detected_at=transition.detected_at,
             now=now,
             source=transition.source.value,
@@ -469,7 +472,7 @@ def _apply_transition(
             found_down = _port_event(
                 session,
                 port,
-                kind="link_down",
+                kind=EventKind.LINK_DOWN,
                 detected_at=transition.detected_at,
                 now=now,
                 source=transition.source.value,
@@ -924,7 +927,7 @@ def record_trap(
     if trap.kind in (TrapKind.COLD_START, TrapKind.WARM_START):
         row = store_event(
             session,
-            kind="device_restarted",
+            kind=EventKind.DEVICE_RESTARTED,
             subject=f"device:{device.name}",
             detected_at=require_aware(trap.received_at),
             now=now,
@@ -977,7 +980,7 @@ def record_reachability(
     session.add(status)
     row = store_event(
         session,
-        kind="device_unreachable" if unreachable else "device_reachable",
+        kind=EventKind.DEVICE_UNREACHABLE if unreachable else EventKind.DEVICE_REACHABLE,
         subject=f"device:{device.name}",
         detected_at=require_aware(detected_at),
         now=now,
@@ -1045,9 +1048,9 @@ def record_component_alarms(
     for c in components:
         key = f"device:{device}:{metric}:{c.name}"
         if c.failed and key not in raised:
-            kind, severity = "threshold_crossed", failure_severity(c, components)
+            kind, severity = EventKind.THRESHOLD_CROSSED, failure_severity(c, components)
         elif not c.failed and key in raised:
-            kind, severity = "threshold_cleared", ""
+            kind, severity = EventKind.THRESHOLD_CLEARED, ""
         else:
             continue
         details: dict[str, object] = {
@@ -1071,7 +1074,7 @@ def record_component_alarms(
             device_id=device_id,
             details=details,
         )
-        if kind == "threshold_crossed":
+        if kind is EventKind.THRESHOLD_CROSSED:
             raised.add(key)
         else:
             raised.discard(key)
@@ -1206,10 +1209,10 @@ def record_sensors(
         is_clear = reading.value < clear_at if above else reading.value > clear_at
         if key not in raised and is_high:
             raised.add(key)
-            kind = "threshold_crossed"
+            kind = EventKind.THRESHOLD_CROSSED
         elif key in raised and is_clear:
             raised.discard(key)
-            kind = "threshold_cleared"
+            kind = EventKind.THRESHOLD_CLEARED
         else:
             continue
         row = store_event(
@@ -1227,19 +1230,19 @@ def record_sensors(
                 "sensor": subject,
                 "value": round(reading.value, 2),
                 "unit": reading.unit,
-                "limit": raise_at if kind == "threshold_crossed" else clear_at,
+                "limit": raise_at if kind is EventKind.THRESHOLD_CROSSED else clear_at,
                 "severity": severity,
             },
         )
         if row is not None:
             events.append(row)
-    for kind, found in components.items():
+    for sensor_kind, found in components.items():
         events += record_component_alarms(
             session,
             source="snmp",
             device_id=device.id,
             device=device.name,
-            metric=_COMPONENT_METRIC[kind],
+            metric=_COMPONENT_METRIC[sensor_kind],
             components=tuple(found),
             raised=raised,
             at=at,

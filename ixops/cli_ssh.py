@@ -16,6 +16,7 @@ from rich.table import Table
 
 from collectors.configs import ConfigRepository, ConfigRepositoryError
 from collectors.environment import UNREAD
+from collectors.models import EventKind
 from collectors.ssh import (
     ALL_KINDS,
     DEFAULT_INTERVALS,
@@ -307,7 +308,7 @@ def config_backup(app: App, site: str | None, devices: tuple[str, ...], timeout_
         except ConfigRepositoryError as exc:
             app.err.print(f"ixops: {exc}", markup=False)
             sys.exit(2)
-    changed = {e.device for e in report.events if e.kind == "config_changed"}
+    changed = {e.device for e in report.events if e.kind == EventKind.CONFIG_CHANGED}
     for collection in report.collections:
         if collection.ok:
             state = "changed" if collection.device in changed else "stored"

@@ -95,12 +95,12 @@ from tickets.notify import dispatch_due
 from tickets.notify_config import NotifyConfig
 from tickets.notify_senders import Sender
 from tickets.planned import sweep_planned_work
-from tickets.rules import FaultEvent, FaultKind, apply_event, auto_close_quiet
+from tickets.rules import RULE_KINDS, FaultEvent, FaultKind, apply_event, auto_close_quiet
 from tickets.service import record_due_sla_transitions
 
 log = logging.getLogger(__name__)
 
-FAULT_KINDS = {kind.value: kind for kind in FaultKind}
+FAULT_KINDS = {kind.value: kind for kind in RULE_KINDS}
 RAW_SAMPLE_RETENTION = RetentionPolicy().raw
 OBSERVATION_RETENTION = dt.timedelta(days=30)
 ONE_HOUR = dt.timedelta(hours=1)

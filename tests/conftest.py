@@ -164,18 +164,36 @@ def now() -> dt.datetime:
 
 
 # -- real peers that must be present (never skipped: a missing peer fails and says so) ------
+# A missing tool fails the tests that need it, at their set-up or their first call of it, and
+# names the tool: never the whole session at import (a module-level check would abort it).
+
+NET_SNMP = "apt-get install snmp"
+SBIN = "/usr/sbin:/usr/bin"
+
+
+def require_tools(*tools: str, install: str, path: str | None = None) -> None:
+    """Fail the running test unless every tool is on PATH (or `path`), naming the missing."""
+    missing = [tool for tool in tools if shutil.which(tool, path=path) is None]
+    if missing:
+        where = path or "PATH"
+        pytest.fail(f"{', '.join(missing)} not found on {where} ({install})", pytrace=False)
 
 
 @pytest.fixture
 def require_snmpd() -> None:
-    if shutil.which("snmpd", path="/usr/sbin:/usr/bin") is None or shutil.which("snmpget") is None:
-        pytest.fail("net-snmp snmpd/snmpget are not installed (apt-get install snmp snmpd)")
+    require_tools("snmpd", path=SBIN, install="apt-get install snmpd")
+    require_tools("snmpget", install=NET_SNMP)
 
 
 @pytest.fixture
 def require_snmptrap() -> None:
-    if shutil.which("snmptrap") is None:
-        pytest.fail("net-snmp's snmptrap is not installed (apt-get install snmp)")
+    require_tools("snmptrap", install=NET_SNMP)
+
+
+@pytest.fixture
+def require_snmp_tools() -> None:
+    """net-snmp's command-line client tools, which the lab agent's tests talk to it with."""
+    require_tools("snmpget", "snmpbulkwalk", "snmpset", install=NET_SNMP)
 
 
 @pytest.fixture

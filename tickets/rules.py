@@ -52,7 +52,7 @@ from typing import Final
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
-from collectors.models import InterfaceStatus
+from collectors.models import EventKind, InterfaceStatus
 from inventory.models import AccessUnit, Device, Interface, Link
 from inventory.schema import DeviceRole, LinkKind
 from inventory.timeutil import format_local, format_span, require_aware
@@ -80,18 +80,9 @@ from tickets.service import (
 )
 from tickets.sla import TicketState
 
-
-class FaultKind(StrEnum):
-    LINK_DOWN = "link_down"
-    LINK_UP = "link_up"
-    DEVICE_UNREACHABLE = "device_unreachable"
-    DEVICE_REACHABLE = "device_reachable"
-    FLAPPING_STARTED = "flapping_started"
-    FLAPPING_ENDED = "flapping_ended"
-    THRESHOLD_CROSSED = "threshold_crossed"
-    THRESHOLD_CLEARED = "threshold_cleared"
-    COLLECTOR_SILENT = "collector_silent"
-    COLLECTOR_RETURNED = "collector_returned"
+# The event kinds are one enum, the stored events' (collectors.models.EventKind); the rules act
+# on the kinds in RULE_KINDS (below) and leave the others (a cabling mismatch, a config change).
+FaultKind = EventKind
 
 
 class ProblemKind(StrEnum):
@@ -118,6 +109,7 @@ _CLEARS: Final = {
     FaultKind.THRESHOLD_CLEARED: ProblemKind.THRESHOLD,
     FaultKind.COLLECTOR_RETURNED: ProblemKind.COLLECTOR_SILENT,
 }
+RULE_KINDS: Final = frozenset(_RAISES) | frozenset(_CLEARS)
 _CORE_ROLES: Final = frozenset(
     {DeviceRole.EXCHANGE_SWITCH, DeviceRole.ROUTER, DeviceRole.ROUTE_SERVER}
 )
@@ -149,6 +141,8 @@ class FaultEvent:
 
     def __post_init__(self) -> None:
         require_aware(self.detected_at, "FaultEvent.detected_at")
+        if self.kind not in RULE_KINDS:
+            raise ValueError(f"FaultEvent.kind {self.kind!r} is not a kind the ticket rules act on")
         if not self.subject_key:
             raise ValueError("FaultEvent.subject_key must not be empty")
 

@@ -13,11 +13,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from collectors.models import EventKind
 from inventory.timeutil import format_local
 from tickets.models import EntryKind, TicketEntry
 
 # Link transitions: a link-down or link-up event, or the recovery a link-up wrote.
-_LINK_EVENTS: Final = frozenset({"link_down", "link_up"})
+_LINK_EVENTS: Final = frozenset({EventKind.LINK_DOWN, EventKind.LINK_UP})
 MIN_RUN: Final = 3
 
 
@@ -59,7 +60,7 @@ def is_link_transition(entry: TicketEntry) -> bool:
 
 
 def _run(entries: Sequence[TicketEntry]) -> LinkRun:
-    downs = sum(1 for e in entries if e.kind == EntryKind.EVENT and e.value == "link_down")
+    downs = sum(1 for e in entries if e.kind == EntryKind.EVENT and e.value == EventKind.LINK_DOWN)
     return LinkRun(tuple(entries), downs=downs, ups=len(entries) - downs)
 
 

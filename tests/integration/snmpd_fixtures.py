@@ -30,8 +30,6 @@ from inventory.credentials import Secret, SnmpCredentials
 from inventory.schema import SnmpVersion
 
 SNMPD = shutil.which("snmpd") or "/usr/sbin/snmpd"
-HAVE_SNMPD = Path(SNMPD).exists() and shutil.which("snmpget") is not None
-HAVE_NETNS = os.geteuid() == 0 and shutil.which("ip") is not None
 
 # These peers are required, never optional: scripts/test installs them and CI runs as root. The
 # fixtures in tests/conftest.py fail a test whose peer is missing, saying what is missing.

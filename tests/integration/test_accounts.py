@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
-from ticket_fixtures import EXAMPLE
 
 from inventory.accounts import (
     AccountError,
@@ -25,6 +24,7 @@ from inventory.accounts import (
 )
 from inventory.sync import sync_inventory
 from inventory.validate import load_inventory
+from tests.integration.ticket_fixtures import EXAMPLE
 
 SECRET = "s3cret-enough"
 

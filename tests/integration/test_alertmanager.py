@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import ticket_fixtures
 from sqlmodel import select
-from ticket_fixtures import World
 
 from ixops.alertmanager import AlertReceiver, serve_alerts
+from tests.integration import ticket_fixtures
+from tests.integration.ticket_fixtures import World
 from tickets.models import Ticket, TicketEntry
 
 example_inventory = ticket_fixtures.example_inventory

@@ -6,10 +6,10 @@ import datetime as dt
 from dataclasses import replace
 
 import pytest
-import ticket_fixtures
 from sqlmodel import select
-from ticket_fixtures import World
 
+from tests.integration import ticket_fixtures
+from tests.integration.ticket_fixtures import World
 from tickets.callout import callout, callout_lines
 from tickets.models import Ticket, TicketEntry, parse_number
 from tickets.rules import FaultEvent, FaultKind, apply_event

@@ -8,14 +8,14 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-import ticket_fixtures
 from click.testing import CliRunner
-from ticket_fixtures import EXAMPLE, World
 
 from collectors.models import LinkEvent
 from inventory.timeutil import parse_period
 from ixops.cli import main
 from ixops.cliapp import App
+from tests.integration import ticket_fixtures
+from tests.integration.ticket_fixtures import EXAMPLE, World
 
 example_inventory = ticket_fixtures.example_inventory
 world = ticket_fixtures.world

@@ -7,14 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import ticket_fixtures
 from click.testing import CliRunner
 from sqlmodel import select
-from ticket_fixtures import EXAMPLE, World
 
 from inventory.models import Interface
 from ixops.cli import main
 from ixops.cliapp import App
+from tests.integration import ticket_fixtures
+from tests.integration.ticket_fixtures import EXAMPLE, World
 from tickets.models import Ticket
 
 example_inventory = ticket_fixtures.example_inventory

@@ -11,9 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import notify_peers
 import pytest
-from notify_peers import Receiver
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
@@ -23,6 +21,8 @@ from inventory.validate import Inventory
 from ixlab.runner import Lab
 from ixlab.state import LabState
 from ixops.collect import Collector, RoundFacts
+from tests.integration import notify_peers
+from tests.integration.notify_peers import Receiver
 from tickets.models import Ticket
 
 REPO = Path(__file__).resolve().parents[2]

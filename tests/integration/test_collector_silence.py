@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import ticket_fixtures
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
@@ -14,6 +13,7 @@ from collectors.models import CollectorHeartbeat, LinkEvent
 from inventory.sync import sync_inventory
 from inventory.validate import Inventory
 from ixops.collect import Collector
+from tests.integration import ticket_fixtures
 from tickets.models import Ticket
 
 example_inventory = ticket_fixtures.example_inventory

@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 from tickets.models import Ticket
 
 if TYPE_CHECKING:
-    from conftest import DemoStore
+    from tests.integration.conftest import DemoStore
 
 
 def test_the_story_opens_its_three_tickets(demo_store: DemoStore) -> None:

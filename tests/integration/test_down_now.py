@@ -8,16 +8,16 @@ import json
 from pathlib import Path
 
 import pytest
-import ticket_fixtures
 from click.testing import CliRunner
 from sqlmodel import Session, select
-from ticket_fixtures import EXAMPLE, World
 
 from collectors.health import CollectorState
 from collectors.models import CollectorHeartbeat, CollectorLease, DeviceStatus, InterfaceStatus
 from inventory.models import Device
 from ixops.cli import main
 from ixops.cliapp import App
+from tests.integration import ticket_fixtures
+from tests.integration.ticket_fixtures import EXAMPLE, World
 from tickets.down import DownKind, DownState, down_now
 from tickets.rules import FaultKind, apply_event
 

@@ -8,9 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-import ticket_fixtures
 from sqlmodel import Session
-from ticket_fixtures import World
 
 from collectors.models import (
     DeviceStatus,
@@ -21,6 +19,8 @@ from collectors.models import (
 )
 from collectors.views import Exchange, PortState, browse_exchange, rooms_live
 from inventory.accounts import PermissionDenied
+from tests.integration import ticket_fixtures
+from tests.integration.ticket_fixtures import World
 from tickets.choices import reportable_ports, ticket_choices, ticket_devices
 
 example_inventory = ticket_fixtures.example_inventory

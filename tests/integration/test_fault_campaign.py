@@ -26,14 +26,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import test_collect
 from click.testing import CliRunner
-from hostile import BIG_BODY, CORPUS
 from pyasn1.codec.ber import encoder
 from pysnmp.proto import api, rfc1902
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
-from test_collect import Exchange
 
 from collectors.journal import Journal
 from collectors.models import DeviceStatus, InterfaceSample
@@ -43,6 +40,9 @@ from inventory.credentials import Secret
 from ixops.cli import main
 from ixops.collect import RoundFacts
 from ixops.db import make_engine, upgrade
+from tests.hostile import BIG_BODY, CORPUS
+from tests.integration import test_collect
+from tests.integration.test_collect import Exchange
 
 exchange = test_collect.exchange  # the lab and the collector, as the collector's tests use them
 REPO = Path(__file__).resolve().parents[2]

@@ -8,10 +8,10 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-import ticket_fixtures
 from sqlmodel import Session, col, select
-from ticket_fixtures import World
 
+from tests.integration import ticket_fixtures
+from tests.integration.ticket_fixtures import World
 from tickets.models import NotificationEvent, Ticket, TicketEntry
 from tickets.rules import EventOutcome, FaultKind, apply_event
 from tickets.timeline import LinkRun, compact

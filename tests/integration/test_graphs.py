@@ -7,10 +7,8 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-import ticket_fixtures
 from click.testing import CliRunner
 from sqlmodel import Session
-from ticket_fixtures import EXAMPLE, World
 
 from collectors.counters import BucketWidth
 from collectors.graphs import GraphError, Scope, Span, traffic_graph
@@ -19,6 +17,8 @@ from collectors.store import roll_up_range
 from inventory.accounts import PermissionDenied
 from ixops.cli import main
 from ixops.cliapp import App
+from tests.integration import ticket_fixtures
+from tests.integration.ticket_fixtures import EXAMPLE, World
 
 example_inventory = ticket_fixtures.example_inventory
 world = ticket_fixtures.world

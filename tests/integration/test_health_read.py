@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import ticket_fixtures
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -13,6 +12,7 @@ from collectors.models import CollectorHeartbeat, CollectorLease, DeviceStatus
 from inventory import models as inv
 from inventory.sync import sync_inventory
 from inventory.validate import Inventory
+from tests.integration import ticket_fixtures
 
 example_inventory = ticket_fixtures.example_inventory
 

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-import ticket_fixtures
-from hostile import CORPUS
-from ticket_fixtures import PASSWORD, World
 
+from tests.hostile import CORPUS
+from tests.integration import ticket_fixtures
+from tests.integration.ticket_fixtures import PASSWORD, World
 from tickets import service
 
 world = ticket_fixtures.world

@@ -8,14 +8,14 @@ import re
 from pathlib import Path
 
 import pytest
-import ticket_fixtures
 from click.testing import CliRunner
-from hostile import BIG_BODY, CORPUS, raw_controls
-from ticket_fixtures import EXAMPLE, World
 
 from inventory.textsafe import markdown_text, visible
 from ixops.cli import main
 from ixops.cliapp import App
+from tests.hostile import BIG_BODY, CORPUS, raw_controls
+from tests.integration import ticket_fixtures
+from tests.integration.ticket_fixtures import EXAMPLE, World
 from tickets import notify_render
 
 world = ticket_fixtures.world

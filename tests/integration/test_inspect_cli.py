@@ -11,13 +11,13 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
-from ticket_fixtures import EXAMPLE, OS_USER, shanghai
 
 from ixops.cli import main
 from ixops.cli_inspect import inspect_group
 from ixops.cli_runbooks import runbook_group
 from ixops.cliapp import App
 from ixops.settings import Settings
+from tests.integration.ticket_fixtures import EXAMPLE, OS_USER, shanghai
 
 NOW = shanghai(2026, 11, 25, 11, 10)
 BROKEN = Path(__file__).resolve().parents[1] / "data" / "checklists" / "broken"

@@ -7,14 +7,14 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlmodel import Session, select
-from test_collect import Exchange, exchange  # noqa: F401 - the lab + collector fixture
-from ticket_fixtures import _HASH
 
 from inventory.accounts import Role, User
 from runbooks.checklists import ItemKind
 from runbooks.inspections import record_item, start_inspection, submit_inspection
 from runbooks.models import CheckStatus
 from runbooks.prefill import Entry
+from tests.integration.test_collect import Exchange, exchange  # noqa: F401 - the lab + collector fixture
+from tests.integration.ticket_fixtures import _HASH
 from tickets.models import Ticket
 
 ROOM = "NDR/Room 2F-05"

@@ -7,9 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-import ticket_fixtures
 from sqlmodel import Session, col, select
-from ticket_fixtures import World
 
 from collectors.models import Observation
 from inventory.accounts import AuditEntry, PermissionDenied
@@ -31,6 +29,8 @@ from runbooks.models import CheckStatus, InspectionFinding, InspectionResult
 from runbooks.prefill import Entry
 from runbooks.reports import inspection_report, report_markdown, run_markdown
 from runbooks.schedule import DueStatus
+from tests.integration import ticket_fixtures
+from tests.integration.ticket_fixtures import World
 from tickets import service
 from tickets.models import Ticket, TicketEntry
 

@@ -21,10 +21,7 @@ from pysnmp.proto import api
 from ixlab.mibs import encode_integer, encode_oid
 from ixlab.snmp_agent import LabSnmpAgent
 from ixlab.state import DeviceState, LabState, PduState, PortState, UpsState
-
-# Real peers are required, not optional: scripts/test installs them (Debian: snmp, snmptrapd).
-if shutil.which("snmpget") is None:
-    raise RuntimeError("net-snmp command-line tools are missing: apt-get install snmp")
+from tests.conftest import NET_SNMP, require_tools
 
 READ = "lab-ro-7f3a"
 WRITE = "lab-rw-91c2"
@@ -206,6 +203,7 @@ class SnmpRun:
 
 
 async def snmp(tool: str, *args: str, community: str = READ, version: str = "2c") -> SnmpRun:
+    require_tools(tool, install=NET_SNMP)  # a missing tool fails this test, saying which
     env = {**os.environ, "MIBS": "", "MIBDIRS": "", "SNMPCONFPATH": "/nonexistent"}
     process = await asyncio.create_subprocess_exec(
         tool,

@@ -41,9 +41,7 @@ from ixlab.usm import (
     localize_key,
     password_to_key,
 )
-
-if shutil.which("snmpget") is None:
-    raise RuntimeError("net-snmp command-line tools are missing: apt-get install snmp")
+from tests.conftest import NET_SNMP, require_tools
 
 READ = "lab-ro-5e21"
 AUTH_PASS, PRIV_PASS = "core-auth-7d1f", "core-priv-3b9a"
@@ -147,6 +145,7 @@ def values_of(stdout: str) -> dict[str, tuple[str, str]]:
 
 
 async def run(tool: str, *args: str, tmp: Path) -> tuple[int, str, str]:
+    require_tools(tool, install=NET_SNMP)  # a missing tool fails this test, saying which
     env = {
         **os.environ,
         "MIBS": "",

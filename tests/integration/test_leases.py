@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-import ticket_fixtures
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -14,6 +13,7 @@ from collectors.models import CollectorLease
 from inventory import models as inv
 from inventory.sync import sync_inventory
 from inventory.validate import Inventory
+from tests.integration import ticket_fixtures
 
 example_inventory = ticket_fixtures.example_inventory
 

@@ -12,10 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
-import ticket_fixtures
 from click.testing import CliRunner
 from sqlmodel import select
-from ticket_fixtures import EXAMPLE, PASSWORD, World
 
 from inventory import accounts
 from inventory.accounts import (
@@ -29,6 +27,8 @@ from inventory.accounts import (
 )
 from ixops.cli import main
 from ixops.cliapp import App
+from tests.integration import ticket_fixtures
+from tests.integration.ticket_fixtures import EXAMPLE, PASSWORD, World
 
 world = ticket_fixtures.world
 example_inventory = ticket_fixtures.example_inventory

@@ -11,17 +11,15 @@ from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 
-import mail_peers
-import notify_peers
 import pytest
-import ticket_fixtures
-from mail_peers import ImapServer
-from notify_peers import Mailbox
 from sqlmodel import Session, col, select
-from ticket_fixtures import World
 
 from inventory.accounts import AuditEntry
 from inventory.credentials import Secret
+from tests.integration import mail_peers, notify_peers, ticket_fixtures
+from tests.integration.mail_peers import ImapServer
+from tests.integration.notify_peers import Mailbox
+from tests.integration.ticket_fixtures import World
 from tickets.mail_in import (
     ImapSettings,
     MailAction,

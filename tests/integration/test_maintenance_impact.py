@@ -7,15 +7,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import ticket_fixtures
 from click.testing import CliRunner
 from sqlmodel import select
-from ticket_fixtures import EXAMPLE, World
 
 from collectors.models import MaintenanceWindow
 from inventory.accounts import PermissionDenied
 from ixops.cli import main
 from ixops.cliapp import App
+from tests.integration import ticket_fixtures
+from tests.integration.ticket_fixtures import EXAMPLE, World
 from tickets.planned import maintenance_impact
 from tickets.rules import FaultKind, apply_event
 from tickets.service import TicketInputError

@@ -9,15 +9,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import netbox_server
 import pytest
 import yaml
 from click.testing import CliRunner, Result
-from netbox_server import NetboxServer
 
 from inventory.schema import InterfaceRole
 from inventory.validate import load_inventory
 from ixops.cli import main
+from tests.integration import netbox_server
+from tests.integration.netbox_server import NetboxServer
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "inventory" / "examples" / "shanghai-ix"

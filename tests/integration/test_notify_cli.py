@@ -5,16 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import notify_peers
 import pytest
-import ticket_fixtures
 from click.testing import CliRunner
-from notify_peers import Mailbox
-from ticket_fixtures import World, shanghai
 
 from ixops.cli_notify import notify_group
 from ixops.cliapp import App
 from ixops.settings import Settings
+from tests.integration import notify_peers, ticket_fixtures
+from tests.integration.notify_peers import Mailbox
+from tests.integration.ticket_fixtures import World, shanghai
 from tickets.rules import FaultKind, apply_event
 
 example_inventory = ticket_fixtures.example_inventory

@@ -16,17 +16,16 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
-import notify_peers
-import ticket_fixtures
 from click.testing import CliRunner
-from notify_peers import Mailbox, Receiver
 from sqlalchemy import update
 from sqlmodel import Session, col, select
-from ticket_fixtures import World, shanghai
 
 from ixops.cli_notify import notify_group
 from ixops.cliapp import App
 from ixops.settings import Settings
+from tests.integration import notify_peers, ticket_fixtures
+from tests.integration.notify_peers import Mailbox, Receiver
+from tests.integration.ticket_fixtures import World, shanghai
 from tickets.models import (
     NotificationEvent,
     NotificationOutbox,

@@ -25,10 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import ticket_fixtures
 from sqlalchemy import func
 from sqlmodel import Session, select
-from ticket_fixtures import _HASH, World
 
 from collectors.graphs import GraphError, Scope, Span, traffic_graph
 from collectors.health import collectors_health, sweep_silent_collectors
@@ -61,6 +59,8 @@ from runbooks.procedures import runbooks_for_ticket
 from runbooks.reports import inspection_report
 from runbooks.run import SshAccess, run_runbook_command
 from runbooks.schedule import Recurrence
+from tests.integration import ticket_fixtures
+from tests.integration.ticket_fixtures import _HASH, World
 from tickets import notify, reports, satisfaction, service
 from tickets.callout import callout
 from tickets.choices import reportable_ports, ticket_choices, ticket_devices

@@ -11,19 +11,18 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
-import notify_peers
 import pytest
-import ticket_fixtures
 from click.testing import CliRunner
-from notify_peers import Mailbox
 from sqlmodel import Session, col, select
-from ticket_fixtures import _HASH, EXAMPLE, World, shanghai
 
 from inventory.accounts import Role, User
 from inventory.timeutil import parse_period
 from ixops.cli import main
 from ixops.cliapp import App
 from ixops.collect import Collector
+from tests.integration import notify_peers, ticket_fixtures
+from tests.integration.notify_peers import Mailbox
+from tests.integration.ticket_fixtures import _HASH, EXAMPLE, World, shanghai
 from tickets import reports
 from tickets.models import NotificationEvent, Ticket
 from tickets.notify import dispatch_due

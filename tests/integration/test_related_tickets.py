@@ -9,14 +9,14 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-import ticket_fixtures
 from click.testing import CliRunner
 from sqlmodel import Session, select
-from ticket_fixtures import EXAMPLE, World
 
 from inventory.accounts import PermissionDenied
 from ixops.cli import main
 from ixops.cliapp import App
+from tests.integration import ticket_fixtures
+from tests.integration.ticket_fixtures import EXAMPLE, World
 from tickets import service
 from tickets.models import RelationKind, Ticket, TicketRelation
 from tickets.related import SUGGESTION_LIMIT, link_tickets, merge_ticket, related_tickets

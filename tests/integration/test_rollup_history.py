@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import ticket_fixtures
 from sqlalchemy import Engine, func, insert
 from sqlmodel import Session, col, select
 
@@ -14,6 +13,7 @@ from collectors.store import RetentionPolicy, backfill_rollups, prune_rollups
 from inventory import models as inv
 from inventory.sync import sync_inventory
 from inventory.validate import Inventory
+from tests.integration import ticket_fixtures
 
 example_inventory = ticket_fixtures.example_inventory
 START = dt.datetime(2026, 11, 24, 22, 0, tzinfo=dt.UTC)  # two hours before a UTC midnight

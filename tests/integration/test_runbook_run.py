@@ -21,11 +21,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import ticket_fixtures
 from click.testing import CliRunner
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
-from ticket_fixtures import EXAMPLE, World, shanghai
 
 from collectors.ssh import ErrorKind, SshTarget
 from collectors.ssh_command import CommandResult, run_command, truncate_output
@@ -60,6 +58,8 @@ from runbooks.run import (
     run_runbook_command,
     runnable_commands,
 )
+from tests.integration import ticket_fixtures
+from tests.integration.ticket_fixtures import EXAMPLE, World, shanghai
 from tickets import service
 from tickets.models import EntryKind
 from tickets.rules import FaultEvent, FaultKind, apply_event

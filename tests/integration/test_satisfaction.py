@@ -10,15 +10,15 @@ import json
 from pathlib import Path
 
 import pytest
-import ticket_fixtures
 from click.testing import CliRunner
-from ticket_fixtures import World, shanghai
 
 from inventory.accounts import PermissionDenied
 from inventory.timeutil import parse_period
 from ixops.cli_notify import rate_command, satisfaction_group
 from ixops.cliapp import App
 from ixops.settings import Settings
+from tests.integration import ticket_fixtures
+from tests.integration.ticket_fixtures import World, shanghai
 from tickets.rules import FaultKind, apply_event
 from tickets.satisfaction import rate_ticket, satisfaction_report
 from tickets.service import TicketInputError, TicketNotFound, resolve

@@ -12,14 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import aiohttp
-from browser import chromium, difference
 from sqlmodel import Session
-from ticket_fixtures import EXAMPLE, PASSWORD, World, example_inventory  # noqa: F401
 
 from inventory.accounts import Role, User, hash_password
 from inventory.sync import sync_inventory
 from inventory.validate import Inventory
 from ixops.db import make_engine, upgrade
+from tests.integration.browser import chromium, difference
+from tests.integration.ticket_fixtures import EXAMPLE, PASSWORD, World, example_inventory  # noqa: F401
 from tickets.rules import FaultKind, apply_event
 
 REFERENCE = Path(__file__).resolve().parents[1] / "data" / "serve" / "ticket-zh-1280x800.png"

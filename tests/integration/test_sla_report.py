@@ -10,11 +10,9 @@ import json
 from pathlib import Path
 
 import pytest
-import ticket_fixtures
 from click.testing import CliRunner
 from rich.cells import cell_len
 from sqlmodel import Session, select
-from ticket_fixtures import World, shanghai
 
 from inventory.accounts import Role, User, hash_password
 from inventory.models import AccessUnit
@@ -22,6 +20,8 @@ from inventory.timeutil import parse_period
 from ixops.cli_tickets import sla_group
 from ixops.cliapp import App
 from ixops.settings import Settings
+from tests.integration import ticket_fixtures
+from tests.integration.ticket_fixtures import World, shanghai
 from tickets.reports import ComplianceRow, sla_report
 from tickets.rules import FaultKind, apply_event
 from tickets.satisfaction import rate_ticket, satisfaction_report

@@ -11,23 +11,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pyasn1.type import univ
 from pysnmp.proto import rfc1902, rfc1905
-from snmpd_fixtures import (
-    COMMUNITY,
-    V2C_CREDENTIALS,
-    V3_AUTH_KEY,
-    V3_CREDENTIALS,
-    V3_PRIV_KEY,
-    Snmpd,
-    free_udp_port,
-    is_bulk,
-    max_repetitions,
-    needs_snmpd,
-    request_oids,
-    response_to,
-    running_snmpd,
-    snmpd_config,
-    start_fake_agent,
-)
 
 from collectors import oids
 from collectors.counters import NoRate, NoRateReason, interface_rates
@@ -44,6 +27,23 @@ from collectors.snmp import (
 )
 from inventory.credentials import Secret, SnmpCredentials
 from inventory.schema import SnmpVersion
+from tests.integration.snmpd_fixtures import (
+    COMMUNITY,
+    V2C_CREDENTIALS,
+    V3_AUTH_KEY,
+    V3_CREDENTIALS,
+    V3_PRIV_KEY,
+    Snmpd,
+    free_udp_port,
+    is_bulk,
+    max_repetitions,
+    needs_snmpd,
+    request_oids,
+    response_to,
+    running_snmpd,
+    snmpd_config,
+    start_fake_agent,
+)
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +141,9 @@ async def test_wrong_community_is_a_timeout_within_the_timeout(
         ("ixpoller", "wrong-" + V3_AUTH_KEY, V3_PRIV_KEY, "WrongDigest"),
         ("nobody-here", V3_AUTH_KEY, V3_PRIV_KEY, "UnknownUserName"),
     ],
-    ids=["wrong-auth-key", "unknown-user"],  # the keys are random: ids must not carry them
+    # Fixed ids: the keys are random per process, and pytest-xdist's workers must collect the
+    # same test ids (keys in an id would also print a secret).
+    ids=["wrong-auth-key", "unknown-user"],
 )
 async def test_wrong_v3_credentials_are_a_typed_auth_failure(
     snmpd: Snmpd, user: str, auth_key: str, priv_key: str, detail: str

@@ -10,12 +10,12 @@ from datetime import UTC, datetime
 import pytest
 from pyasn1.codec.ber import encoder
 from pysnmp.proto import api, rfc1902
-from snmpd_fixtures import SNMP_ENV, free_udp_port
 
 from collectors.snmp import IfStatus
 from collectors.traps import TrapKind, TrapReceived, TrapReceiver, TrapVersion, V3TrapUser
 from inventory.credentials import Secret, SnmpCredentials
 from inventory.schema import SnmpVersion
+from tests.integration.snmpd_fixtures import SNMP_ENV, free_udp_port
 
 needs_snmptrap = pytest.mark.usefixtures("require_snmptrap")
 

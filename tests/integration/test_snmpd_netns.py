@@ -13,7 +13,11 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from snmpd_fixtures import (
+
+from collectors.snmp import IfStatus, InterfacePollResult, SnmpPoller, SnmpTarget
+from collectors.traps import TrapKind, TrapReceived, TrapReceiver
+from inventory.credentials import Secret
+from tests.integration.snmpd_fixtures import (
     COMMUNITY,
     V2C_CREDENTIALS,
     V3_CREDENTIALS,
@@ -25,10 +29,6 @@ from snmpd_fixtures import (
     site_lab,
     snmpd_config,
 )
-
-from collectors.snmp import IfStatus, InterfacePollResult, SnmpPoller, SnmpTarget
-from collectors.traps import TrapKind, TrapReceived, TrapReceiver
-from inventory.credentials import Secret
 
 pytestmark = needs_netns
 

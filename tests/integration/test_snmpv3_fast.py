@@ -16,7 +16,12 @@ from contextlib import asynccontextmanager
 from typing import cast
 
 import pytest
-from snmpd_fixtures import (
+
+from collectors import usm
+from collectors.snmp import SnmpErrorKind, SnmpPoller, SnmpTarget
+from inventory.credentials import Secret, SnmpCredentials
+from inventory.schema import SnmpVersion
+from tests.integration.snmpd_fixtures import (
     COMMUNITY,
     SNMP_ENV,
     V2C_CREDENTIALS,
@@ -27,11 +32,6 @@ from snmpd_fixtures import (
     running_snmpd,
     snmpd_config,
 )
-
-from collectors import usm
-from collectors.snmp import SnmpErrorKind, SnmpPoller, SnmpTarget
-from inventory.credentials import Secret, SnmpCredentials
-from inventory.schema import SnmpVersion
 
 pytestmark = needs_snmpd
 

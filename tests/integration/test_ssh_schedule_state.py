@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import test_ssh_cli
 from sqlmodel import Session, select
 
 from collectors.models import CollectorHeartbeat, CollectorLease, SshScheduleState
@@ -13,6 +12,7 @@ from collectors.ssh_state import load_schedule
 from collectors.store import load_index
 from ixops.cli_ssh import collect_ssh
 from ixops.cliapp import App
+from tests.integration import test_ssh_cli
 
 setup = test_ssh_cli.setup  # the lab's SSH CLIs on a thread, and a synced store
 

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
-from ticket_fixtures import EXAMPLE, OS_USER, shanghai
 
 from ixops.cli import main
 from ixops.cliapp import App
+from tests.integration.ticket_fixtures import EXAMPLE, OS_USER, shanghai
 
 NOW = shanghai(2026, 12, 1, 10)
 PASSWORD = "correct horse battery"

@@ -20,7 +20,7 @@ from targets.report import targets_report
 from tickets.models import Ticket
 
 if TYPE_CHECKING:
-    from conftest import DemoStore
+    from tests.integration.conftest import DemoStore
 
 REPO = Path(__file__).resolve().parents[2]
 TARGETS = REPO / "targets" / "examples" / "shanghai-ix"

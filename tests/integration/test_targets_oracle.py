@@ -38,11 +38,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-import ticket_fixtures
 from openpyxl import load_workbook
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
-from ticket_fixtures import World, shanghai
 
 from collectors.models import LinkEvent, MaintenanceWindow, Observation
 from inventory.accounts import AuditEntry, PermissionDenied
@@ -66,6 +64,8 @@ from targets.ledger import (
     spend,
 )
 from targets.report import close_year, explain, targets_report
+from tests.integration import ticket_fixtures
+from tests.integration.ticket_fixtures import World, shanghai
 from tickets.models import TicketCategory
 from tickets.reports import Category, Outcome, sla_report, ticket_sla_facts
 from tickets.rules import FaultKind, apply_event, auto_close_quiet

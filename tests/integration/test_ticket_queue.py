@@ -10,14 +10,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import ticket_fixtures
 from click.testing import CliRunner
 from sqlalchemy import update
 from sqlmodel import Session, col, select
-from ticket_fixtures import EXAMPLE, World
 
 from ixops.cli import main
 from ixops.cliapp import App
+from tests.integration import ticket_fixtures
+from tests.integration.ticket_fixtures import EXAMPLE, World
 from tickets import service
 from tickets.models import Severity, Ticket, TicketCategory
 from tickets.queue import QueueFilter, queue_counts_by_site, ticket_queue

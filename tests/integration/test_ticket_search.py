@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import ticket_fixtures
 from click.testing import CliRunner
 from sqlmodel import Session
-from ticket_fixtures import EXAMPLE, World
 
 from collectors.models import MaintenanceWindow
 from ixops.cli import main
 from ixops.cliapp import App
+from tests.integration import ticket_fixtures
+from tests.integration.ticket_fixtures import EXAMPLE, World
 from tickets import service
 from tickets.models import Severity, TicketCategory
 from tickets.queue import QueueFilter, UnknownFilterValue, ticket_queue

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from ticket_fixtures import EXAMPLE, shanghai
 
 from ixops.cli import main
 from ixops.cliapp import App
+from tests.integration.ticket_fixtures import EXAMPLE, shanghai
 
 NOW = shanghai(2026, 11, 26, 3, 11)
 

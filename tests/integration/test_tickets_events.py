@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-import ticket_fixtures
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
-from ticket_fixtures import World
 
 from inventory.accounts import AuditEntry
 from ixops.db import make_engine
+from tests.integration import ticket_fixtures
+from tests.integration.ticket_fixtures import World
 from tickets import rules
 from tickets.models import EntryKind, Severity, Ticket, TicketEntry
 from tickets.rules import EventOutcome, FaultKind, apply_event, auto_close_quiet

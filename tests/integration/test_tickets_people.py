@@ -7,11 +7,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import ticket_fixtures
 from sqlmodel import Session, col, func, select
-from ticket_fixtures import World
 
 from inventory.accounts import AuditEntry, PermissionDenied
+from tests.integration import ticket_fixtures
+from tests.integration.ticket_fixtures import World
 from tickets import service
 from tickets.models import EntryKind, Ticket
 from tickets.rules import FaultKind, apply_event

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-import ticket_fixtures
 from sqlmodel import Session, col, select
-from ticket_fixtures import World, shanghai
 
 from inventory.timeutil import parse_period
+from tests.integration import ticket_fixtures
+from tests.integration.ticket_fixtures import World, shanghai
 from tickets.models import (
     EntryKind,
     Severity,

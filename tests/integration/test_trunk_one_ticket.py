@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-import ticket_fixtures
 from sqlmodel import Session, col, select
-from ticket_fixtures import World
 
 from collectors.models import InterfaceStatus
+from tests.integration import ticket_fixtures
+from tests.integration.ticket_fixtures import World
 from tickets.models import EntryKind, Severity, Ticket, TicketEntry
 from tickets.rules import EventOutcome, FaultKind, apply_event
 

@@ -3,9 +3,8 @@ counts show it in the reporting end's room and the far end's, while the totals c
 
 from __future__ import annotations
 
-import ticket_fixtures
-from ticket_fixtures import World
-
+from tests.integration import ticket_fixtures
+from tests.integration.ticket_fixtures import World
 from tickets.queue import queue_counts_by_room, queue_counts_by_site
 from tickets.rules import FaultKind, apply_event
 from tui.store import Store

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tui_fixtures import clock, console, example_inventory, seeded, world
+
+from tests.tui.tui_fixtures import clock, console, example_inventory, seeded, world
 
 __all__ = ["clock", "console", "example_inventory", "seeded", "world"]
 

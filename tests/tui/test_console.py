@@ -10,10 +10,10 @@ import pytest
 from rich.console import Console
 from sqlmodel import select
 from textual.widgets import Button, Input, Select, Static
-from ticket_fixtures import World
-from tui_fixtures import AppFactory, FrozenClock, Seeded, seed, settle
 
 from inventory.sessions import session_factory
+from tests.integration.ticket_fixtures import World
+from tests.tui.tui_fixtures import AppFactory, FrozenClock, Seeded, seed, settle
 from tickets import service
 from tickets.models import Ticket, TicketEntry
 from tickets.sla import SlaStatus
@@ -395,9 +395,8 @@ async def test_a_keymap_file_remaps_keys(
 
 @pytest.mark.postgres
 async def test_acknowledge_on_postgresql(postgres_url: str, example_inventory: object) -> None:
-    from ticket_fixtures import world as world_fixture
-
     from ixops.db import make_engine, upgrade
+    from tests.integration.ticket_fixtures import world as world_fixture
 
     engine = make_engine(postgres_url)
     upgrade(engine)

@@ -14,10 +14,7 @@ from pathlib import Path
 
 import pytest
 from sqlmodel import Session, select
-from test_console import plain
 from textual.pilot import Pilot
-from ticket_fixtures import EXAMPLE, World
-from tui_fixtures import AppFactory, FrozenClock, settle
 
 from collectors.models import (
     DeviceStatus,
@@ -36,6 +33,9 @@ from ixlab.runner import Lab
 from ixlab.state import LabState
 from ixops.cli_lab import lab_secrets, write_lab_secrets
 from ixops.collect import Collector
+from tests.integration.ticket_fixtures import EXAMPLE, World
+from tests.tui.test_console import plain
+from tests.tui.tui_fixtures import AppFactory, FrozenClock, settle
 from tui.app import IxopsApp
 from tui.screens.exchange import ExchangeScreen, Level
 from tui.screens.overview import OverviewScreen

@@ -9,14 +9,14 @@ import io
 from collections.abc import Callable
 
 import pytest
-from hostile import CORPUS, raw_controls
 from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Static
-from ticket_fixtures import World
-from tui_fixtures import AppFactory, settle
 
 from inventory.textsafe import visible
+from tests.hostile import CORPUS, raw_controls
+from tests.integration.ticket_fixtures import World
+from tests.tui.tui_fixtures import AppFactory, settle
 from tickets import service
 from tui.app import IxopsApp
 from tui.screens.queue import QueueScreen

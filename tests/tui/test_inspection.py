@@ -15,8 +15,6 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 from textual.pilot import Pilot
 from textual.widgets import Input, Label, Static
-from ticket_fixtures import World
-from tui_fixtures import AppFactory, FrozenClock, settle
 
 from collectors.models import Observation
 from inventory.models import Device
@@ -24,6 +22,8 @@ from inventory.sessions import session_factory
 from runbooks.models import InspectionResult, InspectionRun
 from runbooks.procedures import Runbook
 from runbooks.run import CommandRun
+from tests.integration.ticket_fixtures import World
+from tests.tui.tui_fixtures import AppFactory, FrozenClock, settle
 from tickets.models import Ticket
 from tickets.rules import FaultKind, apply_event
 from tui.app import IxopsApp, make_app
@@ -413,9 +413,8 @@ def test_walkthrough_snapshot(
 
 @pytest.mark.postgres
 async def test_walkthrough_on_postgresql(postgres_url: str, example_inventory: object) -> None:
-    from ticket_fixtures import world as world_fixture
-
     from ixops.db import make_engine, upgrade
+    from tests.integration.ticket_fixtures import world as world_fixture
 
     engine = make_engine(postgres_url)
     upgrade(engine)

@@ -4,8 +4,8 @@ command palette's entries each say what they do and their key (issue 15, smaller
 from __future__ import annotations
 
 from textual.widgets._footer import FooterKey
-from tui_fixtures import AppFactory, Seeded, settle
 
+from tests.tui.tui_fixtures import AppFactory, Seeded, settle
 from tui.app import IxopsApp
 from tui.screens.prompts import FilterPrompt
 

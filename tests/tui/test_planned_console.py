@@ -12,10 +12,10 @@ import pytest
 from sqlmodel import select
 from textual.pilot import Pilot
 from textual.widgets import Button, DataTable, Input, Label, Static
-from ticket_fixtures import _HASH, World
-from tui_fixtures import AppFactory, FrozenClock, settle
 
 from inventory.accounts import Role, User
+from tests.integration.ticket_fixtures import _HASH, World
+from tests.tui.tui_fixtures import AppFactory, FrozenClock, settle
 from tickets.models import NotificationEvent, Ticket
 from tui.app import IxopsApp
 from tui.screens.overview import OverviewScreen

@@ -8,10 +8,10 @@ from __future__ import annotations
 import datetime as dt
 
 from textual.widgets import Button, Select, Static
-from ticket_fixtures import World
-from tui_fixtures import AppFactory, Seeded, settle
 
 from collectors.models import MaintenanceWindow
+from tests.integration.ticket_fixtures import World
+from tests.tui.tui_fixtures import AppFactory, Seeded, settle
 from tickets import service
 from tickets.models import Severity, TicketCategory
 from tickets.rules import FaultKind, apply_event

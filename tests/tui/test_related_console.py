@@ -10,9 +10,9 @@ import io
 from rich.console import Console
 from sqlmodel import select
 from textual.widgets import OptionList, Static
-from ticket_fixtures import World
-from tui_fixtures import AppFactory, settle
 
+from tests.integration.ticket_fixtures import World
+from tests.tui.tui_fixtures import AppFactory, settle
 from tickets import service
 from tickets.models import Ticket
 from tickets.rules import FaultKind, apply_event

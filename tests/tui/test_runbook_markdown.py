@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.widgets import Static
-from ticket_fixtures import World
-from tui_fixtures import AppFactory, settle
 
+from tests.integration.ticket_fixtures import World
+from tests.tui.tui_fixtures import AppFactory, settle
 from tickets.rules import FaultKind, apply_event
 from tui.present import markdown_text
 from tui.screens.ticket import TicketScreen

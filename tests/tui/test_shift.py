@@ -3,14 +3,14 @@ of a trunk. Driven with the pilot on a real store and a frozen clock."""
 
 from __future__ import annotations
 
-from test_console import cell, notifications, open_ticket, plain
-from test_down_now import polled, watched
-from test_graphs import _feed as feed
 from textual.widgets import DataTable, Label, Select, Static
-from ticket_fixtures import World
-from tui_fixtures import AppFactory, Seeded, settle
 
 from collectors.graphs import Span
+from tests.integration.test_down_now import polled, watched
+from tests.integration.test_graphs import _feed as feed
+from tests.integration.ticket_fixtures import World
+from tests.tui.test_console import cell, notifications, open_ticket, plain
+from tests.tui.tui_fixtures import AppFactory, Seeded, settle
 from tickets.rules import FaultKind, apply_event
 from tui.screens.confirm import ConfirmPrompt
 from tui.screens.down import DownScreen

@@ -11,7 +11,8 @@ from collections.abc import Callable
 
 import pytest
 from textual.pilot import Pilot
-from tui_fixtures import AppFactory, Seeded, settle
+
+from tests.tui.tui_fixtures import AppFactory, Seeded, settle
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((160, 50), id="160x50")]
 Snap = Callable[..., bool]

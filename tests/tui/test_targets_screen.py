@@ -5,9 +5,9 @@ satisfaction rows. Text from files and records stays literal."""
 from __future__ import annotations
 
 from textual.widgets import DataTable, Static
-from ticket_fixtures import World
-from tui_fixtures import AppFactory, Seeded, settle
 
+from tests.integration.ticket_fixtures import World
+from tests.tui.tui_fixtures import AppFactory, Seeded, settle
 from tui.screens.targets import TargetsScreen
 from tui.screens.ticket import TicketScreen
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
-from ticket_fixtures import World
 
 from ixops.cli_tui import tui_command
 from ixops.cliapp import App
 from ixops.settings import Settings
+from tests.integration.ticket_fixtures import World
 
 
 def _app(tmp_path: Path, url: str) -> App:

@@ -6,13 +6,13 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlmodel import Session, select
-from test_console import plain
-from test_exchange import DEVICE, PORT, to_device
-from ticket_fixtures import World
-from tui_fixtures import AppFactory, settle
 
 from collectors.models import CollectorHeartbeat, DeviceStatus, InterfaceStatus
 from inventory.models import Device
+from tests.integration.ticket_fixtures import World
+from tests.tui.test_console import plain
+from tests.tui.test_exchange import DEVICE, PORT, to_device
+from tests.tui.tui_fixtures import AppFactory, settle
 from tui.screens.overview import OverviewScreen
 from tui.widgets.rooms import RoomsTable
 

@@ -5,20 +5,15 @@ hand. A helper module, imported by ``conftest.py`` (fixtures) and the test files
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
-
-import ticket_fixtures
-from ticket_fixtures import World
-
 from inventory.sessions import session_factory
+from tests.integration import ticket_fixtures
+from tests.integration.ticket_fixtures import World
 from tickets import service
 from tickets.models import Severity, TicketCategory
 from tui.app import IxopsApp, make_app

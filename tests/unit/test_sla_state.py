@@ -13,8 +13,8 @@ from datetime import timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from test_sla_properties import ALL_POLICIES, timelines
 
+from tests.unit.test_sla_properties import ALL_POLICIES, timelines
 from tickets.sla import SlaStatus, TimelineEntry, evaluate_sla
 from tickets.sla_state import MET_RANK, PAUSED_RANK, RUNNING_RANK, status_at, stored_state
 

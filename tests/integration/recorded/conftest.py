@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from snmpsim_peer import SnmpsimPeer, start_snmpsim
+
+from tests.integration.recorded.snmpsim_peer import SnmpsimPeer, start_snmpsim
 
 
 @pytest.fixture(scope="session")

@@ -12,10 +12,9 @@ import asyncio
 import itertools
 import time
 
-from snmpsim_peer import expected_for, start_snmpsim
-
 from collectors.counters import InterfaceCounter, InterfaceRates, interface_rates
 from collectors.snmp import SnmpPoller
+from tests.integration.recorded.snmpsim_peer import expected_for, start_snmpsim
 
 NAME = "cisco-unmarked-0"
 IN_OCTETS_GI0_1 = "1.3.6.1.2.1.2.2.1.10.25"

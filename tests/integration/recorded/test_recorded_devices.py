@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from snmpsim_peer import SNMPREC, SnmpsimPeer, expected_for, recording_names
 from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
@@ -48,6 +47,12 @@ from inventory.sync import sync_inventory
 from inventory.validate import load_inventory
 from ixops.collect import Collector
 from ixops.db import make_engine, upgrade
+from tests.integration.recorded.snmpsim_peer import (
+    SNMPREC,
+    SnmpsimPeer,
+    expected_for,
+    recording_names,
+)
 
 NAMES = recording_names()
 ROUNDS = 3

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import collections
 
-from snmpsim_peer import SnmpsimPeer
-
 from collectors.snmp import SensorKind, SensorPollResult, SnmpPoller
+from tests.integration.recorded.snmpsim_peer import SnmpsimPeer
 
 
 async def _sensors(peer: SnmpsimPeer, name: str) -> SensorPollResult:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from snmpsim_peer import SnmpsimPeer, recording_names, ticking_snmprec
 
 from collectors.snmp import SnmpPoller
+from tests.integration.recorded.snmpsim_peer import SnmpsimPeer, recording_names, ticking_snmprec
 
 
 async def test_every_recording_answers_with_a_ticking_uptime(snmpsim_peer: SnmpsimPeer) -> None:

@@ -12,7 +12,6 @@ import typing
 from typing import Any
 
 import pytest
-from snmpsim_peer import SnmpsimPeer, recording_names
 
 from collectors.snmp import (
     IdentityPollResult,
@@ -22,6 +21,7 @@ from collectors.snmp import (
     SnmpIdentity,
     SnmpPoller,
 )
+from tests.integration.recorded.snmpsim_peer import SnmpsimPeer, recording_names
 
 
 def _accepts(annotation: Any, value: Any) -> bool:
