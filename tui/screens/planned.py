@@ -8,7 +8,6 @@ import datetime as dt
 from typing import ClassVar
 
 from rich.text import Text
-from sqlalchemy.exc import SQLAlchemyError
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -18,6 +17,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Input, Label, Select, Static
 
 from inventory.accounts import AccountError, PermissionDenied
+from inventory.sessions import StoreError
 from inventory.timeutil import SHANGHAI
 from tickets.choices import DeviceChoice
 from tickets.planned import Impact, PlannedWork
@@ -256,7 +256,7 @@ class PlannedWorkPrompt(ModalScreen[PlannedWork | None]):
             done = self.ctx.store.declare_planned_work(self.ctx.me, request, now=self.ctx.clock())
         except (PermissionDenied, TicketError, AccountError) as exc:
             self.post_message(self.Refused(str(exc)))
-        except SQLAlchemyError as exc:
+        except StoreError as exc:
             self.post_message(self.Refused(str(getattr(exc, "orig", None) or exc)))
         else:
             self.post_message(self.Declared(done))
