@@ -70,17 +70,21 @@ def ticket_facts(
     device = session.get(Device, ticket.device_id) if ticket.device_id else None
     interface = session.get(Interface, ticket.interface_id) if ticket.interface_id else None
     unit = session.get(AccessUnit, ticket.access_unit_id) if ticket.access_unit_id else None
-    affected = sorted(
-        session.exec(
-            select(AccessUnit.code)
-            .join(TicketAccessUnit, col(TicketAccessUnit.access_unit_id) == col(AccessUnit.id))
-            .where(TicketAccessUnit.ticket_id == tid)
-        ).all()
-    )
+    listed = session.exec(
+        select(AccessUnit.id, AccessUnit.code)
+        .join(TicketAccessUnit, col(TicketAccessUnit.access_unit_id) == col(AccessUnit.id))
+        .where(TicketAccessUnit.ticket_id == tid)
+    ).all()
+    affected = sorted(code for _id, code in listed)
     # Whom to call, as the center reads it; the renderer narrows it for a unit's contacts.
     from tickets.callout import build_callout
 
-    card = build_callout(session, ticket, contact_unit_id=None).as_json()
+    card = build_callout(
+        session,
+        ticket,
+        contact_unit_id=None,
+        affected_ids=[unit_id for unit_id, _code in listed if unit_id is not None],
+    ).as_json()
     return {
         "callout": card,
         "number": ticket.number,
