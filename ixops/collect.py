@@ -263,6 +263,48 @@ def fault_event_of(row: LinkEvent, index: InventoryIndex) -> FaultEvent | None:
     )
 
 
+def _inventory_rows_of(session: Session, rows: Sequence[LinkEvent]) -> list[Any]:
+    """The devices, ports, links, racks, rooms and sites the ticket rules read for these
+    events (both ends of each link), in a few queries; the caller holds the list."""
+    device_ids = {r.device_id for r in rows if r.device_id is not None}
+    interface_ids = {r.interface_id for r in rows if r.interface_id is not None}
+    link_ids = {r.link_id for r in rows if r.link_id is not None}
+    kept: list[Any] = []
+
+    def chunks(ids: set[int]) -> list[list[int]]:
+        ordered = sorted(ids)
+        return [ordered[i : i + 500] for i in range(0, len(ordered), 500)]
+
+    for part in chunks(link_ids):
+        kept += session.exec(select(inv.Link).where(col(inv.Link.id).in_(part))).all()
+    for part in chunks(interface_ids):
+        kept += session.exec(
+            select(inv.Link).where(
+                col(inv.Link.a_interface_id).in_(part) | col(inv.Link.b_interface_id).in_(part)
+            )
+        ).all()
+    for link in kept:
+        interface_ids |= {i for i in (link.a_interface_id, link.b_interface_id) if i is not None}
+    for part in chunks(interface_ids):
+        ports = session.exec(select(inv.Interface).where(col(inv.Interface.id).in_(part))).all()
+        device_ids |= {p.device_id for p in ports}
+        kept += ports
+    devices: list[inv.Device] = []
+    for part in chunks(device_ids):
+        devices += session.exec(select(inv.Device).where(col(inv.Device.id).in_(part))).all()
+    kept += devices
+    for model, ids in (
+        (inv.Rack, {d.rack_id for d in devices}),
+        (inv.Site, {d.site_id for d in devices}),
+    ):
+        for part in chunks(ids):
+            kept += session.exec(select(model).where(col(model.id).in_(part))).all()
+    room_ids = {r.room_id for r in kept if isinstance(r, inv.Rack) and r.room_id is not None}
+    for part in chunks(room_ids):
+        kept += session.exec(select(inv.Room).where(col(inv.Room.id).in_(part))).all()
+    return kept
+
+
 def snmp_targets(
     inventory: Inventory, index: InventoryIndex, store: CredentialStore, timeout_s: float
 ) -> tuple[list[SnmpTarget], list[str]]:
@@ -1208,15 +1250,24 @@ class Collector:
             .where(col(LinkEvent.handled_at).is_(None))
             .order_by(col(LinkEvent.detected_at), col(LinkEvent.id))
         ).all()
+        # A session that keeps its rows across commits (the trap path's) reads the inventory
+        # rows the rules will look at once for all the events, not once per event: the identity
+        # map holds them only while something does.
+        keep = _inventory_rows_of(session, pending) if not session.expire_on_commit else []
         for row in pending:
             fault = fault_event_of(row, index)
             now = clock()
+            # Marked handled in the rules' own transaction (one commit for both); marked again
+            # below if they rolled back (a lost race) or did not commit (nothing to do).
+            row.handled_at = now
+            session.add(row)
             if fault is not None:
                 apply_event(session=session, event=fault, now=now)
                 touched += 1
             row.handled_at = now
             session.add(row)
             session.commit()
+        del keep
         now = clock()
         record_due_sla_transitions(session=session, now=now)
         # Planned work's reminder, start and all-clear (each once: stored notification keys).

@@ -162,10 +162,17 @@ def callout(*, session: Session, user: User, ticket: str | int, now: dt.datetime
     )
 
 
-def build_callout(session: Session, row: Ticket, *, contact_unit_id: int | None) -> Callout:
+def build_callout(
+    session: Session,
+    row: Ticket,
+    *,
+    contact_unit_id: int | None,
+    affected_ids: list[int] | None = None,
+) -> Callout:
     """The card for the center (``contact_unit_id`` None) or as that unit's contact reads it;
     callers decide who may read the ticket (:func:`callout`, or the notifications, whose
-    snapshot is narrowed per audience)."""
+    snapshot is narrowed per audience). ``affected_ids``: the ticket's listed access units,
+    when the caller has just read them."""
     is_contact = contact_unit_id is not None
     link = session.get(Link, row.link_id) if row.link_id is not None else None
     if link is None and row.interface_id is not None:
@@ -198,11 +205,12 @@ def build_callout(session: Session, row: Ticket, *, contact_unit_id: int | None)
     own_id = row.access_unit_id
     if own_id is None and link is not None and link.access_unit_id is not None:
         own_id = link.access_unit_id
-    affected_ids = list(
-        session.exec(
-            select(TicketAccessUnit.access_unit_id).where(TicketAccessUnit.ticket_id == row.id)
-        ).all()
-    )
+    if affected_ids is None:
+        affected_ids = list(
+            session.exec(
+                select(TicketAccessUnit.access_unit_id).where(TicketAccessUnit.ticket_id == row.id)
+            ).all()
+        )
     if is_contact:
         own_id = own_id if own_id == contact_unit_id else None
         affected_ids = [u for u in affected_ids if u == contact_unit_id]

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from inventory.models import AccessUnit, Device, Interface, Site
 from inventory.timeutil import require_aware
@@ -42,36 +42,49 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def ticket_facts(session: Session, ticket: Ticket, *, now: dt.datetime) -> dict[str, Any]:
-    """What a message may say about the ticket as it stands in this (unflushed) transaction."""
+def ticket_facts(
+    session: Session,
+    ticket: Ticket,
+    *,
+    now: dt.datetime,
+    entries: Sequence[TicketEntry] | None = None,
+) -> dict[str, Any]:
+    """What a message may say about the ticket as it stands in this (unflushed) transaction.
+    ``entries``: the ticket's timeline entries as they stand now, read by the caller (who
+    reads them once for this and for the SLA clock)."""
     # Imported here: the service imports this module to call enqueue_event.
     from tickets.service import evaluate_ticket, ticket_id
 
     tid = ticket_id(ticket)
     session.flush()
-    entries = list(
-        session.exec(
-            select(TicketEntry)
-            .where(TicketEntry.ticket_id == tid)
-            .order_by(col(TicketEntry.at), col(TicketEntry.id))
-        ).all()
-    )
+    if entries is None:
+        entries = list(
+            session.exec(
+                select(TicketEntry)
+                .where(TicketEntry.ticket_id == tid)
+                .order_by(col(TicketEntry.at), col(TicketEntry.id))
+            ).all()
+        )
     sla = evaluate_ticket(ticket, entries, now=now)
     site = session.get(Site, ticket.site_id) if ticket.site_id else None
     device = session.get(Device, ticket.device_id) if ticket.device_id else None
     interface = session.get(Interface, ticket.interface_id) if ticket.interface_id else None
     unit = session.get(AccessUnit, ticket.access_unit_id) if ticket.access_unit_id else None
-    affected = sorted(
-        session.exec(
-            select(AccessUnit.code)
-            .join(TicketAccessUnit, col(TicketAccessUnit.access_unit_id) == col(AccessUnit.id))
-            .where(TicketAccessUnit.ticket_id == tid)
-        ).all()
-    )
+    listed = session.exec(
+        select(AccessUnit.id, AccessUnit.code)
+        .join(TicketAccessUnit, col(TicketAccessUnit.access_unit_id) == col(AccessUnit.id))
+        .where(TicketAccessUnit.ticket_id == tid)
+    ).all()
+    affected = sorted(code for _id, code in listed)
     # Whom to call, as the center reads it; the renderer narrows it for a unit's contacts.
     from tickets.callout import build_callout
 
-    card = build_callout(session, ticket, contact_unit_id=None).as_json()
+    card = build_callout(
+        session,
+        ticket,
+        contact_unit_id=None,
+        affected_ids=[unit_id for unit_id, _code in listed if unit_id is not None],
+    ).as_json()
     return {
         "callout": card,
         "number": ticket.number,
@@ -103,30 +116,33 @@ def enqueue_event(
     at: dt.datetime | None = None,
     key: str | None = None,
     details: Mapping[str, Any] | None = None,
+    entries: Sequence[TicketEntry] | None = None,
 ) -> NotificationEvent | None:
     """Add a notification event to the caller's transaction (the caller commits).
 
     ``key`` tells repeats of one kind apart (default: the count of earlier events of that kind on
     the ticket, so a second recovery after the fault returned is its own event). An event whose
-    key is already stored is not added again; returns None then.
+    key is already stored is not added again; returns None then. ``entries``: as for
+    :func:`ticket_facts`.
     """
     from tickets.service import ticket_id
 
     now = require_aware(now, "now")
     tid = ticket_id(ticket)
-    seq = int(
+    # One read for both: the count of earlier events of this kind, and whether this one is
+    # stored (its key begins with the ticket and the kind, so it is one of them).
+    earlier = set(
         session.exec(
-            select(func.count())
-            .select_from(NotificationEvent)
-            .where(NotificationEvent.ticket_id == tid, NotificationEvent.kind == kind.value)
-        ).one()
+            select(NotificationEvent.dedupe_key).where(
+                NotificationEvent.ticket_id == tid, NotificationEvent.kind == kind.value
+            )
+        ).all()
     )
+    seq = len(earlier)
     dedupe_key = f"{tid}|{kind.value}|{key if key is not None else seq}"
-    if session.exec(
-        select(NotificationEvent.id).where(NotificationEvent.dedupe_key == dedupe_key)
-    ).first():
+    if dedupe_key in earlier:
         return None
-    facts = ticket_facts(session, ticket, now=now)
+    facts = ticket_facts(session, ticket, now=now, entries=entries)
     event_at = require_aware(at, "at") if at is not None else now
     facts |= {"event": kind.value, "event_at": event_at.isoformat(), **(details or {})}
     event = NotificationEvent(

@@ -76,6 +76,7 @@ from tickets.service import (
     finish_change,
     link_of_interface,
     new_ticket,
+    sla_inputs,
     ticket_id,
 )
 from tickets.sla import TicketState
@@ -569,10 +570,19 @@ def _raise(
     subject: _Subject | None = None,
 ) -> EventResult:
     key = open_key_for(problem.value, event.subject_key)
-    existing = _open_ticket(session, key)
+    other = _STORY_OF.get(problem)
+    story_key = open_key_for(other.value, event.subject_key) if other else None
+    # The fault's own open ticket and its flap story's (see _story_of), in one read.
+    found = {
+        t.open_key: t
+        for t in session.exec(
+            select(Ticket).where(col(Ticket.open_key).in_([k for k in (key, story_key) if k]))
+        ).all()
+    }
+    existing = found.get(key)
     if existing is not None:
         return _append_fault(session, existing, event, now)
-    story = _story_of(session, problem, event.subject_key)
+    story = found.get(story_key) if story_key else None
     if story is not None:
         # One story, one ticket: a flap of a link that has a link-down ticket becomes that
         # ticket's story, and a link-down while the link's flapping ticket is open is part of it.
@@ -646,13 +656,16 @@ def _raise(
         absorbed = _absorb(session, ticket, subject.device.id, now)
     if cut_off:
         affected = _list_affected(session, ticket, cut_off, now)
-    enqueue_event(session, ticket, NotifyEventKind.OPENED, now=now)
+    # One read of the new ticket's timeline for its notification's snapshot and its SLA clock.
+    inputs = sla_inputs(session, ticket, new=True)
+    enqueue_event(session, ticket, NotifyEventKind.OPENED, now=now, entries=inputs[0])
     finish_change(
         session,
         ticket,
         user=None,
         action=TicketAction.OPENED,
         now=now,
+        prefetched=inputs,
         details={
             "event": event.kind.value,
             "subject": event.subject_key,
@@ -829,11 +842,13 @@ def _clear(
             + "; left open for a person to close"
         ),
     )
+    inputs = sla_inputs(session, ticket)
     enqueue_event(
         session,
         ticket,
         NotifyEventKind.RECOVERED,
         now=now,
+        entries=inputs[0],
         details={
             "downtime_s": int(downtime.total_seconds()),
             "recovered_at": event.detected_at.isoformat(),
@@ -845,6 +860,7 @@ def _clear(
         user=None,
         action=TicketAction.RECOVERED,
         now=now,
+        prefetched=inputs,
         details={"downtime_s": int(downtime.total_seconds())},
     )
     return EventResult(

@@ -495,6 +495,26 @@ def change_state(
     )
 
 
+def sla_inputs(
+    session: Session, ticket: Ticket, *, new: bool = False
+) -> tuple[list[TicketEntry], set[tuple[str, str, int]]]:
+    """The ticket's entries and stored SLA transition keys as they stand in this transaction
+    (flushed first), for :func:`store_sla_transitions` and the notification snapshot to share
+    one read. ``new``: the ticket was inserted in this transaction, so it has no stored
+    transitions yet (not read)."""
+    session.flush()
+    entries = _entries(session, ticket_id(ticket))
+    if new:
+        return entries, set()
+    stored = {
+        (r.target, r.kind, r.seq)
+        for r in session.exec(
+            select(StoredSlaTransition).where(StoredSlaTransition.ticket_id == ticket.id)
+        ).all()
+    }
+    return entries, stored
+
+
 def store_sla_transitions(
     session: Session,
     ticket: Ticket,
@@ -505,17 +525,7 @@ def store_sla_transitions(
     """Store the SLA transitions that have happened by ``now`` and are not stored yet, and the
     clock's state on the ticket. ``prefetched``: the ticket's entries and stored transition
     keys, read by a caller that handles many tickets at once."""
-    if prefetched is None:
-        session.flush()
-        entries: Sequence[TicketEntry] = _entries(session, ticket_id(ticket))
-        stored = {
-            (r.target, r.kind, r.seq)
-            for r in session.exec(
-                select(StoredSlaTransition).where(StoredSlaTransition.ticket_id == ticket.id)
-            ).all()
-        }
-    else:
-        entries, stored = prefetched
+    entries, stored = prefetched if prefetched is not None else sla_inputs(session, ticket)
     report = evaluate_ticket(ticket, entries, now=now)
     for name, value in stored_state(report).columns().items():
         setattr(ticket, name, value)
@@ -558,10 +568,13 @@ def finish_change(
     action: TicketAction,
     now: dt.datetime,
     details: dict[str, Any] | None = None,
+    prefetched: tuple[Sequence[TicketEntry], set[tuple[str, str, int]]] | None = None,
 ) -> Ticket:
+    """Store the SLA clock and audit the change, and commit. ``prefetched``: as for
+    :func:`store_sla_transitions` (from :func:`sla_inputs`, with no entry added since)."""
     ticket.updated_at = now
     session.add(ticket)
-    store_sla_transitions(session, ticket, now=now)
+    store_sla_transitions(session, ticket, now=now, prefetched=prefetched)
     record_audit(
         session,
         actor=user,
