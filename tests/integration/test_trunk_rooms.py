@@ -3,6 +3,7 @@ counts show it in the reporting end's room and the far end's, while the totals c
 
 from __future__ import annotations
 
+from inventory.sessions import session_factory
 from tests.integration import ticket_fixtures
 from tests.integration.ticket_fixtures import World
 from tickets.queue import queue_counts_by_room, queue_counts_by_site
@@ -23,6 +24,7 @@ def test_a_trunk_ticket_counts_in_both_rooms_and_once_in_the_totals(world: World
         rooms = queue_counts_by_room(session=session, user=eng, now=world.now)
     assert {code: sum(v.values()) for code, v in once.items()} == {"CHJ": 1}
     assert {code: sum(v.values()) for code, v in rooms.items()} == {"CHJ": 1, "NDR": 1}
-    overview = Store(world.engine).overview(Store(world.engine).user_named("eng"), now=world.now)
+    store = Store(session_factory(world.engine))
+    overview = store.overview(store.user_named("eng"), now=world.now)
     assert sum(sum(v.values()) for v in overview.counts.values()) == 1  # the total
     assert set(overview.room_counts) == {"CHJ", "NDR"}
