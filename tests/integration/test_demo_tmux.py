@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -34,12 +35,14 @@ def _wait_for(session: str, text: str, timeout_s: float) -> str:
 def test_demo_opens_a_ticket_that_keystrokes_acknowledge(tmp_path: Path) -> None:
     if shutil.which("tmux") is None:
         pytest.fail("tmux is not installed (apt-get install tmux)")
+    # 40 rows: with the callout card and a suggested related ticket above it, 32 rows left the
+    # timeline one line, and the acknowledgement's line fell below the fold.
     session = f"ixops-demo-{uuid.uuid4().hex[:8]}"
     # Textual draws on stderr: it must stay the terminal, so nothing is redirected here.
     command = f"{sys.executable} -m ixops demo; echo DEMO-EXITED $?; sleep 30"
     env = {**os.environ, "IXOPS_HOME": str(tmp_path), "IXOPS_LANG": "en", "TERM": "xterm-256color"}
     subprocess.run(
-        ["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "32", command],
+        ["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command],
         check=True, env=env,
     )  # fmt: skip
     try:
@@ -49,10 +52,10 @@ def test_demo_opens_a_ticket_that_keystrokes_acknowledge(tmp_path: Path) -> None
         subprocess.run(["tmux", "send-keys", "-t", session, "Enter"], check=True)
         _wait_for(session, "Timeline", 10)
         subprocess.run(["tmux", "send-keys", "-t", session, "a"], check=True)
-        # 30 s: on a loaded machine the demo (lab, collector and console in one process) took
-        # longer than 10 s to show the acknowledgement in the timeline.
-        screen = _wait_for(session, "response SLA met", 30)
-        assert "MET" in screen
+        # The ticket's header says it: acknowledged, response SLA met. (The timeline's new line
+        # is in a scrolled region that can sit below what the window shows.)
+        screen = _wait_for(session, "ack'd", 30)
+        assert re.search(r"Response SLA\s+MET", screen), screen
         subprocess.run(["tmux", "send-keys", "-t", session, "Escape"], check=True)
         time.sleep(1)
         subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
