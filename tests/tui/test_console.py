@@ -493,3 +493,22 @@ async def test_the_kept_ticket_screen_shows_the_next_ticket_as_a_new_screen_woul
     assert seeded.met in str(reused["#facts"])
     assert seeded.at_risk not in str(reused)
     assert reused == fresh
+
+
+async def test_a_timeline_taller_than_its_box_follows_its_newest_entry(
+    seeded: Seeded, console: AppFactory
+) -> None:
+    """At 80×24 the timeline has a few lines; each new entry must be in view, not below it."""
+    app = console("eng")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = await open_ticket(app, pilot, seeded.ok_contact)
+        box = screen.query_one("#timeline-box")
+        for n in range(8):
+            await pilot.press("n")
+            await pilot.press(*f"note number {n}", "enter")
+            await settle(pilot)
+            await pilot.pause()
+        assert "note number 7" in plain(screen.query_one("#timeline", Static))
+        assert box.max_scroll_y > 0, "the box should be shorter than eight notes"
+        assert box.scroll_y == box.max_scroll_y

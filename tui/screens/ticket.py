@@ -142,6 +142,8 @@ class TicketScreen(PollingScreen[Loaded]):
         self.related: Related | None = None
         # While another ticket is being read: the last one's state and whether it had commands.
         self._keys_of: tuple[TicketState, bool] | None = None
+        # How many timeline entries were last shown: when it changes, the box follows the newest.
+        self._timeline_seen = -1
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
@@ -174,6 +176,7 @@ class TicketScreen(PollingScreen[Loaded]):
         self.callout = None
         self.related = None
         self.loaded = False
+        self._timeline_seen = -1
         self.top_bar.screen_title = f"{self.ctx.labels('screen.ticket')} {number}"
         self.top_bar.status = self.ctx.labels("queue.loading")
         self.top_bar.set_banner(self.ctx.banner)
@@ -217,6 +220,13 @@ class TicketScreen(PollingScreen[Loaded]):
             return
         self.query_one("#facts", Static).update(self._facts(self.detail))
         self.query_one("#timeline", Static).update(self._timeline(self.detail))
+        entries = len(self.detail.entries)
+        if entries != self._timeline_seen:
+            # The newest entry is the one the engineer came for: a box too short for the
+            # whole timeline follows it (after layout, so the new height is known).
+            self._timeline_seen = entries
+            box = self.query_one("#timeline-box", VerticalScroll)
+            self.call_after_refresh(box.scroll_end, animate=False)
         self.callout = data.callout
         card = self._callout(data.callout)
         self.query_one("#callout", Static).update(card)
