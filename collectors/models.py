@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from inventory.timeutil import UTCDateTime
+from inventory.dbtime import UTCDateTime
 
 
 class DeviceStatus(SQLModel, table=True):

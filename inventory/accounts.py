@@ -27,10 +27,14 @@ from sqlalchemy import CheckConstraint, String, Text, UniqueConstraint, func
 from sqlmodel import Field, Session, SQLModel, select
 
 from inventory.credentials import MASK, scrub
+from inventory.dbtime import UTCDateTime
 from inventory.models import AccessUnit
 from inventory.permissions import ADMINS, CENTER, EVERYONE, Reach, rule
+from inventory.permissions import PermissionDenied as PermissionDenied
 from inventory.permissions import Role as Role
-from inventory.timeutil import UTCDateTime, require_aware
+from inventory.permissions import require_active as require_active
+from inventory.permissions import require_role as require_role
+from inventory.timeutil import require_aware
 
 MIN_PASSWORD_LENGTH = 8
 _HASHER = PasswordHasher()
@@ -46,23 +50,6 @@ class AccountError(ValueError):
 
 class UnknownUserError(AccountError):
     pass
-
-
-_PREPOSITIONS = frozenset({"to", "for", "on", "in", "of", "from", "with", "at"})
-
-
-class PermissionDenied(Exception):
-    """The acting user may not do this; the message names who, what and on which object."""
-
-    def __init__(self, user: str, action: str, target: str | None = None) -> None:
-        self.user = user
-        self.action = action
-        self.target = target
-        # "add notes to IX-…", "reply to IX-…": an action that ends in its own preposition
-        # takes the object straight after it; others "… on IX-…".
-        joiner = " " if action.rsplit(" ", 1)[-1] in _PREPOSITIONS else " on "
-        on = f"{joiner}{target}" if target else ""
-        super().__init__(f"{user} may not {action}{on}")
 
 
 class User(SQLModel, table=True):
@@ -182,19 +169,6 @@ def _scrubbed(details: Mapping[str, Any]) -> dict[str, Any]:
         else:
             shown[key] = value
     return shown
-
-
-def require_active(user: User, action: str, target: str | None = None) -> None:
-    if not user.active:
-        raise PermissionDenied(f"{user.name} (disabled)", action, target)
-
-
-def require_role(
-    user: User, roles: frozenset[Role], action: str, target: str | None = None
-) -> None:
-    require_active(user, action, target)
-    if user.role_enum not in roles:
-        raise PermissionDenied(f"{user.name} ({user.role})", action, target)
 
 
 def hash_password(password: str) -> str:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import BigInteger, Date, Numeric, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from inventory.timeutil import UTCDateTime
+from inventory.dbtime import UTCDateTime
 
 
 class Tracked(SQLModel):

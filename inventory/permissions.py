@@ -12,10 +12,11 @@ rule. A disabled account may do nothing, whatever the roles.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Final, TypeVar
+from typing import Final, Protocol, TypeVar
 
 
 class Role(StrEnum):
@@ -25,6 +26,35 @@ class Role(StrEnum):
     ENGINEER = "engineer"
     CONTACT = "contact"
     VIEWER = "viewer"
+
+
+class Account(Protocol):
+    """What a permission check reads of an account: the ORM's
+    :class:`inventory.accounts.User`, or a row read without the ORM."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def disabled_at(self) -> dt.datetime | None: ...
+
+
+_PREPOSITIONS = frozenset({"to", "for", "on", "in", "of", "from", "with", "at"})
+
+
+class PermissionDenied(Exception):
+    """The acting user may not do this; the message names who, what and on which object."""
+
+    def __init__(self, user: str, action: str, target: str | None = None) -> None:
+        self.user = user
+        self.action = action
+        self.target = target
+        # "add notes to IX-…", "reply to IX-…": an action that ends in its own preposition
+        # takes the object straight after it; others "… on IX-…".
+        joiner = " " if action.rsplit(" ", 1)[-1] in _PREPOSITIONS else " on "
+        on = f"{joiner}{target}" if target else ""
+        super().__init__(f"{user} may not {action}{on}")
 
 
 F = TypeVar("F", bound=Callable[..., object])
@@ -73,3 +103,16 @@ def rule(
 def rule_of(func: Callable[..., object]) -> Rule | None:
     found = getattr(func, RULE_ATTRIBUTE, None)
     return found if isinstance(found, Rule) else None
+
+
+def require_active(user: Account, action: str, target: str | None = None) -> None:
+    if user.disabled_at is not None:
+        raise PermissionDenied(f"{user.name} (disabled)", action, target)
+
+
+def require_role(
+    user: Account, roles: frozenset[Role], action: str, target: str | None = None
+) -> None:
+    require_active(user, action, target)
+    if Role(user.role) not in roles:
+        raise PermissionDenied(f"{user.name} ({user.role})", action, target)

@@ -1,8 +1,9 @@
 """UTC in storage, Asia/Shanghai on screen.
 
-Every stored instant is timezone-aware UTC. SQLite has no time zone type, so `UTCDateTime`
-stores UTC and re-attaches it on read; a naive datetime is refused at the door rather than
-silently taken as local time.
+Every stored instant is timezone-aware UTC. SQLite has no time zone type, so the column type
+(:class:`inventory.dbtime.UTCDateTime`) stores UTC and re-attaches it on read; a naive datetime
+is refused at the door rather than silently taken as local time. This module imports no
+database library: the commands that read the store without the ORM use it too.
 """
 
 from __future__ import annotations
@@ -12,10 +13,6 @@ import re
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import DateTime
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
 
 UTC = dt.UTC
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -62,27 +59,14 @@ def format_span(seconds: float) -> str:
     return f"{hours}h{minutes:02d}m{secs:02d}s" if hours else f"{minutes}m{secs:02d}s"
 
 
-class UTCDateTime(TypeDecorator[dt.datetime]):
-    """A timezone-aware datetime column, UTC in the database whatever the backend."""
+def __getattr__(name: str) -> Any:
+    # The migrations name the column type as ``inventory.timeutil.UTCDateTime``; it lives in
+    # inventory.dbtime so that this module imports no SQLAlchemy.
+    if name == "UTCDateTime":
+        from inventory.dbtime import UTCDateTime
 
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if not isinstance(value, dt.datetime):
-            raise TypeError(f"expected a datetime, got {type(value).__name__}")
-        aware = require_aware(value)
-        return aware.replace(tzinfo=None) if dialect.name == "sqlite" else aware
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        stamp = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
-        if stamp.tzinfo is None:
-            return stamp.replace(tzinfo=UTC)
-        return stamp.astimezone(UTC)
+        return UTCDateTime
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # -- periods: the exchange's calendar months, quarters and weeks, not UTC ones ----------------

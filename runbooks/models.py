@@ -19,7 +19,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from inventory.timeutil import UTCDateTime
+from inventory.dbtime import UTCDateTime
 
 
 class RunState(StrEnum):

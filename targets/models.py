@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import Date, Numeric, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from inventory.timeutil import UTCDateTime
+from inventory.dbtime import UTCDateTime
 
 AMOUNT = Numeric(14, 2)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
-from tickets.models import NotifyEventKind, Severity, TicketCategory, TicketSource
+from tickets.kinds import NotifyEventKind, Severity, TicketCategory, TicketSource
 from tickets.sla import TicketState
 
 # key → (English, short English for narrow columns, Chinese)

@@ -23,16 +23,13 @@ time in January of a year not yet published is still computed, as on an ordinary
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing import Any, Final
 
 from tickets.calendars import ALWAYS, BusinessHours, Calendar
-from tickets.models import Severity, TicketCategory
+from tickets.kinds import Severity, TicketCategory
 from tickets.sla import DEFAULT_POLICY, SlaPolicy, TicketState
 
 _WAIT_ON_UNIT: Final = frozenset({TicketState.WAITING_ACCESS_UNIT})
@@ -118,40 +115,6 @@ def policy_by_name(name: str) -> SlaPolicy:
 # -- the policy file -------------------------------------------------------------------------
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class _CalendarSpec(_Model):
-    kind: Literal["24x7", "business_hours"]
-    opens_at: dt.time = dt.time(9)
-    closes_at: dt.time = dt.time(18)
-    weekdays: list[int] = Field(default_factory=lambda: [1, 2, 3, 4, 5], min_length=1)
-    time_zone: str = "Asia/Shanghai"
-    official_holidays: bool = True
-    uncovered_years: Literal["refuse", "weekdays"] = "weekdays"
-
-
-class _PolicySpec(_Model):
-    response_budget_h: float = Field(default=4, gt=0)
-    resolution_budget_h: float | None = Field(default=None, gt=0)
-    warn_fraction: float = Field(default=0.75, gt=0, le=1)
-    pause_states: list[TicketState] = Field(default_factory=list)
-    calendar: str = "24x7"
-
-
-class _RuleSpec(_Model):
-    policy: str
-    category: TicketCategory | None = None
-    severity: Severity | None = None
-
-
-class _PolicyFile(_Model):
-    calendars: dict[str, _CalendarSpec] = Field(default_factory=dict)
-    policies: dict[str, _PolicySpec] = Field(min_length=1)
-    rules: list[_RuleSpec] = Field(min_length=1)
-
-
 class PolicyFileError(ValueError):
     """A policy file that cannot be used; ``problems`` are ``file:line: message`` lines."""
 
@@ -166,9 +129,12 @@ def _hours(value: float) -> int:
 
 def load_policies(path: Path) -> PolicySet:
     """Read a policy file (every problem reported, none silently skipped)."""
-    # The YAML reader is imported here: every command that reads tickets imports this module,
-    # few read a policy file.
+    # The YAML reader and the file's pydantic model are imported here: every command that reads
+    # tickets imports this module, few read a policy file.
+    from pydantic import ValidationError
+
     from inventory.source import LineDict, Location, SourceError, load_yaml, location_of
+    from tickets.policy_file import PolicyFile
 
     shown = str(path)
     try:
@@ -179,7 +145,7 @@ def load_policies(path: Path) -> PolicySet:
     if not isinstance(raw, LineDict):
         raise PolicyFileError([f"{top}: expected a mapping with calendars, policies and rules"])
     try:
-        spec = _PolicyFile.model_validate(raw)
+        spec = PolicyFile.model_validate(raw)
     except ValidationError as exc:
         from inventory.validate import _pydantic_message  # the inventory's wording
 

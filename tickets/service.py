@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
@@ -64,20 +64,16 @@ from tickets.models import (
     parse_number,
 )
 from tickets.notify_events import enqueue_event, enqueue_sla_events
-from tickets.policies import policy_by_name, policy_name_for
+from tickets.policies import policy_name_for
 from tickets.sla import (
     Actor,
-    Opened,
-    PolicyChanged,
-    Replied,
     SlaReport,
     SlaStatus,
-    StateChanged,
     TicketState,
-    TimelineEntry,
-    evaluate_sla,
 )
 from tickets.sla_state import stored_state
+from tickets.sla_ticket import evaluate_ticket as evaluate_ticket
+from tickets.sla_ticket import sla_timeline as sla_timeline
 
 S = TicketState
 _WORKING: Final = frozenset(
@@ -226,44 +222,6 @@ def _entries(session: Session, ticket_id: int) -> list[TicketEntry]:
             .where(TicketEntry.ticket_id == ticket_id)
             .order_by(col(TicketEntry.at), col(TicketEntry.id))
         ).all()
-    )
-
-
-def sla_timeline(ticket: Ticket, entries: Iterable[TicketEntry]) -> list[TimelineEntry]:
-    """The ticket's timeline as the SLA clock reads it (a pure function of the stored rows)."""
-    opened_at = ticket.opened_at
-    timeline: list[TimelineEntry] = [
-        Opened(at=opened_at, start_at=min(ticket.sla_start_at, opened_at))
-    ]
-    # Collectors' clocks may disagree by a little; nothing is allowed before the opening.
-    for entry in sorted(entries, key=lambda e: (max(e.at, opened_at), e.id or 0)):
-        at = max(entry.at, opened_at)
-        kind = EntryKind(entry.kind)
-        if kind is EntryKind.STATE_CHANGE and entry.value:
-            timeline.append(
-                StateChanged(at=at, state=TicketState(entry.value), by=Actor(entry.actor))
-            )
-        elif kind is EntryKind.PUBLIC_REPLY:
-            timeline.append(Replied(at=at, by=Actor(entry.actor), public=True))
-        elif kind is EntryKind.POLICY_CHANGE and entry.value:
-            timeline.append(PolicyChanged(at=at, policy=policy_by_name(entry.value)))
-    return timeline
-
-
-def _initial_policy(ticket: Ticket, entries: Sequence[TicketEntry]) -> str:
-    for entry in entries:
-        if entry.kind == EntryKind.OPENED and entry.value:
-            return entry.value
-    return ticket.sla_policy
-
-
-def evaluate_ticket(
-    ticket: Ticket, entries: Sequence[TicketEntry], *, now: dt.datetime
-) -> SlaReport:
-    return evaluate_sla(
-        sla_timeline(ticket, entries),
-        policy=policy_by_name(_initial_policy(ticket, entries)),
-        now=max(require_aware(now, "now"), ticket.opened_at),
     )
 
 
