@@ -48,7 +48,7 @@ LAZY_COMMANDS: dict[str, str] = {
     "serve": "ixops.cli_serve:serve",
     "sla": "ixops.cli_tickets:sla_group",
     "targets": "ixops.cli_targets:targets_group",
-    "ticket": "ixops.cli_tickets:ticket_group",
+    "ticket": "ixops.cli_ticket_list:ticket_group",
     "tui": "ixops.cli_tui:tui_command",
     "user": "ixops.cli_users:user_group",
 }

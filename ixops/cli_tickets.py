@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import importlib
 import io
 import json
 import math
@@ -17,7 +16,7 @@ import sys
 import textwrap
 from collections.abc import Callable
 from dataclasses import asdict, fields
-from typing import Any, ClassVar, TypeVar
+from typing import Any, TypeVar
 
 import click
 from click.core import ParameterSource
@@ -29,14 +28,16 @@ from rich.text import Text
 
 from inventory.textsafe import shown, visible
 from inventory.timeutil import format_local
+from ixops.cli_ticket_list import response_text, row_json
+from ixops.cli_ticket_list import ticket_group as ticket_group
 from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, pass_app
-from ixops.clisuggest import SuggestingGroup
 from tickets import service
 from tickets.callout import Callout, callout, callout_lines
 from tickets.labels import label
 from tickets.models import Severity, Ticket, TicketCategory
-from tickets.queue import DEFAULT_LIMIT, QueueFilter, ticket_queue
+from tickets.queue import QueueFilter, list_page, ticket_queue
+from tickets.queue_reader import ListFilter, ListPage
 from tickets.related import Related, RelatedTicket, link_tickets, merge_ticket, related_tickets
 from tickets.reports import (
     NO_KEY,
@@ -47,218 +48,43 @@ from tickets.reports import (
     sla_at_risk,
     sla_report,
 )
-from tickets.service import TicketDetail, TicketRow, WaitingOn
-from tickets.sla import SlaStatus, TicketState
+from tickets.service import TicketDetail, WaitingOn
+from tickets.sla import SlaStatus
 from tickets.timeline import LinkRun, compact
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _duration(seconds: float) -> str:
-    sign = "-" if seconds < 0 else ""
-    minutes = int(abs(seconds)) // 60
-    hours, minutes = divmod(minutes, 60)
-    return f"{sign}{hours}h{minutes:02d}m"
-
-
-def _response_text(row: TicketRow) -> tuple[str, str]:
-    clock = row.sla.response
-    if clock.status in (SlaStatus.MET, SlaStatus.MET_LATE):
-        return clock.status.value.replace("_", " "), format_local(clock.met_at)
-    left = _duration(clock.remaining_s)
-    return f"{clock.status.value.replace('_', ' ')} ({left} left)", format_local(clock.due_at)
-
-
-def _state_text(row: TicketRow) -> str:
-    """The state's label, and what else a person must know at a glance: the fault has cleared
-    (recovered, waiting to be closed), or its device or link is in planned maintenance now."""
-    t = row.ticket
-    marks = []
-    if t.recovered_at is not None and t.state not in ("resolved", "closed"):
-        marks.append(label("mark.recovered", zh=False))
-    if row.planned:
-        marks.append(label("mark.planned", zh=False))
-    text = label(f"state.{t.state}", zh=False)
-    return f"{text}, {', '.join(marks)}" if marks else text
-
-
-def _row_json(row: TicketRow) -> dict[str, Any]:
-    t = row.ticket
-    clock = row.sla.response
-    return {
-        "number": row.number,
-        "title": t.title,
-        "state": t.state,
-        "category": t.category,
-        "severity": t.severity,
-        "source": t.source,
-        "site": row.site,
-        "device": row.device,
-        "interface": row.interface,
-        "unit": row.unit,
-        "assignee": row.assignee,
-        "detected_at": t.detected_at.isoformat() if t.detected_at else None,
-        "opened_at": t.opened_at.isoformat(),
-        "recovered_at": t.recovered_at.isoformat() if t.recovered_at else None,
-        "planned": row.planned,
-        "sla_policy": row.sla.policy_name,
-        "response": {
-            "status": clock.status.value,
-            "due_at": clock.due_at.isoformat() if clock.due_at else None,
-            "remaining_s": clock.remaining_s,
-            "met_at": clock.met_at.isoformat() if clock.met_at else None,
-        },
-    }
-
-
-class _TicketGroup(SuggestingGroup):
-    """`ticket rate` lives with the notifications (SMTP, webhooks, credentials) and is imported
-    only when it is used, so `ticket list` starts without them."""
-
-    lazy: ClassVar[dict[str, tuple[str, str]]] = {"rate": ("ixops.cli_notify", "rate_command")}
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), *self.lazy})
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name in self.lazy:
-            module, attribute = self.lazy[cmd_name]
-            command = getattr(importlib.import_module(module), attribute)
-            if not isinstance(command, click.Command):
-                raise TypeError(f"{module}:{attribute} is not a click command")
-            return command
-        return super().get_command(ctx, cmd_name)
-
-
-@click.group("ticket", cls=_TicketGroup)
-def ticket_group() -> None:
-    """Fault tickets and requests: list, show, open and work them."""
-
-
-@ticket_group.command("list")
-@click.option(
-    "--state",
-    "states",
-    multiple=True,
-    type=click.Choice([s.value for s in TicketState]),
-    help="Only these states (repeatable; default: every state but closed).",
-)
-@click.option(
-    "--severity",
-    "severities",
-    multiple=True,
-    type=click.Choice([s.value for s in Severity]),
-    help="Only these severities (repeatable).",
-)
-@click.option(
-    "--category",
-    "categories",
-    multiple=True,
-    type=click.Choice([c.value for c in TicketCategory]),
-    help="Only these categories (repeatable).",
-)
-@click.option("--site", help="Only this site (code); a trunk's ticket shows under both ends.")
-@click.option("--unit", help="Only tickets of or affecting this access unit (code).")
-@click.option(
-    "--search",
-    "-s",
-    help="Words that must all match: title, timeline text, access unit (name, code, ASN), "
-    "device, port (Te1/0/1), circuit ID; or a ticket number.",
-)
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
-@click.option(
-    "--limit",
-    type=click.IntRange(min=1),
-    default=DEFAULT_LIMIT,
-    show_default=True,
-    help="Show at most this many tickets.",
-)
-@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many first.")
-@click.option("--all", "show_all", is_flag=True, help="Show every ticket (no --limit).")
-@acting_option
-@pass_app
-def ticket_list(
+def orm_page(
     app: App,
-    states: tuple[str, ...],
-    severities: tuple[str, ...],
-    categories: tuple[str, ...],
+    as_user: str | None,
+    wanted: ListFilter,
+    *,
     site: str | None,
     unit: str | None,
     search: str | None,
-    fmt: str,
-    limit: int,
+    limit: int | None,
     offset: int,
-    show_all: bool,
-    as_user: str | None,
-) -> None:
-    """Tickets, least time left on the response SLA first, one page at a time."""
+) -> ListPage:
+    """`ticket list`'s page through the ORM's queue (what the DB-API reader cannot answer)."""
     with user_errors(app), app.session() as session:
         user = resolve_actor(session, as_user)
         page = ticket_queue(
             session=session,
             user=user,
             wanted=QueueFilter(
-                states=[TicketState(s) for s in states] or None,
+                states=wanted.states,
                 site=site,
                 unit=unit,
                 search=search,
-                severities=[Severity(s) for s in severities] or None,
-                categories=[TicketCategory(c) for c in categories] or None,
+                severities=wanted.severities,
+                categories=wanted.categories,
             ),
-            limit=None if show_all else limit,
+            limit=limit,
             offset=offset,
             now=app.now(),
         )
-        rows = page.rows
-        if fmt == "json":
-            # JSON pages like the table (the same --limit/--offset/--all); stdout stays one JSON
-            # array, and the line saying how many more there are goes to stderr.
-            click.echo(json.dumps([_row_json(r) for r in rows], indent=2, ensure_ascii=False))
-            if page.more:
-                click.echo(_more_line(page.more, page.total, page.offset + len(rows)), err=True)
-            return
-        if not rows:
-            app.out.print(f"No tickets (of {page.total})." if page.total else "No tickets.")
-            return
-        cells = []
-        for row in rows:
-            response, when = _response_text(row)
-            state = _state_text(row)
-            cells.append(
-                [
-                    row.number,
-                    state,
-                    row.ticket.severity,
-                    row.site or "",
-                    row.unit or "",
-                    row.ticket.title,
-                    response,
-                    when,
-                ]
-            )
-        # The title gives way (ellipsis) on a narrow terminal; the other columns keep their
-        # full width, since a clipped ticket number or deadline is worse than none.
-        table = Table(title="Tickets (times Asia/Shanghai)", box=box.SIMPLE_HEAD)
-        names = ("number", "state", "sev", "site", "unit", "title", "response", "due/met")
-        for index, name in enumerate(names):
-            if name == "title":
-                table.add_column(name, overflow="ellipsis", no_wrap=True, min_width=10)
-            else:
-                width = max(len(name), *(cell_len(visible(c[index], one_line=True)) for c in cells))
-                table.add_column(name, no_wrap=True, min_width=width)
-        for cell in cells:
-            # Text cells: a title is words, never markup, and its control characters show.
-            table.add_row(*(Text(visible(c, one_line=True)) for c in cell))
-        app.out.print(table)
-        if page.more:
-            app.out.print(_more_line(page.more, page.total, page.offset + len(rows)), markup=False)
-
-
-def _more_line(more: int, total: int, next_offset: int) -> str:
-    return (
-        f"{more} more of {total} (还有 {more} 张) — "
-        f"--offset {next_offset} for the next page, --all for every one"
-    )
+        return list_page(page)
 
 
 def _print_detail(app: App, detail: TicketDetail, card: Callout | None = None) -> None:
@@ -290,7 +116,7 @@ def _print_detail(app: App, detail: TicketDetail, card: Callout | None = None) -
     out.print(f"  opened {format_local(t.opened_at)}", markup=False)
     if row.assignee:
         out.print(f"  assigned to {visible(row.assignee, one_line=True)}", markup=False)
-    response, when = _response_text(row)
+    response, when = response_text(row)
     out.print(f"  response SLA: {response}, {when}", markup=False)
     if row.sla.resolution is not None:
         res = row.sla.resolution
@@ -326,7 +152,7 @@ def ticket_show(app: App, number: str, fmt: str, as_user: str | None) -> None:
         detail = service.get_ticket(session=session, user=user, ticket=number, now=app.now())
         card = callout(session=session, user=user, ticket=number, now=app.now())
         if fmt == "json":
-            document = _row_json(detail.row) | {
+            document = row_json(detail.row) | {
                 "callout": card.as_json(),
                 "affected_units": detail.affected_units,
                 "parent": detail.parent,

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import pwd
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -48,23 +46,14 @@ from inventory.accounts import (
 )
 from inventory.timeutil import format_local
 from ixops.cliapp import App, pass_app, store_errors
+from ixops.cliapp import acting_option as acting_option
+from ixops.cliapp import os_user as os_user
 from tickets.service import TicketError
 
 if TYPE_CHECKING:
     from ixops.cliapp import Session
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def acting_option(func: F) -> F:
-    decorator = click.option(
-        "--as",
-        "as_user",
-        envvar="IXOPS_USER",
-        metavar="USER",
-        help="Act as this account (default: $IXOPS_USER).",
-    )
-    return decorator(func)
 
 
 class _Refused(Exception):
@@ -87,11 +76,6 @@ def user_errors(app: App) -> Iterator[None]:
     except (PermissionDenied, AccountError, TicketError, ValueError, _Refused) as exc:
         app.err.print(f"ixops: {exc}", markup=False)
         sys.exit(1)
-
-
-def os_user() -> str:
-    """The local user running this process, by effective user id."""
-    return pwd.getpwuid(os.geteuid()).pw_name
 
 
 def resolve_actor(session: Session, as_user: str | None, *, now: dt.datetime | None = None) -> User:

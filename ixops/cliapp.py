@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import pwd
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -102,6 +104,22 @@ class App:
 
 
 pass_app = click.make_pass_decorator(App)
+
+
+def acting_option(func: F) -> F:
+    decorator = click.option(
+        "--as",
+        "as_user",
+        envvar="IXOPS_USER",
+        metavar="USER",
+        help="Act as this account (default: $IXOPS_USER).",
+    )
+    return decorator(func)
+
+
+def os_user() -> str:
+    """The local user running this process, by effective user id."""
+    return pwd.getpwuid(os.geteuid()).pw_name
 
 
 @contextmanager

@@ -38,6 +38,8 @@ from tickets.models import (
     TicketEntry,
     parse_number,
 )
+from tickets.queue_reader import DEFAULT_LIMIT as DEFAULT_LIMIT
+from tickets.queue_reader import ListedTicket, ListPage, ListRow
 from tickets.service import (
     READ_ROLES,
     TicketInputError,
@@ -45,12 +47,11 @@ from tickets.service import (
     _Names,
     evaluate_ticket,
     record_due_sla_transitions,
+    ticket_id,
     visible_clause,
 )
 from tickets.sla import SlaStatus, TicketState
 from tickets.sla_state import status_at_clause
-
-DEFAULT_LIMIT: Final = 50
 
 
 @dataclass(frozen=True)
@@ -412,3 +413,43 @@ def queue_counts_by_room(
             per = out.setdefault(codes.get(other), {})
             per[SlaStatus(value)] = per.get(SlaStatus(value), 0) + 1
     return out
+
+
+def list_page(page: QueuePage) -> ListPage:
+    """The page as a list shows it: what :func:`tickets.queue_reader.read_queue` returns, so
+    the command renders either path's page with one function."""
+    return ListPage(
+        rows=[
+            ListRow(
+                ticket=ListedTicket(
+                    id=ticket_id(row.ticket),
+                    title=row.ticket.title,
+                    category=row.ticket.category,
+                    severity=row.ticket.severity,
+                    state=row.ticket.state,
+                    source=row.ticket.source,
+                    sla_policy=row.ticket.sla_policy,
+                    site_id=row.ticket.site_id,
+                    device_id=row.ticket.device_id,
+                    interface_id=row.ticket.interface_id,
+                    link_id=row.ticket.link_id,
+                    access_unit_id=row.ticket.access_unit_id,
+                    assignee_id=row.ticket.assignee_id,
+                    detected_at=row.ticket.detected_at,
+                    opened_at=row.ticket.opened_at,
+                    recovered_at=row.ticket.recovered_at,
+                ),
+                number=row.number,
+                site=row.site,
+                device=row.device,
+                interface=row.interface,
+                unit=row.unit,
+                assignee=row.assignee,
+                sla=row.sla,
+                planned=row.planned,
+            )
+            for row in page.rows
+        ],
+        offset=page.offset,
+        total=page.total,
+    )
