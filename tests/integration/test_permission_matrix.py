@@ -2,10 +2,11 @@
 and another access unit's object, compared with the rule the function declares.
 
 The service functions are found, not listed: every public function of the service packages
-whose keyword-only parameters include ``session`` and ``user`` (or ``actor``). One without a
-declared rule (:func:`inventory.permissions.rule`) fails, and so does one without a case here:
-a new function cannot slip in unchecked. Each case makes a fresh object of the given unit (a
-ticket on that unit's port, a run, an account) and calls the function once as the actor.
+whose keyword-only parameters include ``session`` (or a DB-API ``connection``) and ``user`` (or
+``actor``). One without a declared rule (:func:`inventory.permissions.rule`) fails, and so
+does one without a case here: a new function cannot slip in unchecked. Each case makes a fresh
+object of the given unit (a ticket on that unit's port, a run, an account) and calls the
+function once as the actor.
 
 Refused means PermissionDenied, or for a contact the object's not being there at all
 (TicketNotFound, or missing from what a read returns). Allowed means the call got past every
@@ -68,6 +69,7 @@ from tickets.down import down_now
 from tickets.models import Severity, TicketCategory
 from tickets.planned import declare_planned_work, maintenance_impact, planned_windows
 from tickets.queue import queue_counts_by_room, queue_counts_by_site, ticket_queue
+from tickets.queue_reader import read_queue
 from tickets.related import link_tickets, merge_ticket, related_tickets
 from tickets.rules import FaultKind, apply_event
 from tickets.service import TicketNotFound, WaitingOn
@@ -101,7 +103,8 @@ def service_functions() -> dict[str, Callable[..., Any]]:
                     continue
                 params = inspect.signature(function).parameters
                 keyword = {n for n, p in params.items() if p.kind is p.KEYWORD_ONLY}
-                if "session" in keyword and keyword & {"user", "actor"}:
+                # A session, or a DB-API connection (the readers that start without the ORM).
+                if keyword & {"session", "connection"} and keyword & {"user", "actor"}:
                     found[f"{module.__name__}.{name}"] = function
     return found
 
@@ -203,6 +206,11 @@ def _answer(kind: ItemKind) -> Entry:
     }.get(kind, Entry(text="fine"))
 
 
+def _dbapi(c: Ctx) -> Any:
+    """The session's own DB-API connection, for the readers that take one."""
+    return c.session.connection().connection.driver_connection
+
+
 def _in(number: str, rows: list[Any]) -> bool:
     return any(getattr(r, "number", None) == number for r in rows)
 
@@ -291,6 +299,9 @@ CASES: dict[str, Callable[[Ctx], bool]] = {
         service.reclassify(
             session=c.session, user=c.user, ticket=c.ticket(), severity=Severity.MAJOR, now=c.now
         )
+    ),
+    "tickets.queue_reader.read_queue": lambda c: _in(
+        c.ticket(), read_queue(connection=_dbapi(c), user=c.user, limit=None, now=c.now).rows
     ),
     "tickets.queue.ticket_queue": lambda c: _in(
         c.ticket(), ticket_queue(session=c.session, user=c.user, limit=None, now=c.now).rows
