@@ -14,8 +14,8 @@ Runs the installed ``ixops`` command in fresh processes and takes, per command, 
 beside references measured in the same run: the interpreter's own start-up (``python -c pass``),
 start-up plus importing SQLAlchemy and SQLModel (the floor under any command that reads the
 store through the ORM; `ticket list` reads it on the DB-API when it can, see
-tickets/queue_reader.py), and the page's SQL run in this process through the DB-API cursor. One unmeasured run of
-each command goes first, so bytecode is cached as an installed package has it
+tickets/queue_reader.py), and the page's SQL run in this process through the DB-API cursor.
+One unmeasured run of each command goes first, so bytecode is cached as an installed package has it
 (PYTHONDONTWRITEBYTECODE is removed from the children's environment). The load average is
 printed, since the machine may be shared.
 """
