@@ -49,11 +49,13 @@ def ticket_facts(
     now: dt.datetime,
     entries: Sequence[TicketEntry] | None = None,
     listed: Sequence[tuple[int | None, str]] | None = None,
+    no_link: bool = False,
 ) -> dict[str, Any]:
     """What a message may say about the ticket as it stands in this (unflushed) transaction.
     ``entries``: the ticket's timeline entries as they stand now, read by the caller (who
     reads them once for this and for the SLA clock). ``listed``: the ticket's listed access
-    units (id, code), when the caller knows them (a ticket it has just opened)."""
+    units (id, code), when the caller knows them (a ticket it has just opened); ``no_link``:
+    as for :func:`tickets.callout.build_callout`."""
     # Imported here: the service imports this module to call enqueue_event.
     from tickets.service import evaluate_ticket, ticket_id
 
@@ -87,6 +89,7 @@ def ticket_facts(
         ticket,
         contact_unit_id=None,
         affected_ids=[unit_id for unit_id, _code in listed if unit_id is not None],
+        no_link=no_link,
     ).as_json()
     return {
         "callout": card,
@@ -122,6 +125,7 @@ def enqueue_event(
     entries: Sequence[TicketEntry] | None = None,
     listed: Sequence[tuple[int | None, str]] | None = None,
     new: bool = False,
+    no_link: bool = False,
 ) -> NotificationEvent | None:
     """Add a notification event to the caller's transaction (the caller commits).
 
@@ -129,7 +133,7 @@ def enqueue_event(
     the ticket, so a second recovery after the fault returned is its own event). An event whose
     key is already stored is not added again; returns None then. ``entries``: as for
     :func:`ticket_facts`, and ``listed``. ``new``: the ticket was inserted in this transaction,
-    so it has no stored events yet (not read).
+    so it has no stored events yet (not read). ``no_link``: as for :func:`ticket_facts`.
     """
     from tickets.service import ticket_id
 
@@ -152,7 +156,7 @@ def enqueue_event(
     dedupe_key = f"{tid}|{kind.value}|{key if key is not None else seq}"
     if dedupe_key in earlier:
         return None
-    facts = ticket_facts(session, ticket, now=now, entries=entries, listed=listed)
+    facts = ticket_facts(session, ticket, now=now, entries=entries, listed=listed, no_link=no_link)
     event_at = require_aware(at, "at") if at is not None else now
     facts |= {"event": kind.value, "event_at": event_at.isoformat(), **(details or {})}
     event = NotificationEvent(

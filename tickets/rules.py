@@ -192,6 +192,19 @@ def _subject(session: Session, event: FaultEvent) -> _Subject:
     return _Subject(device=device, interface=interface, link=link)
 
 
+def _looked_linkless(subject: _Subject | None, ticket: Ticket) -> bool:
+    """Whether the rules have just looked for the ticket's port's link in this transaction
+    (``_subject``'s link_of_interface) and found none: the callout card need not look again."""
+    return (
+        subject is not None
+        and subject.link is None
+        and subject.interface is not None
+        and subject.interface.id is not None
+        and ticket.link_id is None
+        and ticket.interface_id == subject.interface.id
+    )
+
+
 def classify(
     problem: ProblemKind, subject: _Subject, details: Mapping[str, str]
 ) -> tuple[TicketCategory, Severity]:
@@ -686,6 +699,7 @@ def _raise(
             entries=inputs[0],
             listed=[(unit.id, unit.code)] if unit is not None else [],
             new=True,
+            no_link=_looked_linkless(subject, ticket),
         )
     finish_change(
         session,
@@ -877,6 +891,7 @@ def _clear(
         NotifyEventKind.RECOVERED,
         now=now,
         entries=inputs[0],
+        no_link=_looked_linkless(subject, ticket),
         details={
             "downtime_s": int(downtime.total_seconds()),
             "recovered_at": event.detected_at.isoformat(),
