@@ -401,9 +401,17 @@ def link_state_of(admin: IfStatus | None, oper: IfStatus | None) -> LinkState | 
     return LinkState.UNKNOWN
 
 
-def _status_row(session: Session, interface_id: int, now: dt.datetime) -> InterfaceStatus:
+def _status_row(
+    session: Session,
+    interface_id: int,
+    now: dt.datetime,
+    locked: Mapping[int, InterfaceStatus] | None = None,
+) -> InterfaceStatus:
     # Locked: a trap taken by one collector and a poll by another serialize on the port's row,
-    # so the second sees the first's state and reports no second event.
+    # so the second sees the first's state and reports no second event. ``locked``: rows this
+    # transaction has locked already (lock_trap_ports).
+    if locked is not None and interface_id in locked:
+        return locked[interface_id]
     row = session.get(InterfaceStatus, interface_id, with_for_update=True)
     if row is None:
         row = InterfaceStatus(interface_id=interface_id, updated_at=now)
@@ -911,6 +919,35 @@ def record_poll_failure(
     session.flush()
 
 
+def lock_trap_ports(
+    session: Session, index: InventoryIndex, traps: Iterable[TrapReceived]
+) -> dict[int, InterfaceStatus]:
+    """The status rows of the link traps' ports, locked (FOR UPDATE, in port order) in one
+    read for a batch of traps, as :func:`record_trap` would lock them one by one; pass them to
+    it as ``locked`` in the same transaction (the caller holds them). A port with no status
+    row yet is not in it (record_trap looks as before)."""
+    ids = sorted(
+        {
+            port.interface_id
+            for trap in traps
+            if trap.kind in (TrapKind.LINK_DOWN, TrapKind.LINK_UP)
+            and (port := index.port(trap.device, trap.port)) is not None
+            and trap.device in index.devices
+        }
+    )
+    locked: dict[int, InterfaceStatus] = {}
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        for row in session.exec(
+            select(InterfaceStatus)
+            .where(col(InterfaceStatus.interface_id).in_(part))
+            .order_by(col(InterfaceStatus.interface_id))
+            .with_for_update()
+        ).all():
+            locked[row.interface_id] = row
+    return locked
+
+
 def record_trap(
     *,
     session: Session,
@@ -918,8 +955,10 @@ def record_trap(
     trap: TrapReceived,
     now: dt.datetime,
     flap_policy: FlapPolicy = DEFAULT_FLAP_POLICY,
+    locked: Mapping[int, InterfaceStatus] | None = None,
 ) -> list[LinkEvent]:
-    """Store a link trap as the state change it announces (detected when it arrived)."""
+    """Store a link trap as the state change it announces (detected when it arrived).
+    ``locked``: the batch's status rows from :func:`lock_trap_ports` (same transaction)."""
     port = index.port(trap.device, trap.port)
     device = index.devices.get(trap.device)
     if device is None:
@@ -939,7 +978,7 @@ def record_trap(
         return [row] if row is not None else []
     if port is None or trap.kind not in (TrapKind.LINK_DOWN, TrapKind.LINK_UP):
         return []
-    status_row = _status_row(session, port.interface_id, now)
+    status_row = _status_row(session, port.interface_id, now, locked)
     new_state = LinkState.DOWN if trap.kind is TrapKind.LINK_DOWN else LinkState.UP
     if trap.admin_status is IfStatus.DOWN:
         return []  # shut on purpose: recorded by the next poll, not a fault

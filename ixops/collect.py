@@ -74,6 +74,7 @@ from collectors.store import (
     RetentionPolicy,
     backfill_rollups,
     load_index,
+    lock_trap_ports,
     prune_observations,
     prune_rollups,
     prune_samples,
@@ -1321,10 +1322,19 @@ class Collector:
         # being read again for the next trap of the batch.
         session.expire_on_commit = False
         stored = 0
+        # The batch's port status rows locked in one read (in port order), not one by one.
+        locked = lock_trap_ports(session, self.index, traps)
         for trap in traps:
             stored += len(
-                record_trap(session=session, index=self.index, trap=trap, now=self.clock())
+                record_trap(
+                    session=session,
+                    index=self.index,
+                    trap=trap,
+                    now=self.clock(),
+                    locked=locked,
+                )
             )
+        del locked
         session.commit()  # events before consequences
         self._act_on_stored(session, f"the traps from {_sources(traps)}")
         return stored

@@ -168,14 +168,17 @@ def build_callout(
     *,
     contact_unit_id: int | None,
     affected_ids: list[int] | None = None,
+    no_link: bool = False,
 ) -> Callout:
     """The card for the center (``contact_unit_id`` None) or as that unit's contact reads it;
     callers decide who may read the ticket (:func:`callout`, or the notifications, whose
     snapshot is narrowed per audience). ``affected_ids``: the ticket's listed access units,
-    when the caller has just read them."""
+    when the caller has just read them. ``no_link``: the caller has just looked for the
+    ticket's port's link in this transaction (the ticket rules, for a ticket with no link) and
+    found none, so it is not looked for again."""
     is_contact = contact_unit_id is not None
     link = session.get(Link, row.link_id) if row.link_id is not None else None
-    if link is None and row.interface_id is not None:
+    if link is None and row.interface_id is not None and not (no_link and row.link_id is None):
         link = session.exec(
             select(Link).where(
                 col(Link.retired_at).is_(None),

@@ -48,10 +48,14 @@ def ticket_facts(
     *,
     now: dt.datetime,
     entries: Sequence[TicketEntry] | None = None,
+    listed: Sequence[tuple[int | None, str]] | None = None,
+    no_link: bool = False,
 ) -> dict[str, Any]:
     """What a message may say about the ticket as it stands in this (unflushed) transaction.
     ``entries``: the ticket's timeline entries as they stand now, read by the caller (who
-    reads them once for this and for the SLA clock)."""
+    reads them once for this and for the SLA clock). ``listed``: the ticket's listed access
+    units (id, code), when the caller knows them (a ticket it has just opened); ``no_link``:
+    as for :func:`tickets.callout.build_callout`."""
     # Imported here: the service imports this module to call enqueue_event.
     from tickets.service import evaluate_ticket, ticket_id
 
@@ -70,11 +74,12 @@ def ticket_facts(
     device = session.get(Device, ticket.device_id) if ticket.device_id else None
     interface = session.get(Interface, ticket.interface_id) if ticket.interface_id else None
     unit = session.get(AccessUnit, ticket.access_unit_id) if ticket.access_unit_id else None
-    listed = session.exec(
-        select(AccessUnit.id, AccessUnit.code)
-        .join(TicketAccessUnit, col(TicketAccessUnit.access_unit_id) == col(AccessUnit.id))
-        .where(TicketAccessUnit.ticket_id == tid)
-    ).all()
+    if listed is None:
+        listed = session.exec(
+            select(AccessUnit.id, AccessUnit.code)
+            .join(TicketAccessUnit, col(TicketAccessUnit.access_unit_id) == col(AccessUnit.id))
+            .where(TicketAccessUnit.ticket_id == tid)
+        ).all()
     affected = sorted(code for _id, code in listed)
     # Whom to call, as the center reads it; the renderer narrows it for a unit's contacts.
     from tickets.callout import build_callout
@@ -84,6 +89,7 @@ def ticket_facts(
         ticket,
         contact_unit_id=None,
         affected_ids=[unit_id for unit_id, _code in listed if unit_id is not None],
+        no_link=no_link,
     ).as_json()
     return {
         "callout": card,
@@ -117,13 +123,17 @@ def enqueue_event(
     key: str | None = None,
     details: Mapping[str, Any] | None = None,
     entries: Sequence[TicketEntry] | None = None,
+    listed: Sequence[tuple[int | None, str]] | None = None,
+    new: bool = False,
+    no_link: bool = False,
 ) -> NotificationEvent | None:
     """Add a notification event to the caller's transaction (the caller commits).
 
     ``key`` tells repeats of one kind apart (default: the count of earlier events of that kind on
     the ticket, so a second recovery after the fault returned is its own event). An event whose
     key is already stored is not added again; returns None then. ``entries``: as for
-    :func:`ticket_facts`.
+    :func:`ticket_facts`, and ``listed``. ``new``: the ticket was inserted in this transaction,
+    so it has no stored events yet (not read). ``no_link``: as for :func:`ticket_facts`.
     """
     from tickets.service import ticket_id
 
@@ -131,18 +141,22 @@ def enqueue_event(
     tid = ticket_id(ticket)
     # One read for both: the count of earlier events of this kind, and whether this one is
     # stored (its key begins with the ticket and the kind, so it is one of them).
-    earlier = set(
-        session.exec(
-            select(NotificationEvent.dedupe_key).where(
-                NotificationEvent.ticket_id == tid, NotificationEvent.kind == kind.value
-            )
-        ).all()
+    earlier: set[str] = (
+        set()
+        if new
+        else set(
+            session.exec(
+                select(NotificationEvent.dedupe_key).where(
+                    NotificationEvent.ticket_id == tid, NotificationEvent.kind == kind.value
+                )
+            ).all()
+        )
     )
     seq = len(earlier)
     dedupe_key = f"{tid}|{kind.value}|{key if key is not None else seq}"
     if dedupe_key in earlier:
         return None
-    facts = ticket_facts(session, ticket, now=now, entries=entries)
+    facts = ticket_facts(session, ticket, now=now, entries=entries, listed=listed, no_link=no_link)
     event_at = require_aware(at, "at") if at is not None else now
     facts |= {"event": kind.value, "event_at": event_at.isoformat(), **(details or {})}
     event = NotificationEvent(

@@ -76,6 +76,7 @@ from tickets.service import (
     finish_change,
     link_of_interface,
     new_ticket,
+    pending_sla_inputs,
     sla_inputs,
     ticket_id,
 )
@@ -189,6 +190,19 @@ def _subject(session: Session, event: FaultEvent) -> _Subject:
     if link is None and interface is not None and interface.id is not None:
         link = link_of_interface(session, interface.id)
     return _Subject(device=device, interface=interface, link=link)
+
+
+def _looked_linkless(subject: _Subject | None, ticket: Ticket) -> bool:
+    """Whether the rules have just looked for the ticket's port's link in this transaction
+    (``_subject``'s link_of_interface) and found none: the callout card need not look again."""
+    return (
+        subject is not None
+        and subject.link is None
+        and subject.interface is not None
+        and subject.interface.id is not None
+        and ticket.link_id is None
+        and ticket.interface_id == subject.interface.id
+    )
 
 
 def classify(
@@ -638,27 +652,55 @@ def _raise(
         if existing is None:
             raise
         return _append_fault(session, existing, event, now)
-    add_entry(
-        session,
-        ticket,
-        kind=EntryKind.EVENT,
-        at=now,
-        body=_event_body(event),
-        value=event.kind.value,
+    absorbs = (
+        problem is ProblemKind.DEVICE_UNREACHABLE
+        and subject.device is not None
+        and bool(subject.device.id)
     )
     absorbed: tuple[str, ...] = ()
     affected: tuple[str, ...] = ()
-    if (
-        problem is ProblemKind.DEVICE_UNREACHABLE
-        and subject.device is not None
-        and subject.device.id
-    ):
-        absorbed = _absorb(session, ticket, subject.device.id, now)
-    if cut_off:
-        affected = _list_affected(session, ticket, cut_off, now)
-    # One read of the new ticket's timeline for its notification's snapshot and its SLA clock.
-    inputs = sla_inputs(session, ticket, new=True)
-    enqueue_event(session, ticket, NotifyEventKind.OPENED, now=now, entries=inputs[0])
+    if absorbs or cut_off:
+        add_entry(
+            session,
+            ticket,
+            kind=EntryKind.EVENT,
+            at=now,
+            body=_event_body(event),
+            value=event.kind.value,
+        )
+        if absorbs and subject.device is not None and subject.device.id:
+            absorbed = _absorb(session, ticket, subject.device.id, now)
+        if cut_off:
+            affected = _list_affected(session, ticket, cut_off, now)
+        # One read of the new ticket's timeline for its notification's snapshot and its SLA
+        # clock.
+        inputs = sla_inputs(session, ticket, new=True)
+        enqueue_event(session, ticket, NotifyEventKind.OPENED, now=now, entries=inputs[0], new=True)
+    else:
+        # Nothing read since new_ticket's flush: its timeline (the opening and this event) and
+        # its one listed unit (the ticket's own, if any) are what this transaction holds, so
+        # they are taken from the session, not read back.
+        with session.no_autoflush:
+            add_entry(
+                session,
+                ticket,
+                kind=EntryKind.EVENT,
+                at=now,
+                body=_event_body(event),
+                value=event.kind.value,
+            )
+            inputs = pending_sla_inputs(session, ticket)
+        unit = session.get(AccessUnit, refs.access_unit_id) if refs.access_unit_id else None
+        enqueue_event(
+            session,
+            ticket,
+            NotifyEventKind.OPENED,
+            now=now,
+            entries=inputs[0],
+            listed=[(unit.id, unit.code)] if unit is not None else [],
+            new=True,
+            no_link=_looked_linkless(subject, ticket),
+        )
     finish_change(
         session,
         ticket,
@@ -849,6 +891,7 @@ def _clear(
         NotifyEventKind.RECOVERED,
         now=now,
         entries=inputs[0],
+        no_link=_looked_linkless(subject, ticket),
         details={
             "downtime_s": int(downtime.total_seconds()),
             "recovered_at": event.detected_at.isoformat(),

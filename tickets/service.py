@@ -473,6 +473,20 @@ def sla_inputs(
     return entries, stored
 
 
+def pending_sla_inputs(
+    session: Session, ticket: Ticket
+) -> tuple[list[TicketEntry], set[tuple[str, str, int]]]:
+    """:func:`sla_inputs` of a ticket inserted by :func:`new_ticket` in this transaction when
+    no flush has happened since (the caller holds autoflush off): its entries are the pending
+    ones in the session, so they are flushed and taken from there, not read back; it has no
+    stored transitions yet. The same entries, in the same order (at, id), as the read."""
+    tid = ticket_id(ticket)
+    entries = [o for o in session.new if isinstance(o, TicketEntry) and o.ticket_id == tid]
+    session.flush()
+    entries.sort(key=lambda e: (e.at, e.id or 0))
+    return entries, set()
+
+
 def store_sla_transitions(
     session: Session,
     ticket: Ticket,
