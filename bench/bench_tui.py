@@ -1,6 +1,6 @@
 """Benchmark: the console on a big store (2,000 devices, 100,000 ports, 10,000 open tickets).
 
-    .venv/bin/python bench/bench_tui.py [--runs 5] [--ticks 10] [--no-profile]
+    .venv/bin/python bench/bench_tui.py [--runs 5] [--ticks 10] [--no-profile] [--profile-opens]
 
 Builds a SQLite store in a temporary directory (and a PostgreSQL one too when
 IXOPS_BENCH_PG_URL names an empty database) with bulk SQLAlchemy core inserts: 4 sites, 200
@@ -360,6 +360,14 @@ class Stopwatch:
         self.out[name + " [CPU]"].append(time.process_time() - self.cpu)
 
 
+# --profile-opens: one cProfile per kind of open, over every run (the console's own work).
+OPEN_PROFILES: dict[str, cProfile.Profile] = {}
+
+
+def _profiled(name: str) -> cProfile.Profile | None:
+    return OPEN_PROFILES.get(name)
+
+
 async def one_run(engine: Engine, ticks: int, out: dict[str, list[float]]) -> None:
     watch = Stopwatch(out)
     watch.start()
@@ -401,10 +409,15 @@ async def one_run(engine: Engine, ticks: int, out: dict[str, list[float]]) -> No
         for index, row in enumerate((0, 7, 42, 3)):
             queue.table.move_cursor(row=row)
             await pilot.pause()
+            prof = _profiled("key → ticket") if index else None
             watch.start()
+            if prof is not None:
+                prof.enable()
             await pilot.press("enter")
             await wait_until(ticket_shown)
             await pilot.pause()
+            if prof is not None:
+                prof.disable()
             # The console's first ticket builds its screen; the next ones reuse it.
             watch.stop("key → first ticket" if index == 0 else "key → ticket")
             await pilot.press("escape")
@@ -426,10 +439,15 @@ async def one_run(engine: Engine, ticks: int, out: dict[str, list[float]]) -> No
 
         for device_id in (1, 2, 1):
             exchange.device_id = None
+            prof = _profiled("exchange device")
             watch.start()
+            if prof is not None:
+                prof.enable()
             exchange.open_device(device_id)
             await wait_until(lambda device_id=device_id: ports_shown(device_id))
             await pilot.pause()
+            if prof is not None:
+                prof.disable()
             watch.stop("exchange device")
             await pilot.press("escape")
 
@@ -563,6 +581,13 @@ def run(url: str, label: str, args: argparse.Namespace) -> None:
     figures = asyncio.run(measure(engine, args.runs, args.ticks))
     refs = reference(engine)
     report(label, took, figures, refs)
+    for name, prof in OPEN_PROFILES.items():
+        stream = io.StringIO()
+        stats = pstats.Stats(prof, stream=stream)
+        stats.sort_stats("cumulative").print_stats(30)
+        stats.sort_stats("tottime").print_stats(20)
+        print(f"\ncProfile of {name} (every run), by cumulative then own time:")
+        print(stream.getvalue())
     if not args.no_profile:
         print("\ncProfile of one queue read (Store.tickets), top entries by cumulative time:")
         print(profile(engine))
@@ -575,12 +600,21 @@ def main() -> None:
     parser.add_argument("--ticks", type=int, default=10)
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument(
+        "--profile-opens",
+        action="store_true",
+        help="also print a cProfile of Enter → ticket (the kept screen) and of opening a device",
+    )
+    parser.add_argument(
         "--store",
         type=Path,
         help="keep the SQLite store in this file and reuse it if it is already built "
         "(building takes minutes on a busy machine)",
     )
     args = parser.parse_args()
+    if args.profile_opens:
+        OPEN_PROFILES.update(
+            {"key → ticket": cProfile.Profile(), "exchange device": cProfile.Profile()}
+        )
     if args.store is not None:
         run(f"sqlite:///{args.store.resolve()}", "SQLite", args)
     else:

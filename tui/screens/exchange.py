@@ -26,6 +26,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.events import Resize
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static, Tree
 from textual.widgets.tree import TreeNode
 
@@ -141,6 +142,17 @@ def _reading(reading: ReadingRow, *, by_metric: bool = False) -> str:
     return safe(f"{name} {value}{(' ' + unit) if unit else ''}", one_line=True)
 
 
+def _expand_to(node: TreeNode[DeviceNode | None]) -> None:
+    """Open the branches above ``node``. Only the closed ones: Textual's ``expand`` recomputes
+    the whole tree's lines and re-renders and re-lays it out even for an open branch (with
+    2,000 devices, most of what opening one used to cost)."""
+    parent = node.parent
+    while parent is not None:
+        if not parent.is_expanded:
+            parent.expand()
+        parent = parent.parent
+
+
 class ExchangeTree(Tree[DeviceNode | None]):
     """The rooms as a tree; → opens (a branch, or a device's ports), ← closes or goes up."""
 
@@ -148,6 +160,16 @@ class ExchangeTree(Tree[DeviceNode | None]):
         Binding("right,l", "expand_or_open", "Expand", show=False, id="exchange.expand"),
         Binding("left,h", "collapse_or_parent", "Collapse", show=False, id="exchange.collapse"),
     ]
+
+    def notify_style_update(self) -> None:
+        # Textual's Tree rebuilds every line (2,000 devices) and asks the screen for a new
+        # layout on any style update — the screen's level classes, a focus change. Styles change
+        # how lines are drawn, never which lines there are nor how wide (labels and guide depth
+        # decide that), and a change of size or display lays out by itself: drop the drawn
+        # lines and repaint.
+        Widget.notify_style_update(self)
+        self._line_cache.clear()
+        self.refresh()
 
     def action_expand_or_open(self) -> None:
         node = self.cursor_node
@@ -231,9 +253,14 @@ class ExchangeScreen(PollingScreen[Exchange]):
             self.show(self.data)
 
     def _apply_layout(self) -> None:
-        self.set_class(not self.wide, "-narrow")
-        for level in Level:
-            self.set_class(self.level is level, f"-at-{level.value}")
+        # One style update for the lot (each class on its own restyles the whole screen), and
+        # none when they are already right.
+        wanted = {"-narrow"} if not self.wide else set()
+        wanted.add(f"-at-{self.level.value}")
+        ours = {"-narrow", *(f"-at-{level.value}" for level in Level)}
+        classes = (set(self.classes) - ours) | wanted
+        if classes != set(self.classes):
+            self.set_classes(classes)
 
     def _go(self, level: Level) -> None:
         self.level = level
@@ -752,10 +779,7 @@ class ExchangeScreen(PollingScreen[Exchange]):
             return
         for node in self.device_nodes.values():
             if node.data is not None and needle in node.data.name.casefold():
-                parent = node.parent
-                while parent is not None:
-                    parent.expand()
-                    parent = parent.parent
+                _expand_to(node)
                 self.room_tree.move_cursor(node)
                 return
 
@@ -785,10 +809,7 @@ class ExchangeScreen(PollingScreen[Exchange]):
         """Straight to a device's ports (the command palette's entries)."""
         node = self.device_nodes.get(device_id)
         if node is not None:
-            parent = node.parent
-            while parent is not None:
-                parent.expand()
-                parent = parent.parent
+            _expand_to(node)
             self.room_tree.move_cursor(node)
         self._choose_device(device_id)
         self._go(Level.PORTS)
