@@ -49,7 +49,7 @@ from typing import Any, Final, Self
 from pyasn1.error import PyAsn1Error
 from pyasn1.type import univ
 from pysnmp.entity import config as snmp_config
-from pysnmp.hlapi.v1arch.asyncio import CommunityData, SnmpDispatcher
+from pysnmp.hlapi.v1arch.asyncio import SnmpDispatcher
 from pysnmp.hlapi.v1arch.asyncio import UdpTransportTarget as V1UdpTarget
 from pysnmp.hlapi.v3arch.asyncio import ContextData, SnmpEngine, UsmUserData
 from pysnmp.hlapi.v3arch.asyncio import UdpTransportTarget as V3UdpTarget
@@ -644,6 +644,37 @@ class _Dispatcher(SnmpDispatcher):  # type: ignore[misc]
                 future.cancel()
         self._pendingReqs.clear()
         super().close()
+
+    def send_raw(
+        self,
+        transport: Any,
+        request_id: int,
+        message: bytes,
+        cb_fun: Callable[..., None],
+        cb_ctx: Any,
+    ) -> int:
+        """Upstream's `send_pdu` for a message already encoded (`usm.encode_v2c_request`).
+
+        The same pending-request record, so upstream's timer retries and times it out as before;
+        only pyasn1's message building and encoding (about 40 % of a v2c round) are skipped.
+        """
+        domain = transport.TRANSPORT_DOMAIN
+        if self._automaticDispatcher and domain not in self._configuredTransports:
+            self.transport_dispatcher.register_transport(
+                domain, transport.PROTO_TRANSPORT().open_client_mode(transport.iface)
+            )
+            self._configuredTransports.add(domain)
+        self._pendingReqs[request_id] = {
+            "outgoingMsg": message,
+            "transportTarget": transport,
+            "cbFun": cb_fun,
+            "cbCtx": cb_ctx,
+            "timestamp": time.time() + transport.timeout,
+            "retries": 0,
+        }
+        self.transport_dispatcher.send_message(message, domain, transport.transport_address)
+        self.transport_dispatcher.job_started(id(self))
+        return request_id
 
     def _recv_callback(
         self, snmp_engine: Any, domain: Any, address: Any, whole_msg: bytes
@@ -1789,12 +1820,11 @@ class SnmpPoller:
                 credentials.auth_protocol, credentials.priv_protocol
             ):
                 result = await self._request_v3_fast(target, bulk, wanted)
-            else:
+            elif credentials.version is SnmpVersion.V3:
                 varbinds = [(ObjectName(oid), univ.Null()) for oid in wanted]
-                if credentials.version is SnmpVersion.V3:
-                    result = await self._request_v3(target, bulk, varbinds)
-                else:
-                    result = await self._request_v2c(target, bulk, varbinds)
+                result = await self._request_v3(target, bulk, varbinds)
+            else:
+                result = await self._request_v2c(target, bulk, wanted)
         except _Failed:
             raise
         except asyncio.CancelledError:
@@ -1813,7 +1843,7 @@ class SnmpPoller:
         return _Response(int(error_status or 0), int(error_index or 0), plain_varbinds)
 
     async def _request_v2c(
-        self, target: SnmpTarget, bulk: tuple[int, int] | None, varbinds: list[Any]
+        self, target: SnmpTarget, bulk: tuple[int, int] | None, wanted: Sequence[Oid]
     ) -> tuple[Any, int, int, list[VarBind]]:
         community = target.credentials.community
         if community is None:
@@ -1830,19 +1860,17 @@ class SnmpPoller:
                 (target.address, target.port), timeout=target.timeout_s, retries=target.retries
             )
             self._v1_targets[key] = transport
-        auth = CommunityData(community.reveal(), mpModel=1)  # noqa: S508 - the inventory's choice
-        pdu = _V2C.GetBulkRequestPDU() if bulk is not None else _V2C.GetRequestPDU()
-        _V2C.apiPDU.set_defaults(pdu)
-        if bulk is not None:
-            _V2C.apiBulkPDU.set_non_repeaters(pdu, bulk[0])
-            _V2C.apiBulkPDU.set_max_repetitions(pdu, bulk[1])
-        _V2C.apiPDU.set_varbinds(pdu, varbinds)
+        # Upstream's request-id counter (what `set_defaults` would draw), then the raw encoder;
+        # the community as pyasn1 encodes a str (ISO 8859-1).
+        request_id = int(_V2C.getNextRequestID())
+        name = community.reveal().encode("iso-8859-1")
+        message = usm.encode_v2c_request(name, request_id, bulk, wanted)
         future: asyncio.Future[tuple[Any, int, int, list[VarBind]]] = (
             asyncio.get_running_loop().create_future()
         )
         dispatcher.malformed_from.pop((target.address, target.port), None)
         # cbCtx shaped like pysnmp's own (lookupMib, future), which `_Dispatcher.close` knows.
-        dispatcher.send_pdu(auth, transport, pdu, cbFun=_deliver, cbCtx=(False, future))
+        dispatcher.send_raw(transport, request_id, message, _deliver, (False, future))
         result = await future
         if isinstance(result[0], errind.RequestTimedOut):
             malformed = dispatcher.malformed_from.pop((target.address, target.port), None)
