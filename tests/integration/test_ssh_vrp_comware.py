@@ -46,7 +46,8 @@ async def server() -> AsyncIterator[LabSshServer]:
 def _target(server: LabSshServer, device: str) -> SshTarget:
     host, port = server.endpoint(device)
     credentials = SshCredentials(profile="vrp", username=USERNAME, password=Secret(PASSWORD))
-    return SshTarget(device, DEVICES[device][0], host, port, credentials, 3.0, 5.0)
+    # A 10 s connect (banner, auth) timeout: a loaded CI machine took 3.7 s to authenticate.
+    return SshTarget(device, DEVICES[device][0], host, port, credentials, 10.0, 5.0)
 
 
 async def test_facts_and_config_backup_over_netmiko(server: LabSshServer) -> None:
