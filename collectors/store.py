@@ -1177,10 +1177,14 @@ def record_sensors(
     at = require_aware(result.polled_at)
     events: list[LinkEvent] = []
     # Optics are judged only on ports that are up (a dark port reads −40 dBm and belongs to its
-    # link-down ticket): their last polled state.
+    # link-down ticket): their last polled state. A port whose state changed after the readings
+    # were taken (a linkUp trap while the sensors were walked: the −40 dBm was read while it was
+    # down) is judged at the next sensor poll, not against a state the reading predates.
     port_ids = [p.interface_id for p in index.ports.values() if p.device_id == device.id]
     ports_up = {
-        row.interface_id: row.oper_status == "up" and row.admin_status != "down"
+        row.interface_id: row.oper_status == "up"
+        and row.admin_status != "down"
+        and (row.changed_at is None or require_aware(row.changed_at) <= at)
         for row in session.exec(
             select(InterfaceStatus).where(col(InterfaceStatus.interface_id).in_(port_ids))
         )

@@ -271,6 +271,45 @@ def test_snmp_optics_are_judged_only_on_ports_that_are_up(engine: Engine) -> Non
     assert outcomes == [[], [("threshold_crossed", "rx_power")]]
 
 
+def test_an_optic_read_before_its_port_came_back_up_waits_for_the_next_poll(
+    engine: Engine,
+) -> None:
+    """The kill campaign's twin ticket: −40 dBm read while the port was down, a linkUp trap
+    stored before the readings were: the stale reading opens no optics ticket beside the
+    link-down one; a reading taken after the change is judged."""
+    from collectors.models import InterfaceStatus
+    from collectors.snmp import SensorKind, SensorPollResult, SensorReading
+    from collectors.store import record_sensors
+
+    _synced(engine)
+    port_name = "TenGigabitEthernet1/0/2"
+    reading = SensorReading(SensorKind.OPTICAL_RX_DBM, 1002, "Rx", -40.0, "dBm", if_index=2)
+    came_up = START + dt.timedelta(minutes=1)
+    outcomes = []
+    for read_at in (came_up - dt.timedelta(seconds=1), came_up + dt.timedelta(seconds=1)):
+        with Session(engine) as session:
+            index = load_index(session)
+            port = index.port(DEVICE, port_name)
+            assert port is not None
+            row = session.get(InterfaceStatus, port.interface_id) or InterfaceStatus(
+                interface_id=port.interface_id, updated_at=came_up
+            )
+            row.admin_status, row.oper_status, row.changed_at = "up", "up", came_up
+            session.add(row)
+            session.flush()
+            events = record_sensors(
+                session=session,
+                index=index,
+                result=SensorPollResult(DEVICE, True, read_at, (reading,), None),
+                port_names={2: port_name},
+                raised=set(),
+                now=read_at,
+            )
+            session.commit()
+            outcomes.append([(e.kind, (e.details or {}).get("metric")) for e in events])
+    assert outcomes == [[], [("threshold_crossed", "rx_power")]]
+
+
 def test_a_failed_supply_over_snmp_takes_the_same_path_to_a_ticket(engine: Engine) -> None:
     from collectors.snmp import SensorKind, SensorPollResult, SensorReading
     from collectors.store import record_sensors
