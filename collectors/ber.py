@@ -88,8 +88,31 @@ class DecodedPdu:
     varbinds: list[VarBind]
 
 
+_NAMES: Final[dict[bytes, Oid]] = {}
+_NAMES_MAX: Final = (
+    1 << 16
+)  # distinct varbind names remembered (a walk repeats its names every round)
+
+
+def _name(data: bytes, start: int, end: int) -> Oid:
+    """The OID of a varbind name, looked up by its raw octets before being decoded arc by arc:
+    a poller reads the same columns x indices every round, so nearly every name is known."""
+    raw = data[start:end]
+    found = _NAMES.get(raw)
+    if found is None:
+        found = oid(data, start, end)
+        if len(_NAMES) >= _NAMES_MAX:
+            _NAMES.clear()
+        _NAMES[raw] = found
+    return found
+
+
 def decode_pdu(data: bytes, pos: int, end: int, tags: tuple[int, ...]) -> DecodedPdu:
-    """The PDU whose TLV starts at `pos` (its tag one of `tags`), varbinds in plain Python."""
+    """The PDU whose TLV starts at `pos` (its tag one of `tags`), varbinds in plain Python.
+
+    The varbind loop reads short-form TLV headers in line (every varbind of a poll has them)
+    and hands anything else to `header`, with the same bounds checks either way.
+    """
     tag, pos, pdu_end = header(data, pos, end)
     if tag not in tags:
         raise BerError(f"not a Response PDU (tag 0x{tag:02x})")
@@ -102,20 +125,43 @@ def decode_pdu(data: bytes, pos: int, end: int, tags: tuple[int, ...]) -> Decode
         raise BerError("no varbind list")
     varbinds: list[VarBind] = []
     append = varbinds.append
+    from_bytes = int.from_bytes
     while pos < list_end:
-        vtag, pos, bind_end = header(data, pos, list_end)
-        if vtag != 0x30:
-            raise BerError("varbind is not a SEQUENCE")
-        vtag, start, pos = header(data, pos, bind_end)
-        if vtag != 0x06:
-            raise BerError("varbind name is not an OID")
-        name = oid(data, start, pos)
-        vtag, start, pos = header(data, pos, bind_end)
+        if (
+            pos + 4 <= list_end
+            and data[pos] == 0x30
+            and data[pos + 1] < 0x80
+            and data[pos + 2] == 0x06
+            and data[pos + 3] < 0x80
+        ):
+            bind_end = pos + 2 + data[pos + 1]
+            start = pos + 4
+            pos = start + data[pos + 3]
+            if bind_end > list_end or pos > bind_end:
+                raise BerError("truncated")
+        else:
+            vtag, pos, bind_end = header(data, pos, list_end)
+            if vtag != 0x30:
+                raise BerError("varbind is not a SEQUENCE")
+            vtag, start, pos = header(data, pos, bind_end)
+            if vtag != 0x06:
+                raise BerError("varbind name is not an OID")
+        name = _name(data, start, pos)
+        if pos + 2 <= bind_end and data[pos + 1] < 0x80:
+            vtag = data[pos]
+            start = pos + 2
+            pos = start + data[pos + 1]
+            if pos > bind_end:
+                raise BerError("truncated")
+        else:
+            vtag, start, pos = header(data, pos, bind_end)
         value: SnmpValue
-        if vtag in _UNSIGNED_TAGS or vtag == 0x02:
-            value = integer(data, start, pos, vtag)
+        if vtag in _UNSIGNED_TAGS:
+            value = from_bytes(data[start:pos], "big")
         elif vtag in _OCTET_TAGS:
             value = data[start:pos]
+        elif vtag == 0x02:
+            value = from_bytes(data[start:pos], "big", signed=True)
         elif vtag == 0x06:
             value = oid(data, start, pos)
         elif vtag in _EXCEPTION_TAGS:
