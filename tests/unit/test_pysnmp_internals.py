@@ -39,3 +39,20 @@ async def test_pending_requests_are_still_a_dict_of_states_with_the_keys_we_read
         assert "job_finished" in source
     finally:
         dispatcher.close()
+
+
+def test_send_pdu_still_keeps_the_pending_state_send_raw_writes() -> None:
+    """`_Dispatcher.send_raw` writes upstream's pending-request record itself (issue 14): the
+    timer must still retry from `outgoingMsg` and time out from `timestamp`/`retries`, and the
+    send must still register the transport and start the job as upstream's does."""
+    sent = inspect.getsource(dispatch.AbstractSnmpDispatcher.send_pdu)
+    timer = inspect.getsource(dispatch.AbstractSnmpDispatcher._timer_callback)
+    ours = inspect.getsource(_Dispatcher.send_raw)
+    for key in ("outgoingMsg", "transportTarget", "cbFun", "cbCtx", "timestamp", "retries"):
+        assert f"{key}=" in sent, f"pysnmp's send_pdu no longer records {key}"
+        assert f'"{key}"' in ours
+    for key in ('"outgoingMsg"', '"timestamp"', '"retries"', '"transportTarget"'):
+        assert key in timer, f"pysnmp's retry timer no longer reads {key}"
+    for call in ("register_transport", "send_message", "job_started", "_configuredTransports"):
+        assert call in sent, f"pysnmp's send_pdu no longer calls {call}"
+        assert call in ours
