@@ -735,6 +735,7 @@ _KEPT_UNLESS_CHANGED = (
     "oper_status",
     "changed_at",
     "flapping",
+    "flap_state",  # a quiet round's flap detector ends where it began
     "raised_thresholds",
 )
 
@@ -980,16 +981,51 @@ def record_interface_poll(
     if inserts:
         session.execute(insert(InterfaceStatus), inserts)
     _update_status_rows(session, updates)
-    status_row = session.get(DeviceStatus, device.id) or DeviceStatus(
-        device_id=device.id, updated_at=now
+    _device_polled(session, device.id, polled_at, result.sys_uptime_cs, now)
+    session.flush()
+    return events
+
+
+_DEVICE_POLLED = (
+    update(DeviceStatus.__table__)  # type: ignore[attr-defined]
+    .where(DeviceStatus.__table__.c.device_id == bindparam("key_device_id"))  # type: ignore[attr-defined]
+    .values(
+        last_polled_at=bindparam("last_polled_at", type_=UTCDateTime),
+        last_seen_at=bindparam("last_seen_at", type_=UTCDateTime),
+        sys_uptime_cs=bindparam("sys_uptime_cs"),
+        updated_at=bindparam("updated_at", type_=UTCDateTime),
+    )
+)
+
+
+def _device_polled(
+    session: Session, device_id: int, polled_at: dt.datetime, uptime: int | None, now: dt.datetime
+) -> None:
+    """The device's status row says it answered at `polled_at`: one UPDATE, unless the row is
+    not there yet or this session already holds it as an object (a reachability change of the
+    same batch), when the ORM writes it as before."""
+    key = session.identity_key(DeviceStatus, device_id)
+    if key not in session.identity_map:
+        written = session.connection().execute(
+            _DEVICE_POLLED,
+            {
+                "key_device_id": device_id,
+                "last_polled_at": polled_at,
+                "last_seen_at": polled_at,
+                "sys_uptime_cs": uptime,
+                "updated_at": now,
+            },
+        )
+        if written.rowcount == 1:
+            return
+    status_row = session.get(DeviceStatus, device_id) or DeviceStatus(
+        device_id=device_id, updated_at=now
     )
     status_row.last_polled_at = polled_at
     status_row.last_seen_at = polled_at
-    status_row.sys_uptime_cs = result.sys_uptime_cs
+    status_row.sys_uptime_cs = uptime
     status_row.updated_at = now
     session.add(status_row)
-    session.flush()
-    return events
 
 
 def record_poll_failure(

@@ -183,3 +183,46 @@ def test_samples_and_status_rows_store_what_sqlalchemy_stored(
         assert statuses[new_b].flap_state is None
         assert statuses[new_b].raised_thresholds == []
         assert statuses[new_b].admin_status == "up"  # a column not set is kept
+
+
+def test_a_polled_devices_status_row_is_written_whether_new_stored_or_held(
+    engine: Engine, now: dt.datetime
+) -> None:
+    """`_device_polled`: a device without a status row gets one; a stored row is updated in
+    place; a row this session already holds as an object (a reachability change earlier in
+    the same batch) keeps that change and gains the poll's columns."""
+    from collectors.models import DeviceStatus
+    from collectors.store import _device_polled
+
+    later = now + dt.timedelta(minutes=1)
+    with Session(engine) as session:
+        _interfaces(session, now, 1)
+        device_id = session.exec(select(inv.Device.id)).one() or 0
+        _device_polled(session, device_id, now.astimezone(BEIJING), 100, now)
+        session.commit()
+    with Session(engine) as session:
+        row = session.get(DeviceStatus, device_id)
+        assert row is not None
+        assert (row.last_polled_at, row.last_seen_at, row.sys_uptime_cs) == (now, now, 100)
+        assert row.last_polled_at is not None
+        assert row.last_polled_at.tzinfo is not None
+    with Session(engine) as session:  # stored, not held: one UPDATE
+        _device_polled(session, device_id, later, 200, later)
+        assert session.identity_key(DeviceStatus, device_id) not in session.identity_map
+        session.commit()
+    with Session(engine) as session:
+        held = session.get(DeviceStatus, device_id)
+        assert held is not None
+        assert (held.last_polled_at, held.sys_uptime_cs, held.updated_at) == (later, 200, later)
+        held.reachable = False
+        held.missed_rounds = 3
+        held.last_error = "<b>[red]timeout"
+        _device_polled(session, device_id, later + dt.timedelta(minutes=1), 300, later)
+        assert held.last_seen_at == later + dt.timedelta(minutes=1)  # the held object is current
+        session.commit()
+    with Session(engine) as session:
+        row = session.get(DeviceStatus, device_id)
+        assert row is not None
+        assert (row.reachable, row.missed_rounds, row.last_error) == (False, 3, "<b>[red]timeout")
+        assert row.last_seen_at == later + dt.timedelta(minutes=1)
+        assert row.sys_uptime_cs == 300
