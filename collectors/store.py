@@ -794,7 +794,8 @@ def _driver_statement(
 def _executemany(
     connection: Connection, table: Table, kind: str, rows: Sequence[Mapping[str, Any]]
 ) -> None:
-    """Write `rows` (each with the same keys) with one DB-API ``executemany``: every value
+    """Write `rows` (each with the same keys) with one DB-API ``executemany`` (inserts on
+    PostgreSQL: one COPY, `_copy_rows`): every value
     converted by its column type's bind processor, as SQLAlchemy's own executemany does, so the
     same bytes are stored; a round's many equal datetimes and flags are converted once each.
     What SQLAlchemy adds per row (parameter dicts built and processed one key at a time) was
@@ -812,12 +813,32 @@ def _executemany(
     ]
     plan = tuple(zip(sources, converters, strict=True))
     converted = [tuple(row[s] if c is None else c(row[s]) for s, c in plan) for row in rows]
+    if kind == "insert" and connection.dialect.driver == "psycopg":
+        _copy_rows(connection, table, statement.names, converted)
+        return
     if statement.positional:
         connection.exec_driver_sql(statement.sql, converted)
     else:
         connection.exec_driver_sql(
             statement.sql, [dict(zip(statement.names, values, strict=True)) for values in converted]
         )
+
+
+def _copy_rows(
+    connection: Connection, table: Table, names: Sequence[str], rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """Insert `rows` (values in `names` order, bind-processed) with PostgreSQL's COPY FROM STDIN
+    on the transaction's own connection: psycopg's executemany sends one Bind/Execute per row,
+    COPY one stream (the round's samples, 49 a device)."""
+    quote = connection.dialect.identifier_preparer.quote
+    columns = ", ".join(quote(name) for name in names)
+    driver: Any = connection.connection.driver_connection
+    with (
+        driver.cursor() as cursor,
+        cursor.copy(f"COPY {quote(table.name)} ({columns}) FROM STDIN") as copy,
+    ):
+        for row in rows:
+            copy.write_row(row)
 
 
 def _memoised(process: Callable[[Any], Any]) -> Callable[[Any], Any]:
