@@ -514,6 +514,16 @@ def classify_error(
     def has(*types: type[BaseException]) -> bool:
         return any(isinstance(e, types) for e in chain)
 
+    if any("Authentication timeout" in str(e) for e in chain):
+        # paramiko gave up waiting for the device's answer to the password (netmiko reports it
+        # as an authentication failure): a slow or loaded device, not a rejected password.
+        return DeviceError(
+            ErrorKind.CONNECT_TIMEOUT,
+            f"{where} did not answer the login of user {target.credentials.username!r} within "
+            f"{target.connect_timeout_s:g} s: the device (or its AAA server) is slow; the "
+            "password was not rejected",
+            getter,
+        )
     if has(netmiko_errors.NetmikoAuthenticationException, napalm_errors.ConnectAuthError):
         return DeviceError(
             ErrorKind.AUTH_FAILED,

@@ -20,7 +20,7 @@ import hmac
 import logging
 import socket
 import time
-from collections.abc import Coroutine, Iterable
+from collections.abc import Awaitable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -66,11 +66,14 @@ class DeviceCliFaults:
     and never shows its prompt again (the session stays open). `hang_commands` limits that to
     the given commands, written in full (`"show interfaces"`); empty means every command.
     `response_delay_s`: a pause before every command's output (a slow, loaded CPU).
+    `login_delay_s`: a pause before the device answers a password (a loaded CPU, a slow
+    RADIUS/TACACS server behind it), right or wrong.
     """
 
     hang_after_bytes: int | None = None
     hang_commands: frozenset[str] = frozenset()
     response_delay_s: float = 0.0
+    login_delay_s: float = 0.0
 
     def hangs(self, command_key: str | None) -> int | None:
         if self.hang_after_bytes is None or command_key is None:
@@ -97,6 +100,9 @@ class CliFaults:
     def slow(self, device: str, *, delay_s: float) -> None:
         self.devices.setdefault(device, DeviceCliFaults()).response_delay_s = delay_s
 
+    def slow_login(self, device: str, *, delay_s: float) -> None:
+        self.devices.setdefault(device, DeviceCliFaults()).login_delay_s = delay_s
+
     def clear(self, device: str | None = None) -> None:
         if device is None:
             self.devices.clear()
@@ -107,10 +113,13 @@ class CliFaults:
 class _Auth(asyncssh.SSHServer):
     """Password authentication against the one configured account."""
 
-    def __init__(self, device: str, username: str, password: str) -> None:
+    def __init__(
+        self, device: str, username: str, password: str, login_delay_s: float = 0.0
+    ) -> None:
         self._device = device
         self._username = username
         self._password = password
+        self._login_delay_s = login_delay_s
 
     def begin_auth(self, username: str) -> bool:
         return True
@@ -124,7 +133,16 @@ class _Auth(asyncssh.SSHServer):
     def public_key_auth_supported(self) -> bool:
         return False
 
-    def validate_password(self, username: str, password: str) -> bool:
+    def validate_password(self, username: str, password: str) -> bool | Awaitable[bool]:
+        if self._login_delay_s > 0:
+            return self._validate_later(username, password)
+        return self._validate(username, password)
+
+    async def _validate_later(self, username: str, password: str) -> bool:
+        await asyncio.sleep(self._login_delay_s)
+        return self._validate(username, password)
+
+    def _validate(self, username: str, password: str) -> bool:
         user_ok = hmac.compare_digest(username.encode(), self._username.encode())
         password_ok = hmac.compare_digest(password.encode(), self._password.encode())
         if not (user_ok and password_ok):
@@ -262,7 +280,8 @@ class LabSshServer:
 
     async def _serve(self, name: str, sock: socket.socket) -> None:
         def server_factory() -> asyncssh.SSHServer:
-            return _Auth(name, self._username, self._password)
+            delay = self.faults.for_device(name).login_delay_s
+            return _Auth(name, self._username, self._password, delay)
 
         async def process_factory(process: asyncssh.SSHServerProcess[str]) -> None:
             await self._run_shell(name, process)

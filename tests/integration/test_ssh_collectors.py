@@ -345,6 +345,42 @@ async def test_failures_are_typed_per_device_and_never_show_a_password(
 # -- environment and optics into the store ----------------------------------------------------
 
 
+async def test_a_login_slower_than_the_timeout_is_a_timeout_not_a_rejected_password(
+    lab: Lab, caplog: pytest.LogCaptureFixture
+) -> None:
+    """paramiko's "Authentication timeout" reaches us as netmiko's authentication failure; a
+    slow device (or AAA server) must not read as wrong credentials. A wrong password answered
+    slowly, within the timeout, is still one."""
+    wrong = "Wr0ng-pw-5c2d"
+    lab.faults.slow_login(EOS, delay_s=4.0)
+    lab.faults.slow_login("chj-ex-core2", delay_s=0.3)
+    bad_login = SshCredentials(
+        profile="lab-ssh", username=USERNAME, password=Secret(wrong), enable_secret=Secret(ENABLE)
+    )
+    targets = [
+        replace(lab.target(EOS, "arista_eos"), connect_timeout_s=1.0),
+        lab.target("chj-ex-core2", "arista_eos", credentials=bad_login),
+    ]
+    collector = SshCollector(max_workers=4, clock=lab.now, deadline_margin_s=3.0)
+    try:
+        results = _by_device(await collector.collect(targets, {GetterKind.FACTS}))
+    finally:
+        await collector.aclose()
+
+    slow = results[EOS]
+    assert slow.error is not None
+    assert slow.error.kind is ErrorKind.CONNECT_TIMEOUT, slow.error
+    assert f"did not answer the login of user {USERNAME!r} within 1 s" in slow.error.message
+    assert "password was not rejected" in slow.error.message
+
+    refused = results["chj-ex-core2"]
+    assert refused.error is not None
+    assert refused.error.kind is ErrorKind.AUTH_FAILED, refused.error
+    for text in (caplog.text, *(str(r.error) for r in results.values())):
+        assert PASSWORD not in text
+        assert wrong not in text
+
+
 async def test_optic_drift_raises_then_clears_a_threshold_with_hysteresis(
     exchange: Exchange,
 ) -> None:
