@@ -603,24 +603,28 @@ def maintenance_add(
 def maintenance_list(app: App, show_all: bool, as_user: str | None) -> None:
     """Maintenance windows, current and coming."""
     from collectors.maintenance import list_maintenance
+    from tickets.planned import window_tickets
 
     with user_errors(app), app.session() as session:
-        rows = list_maintenance(
+        user = resolve_actor(session, as_user)
+        rows = list_maintenance(session=session, user=user, include_ended=show_all, now=app.now())
+        tickets = window_tickets(
             session=session,
-            user=resolve_actor(session, as_user),
-            include_ended=show_all,
+            user=user,
+            window_ids=[r.window.id for r in rows if r.window.id is not None],
             now=app.now(),
         )
     if not rows:
         app.out.print("No maintenance windows.")
         return
-    table = Table(title="Maintenance windows")
-    for name in ("#", "on", "from", "to", "by", "reference", "description"):
+    table = Table(title="Maintenance windows (维护窗口)")
+    for name in ("#", "ticket", "on", "from", "to", "by", "reference", "description"):
         table.add_column(name)
     for row in rows:
         w = row.window
         table.add_row(
             str(w.id),
+            tickets.get(w.id or -1, "—"),
             *(
                 Text(visible(text, one_line=True))
                 for text in (

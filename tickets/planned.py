@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -22,7 +23,7 @@ from collectors.maintenance import MaintenanceError, add_window
 from collectors.models import MaintenanceWindow
 from inventory.accounts import Role, User, require_role
 from inventory.models import AccessUnit, Device, Interface, Link
-from inventory.permissions import CENTER, EVERYONE, Reach, rule
+from inventory.permissions import CENTER, EVERYONE, READERS, Reach, rule
 from inventory.portnames import long_port_names
 from inventory.schema import LinkKind
 from inventory.timeutil import format_local, require_aware, to_local
@@ -34,6 +35,7 @@ from tickets.models import (
     TicketAccessUnit,
     TicketCategory,
     TicketSource,
+    format_number,
 )
 from tickets.notify_events import enqueue_event
 from tickets.rules import cut_off_units
@@ -496,6 +498,27 @@ def planned_windows(*, session: Session, user: User, now: dt.datetime) -> list[P
         )
         for ticket, w in found
     ]
+
+
+@rule("list maintenance windows", READERS, reads=True)
+def window_tickets(
+    *, session: Session, user: User, window_ids: Sequence[int], now: dt.datetime
+) -> dict[int, str]:
+    """The planned-work ticket number of each of `window_ids` that has one (``ixops
+    maintenance list`` shows it; a window declared by the collector's API alone has none)."""
+    require_role(user, READERS, "list maintenance windows")
+    require_aware(now, "now")
+    keys = [_window_key(i) for i in window_ids]
+    found: dict[int, str] = {}
+    for key, tid, opened_at in session.exec(
+        select(Ticket.subject_key, Ticket.id, Ticket.opened_at)
+        .where(Ticket.kind == PLANNED_KIND, col(Ticket.subject_key).in_(keys or ["-"]))
+        .order_by(col(Ticket.id))
+    ).all():
+        window = int((key or "").partition(":")[2])
+        if tid is not None:
+            found.setdefault(window, format_number(tid, opened_at))
+    return found
 
 
 def _unit_code(session: Session, user: User) -> str | None:

@@ -67,7 +67,12 @@ from tickets.callout import callout
 from tickets.choices import reportable_ports, ticket_choices, ticket_devices
 from tickets.down import down_now
 from tickets.models import Severity, TicketCategory
-from tickets.planned import declare_planned_work, maintenance_impact, planned_windows
+from tickets.planned import (
+    declare_planned_work,
+    maintenance_impact,
+    planned_windows,
+    window_tickets,
+)
 from tickets.queue import queue_counts_by_room, queue_counts_by_site, ticket_queue
 from tickets.queue_reader import read_queue
 from tickets.related import link_tickets, merge_ticket, related_tickets
@@ -401,6 +406,9 @@ CASES: dict[str, Callable[[Ctx], bool]] = {
         )
     ),
     "tickets.planned.planned_windows": lambda c: _sees_planned(c),
+    "tickets.planned.window_tickets": lambda c: (
+        window_tickets(session=c.session, user=c.user, window_ids=[1], now=c.now) is not None
+    ),
     "tickets.related.related_tickets": lambda c: (
         related_tickets(session=c.session, user=c.user, ticket=c.ticket(), now=c.now) is not None
     ),

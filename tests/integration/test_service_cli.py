@@ -4,6 +4,7 @@ rules refuse, and what they allow is audited under the ixops account."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -68,6 +69,8 @@ def test_maintenance_is_declared_by_the_center_only_and_audited(
                          "--reason", "line card swap", "--yes", "--as", "eng")  # fmt: skip
     assert code == 0, err
     assert "Maintenance #1 on chj-ex-core1: 2026-11-28 02:00" in out
+    planned = re.search(r"ticket (IX-\d{4}-\d{6})", out)
+    assert planned is not None, out
     with world.session() as s:
         (window,) = s.exec(select(MaintenanceWindow)).all()
         assert window.created_by == "eng"
@@ -78,6 +81,8 @@ def test_maintenance_is_declared_by_the_center_only_and_audited(
     code, out, _ = run(env, "maintenance", "list", "--as", "vic")
     assert code == 0
     assert "chj-ex-core1" in out
+    (line,) = [ln for ln in out.splitlines() if "chj-ex-core1" in ln]
+    assert planned.group(1) in line  # the window's planned-work ticket, on its row
     assert "CHG-7" in out
     code, _, err = run(env, "maintenance", "list", "--as", "cx")
     assert code == 1
