@@ -1,7 +1,8 @@
 """The ticket queue read on the DB-API, without the ORM: what `ixops ticket list` shows.
 
 :func:`read_queue` answers what :func:`tickets.queue.ticket_queue` answers for the filters a
-plain list uses (states, severities, categories; a page or every ticket) with the same SQL in
+plain list uses (states, severities, categories, a site, an access unit; a page or every
+ticket) with the same SQL in
 the same order, through a sqlite3 or psycopg connection, so the command starts without
 SQLAlchemy, SQLModel or pydantic. The permission rule is the queue's, enforced here the same
 way: every role may list; a contact sees their unit's tickets and those whose fault affects
@@ -9,7 +10,8 @@ their unit, nothing else. The page's rows are evaluated afresh from their timeli
 :func:`tickets.sla_ticket.evaluate_ticket`, the function the ORM path uses.
 
 What it cannot answer it refuses with :class:`CannotAnswer` (tickets whose SLA state was never
-stored: the ORM's queue stores it first, a write), and the caller reads through the ORM instead.
+stored: the ORM's queue stores it first, a write; a site or unit code that names nothing: the
+ORM's error lists the choices), and the caller reads through the ORM instead.
 The parity tests (``tests/integration/test_queue_reader.py``) hold both paths to the same rows.
 """
 
@@ -63,6 +65,8 @@ class ListFilter:
     states: Sequence[TicketState] | None = None
     severities: Sequence[Severity] | None = None
     categories: Sequence[TicketCategory] | None = None
+    site: str | None = None  # a site code: its tickets, and trunks with an end there
+    unit: str | None = None  # an access unit code: its tickets and those affecting it
 
 
 @dataclass(frozen=True)
@@ -133,7 +137,18 @@ _COLUMNS: Final = (
 )
 
 
-def _where(user: QueueReader, wanted: ListFilter) -> tuple[list[str], list[Any]]:
+def _id_of(connection: Connection, table: str, value: str, what: str) -> int:
+    """The id of the row whose code is `value`; a code that names nothing is the ORM queue's
+    to refuse (its message lists the choices)."""
+    found = rows(connection, f"SELECT id FROM {table} WHERE code = ?", [value])  # noqa: S608
+    if not found:
+        raise CannotAnswer(f"no {what} {value!r}")
+    return int(found[0][0])
+
+
+def _where(
+    connection: Connection, user: QueueReader, wanted: ListFilter
+) -> tuple[list[str], list[Any]]:
     """The queue's conditions (:func:`tickets.queue._conditions` and
     :func:`tickets.service.visible_clause`), as SQL with ``?`` markers."""
     where: list[str] = []
@@ -163,6 +178,22 @@ def _where(user: QueueReader, wanted: ListFilter) -> tuple[list[str], list[Any]]
         values = [TicketCategory(c).value for c in wanted.categories]
         where.append(f"category IN {in_list(values)}")
         params += values
+    if wanted.site is not None:
+        site_id = _id_of(connection, "site", wanted.site, "site")
+        # A trunk's ticket is on its reporting end's site and shows under the far end's too.
+        in_site = (
+            "SELECT id FROM interface WHERE device_id IN (SELECT id FROM device WHERE site_id = ?)"
+        )
+        ends = f"a_interface_id IN ({in_site}) OR b_interface_id IN ({in_site})"
+        where.append(f"(site_id = ? OR link_id IN (SELECT id FROM link WHERE {ends}))")  # noqa: S608
+        params += [site_id, site_id, site_id]
+    if wanted.unit is not None:
+        unit_id = _id_of(connection, "access_unit", wanted.unit, "access unit")
+        where.append(
+            "(access_unit_id = ? OR id IN"
+            " (SELECT ticket_id FROM ticket_access_unit WHERE access_unit_id = ?))"
+        )
+        params += [unit_id, unit_id]
     return where, params
 
 
@@ -259,7 +290,7 @@ def read_queue(
         raise ValueError("offset must be zero or more")
     if rows(connection, "SELECT id FROM ticket WHERE sla_evaluated_at IS NULL LIMIT 1"):
         raise CannotAnswer("tickets without a stored SLA state (the ORM's queue stores it)")
-    where, params = _where(user, wanted or ListFilter())
+    where, params = _where(connection, user, wanted or ListFilter())
     clause = " AND ".join(where)
     # The ORM's total counts the tickets whose stored status it can place (all, once stored).
     (total,) = rows(

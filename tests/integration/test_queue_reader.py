@@ -57,6 +57,12 @@ FILTERS = [
     (ListFilter(states=[TicketState.NEW, TicketState.RESOLVED]), 50, 0),
     (ListFilter(severities=[Severity.MAJOR, Severity.CRITICAL]), 50, 0),
     (ListFilter(categories=[TicketCategory.LINK_DOWN]), 50, 0),
+    (ListFilter(site="CHJ"), 50, 0),
+    (ListFilter(site="NDR"), 50, 0),  # the trunk's far end
+    (ListFilter(site="ZJ"), 50, 0),
+    (ListFilter(unit="excloud"), 50, 0),
+    (ListFilter(unit="sbband", states=sorted(OPEN_STATES)), 1, 1),
+    (ListFilter(site="CHJ", unit="excloud", severities=[Severity.MAJOR]), None, 0),
 ]
 
 
@@ -125,7 +131,11 @@ def _orm(
             session=session,
             user=world.user(session, name),
             wanted=QueueFilter(
-                states=wanted.states, severities=wanted.severities, categories=wanted.categories
+                states=wanted.states,
+                severities=wanted.severities,
+                categories=wanted.categories,
+                site=wanted.site,
+                unit=wanted.unit,
             ),
             limit=limit,
             offset=offset,
@@ -195,6 +205,11 @@ def test_the_reader_refuses_what_it_cannot_answer(
     store: Connection, world: World, database_url: str, tmp_path: Path
 ) -> None:
     assert mapped_account(store, os_user="somebody-else", name="eng") is None
+    engineer = mapped_account(store, os_user=OS_USER, name="eng")
+    assert engineer is not None
+    for wanted in (ListFilter(site="NOPE"), ListFilter(unit="nobody")):
+        with pytest.raises(CannotAnswer, match=r"no (site 'NOPE'|access unit 'nobody')"):
+            read_queue(connection=store, user=engineer, wanted=wanted, now=world.now)
     with world.session() as session:
         session.execute(update(Ticket).values(sla_evaluated_at=None))
         session.commit()
@@ -273,3 +288,17 @@ def test_ticket_list_starts_without_the_orm(
     assert table.returncode == 0, table.stderr
     assert "IMPORTED []" in table.stderr
     assert "5 more of 8 (还有 5 张)" in table.stdout
+    # A site or a unit is on the fast path too; a code that names nothing goes to the ORM,
+    # whose error lists the sites.
+    far_end = _cli(env, "--all", "--format", "json", "--site", "NDR")
+    assert far_end.returncode == 0, far_end.stderr
+    assert "IMPORTED []" in far_end.stderr
+    assert 0 < len(json.loads(far_end.stdout)) < 8  # the trunk, reported from CHJ
+    unit = _cli(env, "--all", "--format", "json", "--unit", "excloud")
+    assert unit.returncode == 0, unit.stderr
+    assert "IMPORTED []" in unit.stderr
+    assert {r["unit"] for r in json.loads(unit.stdout)} >= {"excloud"}
+    unknown = _cli(env, "--site", "NOPE")
+    assert unknown.returncode != 0
+    assert "no site 'NOPE' (sites: CHJ, NDR, ZHR, ZJ)" in unknown.stderr
+    assert "'sqlalchemy'" in unknown.stderr
