@@ -207,6 +207,11 @@ def main() -> None:
                 big,
             ),
             (
+                "10k: ticket list --site ZJ",
+                [str(IXOPS), "ticket", "list", "--site", "ZJ"],
+                big,
+            ),
+            (
                 "10k: ticket list --all --format json",
                 [str(IXOPS), "ticket", "list", "--all", "--format", "json"],
                 big,
