@@ -89,9 +89,8 @@ class DecodedPdu:
 
 
 _NAMES: Final[dict[bytes, Oid]] = {}
-_NAMES_MAX: Final = (
-    1 << 16
-)  # distinct varbind names remembered (a walk repeats its names every round)
+# Distinct varbind names remembered (a walk repeats its names every round).
+_NAMES_MAX: Final = 1 << 16
 
 
 def _name(data: bytes, start: int, end: int) -> Oid:

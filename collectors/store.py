@@ -795,9 +795,9 @@ def _executemany(
     connection: Connection, table: Table, kind: str, rows: Sequence[Mapping[str, Any]]
 ) -> None:
     """Write `rows` (each with the same keys) with one DB-API ``executemany`` (inserts on
-    PostgreSQL: one COPY, `_copy_rows`): every value
-    converted by its column type's bind processor, as SQLAlchemy's own executemany does, so the
-    same bytes are stored; a round's many equal datetimes and flags are converted once each.
+    PostgreSQL: one COPY, `_copy_rows`): every value converted by its column type's bind
+    processor, as SQLAlchemy's own executemany does, so the same bytes are stored; a round's
+    many equal datetimes and flags are converted once each.
     What SQLAlchemy adds per row (parameter dicts built and processed one key at a time) was
     most of a quiet round's database time."""
     if not rows:

@@ -153,7 +153,12 @@ def _window_key(window_id: int) -> str:
 
 
 def _window_id(ticket: Ticket) -> int:
-    head, _, number = (ticket.subject_key or "").partition(":")
+    return _window_of_key(ticket.subject_key)
+
+
+def _window_of_key(key: str | None) -> int:
+    """The window id in a planned-work ticket's subject key, -1 if it names none."""
+    head, _, number = (key or "").partition(":")
     return int(number) if head == "window" and number.isdigit() else -1
 
 
@@ -515,9 +520,8 @@ def window_tickets(
         .where(Ticket.kind == PLANNED_KIND, col(Ticket.subject_key).in_(keys or ["-"]))
         .order_by(col(Ticket.id))
     ).all():
-        window = int((key or "").partition(":")[2])
         if tid is not None:
-            found.setdefault(window, format_number(tid, opened_at))
+            found.setdefault(_window_of_key(key), format_number(tid, opened_at))
     return found
 
 

@@ -137,6 +137,13 @@ _COLUMNS: Final = (
 )
 
 
+# A unit's own tickets and those whose fault affects it (two markers: the unit's id twice).
+_OF_OR_AFFECTING_UNIT: Final = (
+    "(access_unit_id = ? OR id IN"
+    " (SELECT ticket_id FROM ticket_access_unit WHERE access_unit_id = ?))"
+)
+
+
 def _id_of(connection: Connection, table: str, value: str, what: str) -> int:
     """The id of the row whose code is `value`; a code that names nothing is the ORM queue's
     to refuse (its message lists the choices)."""
@@ -156,10 +163,7 @@ def _where(
     role = Role(user.role)
     if role not in _VIEWER_ROLES:
         if role is Role.CONTACT and user.access_unit_id is not None:
-            where.append(
-                "(access_unit_id = ? OR id IN"
-                " (SELECT ticket_id FROM ticket_access_unit WHERE access_unit_id = ?))"
-            )
+            where.append(_OF_OR_AFFECTING_UNIT)
             params += [user.access_unit_id, user.access_unit_id]
         else:
             where.append("1 = 0")
@@ -189,10 +193,7 @@ def _where(
         params += [site_id, site_id, site_id]
     if wanted.unit is not None:
         unit_id = _id_of(connection, "access_unit", wanted.unit, "access unit")
-        where.append(
-            "(access_unit_id = ? OR id IN"
-            " (SELECT ticket_id FROM ticket_access_unit WHERE access_unit_id = ?))"
-        )
+        where.append(_OF_OR_AFFECTING_UNIT)
         params += [unit_id, unit_id]
     return where, params
 

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -235,38 +236,46 @@ def test_fans_and_supplies_not_understood_is_said_once_and_its_end_too(
     assert len(_tickets(engine)) == 2
 
 
-def test_snmp_optics_are_judged_only_on_ports_that_are_up(engine: Engine) -> None:
+def _dark_optic_events(
+    engine: Engine, *, oper: str, read_at: dt.datetime, changed_at: dt.datetime | None = None
+) -> list[tuple[str, Any]]:
+    """The events (kind, metric) of a −40 dBm reading of TenGigabitEthernet1/0/2 taken at
+    `read_at`, its port's status row first set to admin up and `oper`, last changed at
+    `changed_at`."""
     from collectors.models import InterfaceStatus
     from collectors.snmp import SensorKind, SensorPollResult, SensorReading
     from collectors.store import record_sensors
 
-    _synced(engine)
     port_name = "TenGigabitEthernet1/0/2"
     reading = SensorReading(SensorKind.OPTICAL_RX_DBM, 1002, "Rx", -40.0, "dBm", if_index=2)
-    result = SensorPollResult(DEVICE, True, START, (reading,), None)
-    outcomes = []
-    for minutes, oper in ((0, "down"), (5, "up")):
-        at = START + dt.timedelta(minutes=minutes)
-        with Session(engine) as session:
-            index = load_index(session)
-            port = index.port(DEVICE, port_name)
-            assert port is not None
-            row = session.get(InterfaceStatus, port.interface_id) or InterfaceStatus(
-                interface_id=port.interface_id, updated_at=at
-            )
-            row.admin_status, row.oper_status = "up", oper
-            session.add(row)
-            session.flush()
-            events = record_sensors(
-                session=session,
-                index=index,
-                result=SensorPollResult(DEVICE, True, at, result.readings, None),
-                port_names={2: port_name},
-                raised=set(),
-                now=at,
-            )
-            session.commit()
-            outcomes.append([(e.kind, (e.details or {}).get("metric")) for e in events])
+    with Session(engine) as session:
+        index = load_index(session)
+        port = index.port(DEVICE, port_name)
+        assert port is not None
+        row = session.get(InterfaceStatus, port.interface_id) or InterfaceStatus(
+            interface_id=port.interface_id, updated_at=read_at
+        )
+        row.admin_status, row.oper_status, row.changed_at = "up", oper, changed_at
+        session.add(row)
+        session.flush()
+        events = record_sensors(
+            session=session,
+            index=index,
+            result=SensorPollResult(DEVICE, True, read_at, (reading,), None),
+            port_names={2: port_name},
+            raised=set(),
+            now=read_at,
+        )
+        session.commit()
+        return [(e.kind, (e.details or {}).get("metric")) for e in events]
+
+
+def test_snmp_optics_are_judged_only_on_ports_that_are_up(engine: Engine) -> None:
+    _synced(engine)
+    outcomes = [
+        _dark_optic_events(engine, oper=oper, read_at=START + dt.timedelta(minutes=minutes))
+        for minutes, oper in ((0, "down"), (5, "up"))
+    ]
     # Down: the −40 dBm is the link-down ticket's business. Up: a fault of its own.
     assert outcomes == [[], [("threshold_crossed", "rx_power")]]
 
@@ -277,36 +286,12 @@ def test_an_optic_read_before_its_port_came_back_up_waits_for_the_next_poll(
     """The kill campaign's twin ticket: −40 dBm read while the port was down, a linkUp trap
     stored before the readings were: the stale reading opens no optics ticket beside the
     link-down one; a reading taken after the change is judged."""
-    from collectors.models import InterfaceStatus
-    from collectors.snmp import SensorKind, SensorPollResult, SensorReading
-    from collectors.store import record_sensors
-
     _synced(engine)
-    port_name = "TenGigabitEthernet1/0/2"
-    reading = SensorReading(SensorKind.OPTICAL_RX_DBM, 1002, "Rx", -40.0, "dBm", if_index=2)
     came_up = START + dt.timedelta(minutes=1)
-    outcomes = []
-    for read_at in (came_up - dt.timedelta(seconds=1), came_up + dt.timedelta(seconds=1)):
-        with Session(engine) as session:
-            index = load_index(session)
-            port = index.port(DEVICE, port_name)
-            assert port is not None
-            row = session.get(InterfaceStatus, port.interface_id) or InterfaceStatus(
-                interface_id=port.interface_id, updated_at=came_up
-            )
-            row.admin_status, row.oper_status, row.changed_at = "up", "up", came_up
-            session.add(row)
-            session.flush()
-            events = record_sensors(
-                session=session,
-                index=index,
-                result=SensorPollResult(DEVICE, True, read_at, (reading,), None),
-                port_names={2: port_name},
-                raised=set(),
-                now=read_at,
-            )
-            session.commit()
-            outcomes.append([(e.kind, (e.details or {}).get("metric")) for e in events])
+    outcomes = [
+        _dark_optic_events(engine, oper="up", read_at=read_at, changed_at=came_up)
+        for read_at in (came_up - dt.timedelta(seconds=1), came_up + dt.timedelta(seconds=1))
+    ]
     assert outcomes == [[], [("threshold_crossed", "rx_power")]]
 
 
