@@ -127,12 +127,16 @@ def add_window(
 def list_maintenance(
     *, session: Session, user: User, include_ended: bool = False, now: dt.datetime
 ) -> list[WindowRow]:
-    """Windows current and coming (or all), earliest first: the center's and viewers' read."""
+    """Windows current and coming (or all), earliest first: the center's and viewers' read.
+    A window called off before its start (it ends where it starts) is over, not coming."""
     require_role(user, READERS, "list maintenance windows")
     now = require_aware(now, "now")
     query = select(MaintenanceWindow).order_by(col(MaintenanceWindow.starts_at))
     if not include_ended:
-        query = query.where(MaintenanceWindow.ends_at > now)
+        query = query.where(
+            MaintenanceWindow.ends_at > now,
+            col(MaintenanceWindow.ends_at) > col(MaintenanceWindow.starts_at),
+        )
     windows = session.exec(query).all()
     devices = {d.id: d.name for d in session.exec(select(Device))}
     links = {lk.id: lk.key for lk in session.exec(select(Link))}

@@ -180,6 +180,13 @@ class MaintenanceWindow(SQLModel, table=True):
     description: str = ""
     created_by: str = ""
     created_at: dt.datetime = Field(sa_type=UTCDateTime)
+    # Ended before its time (tickets.planned.end_planned_work): when, by whom, why, and the end
+    # it was declared with. A window cancelled before its start keeps its start and ends there
+    # (no instant is inside it); one cut short ends when it was ended.
+    ended_early_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_early_by: str = ""
+    ended_early_reason: str = ""
+    declared_ends_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class CollectorLease(SQLModel, table=True):

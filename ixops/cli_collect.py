@@ -630,7 +630,7 @@ def maintenance_list(app: App, show_all: bool, as_user: str | None) -> None:
                 for text in (
                     row.subject,
                     format_local(w.starts_at),
-                    format_local(w.ends_at),
+                    _window_end(w.starts_at, w.ends_at, w.declared_ends_at, w.ended_early_by),
                     w.created_by,
                     w.reference,
                     w.description,
@@ -638,3 +638,63 @@ def maintenance_list(app: App, show_all: bool, as_user: str | None) -> None:
             ),
         )
     app.out.print(table)
+
+
+def _window_end(
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    declared_ends_at: dt.datetime | None,
+    ended_by: str,
+) -> str:
+    """The "to" column: the end, or how a window ended early (called off, cut short)."""
+    if declared_ends_at is None:
+        return format_local(ends_at)
+    if ends_at <= starts_at:
+        return f"called off by {ended_by} (was to end {format_local(declared_ends_at)}) / 已取消"
+    return f"{format_local(ends_at)}, ended early by {ended_by} / 提前结束"
+
+
+@maintenance_group.command("end")
+@click.argument("window")
+@click.option("--reason", default="", help="Why (told to the units' contacts; required).")
+@click.option("--yes", "-y", is_flag=True, help="End it without asking (scripts).")
+@acting_option
+@pass_app
+def maintenance_end(app: App, window: str, reason: str, yes: bool, as_user: str | None) -> None:
+    """End a maintenance window before its time: WINDOW is its number (`ixops maintenance
+    list`) or its ticket's (IX-2026-000123).
+
+    One that has not begun is called off; one that is running ends now, and its events are
+    faults again. The units that were told get the cancellation or the all-clear, in Chinese
+    and English. (Resolving its planned-work ticket does the same.)"""
+    from tickets.planned import end_planned_work
+
+    by_ticket = window.upper().startswith("IX-")
+    if not by_ticket and not window.lstrip("#").isdigit():
+        raise click.BadParameter(
+            f"{window!r} is neither a window number nor a ticket number", param_hint="WINDOW"
+        )
+    if not reason.strip():
+        raise click.UsageError("say why with --reason: the units' contacts are told")
+    if not yes and not click.confirm(
+        f"End maintenance {window} now and tell the units? / 确认提前结束并通知？", default=False
+    ):
+        app.out.print("Nothing changed.")
+        return
+    with user_errors(app), app.session() as session:
+        user = resolve_actor(session, as_user)
+        ended = end_planned_work(
+            session=session,
+            user=user,
+            window=None if by_ticket else int(window.lstrip("#")),
+            ticket=window if by_ticket else None,
+            reason=reason,
+            now=app.now(),
+        )
+        w = ended.window
+        what = "called off" if ended.cancelled else f"ended at {format_local(w.ends_at)}"
+        told = f"; ticket {ended.ticket} resolved, its units told" if ended.ticket else ""
+        app.out.print(
+            f"Maintenance #{w.id} on {visible(ended.subject, one_line=True)} {what}{told}",
+            markup=False,
+        )

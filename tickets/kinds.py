@@ -101,7 +101,9 @@ class NotifyEventKind(StrEnum):
     SLA_BREACH = "sla_breach"
     RECOVERED = "recovered"
     RESOLVED = "resolved"
-    # Planned work (tickets.planned): announced ahead, reminded before the start, all clear.
+    # Planned work (tickets.planned): announced ahead, reminded before the start, all clear (or
+    # called off).
     PLANNED = "planned"
     PLANNED_REMINDER = "planned_reminder"
     PLANNED_ALL_CLEAR = "planned_all_clear"
+    PLANNED_CANCELLED = "planned_cancelled"  # called off before its start

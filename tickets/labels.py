@@ -66,6 +66,7 @@ VOCABULARY: Final[Mapping[str, tuple[str, str, str]]] = {
         "all clear",
         "计划维护已结束",
     ),
+    "event.planned_cancelled": ("Planned maintenance cancelled", "cancelled", "计划维护已取消"),
     "event.test": ("Test message", "test", "测试消息"),
 }
 

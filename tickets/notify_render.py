@@ -103,7 +103,9 @@ def _site(facts: Mapping[str, Any], zh: bool, esc: Escape) -> str:
     return esc(f"{code} {name}" if name else str(code))
 
 
-PLANNED_KINDS: Final = frozenset({"planned", "planned_reminder", "planned_all_clear"})
+PLANNED_KINDS: Final = frozenset(
+    {"planned", "planned_reminder", "planned_all_clear", "planned_cancelled"}
+)
 
 
 def _planned_lines(kind: str, facts: Mapping[str, Any], zh: bool, esc: Escape) -> list[str]:
@@ -115,6 +117,11 @@ def _planned_lines(kind: str, facts: Mapping[str, Any], zh: bool, esc: Escape) -
     cut = esc(", ".join(facts.get("cut_off") or [])) or "—"
     loses = esc(", ".join(facts.get("loses_a_port") or [])) or "—"
     number = esc(str(facts.get("number", "—")))
+    # Ended before its time (tickets.planned.end_planned_work): why, and the end it was declared
+    # with.
+    why = esc(str(facts.get("window_ended_early_reason", ""))) or "—"
+    declared = facts.get("window_declared_ends_at")
+    declared_end = _local(declared) if declared else ""
     if zh:
         lines = [
             f"工单编号：{number}",
@@ -128,7 +135,12 @@ def _planned_lines(kind: str, facts: Mapping[str, Any], zh: bool, esc: Escape) -
         if kind == "planned_reminder":
             lines.append(f"提醒：维护将于 {start} 开始。")
         elif kind == "planned_all_clear":
+            if declared_end:
+                lines.append(f"维护提前结束（原定 {declared_end} 结束）：{why}")
             lines.append(f"维护已于 {end} 结束，业务应已恢复；如仍有异常请回复本工单。")
+        elif kind == "planned_cancelled":
+            lines.append(f"取消原因：{why}")
+            lines.append("本次维护已取消，上述时段内业务不会中断。")
         else:
             lines.append("维护期间上述接入单位的业务将中断，请提前做好安排。")
         return lines
@@ -147,9 +159,14 @@ def _planned_lines(kind: str, facts: Mapping[str, Any], zh: bool, esc: Escape) -
     if kind == "planned_reminder":
         lines.append(f"Reminder: the work starts at {start}.")
     elif kind == "planned_all_clear":
+        if declared_end:
+            lines.append(f"Ended early (it was to end at {declared_end}): {why}")
         lines.append(
             f"The work ended at {end}; service should be back. If it is not, reply to this ticket."
         )
+    elif kind == "planned_cancelled":
+        lines.append(f"Why it is cancelled: {why}")
+        lines.append("The work is cancelled: service is not interrupted in that window.")
     else:
         lines.append("The access units above lose service during the window; please plan for it.")
     return lines

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from collectors.maintenance import MaintenanceError, add_window
 from collectors.models import MaintenanceWindow
-from inventory.accounts import Role, User, require_role
+from inventory.accounts import Role, User, record_audit, require_role
 from inventory.models import AccessUnit, Device, Interface, Link
 from inventory.permissions import CENTER, EVERYONE, READERS, Reach, rule
 from inventory.portnames import long_port_names
@@ -36,6 +36,7 @@ from tickets.models import (
     TicketCategory,
     TicketSource,
     format_number,
+    parse_number,
 )
 from tickets.notify_events import enqueue_event
 from tickets.rules import cut_off_units
@@ -204,7 +205,7 @@ def _span(starts_at: dt.datetime, ends_at: dt.datetime) -> str:
 
 
 def _window_facts(work: MaintenanceWindow, subject: str, impact: Impact) -> dict[str, Any]:
-    return {
+    facts: dict[str, Any] = {
         "window": work.id,
         "window_subject": subject,
         "window_starts_at": work.starts_at.isoformat(),
@@ -214,6 +215,13 @@ def _window_facts(work: MaintenanceWindow, subject: str, impact: Impact) -> dict
         "cut_off": [u.code for u in impact.cut_off],
         "loses_a_port": [u.code for u in impact.loses_a_port],
     }
+    if work.ended_early_at is not None and work.declared_ends_at is not None:
+        facts["window_ended_early_reason"] = work.ended_early_reason
+        if work.ends_at > work.starts_at:  # cut short: the end it had
+            facts["window_declared_ends_at"] = work.declared_ends_at.isoformat()
+        else:  # called off: the window as it was announced
+            facts["window_ends_at"] = work.declared_ends_at.isoformat()
+    return facts
 
 
 @rule("declare maintenance", CENTER)
@@ -316,6 +324,193 @@ def declare_planned_work(
 
 
 @dataclass(frozen=True)
+class EndedWork:
+    window: MaintenanceWindow
+    subject: str
+    ticket: str | None
+    """Its planned-work ticket's number (a window declared by the collector's API has none)."""
+    cancelled: bool
+    """True: it had not begun and is called off; False: it was running and ends now."""
+
+
+def _window_of(session: Session, window: int | None, ticket: str | int | None) -> MaintenanceWindow:
+    if (window is None) == (ticket is None):
+        raise TicketInputError("name the maintenance window by its number or by its ticket")
+    if ticket is not None:
+        number = parse_number(ticket)
+        row = session.get(Ticket, number) if number is not None else None
+        if row is None or row.kind != PLANNED_KIND:
+            raise TicketInputError(f"{ticket} is not a planned-work ticket")
+        window = _window_id(row)
+    work = session.get(MaintenanceWindow, window) if window is not None else None
+    if work is None:
+        raise TicketInputError(f"no maintenance window #{window}")
+    return work
+
+
+def _open_planned_ticket(session: Session, window_id: int) -> Ticket | None:
+    return session.exec(
+        select(Ticket)
+        .where(
+            Ticket.kind == PLANNED_KIND,
+            Ticket.subject_key == _window_key(window_id),
+            col(Ticket.resolved_at).is_(None),
+            col(Ticket.closed_at).is_(None),
+        )
+        .order_by(col(Ticket.id))
+    ).first()
+
+
+@rule("declare maintenance", CENTER)
+def end_planned_work(
+    *,
+    session: Session,
+    user: User,
+    window: int | None = None,
+    ticket: str | int | None = None,
+    reason: str,
+    now: dt.datetime,
+) -> EndedWork:
+    """End a maintenance window before its time, named by its number (``ixops maintenance
+    list``) or by its planned-work ticket. One that has not begun is **called off**: no instant
+    is inside it any more, so it silences nothing; its ticket is resolved and the units that were
+    told are told it is off. One that is running **ends now**: events from now on are faults
+    again, and the units get the all-clear now, saying it ended early and why. Commits, with its
+    audit row (the end it was declared with, the reason)."""
+    require_role(user, CENTER, "declare maintenance")
+    now = require_aware(now, "now")
+    reason = reason.strip()
+    if not reason:
+        raise TicketInputError("say why: the units that were told read it")
+    work = _window_of(session, window, ticket)
+    if work.id is None:  # pragma: no cover - a stored row
+        raise RuntimeError("the window has no id")
+    if work.ends_at <= work.starts_at:
+        raise TicketInputError(f"maintenance #{work.id} is called off already: nothing to end")
+    if work.ends_at <= now:
+        raise TicketInputError(
+            f"maintenance #{work.id} ended at {format_local(work.ends_at)}: nothing to end"
+        )
+    subject = _subject_of(session, work)
+    cancelled = now < work.starts_at
+    work.declared_ends_at = work.ends_at
+    work.ends_at = work.starts_at if cancelled else now
+    work.ended_early_at = now
+    work.ended_early_by = user.name
+    work.ended_early_reason = reason
+    session.add(work)
+    record_audit(
+        session,
+        actor=user,
+        action="MaintenanceCancelled" if cancelled else "MaintenanceEndedEarly",
+        object_type="device" if work.device_id is not None else "link",
+        object_key=subject,
+        now=now,
+        details={
+            "window": work.id,
+            "starts_at": work.starts_at.isoformat(),
+            "declared_ends_at": work.declared_ends_at.isoformat(),
+            "reason": reason,
+        },
+    )
+    planned = _open_planned_ticket(session, work.id)
+    if planned is not None:
+        _close_planned(session, planned, work, user=user, now=now)
+    session.commit()
+    session.refresh(work)
+    return EndedWork(work, subject, planned.number if planned is not None else None, cancelled)
+
+
+def resolve_planned(
+    session: Session, ticket: Ticket, *, user: User, body: str, now: dt.datetime
+) -> Ticket:
+    """:func:`tickets.service.resolve` of a planned-work ticket (the caller has checked the
+    role): a window not over yet is ended with ``body`` as the reason
+    (:func:`end_planned_work`); one that is over but not yet swept gets its all-clear now, with
+    ``body`` in the timeline. Either way the units hear the end, never a bare "resolved"."""
+    work = session.get(MaintenanceWindow, _window_id(ticket))
+    if work is not None and work.ends_at > now:
+        end_planned_work(session=session, user=user, window=work.id, reason=body, now=now)
+        session.refresh(ticket)
+        return ticket
+    if work is not None:
+        _all_clear(session, ticket, work, now=now)
+    change_state(session, ticket, TicketState.RESOLVED, user=user, now=now, body=body)
+    return finish_change(session, ticket, user=user, action=TicketAction.RESOLVED, now=now)
+
+
+def _announced_facts(session: Session, ticket: Ticket, work: MaintenanceWindow) -> dict[str, Any]:
+    """The window's facts for a notice, with the units and subject as they were announced."""
+    announced = session.exec(
+        select(NotificationEvent).where(
+            NotificationEvent.ticket_id == ticket.id,
+            NotificationEvent.kind == NotifyEventKind.PLANNED.value,
+        )
+    ).first()
+    facts: dict[str, Any] = json.loads(announced.facts or "{}") if announced is not None else {}
+    return _window_facts(
+        work, str(facts.get("window_subject", "")), _stored_impact(session, ticket, facts)
+    )
+
+
+def _all_clear(
+    session: Session, ticket: Ticket, work: MaintenanceWindow, *, now: dt.datetime
+) -> None:
+    enqueue_event(
+        session,
+        ticket,
+        NotifyEventKind.PLANNED_ALL_CLEAR,
+        now=now,
+        at=work.ends_at,
+        key=str(work.id),
+        details=_announced_facts(session, ticket, work),
+    )
+
+
+def _subject_of(session: Session, work: MaintenanceWindow) -> str:
+    if work.device_id is not None:
+        device = session.get(Device, work.device_id)
+        return device.name if device is not None else "?"
+    link = session.get(Link, work.link_id) if work.link_id is not None else None
+    return link.key if link is not None else "?"
+
+
+def _close_planned(
+    session: Session, ticket: Ticket, work: MaintenanceWindow, *, user: User, now: dt.datetime
+) -> None:
+    """The planned-work ticket of a window ended early: the notice (called off, or the early
+    all-clear) with the facts as announced, and the ticket resolved."""
+    cancelled = work.ends_at <= work.starts_at
+    if cancelled:
+        enqueue_event(
+            session,
+            ticket,
+            NotifyEventKind.PLANNED_CANCELLED,
+            now=now,
+            key=str(work.id),
+            details=_announced_facts(session, ticket, work),
+        )
+    else:
+        _all_clear(session, ticket, work, now=now)
+    if cancelled:
+        body = f"planned work called off by {user.name}: {work.ended_early_reason} / 计划维护已取消"
+    else:
+        body = (
+            f"planned work ended early by {user.name} at {format_local(now)}: "
+            f"{work.ended_early_reason}; all clear sent / 计划维护提前结束"
+        )
+    change_state(session, ticket, TicketState.RESOLVED, user=user, now=now, body=body)
+    finish_change(
+        session,
+        ticket,
+        user=user,
+        action=TicketAction.RESOLVED,
+        now=now,
+        details={"window": work.id, "cancelled": cancelled},
+    )
+
+
+@dataclass(frozen=True)
 class SweepReport:
     reminded: list[str] = field(default_factory=list)
     started: list[str] = field(default_factory=list)
@@ -379,27 +574,15 @@ def _sweep_one(
 ) -> None:
     work = session.get(MaintenanceWindow, _window_id(ticket))
     announced = session.exec(
-        select(NotificationEvent).where(
+        select(NotificationEvent.id).where(
             NotificationEvent.ticket_id == ticket.id,
             NotificationEvent.kind == NotifyEventKind.PLANNED.value,
         )
     ).first()
     if work is None or announced is None:
         return
-    facts: dict[str, Any] = json.loads(announced.facts or "{}")
-    details = _window_facts(
-        work, str(facts.get("window_subject", "")), _stored_impact(session, ticket, facts)
-    )
     if now >= work.ends_at:
-        enqueue_event(
-            session,
-            ticket,
-            NotifyEventKind.PLANNED_ALL_CLEAR,
-            now=now,
-            at=work.ends_at,
-            key=str(work.id),
-            details=details,
-        )
+        _all_clear(session, ticket, work, now=now)
         change_state(
             session,
             ticket,
@@ -434,7 +617,7 @@ def _sweep_one(
             NotifyEventKind.PLANNED_REMINDER,
             now=now,
             key=str(work.id),
-            details=details,
+            details=_announced_facts(session, ticket, work),
         )
         if added is not None:
             session.commit()

@@ -891,6 +891,12 @@ def resolve(
         raise TicketInputError(
             f"{row.number}: say what fixed it — a resolution text is required to resolve"
         )
+    if row.kind == "planned_work":
+        # Resolving planned work ends its window: the units are told (called off, or all clear).
+        # (tickets.planned builds on this module, so it is imported here.)
+        from tickets.planned import resolve_planned
+
+        return resolve_planned(session, row, user=user, body=text, now=now)
     down_since = still_down(row)
     what = "the device" if row.kind == "device_unreachable" else "the link"
     if down_since is not None and not confirm_down:

@@ -69,6 +69,7 @@ from tickets.down import down_now
 from tickets.models import Severity, TicketCategory
 from tickets.planned import (
     declare_planned_work,
+    end_planned_work,
     maintenance_impact,
     planned_windows,
     window_tickets,
@@ -201,6 +202,21 @@ def _sees_planned(c: Ctx) -> bool:
     )
     rows = planned_windows(session=c.session, user=c.user, now=c.now)
     return any(r.number == work.ticket for r in rows)
+
+
+def _planned_ticket(c: Ctx) -> str:
+    """Planned work on the unit's own port, declared by an engineer, not begun: its ticket."""
+    device, interface = PORTS[c.unit]
+    return declare_planned_work(
+        session=c.session,
+        user=c.world.user(c.session, "eng"),
+        device=device,
+        interface=interface,
+        starts_at=c.now + dt.timedelta(hours=2),
+        ends_at=c.now + dt.timedelta(hours=4),
+        reason=f"matrix {c.serial()}",
+        now=c.now,
+    ).ticket
 
 
 def _answer(kind: ItemKind) -> Entry:
@@ -404,6 +420,15 @@ CASES: dict[str, Callable[[Ctx], bool]] = {
             reason=f"matrix {c.serial()}",
             now=c.now,
         )
+    ),
+    "tickets.planned.end_planned_work": lambda c: (
+        end_planned_work(
+            session=c.session,
+            user=c.user,
+            ticket=_planned_ticket(c),
+            reason=f"matrix {c.serial()}",
+            now=c.now,
+        ).cancelled
     ),
     "tickets.planned.planned_windows": lambda c: _sees_planned(c),
     "tickets.planned.window_tickets": lambda c: (

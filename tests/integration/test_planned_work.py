@@ -15,7 +15,11 @@ import pytest
 from click.testing import CliRunner
 from sqlmodel import Session, col, select
 
-from inventory.accounts import Role, User
+from collectors.maintenance import list_maintenance
+from collectors.models import MaintenanceWindow
+from collectors.store import covering_maintenance
+from inventory.accounts import AuditEntry, PermissionDenied, Role, User
+from inventory.models import Device, Link
 from inventory.timeutil import parse_period
 from ixops.cli import main
 from ixops.cliapp import App
@@ -23,12 +27,12 @@ from ixops.collect import Collector
 from tests.integration import notify_peers, ticket_fixtures
 from tests.integration.notify_peers import Mailbox
 from tests.integration.ticket_fixtures import _HASH, EXAMPLE, World, shanghai
-from tickets import reports
+from tickets import reports, service
 from tickets.models import NotificationEvent, Ticket
 from tickets.notify import dispatch_due
 from tickets.notify_config import NotifyConfig, load_config
 from tickets.notify_senders import NotifySecrets, build_senders
-from tickets.planned import declare_planned_work, sweep_planned_work
+from tickets.planned import SweepReport, declare_planned_work, end_planned_work, sweep_planned_work
 from tickets.queue import ticket_queue
 from tickets.service import TicketInputError, get_ticket
 
@@ -42,7 +46,8 @@ ENDS = shanghai(2026, 11, 28, 4, 0)
 MINUTE = dt.timedelta(minutes=1)
 
 
-def _config(tmp_path: Path, smtp: Mailbox) -> NotifyConfig:
+def _config(tmp_path: Path, smtp: Mailbox, *, cancelled: bool = False) -> NotifyConfig:
+    events = "planned, planned_reminder, planned_all_clear" + (", planned_cancelled" * cancelled)
     path = tmp_path / "notifications.yaml"
     path.write_text(
         f"""
@@ -52,7 +57,7 @@ channels:
   unit-contacts: {{kind: email, to: contacts}}
 routes:
   - channels: [noc-mail]
-  - match: {{events: [planned, planned_reminder, planned_all_clear]}}
+  - match: {{events: [{events}]}}
     channels: [unit-contacts]
 """,
         encoding="utf-8",
@@ -224,3 +229,146 @@ def test_maintenance_add_asks_before_declaring_and_notifying(
     assert done.exit_code == 0, done.output
     assert "1 unit(s) notified" in done.stdout
     assert _kinds(world) == ["planned"]
+
+
+async def test_planned_work_called_off_before_its_start_silences_nothing_and_tells_the_units(
+    world: World, smtp_server: Mailbox, tmp_path: Path
+) -> None:
+    config = _config(tmp_path, smtp_server, cancelled=True)
+    with world.session() as session:
+        work = declare_planned_work(
+            session=session, user=world.user(session, "eng"), device="zj-acc1",
+            starts_at=STARTS, ends_at=ENDS, reason="line card swap", now=DECLARED,
+        )  # fmt: skip
+        window_id = work.window.id
+        assert window_id is not None
+        with pytest.raises(PermissionDenied):
+            end_planned_work(
+                session=session, user=world.user(session, "cx"), window=window_id,
+                reason="no", now=DECLARED + MINUTE,
+            )  # fmt: skip
+        with pytest.raises(TicketInputError, match="say why"):
+            end_planned_work(
+                session=session, user=world.user(session, "eng"), window=window_id,
+                reason="  ", now=DECLARED + MINUTE,
+            )  # fmt: skip
+    await _dispatch(world, config, smtp_server, DECLARED + MINUTE)
+    smtp_server.messages.clear()
+    called_off = DECLARED + dt.timedelta(hours=3)
+    with world.session() as session:
+        ended = end_planned_work(
+            session=session, user=world.user(session, "eng"), ticket=work.ticket,
+            reason="vendor part late <i>[red]x[/red]</i>", now=called_off,
+        )  # fmt: skip
+        assert ended.cancelled
+        assert ended.ticket == work.ticket
+        # No instant of the old window is inside it any more: its events are faults.
+        device_id = session.exec(select(Device.id).where(Device.name == "zj-acc1")).one()
+        inside = STARTS + dt.timedelta(minutes=30)
+        assert covering_maintenance(session, at=inside, device_id=device_id, link_id=None) is None
+        eng = world.user(session, "eng")
+        assert list_maintenance(session=session, user=eng, now=called_off) == []
+        (row,) = list_maintenance(session=session, user=eng, now=called_off, include_ended=True)
+        assert row.window.declared_ends_at == ENDS
+        assert row.window.ended_early_by == "eng"
+        ticket = get_ticket(session=session, user=eng, ticket=work.ticket, now=called_off)
+        assert ticket.row.ticket.state == "resolved"
+        assert "called off by eng" in ticket.entries[-1].body
+        audit = session.exec(
+            select(AuditEntry).where(AuditEntry.action == "MaintenanceCancelled")
+        ).one()
+        assert audit.actor_name == "eng"
+        with pytest.raises(TicketInputError, match="nothing to end"):
+            end_planned_work(
+                session=session, user=eng, window=window_id, reason="again", now=called_off,
+            )  # fmt: skip
+    # The units that were told hear it is off, in both languages, the reason literal.
+    sent = await _dispatch(world, config, smtp_server, called_off + MINUTE)
+    assert sent >= 3
+    (notice,) = smtp_server.to("noc@exuniv.example.net")
+    assert "计划维护已取消 / Planned maintenance cancelled" in str(notice["Subject"])
+    text = smtp_server.text(notice)
+    assert "取消原因：vendor part late <i>[red]x[/red]</i>" in text
+    assert "Why it is cancelled: vendor part late <i>[red]x[/red]</i>" in text
+    assert "Ends: 2026-11-28 04:00 +08:00" in text  # the window as it was announced
+    assert "service is not interrupted in that window" in text
+    assert not smtp_server.to("noc@excloud.example.net")
+    # The sweep has nothing left to send: no reminder, no all-clear.
+    with world.session() as session:
+        for at in (STARTS - 30 * MINUTE, STARTS + MINUTE, ENDS + MINUTE):
+            assert sweep_planned_work(session=session, now=at) == SweepReport()
+    assert _kinds(world) == ["planned", "planned_cancelled"]
+
+
+async def test_running_planned_work_ended_early_sends_the_all_clear_now(
+    world: World, smtp_server: Mailbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = _config(tmp_path, smtp_server)
+    with world.session() as session:
+        work = declare_planned_work(
+            session=session, user=world.user(session, "eng"),
+            link="exuniv@zj-acc1:TenGigabitEthernet1/0/1",
+            starts_at=STARTS, ends_at=ENDS, reason="optic swap", now=DECLARED,
+        )  # fmt: skip
+        assert sweep_planned_work(session=session, now=STARTS + MINUTE).started == [work.ticket]
+    early = STARTS + dt.timedelta(minutes=30)
+    monkeypatch.setattr(App, "now", lambda self: early)
+    runner = CliRunner()
+    env = {"IXOPS_DATABASE_URL": str(world.engine.url.render_as_string(hide_password=False)),
+           "IXOPS_HOME": str(tmp_path / "home"), "COLUMNS": "200"}  # fmt: skip
+    result = runner.invoke(
+        main,
+        ["maintenance", "end", f"#{work.window.id}", "--reason", "done sooner", "--yes",
+         "--as", "eng"],
+        env=env,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert f"ended at 2026-11-28 02:30 +08:00; ticket {work.ticket} resolved" in result.stdout
+    with world.session() as session:
+        link_id = session.exec(
+            select(Link.id).where(Link.key == "exuniv@zj-acc1:TenGigabitEthernet1/0/1")
+        ).one()
+        # Inside what it was, after its new end: a fault again; before it: still planned.
+        at = early + MINUTE
+        assert covering_maintenance(session, at=at, device_id=None, link_id=link_id) is None
+        before = early - MINUTE
+        assert covering_maintenance(session, at=before, device_id=None, link_id=link_id)
+        assert session.exec(
+            select(AuditEntry).where(AuditEntry.action == "MaintenanceEndedEarly")
+        ).one()
+        assert sweep_planned_work(session=session, now=ENDS + MINUTE) == SweepReport()
+    assert _kinds(world) == ["planned", "planned_all_clear"]
+    listed = runner.invoke(main, ["maintenance", "list", "--all", "--as", "eng"], env=env)
+    assert "ended early by eng" in listed.stdout, listed.output
+    await _dispatch(world, config, smtp_server, early + MINUTE)
+    (clear,) = smtp_server.to("noc@exuniv.example.net")
+    text = smtp_server.text(clear)
+    assert "Ended early (it was to end at 2026-11-28 04:00 +08:00): done sooner" in text
+    assert "The work ended at 2026-11-28 02:30 +08:00" in text
+    assert "维护提前结束（原定 2026-11-28 04:00 +08:00 结束）：done sooner" in text
+
+
+async def test_resolving_a_planned_ticket_by_hand_ends_its_window_and_clears_once(
+    world: World,
+) -> None:
+    with world.session() as session:
+        eng = world.user(session, "eng")
+        running = declare_planned_work(
+            session=session, user=eng, device="zj-acc1",
+            starts_at=STARTS, ends_at=ENDS, reason="line card swap", now=DECLARED,
+        )  # fmt: skip
+        over = declare_planned_work(
+            session=session, user=eng, link="exuniv@zj-acc1:TenGigabitEthernet1/0/1",
+            starts_at=STARTS, ends_at=STARTS + 10 * MINUTE, reason="optic", now=DECLARED,
+        )  # fmt: skip
+        at = STARTS + 20 * MINUTE  # the first still running, the second over but not swept
+        for work in (running, over):
+            resolved = service.resolve(
+                session=session, user=eng, ticket=work.ticket, body="all done", now=at
+            )
+            assert resolved.state == "resolved"
+        assert session.get(MaintenanceWindow, running.window.id).ends_at == at
+        assert session.get(MaintenanceWindow, over.window.id).ends_at == STARTS + 10 * MINUTE
+        for at_later in (at + MINUTE, ENDS + MINUTE):
+            assert sweep_planned_work(session=session, now=at_later) == SweepReport()
+    assert _kinds(world) == ["planned", "planned", "planned_all_clear", "planned_all_clear"]
