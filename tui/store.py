@@ -437,13 +437,15 @@ class Store:
         return number
 
     def related(self, who: UserInfo, number: str, *, now: dt.datetime) -> Related | None:
-        """The ticket's ties and suggestions; None for a contact (the ties are the center's)."""
-        if who.is_contact:
-            return None
+        """The ticket's ties and suggestions; None for whom the service refuses them (a
+        contact: the ties are the center's)."""
         with self._session() as session:
-            return related_tickets(
-                session=session, user=self._user(session, who), ticket=number, now=now
-            )
+            try:
+                return related_tickets(
+                    session=session, user=self._user(session, who), ticket=number, now=now
+                )
+            except PermissionDenied:
+                return None
 
     def open_ticket(self, who: UserInfo, request: NewTicketRequest, *, now: dt.datetime) -> str:
         with self._session() as session:
