@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 from collectors.models import CollectorHeartbeat, CollectorLease, DeviceStatus, EventKind, LinkEvent
 from inventory import models as inv
 from inventory.accounts import User, record_audit, require_role
-from inventory.permissions import CENTER, READERS, rule
+from inventory.permissions import CENTER, EVERYONE, READERS, rule
 from inventory.timeutil import require_aware
 
 STALE_AFTER_INTERVALS = 3
@@ -296,6 +296,31 @@ def collectors_health(
     """`ixops collectors`: every collector's newest heartbeat and every device's live state."""
     require_role(user, READERS, "see the collectors")
     return read_health(session, now=now, default_interval_s=default_interval_s)
+
+
+@dataclass(frozen=True)
+class WatchState:
+    """Is the exchange being watched? What every console screen's banner says."""
+
+    silent: int
+    """Collectors silent for over three intervals."""
+    silent_names: tuple[str, ...]
+    """Their names: for the center and the viewers only (empty for a contact)."""
+    unknown: int
+    """Devices with no poll data for over three intervals."""
+
+
+@rule("see whether the exchange is watched", EVERYONE, reads=True)
+def watch_state(*, session: Session, user: User, now: dt.datetime) -> WatchState:
+    """Every screen's banner, for everyone: a contact's faults open tickets only while the
+    exchange is watched, so they are told how many collectors are silent and how many devices
+    stale; the silent collectors' names (hosts) only the center and the viewers read, as with
+    :func:`collectors_health`."""
+    require_role(user, EVERYONE, "see whether the exchange is watched")
+    health = read_health(session, now=now)
+    silent = health.silent
+    names = tuple(c.name for c in silent) if user.role_enum in READERS else ()
+    return WatchState(silent=len(silent), silent_names=names, unknown=len(health.unknown))
 
 
 @rule("sweep the collectors", CENTER)

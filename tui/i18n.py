@@ -125,6 +125,10 @@ _LABELS: Final[dict[str, tuple[str, str]]] = {
         "NOT WATCHED: collector {names} silent for over three intervals",
         "交换平台无人监测：采集器 {names} 已超过三个周期无心跳",
     ),
+    "watch.silent_count": (
+        "NOT WATCHED: {n} collector(s) silent for over three intervals",
+        "交换平台无人监测：{n} 个采集器已超过三个周期无心跳",
+    ),
     "watch.unknown": (
         "{n} devices unknown: no poll data for over three intervals",
         "{n} 台设备状态未知：超过三个周期无轮询数据",

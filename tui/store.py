@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from collectors.graphs import Graph, Scope, Span, traffic_graph
-from collectors.health import read_health
+from collectors.health import watch_state
 from collectors.views import Exchange, RoomLive, browse_exchange, rooms_live
 from inventory.accounts import PermissionDenied, Role, User, acting_user, authenticate
 from inventory.models import AccessUnit
@@ -177,14 +177,16 @@ class Overview:
 
 @dataclass(frozen=True)
 class Watch:
-    """Is the exchange being watched? Silent collectors and devices with stale poll data."""
+    """Is the exchange being watched? Silent collectors (their names if the user may read
+    them) and devices with stale poll data."""
 
     silent: tuple[str, ...] = ()
     unknown: int = 0
+    silent_count: int = 0
 
     @property
     def banner(self) -> bool:
-        return bool(self.silent or self.unknown)
+        return bool(self.silent or self.silent_count or self.unknown)
 
 
 @dataclass(frozen=True)
@@ -340,11 +342,12 @@ class Store:
                 room_counts=queue_counts_by_room(session=session, user=user, now=now),
             )
 
-    def watch(self, *, now: dt.datetime) -> Watch:
-        """For every screen's banner: who stopped heartbeating, how many devices are stale."""
+    def watch(self, who: UserInfo, *, now: dt.datetime) -> Watch:
+        """For every screen's banner: which collectors stopped heartbeating (how many, for a
+        contact: the service decides), how many devices are stale."""
         with self._session() as session:
-            health = read_health(session, now=now)
-        return Watch(silent=tuple(c.name for c in health.silent), unknown=len(health.unknown))
+            state = watch_state(session=session, user=self._user(session, who), now=now)
+        return Watch(silent=state.silent_names, unknown=state.unknown, silent_count=state.silent)
 
     def targets(self, who: UserInfo, *, year: int, now: dt.datetime) -> dict[str, Any]:
         """The year's performance-target table as ``who`` may see it (the service decides)."""

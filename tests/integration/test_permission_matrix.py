@@ -30,7 +30,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from collectors.graphs import GraphError, Scope, Span, traffic_graph
-from collectors.health import collectors_health, sweep_silent_collectors
+from collectors.health import collectors_health, sweep_silent_collectors, watch_state
 from collectors.maintenance import declare_maintenance, list_maintenance
 from collectors.models import DeviceStatus, InterfaceStatus
 from collectors.views import browse_exchange, browse_scope, rooms_live
@@ -420,6 +420,9 @@ CASES: dict[str, Callable[[Ctx], bool]] = {
             reason=f"matrix {c.serial()}",
             now=c.now,
         )
+    ),
+    "collectors.health.watch_state": lambda c: (
+        watch_state(session=c.session, user=c.user, now=c.now) is not None
     ),
     "tickets.planned.end_planned_work": lambda c: (
         end_planned_work(

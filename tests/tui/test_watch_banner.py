@@ -83,5 +83,18 @@ async def test_in_chinese_too(world: World, console: AppFactory) -> None:
     async with app.run_test(size=(160, 50)) as pilot:
         await settle(pilot)
         top = plain(app.screen.top_bar)  # type: ignore[attr-defined]
-        assert "交换平台无人监测" in top
+        assert "交换平台无人监测：采集器 chj-1 已超过三个周期无心跳" in top
         assert "状态未知" in top
+
+
+async def test_a_contact_is_told_the_exchange_is_not_watched_but_not_the_collectors_names(
+    world: World, console: AppFactory
+) -> None:
+    _blind(world)
+    app = console("cx")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        top = plain(app.screen.top_bar)  # type: ignore[attr-defined]
+        assert "NOT WATCHED: 1 collector(s) silent for over three intervals" in top
+        assert "chj-1" not in top
+        assert "1 devices unknown" in top

@@ -170,13 +170,15 @@ class PollingScreen(IxScreen, Generic[T]):
     def _banner(self, now: dt.datetime) -> str:
         """The not-watched banner's text, or "" (read in the poll's worker thread)."""
         try:
-            watch = self.ctx.store.watch(now=now)
+            watch = self.ctx.store.watch(self.ctx.me, now=now)
         except Exception:  # noqa: BLE001 - the screen's own poll reports store failures
             return ""
         lab = self.ctx.labels
         parts = []
         if watch.silent:
             parts.append(lab("watch.silent", names=", ".join(watch.silent)))
+        elif watch.silent_count:
+            parts.append(lab("watch.silent_count", n=watch.silent_count))
         if watch.unknown:
             parts.append(lab("watch.unknown", n=watch.unknown))
         return " · ".join(parts)
