@@ -525,6 +525,8 @@ class SensorPollResult:
     device: str
     ok: bool
     polled_at: datetime | None
+    """When the walk began: every reading is from this instant or later (a port state changed
+    after it may be older or newer than a reading, so the store judges no optic against it)."""
     readings: tuple[SensorReading, ...]
     error: SnmpError | None
 
@@ -1052,6 +1054,10 @@ class SnmpPoller:
     ) -> SensorPollResult:
         """Temperatures and optics (ENTITY-SENSOR-MIB), UPS-MIB status, APC rPDU phase loads."""
         async with self._semaphore:
+            # Taken before the first request, not after the last: on a loaded collector the walk
+            # takes seconds, and a reading from its start must not be judged against a port
+            # state that changed during it (a −40 dBm read just before a linkUp).
+            started = self._clock()
             try:
                 async with asyncio.timeout(target.deadline_s * 8):
                     readings: list[SensorReading] = []
@@ -1066,7 +1072,7 @@ class SnmpPoller:
                 return SensorPollResult(target.device, False, None, (), failed.error)
             except TimeoutError:
                 return SensorPollResult(target.device, False, None, (), self._timeout(target))
-            return SensorPollResult(target.device, True, self._clock(), tuple(readings), None)
+            return SensorPollResult(target.device, True, started, tuple(readings), None)
 
     # -- interfaces ------------------------------------------------------------------------
 

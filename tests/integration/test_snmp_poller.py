@@ -20,6 +20,7 @@ from collectors.snmp import (
     Reachability,
     ReachabilityChange,
     SensorKind,
+    SensorReading,
     SnmpErrorKind,
     SnmpPoller,
     SnmpTarget,
@@ -464,6 +465,33 @@ async def test_lab_silent_device_times_out(lab: tuple, poller: SnmpPoller) -> No
     )
     assert result.error is not None
     assert result.error.kind is SnmpErrorKind.TIMEOUT
+
+
+async def test_sensor_readings_are_stamped_with_the_walks_start(
+    lab: tuple,  # type: ignore[type-arg]
+    poller: SnmpPoller,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every reading is from the stamp or later, never older: a walk that takes seconds on a
+    loaded collector (here its vendor part, after the optics were read, takes five) is stamped
+    when it began, so the store does not judge an optic read before a linkUp against the new
+    state (the kill campaign's twin rx_power ticket)."""
+    state, sw, _, _, clock = lab
+    state.set_optic_power("sw1", "Ethernet1/3", rx_dbm=-40.0)
+    t0 = datetime(2026, 6, 1, tzinfo=UTC)
+    base = clock.now
+    poller._clock = lambda: t0 + timedelta(seconds=clock.now - base)
+    vendor = poller._vendor_environment
+
+    async def slow_vendor_part(target: SnmpTarget) -> list[SensorReading]:
+        clock.now += 5.0
+        return await vendor(target)
+
+    monkeypatch.setattr(poller, "_vendor_environment", slow_vendor_part)
+    result = await poller.get_sensors(sw)
+    assert result.ok, result.error
+    assert any(r.value == pytest.approx(-40.0) for r in result.readings)
+    assert result.polled_at == t0  # not t0 + 5 s: the −40 dBm was read at t0
 
 
 async def test_lab_sensors(lab: tuple, poller: SnmpPoller) -> None:  # type: ignore[type-arg]
