@@ -1,7 +1,7 @@
 """`ixops ticket` (the group) and `ixops ticket list`, which starts without the ORM.
 
 `ticket list` reads the queue on the DB-API (:func:`tickets.queue_reader.read_queue`) when it
-can: no --search, a store :func:`ixops.fastread.open_store` accepts, and an
+can: a store :func:`ixops.fastread.open_store` accepts, and an
 acting account the calling OS user is mapped to. Anything else — a password to ask, a store to
 create or migrate, an SLA policy file, a reader that cannot answer — goes through the ORM's
 queue (:func:`tickets.queue.ticket_queue`) as before. Both pages are shown by one function, so
@@ -315,19 +315,13 @@ def ticket_list(
         categories=[TicketCategory(c) for c in categories] or None,
         site=site,
         unit=unit,
+        search=search,
     )
     page = None
-    if as_user and search is None:
+    if as_user:
         page = fast_page(app, as_user, wanted, limit=None if show_all else limit, offset=offset)
     if page is None:
         from ixops.cli_tickets import orm_page
 
-        page = orm_page(
-            app,
-            as_user,
-            wanted,
-            search=search,
-            limit=None if show_all else limit,
-            offset=offset,
-        )
+        page = orm_page(app, as_user, wanted, limit=None if show_all else limit, offset=offset)
     show_page(app, page, fmt)

@@ -60,7 +60,6 @@ def orm_page(
     as_user: str | None,
     wanted: ListFilter,
     *,
-    search: str | None,
     limit: int | None,
     offset: int,
 ) -> ListPage:
@@ -74,7 +73,7 @@ def orm_page(
                 states=wanted.states,
                 site=wanted.site,
                 unit=wanted.unit,
-                search=search,
+                search=wanted.search,
                 severities=wanted.severities,
                 categories=wanted.categories,
             ),

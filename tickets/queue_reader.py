@@ -18,11 +18,13 @@ The parity tests (``tests/integration/test_queue_reader.py``) hold both paths to
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from inventory.permissions import EVERYONE, Account, Reach, Role, require_role, rule
+from inventory.portnames import long_port_names
 from inventory.rawstore import (
     Connection,
     batches,
@@ -33,7 +35,14 @@ from inventory.rawstore import (
     stamp_or_none,
 )
 from inventory.timeutil import require_aware
-from tickets.kinds import OPEN_STATES, Severity, TicketCategory, format_number
+from tickets.kinds import (
+    OPEN_STATES,
+    PUBLIC_ENTRY_KINDS,
+    Severity,
+    TicketCategory,
+    format_number,
+    parse_number,
+)
 from tickets.sla import SlaReport, TicketState
 from tickets.sla_ticket import evaluate_ticket
 
@@ -67,6 +76,7 @@ class ListFilter:
     categories: Sequence[TicketCategory] | None = None
     site: str | None = None  # a site code: its tickets, and trunks with an end there
     unit: str | None = None  # an access unit code: its tickets and those affecting it
+    search: str | None = None  # words, as tickets.queue.QueueFilter.search
 
 
 @dataclass(frozen=True)
@@ -195,7 +205,94 @@ def _where(
         unit_id = _id_of(connection, "access_unit", wanted.unit, "access unit")
         where.append(_OF_OR_AFFECTING_UNIT)
         params += [unit_id, unit_id]
+    needle = (wanted.search or "").strip()
+    if needle.split():
+        sql, values = _search_sql(connection, needle, contact=role is Role.CONTACT)
+        where.append(sql)
+        params += values
     return where, params
+
+
+_ASN_RE: Final = re.compile(r"^(?:AS)?(\d{1,10})$", re.IGNORECASE)
+
+
+def _like(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_") + "%"
+
+
+def _search_sql(connection: Connection, needle: str, *, contact: bool) -> tuple[str, list[Any]]:
+    """:func:`tickets.queue._search_clause` as SQL: every word matches somewhere, or the whole
+    search is the ticket's number."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for word in needle.split():
+        sql, values = _word_sql(connection, word, contact=contact)
+        parts.append(sql)
+        params += values
+    clause = "(" + " AND ".join(parts) + ")"
+    number = parse_number(needle)
+    if number is not None:
+        return f"(id = ? OR {clause})", [number, *params]
+    return clause, params
+
+
+def _word_sql(connection: Connection, word: str, *, contact: bool) -> tuple[str, list[Any]]:
+    """:func:`tickets.queue._word_clause` as SQL with ``?`` markers, case-insensitive as
+    SQLAlchemy's ``ilike`` renders it on each store (``lower() LIKE lower()`` on SQLite,
+    ``ILIKE`` on PostgreSQL)."""
+    params: list[Any] = []
+
+    def like(column: str, text: str = word) -> str:
+        params.append(_like(text))
+        if is_sqlite(connection):
+            return f"lower({column}) LIKE lower(?) ESCAPE '\\'"
+        return f"{column} ILIKE ? ESCAPE '\\'"
+
+    def units() -> str:
+        matches = [like("code"), like("name"), like("name_zh")]
+        asn = _ASN_RE.match(word)
+        if asn is not None:
+            matches.append("asn = ?")
+            params.append(int(asn.group(1)))
+        return f"SELECT id FROM access_unit WHERE {' OR '.join(matches)}"  # noqa: S608
+
+    def devices() -> str:
+        return f"SELECT id FROM device WHERE {like('name')}"  # noqa: S608
+
+    def ports() -> str:
+        names = " OR ".join(like("name", n) for n in [word, *long_port_names(word)])
+        return f"SELECT id FROM interface WHERE {names}"  # noqa: S608
+
+    def on_devices() -> str:
+        return f"SELECT id FROM interface WHERE device_id IN ({devices()})"  # noqa: S608
+
+    # Built in the order of the SQL text, so the markers' values line up.
+    title = like("title")
+    by_unit = f"access_unit_id IN ({units()})"
+    by_device = f"device_id IN ({devices()})"
+    by_port = f"interface_id IN ({ports()})"
+    circuits = f"SELECT id FROM circuit WHERE {like('circuit_id')}"  # noqa: S608
+    link_ends = [
+        f"circuit_id IN ({circuits})",
+        f"a_interface_id IN ({ports()})",
+        f"b_interface_id IN ({ports()})",
+        f"a_interface_id IN ({on_devices()})",
+        f"b_interface_id IN ({on_devices()})",
+    ]
+    by_link = f"link_id IN (SELECT id FROM link WHERE {' OR '.join(link_ends)})"  # noqa: S608
+    text = f"SELECT ticket_id FROM ticket_entry WHERE {like('body')}"  # noqa: S608
+    if contact:
+        # A contact's search reads what a contact may read of a timeline, nothing more.
+        kinds = sorted(k.value for k in PUBLIC_ENTRY_KINDS)
+        text += f" AND public = ? AND kind IN {in_list(kinds)}"
+        params += [True, *kinds]
+    matches = [title, by_unit, by_device, by_port, by_link, f"id IN ({text})"]
+    if not contact:
+        # Which other units a fault cut off is the center's business.
+        matches.append(
+            f"id IN (SELECT ticket_id FROM ticket_access_unit WHERE access_unit_id IN ({units()}))"  # noqa: S608
+        )
+    return "(" + " OR ".join(matches) + ")", params
 
 
 def _ticket(row: Sequence[Any]) -> ListedTicket:

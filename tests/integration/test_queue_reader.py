@@ -27,7 +27,7 @@ from ixops.cliapp import App
 from ixops.fastread import open_store
 from ixops.settings import Settings
 from tests.integration import ticket_fixtures
-from tests.integration.ticket_fixtures import EXAMPLE, OS_USER, World
+from tests.integration.ticket_fixtures import EXAMPLE, OS_USER, REPO, World
 from tickets import service
 from tickets.kinds import OPEN_STATES
 from tickets.models import Severity, Ticket, TicketCategory
@@ -63,6 +63,33 @@ FILTERS = [
     (ListFilter(unit="excloud"), 50, 0),
     (ListFilter(unit="sbband", states=sorted(OPEN_STATES)), 1, 1),
     (ListFilter(site="CHJ", unit="excloud", severities=[Severity.MAJOR]), None, 0),
+    # Searches: title (markup and Chinese as typed), timeline text, a unit by code, name,
+    # Chinese name and ASN, a device, a short port name, a circuit, a ticket number, LIKE's
+    # own characters taken literally, several words, and the empty search.
+    *(
+        (ListFilter(search=needle), None, 0)
+        for needle in [
+            "[red]x[/]",
+            "光纤",
+            "DONE",
+            "excloud",
+            "Example Cloud",
+            "示例云计算",
+            "AS64496",
+            "64497",
+            "core2",
+            "Et1/2",
+            "SH-ETS-100G-0001",
+            "IX-2026-000003",
+            "4",
+            "100%",
+            "a_b",
+            "\\",
+            "excloud major",
+            "  ",
+        ]
+    ),
+    (ListFilter(search="core1", site="NDR", states=sorted(OPEN_STATES)), 2, 0),
 ]
 
 
@@ -136,6 +163,7 @@ def _orm(
                 categories=wanted.categories,
                 site=wanted.site,
                 unit=wanted.unit,
+                search=wanted.search,
             ),
             limit=limit,
             offset=offset,
@@ -169,6 +197,20 @@ def test_the_reader_gives_the_orm_queues_rows_and_text(
             assert fast == orm, (wanted, limit, offset)
             assert _text(fast) == _text(orm)
             assert [row_json(r) for r in fast.rows] == [row_json(r) for r in orm.rows]
+    if name == "eng":  # the searches do narrow: each finds some tickets, not every one
+        found = {
+            needle: read_queue(
+                connection=store, user=user, wanted=ListFilter(search=needle), now=world.now
+            ).total
+            for needle in ("[red]x[/]", "DONE", "AS64496", "Et1/2", "SH-ETS-100G-0001", "4")
+        }
+        assert all(0 < n < 8 for n in found.values()), found
+        assert (
+            read_queue(
+                connection=store, user=user, wanted=ListFilter(search="100%"), now=world.now
+            ).rows
+            == []
+        )
     everything = read_queue(connection=store, user=user, limit=None, now=world.now)
     shown = _text(everything)
     if name in ("ada", "eng", "vic"):
@@ -259,7 +301,8 @@ def test_ticket_list_starts_without_the_orm(
     store: Connection, world: World, database_url: str, tmp_path: Path
 ) -> None:
     """The command in a fresh process: the fast path imports none of the ORM's stack, and
-    shows what the ORM path shows (forced here by --search "", which matches everything)."""
+    shows what the ORM path shows (forced here by an SLA policy file, which the fast path
+    leaves to the ORM)."""
     # The subprocesses run at the real time, hours or days after the world's: every clock has
     # long since breached or been met, so both read the same statuses and deadlines.
     env = {
@@ -275,7 +318,9 @@ def test_ticket_list_starts_without_the_orm(
     fast = _cli(env, "--all", "--format", "json")
     assert fast.returncode == 0, fast.stderr
     assert "IMPORTED []" in fast.stderr
-    orm = _cli(env, "--all", "--format", "json", "--search", "")
+    # The example file states the built-in set, so the ORM path reads the same clocks.
+    policies = REPO / "tickets" / "examples" / "sla-policies.yaml"
+    orm = _cli({**env, "IXOPS_SLA_POLICIES": str(policies)}, "--all", "--format", "json")
     assert orm.returncode == 0, orm.stderr
     assert "'sqlalchemy'" in orm.stderr  # the check can fail: the ORM path imports it
     fast_rows, orm_rows = json.loads(fast.stdout), json.loads(orm.stdout)
@@ -298,6 +343,10 @@ def test_ticket_list_starts_without_the_orm(
     assert unit.returncode == 0, unit.stderr
     assert "IMPORTED []" in unit.stderr
     assert {r["unit"] for r in json.loads(unit.stdout)} >= {"excloud"}
+    found = _cli(env, "--all", "--format", "json", "--search", "Et1/18")
+    assert found.returncode == 0, found.stderr
+    assert "IMPORTED []" in found.stderr
+    assert len(json.loads(found.stdout)) == 1  # the trunk's ticket, by its port's short name
     unknown = _cli(env, "--site", "NOPE")
     assert unknown.returncode != 0
     assert "no site 'NOPE' (sites: CHJ, NDR, ZHR, ZJ)" in unknown.stderr
