@@ -9,7 +9,9 @@ Runs the installed ``ixops`` command in fresh processes and takes, per command, 
   ``ixops ticket list``;
 - on the **big store** of bench_tui (2,000 devices, 100,000 ports, 10,000 open tickets; reused
   from --store if given and already built): ``ixops ticket list`` (the first 50),
-  ``--offset 5000`` (a page in the middle) and ``--all --format json`` (every ticket);
+  ``--offset 5000`` (a page in the middle), ``--site ZJ``, ``--search`` (two words: a device
+  and a short port name; and the same through the ORM, forced by an SLA policy file) and
+  ``--all --format json`` (every ticket);
 
 beside references measured in the same run: the interpreter's own start-up (``python -c pass``),
 start-up plus importing SQLAlchemy and SQLModel (the floor under any command that reads the
@@ -52,6 +54,9 @@ from tickets.models import Ticket
 ROOT = Path(__file__).resolve().parents[1]
 IXOPS = ROOT / ".venv" / "bin" / "ixops"
 PYTHON = ROOT / ".venv" / "bin" / "python"
+# A home under a file: the ORM path can keep no policy cache there, so every run is the ORM's.
+NO_HOME = "/dev/null/no-home"
+EXAMPLE_POLICIES = ROOT / "tickets" / "examples" / "sla-policies.yaml"  # the built-in set, stated
 TARGETS = {"demo: ixops --version": 0.3, "demo: ixops ticket list": 0.3, "10k: ticket list": 1.0}
 
 
@@ -210,6 +215,22 @@ def main() -> None:
                 "10k: ticket list --site ZJ",
                 [str(IXOPS), "ticket", "list", "--site", "ZJ"],
                 big,
+            ),
+            *(
+                row
+                for needle in ("sw0042 Et1/1", "Template")  # 5 tickets; every ticket
+                for row in (
+                    (
+                        f"10k: ticket list --search '{needle}'",
+                        [str(IXOPS), "ticket", "list", "--search", needle],
+                        big,
+                    ),
+                    (
+                        "    the same through the ORM (forced: an SLA policy file, no cache)",
+                        [str(IXOPS), "ticket", "list", "--search", needle],
+                        {**big, "IXOPS_SLA_POLICIES": str(EXAMPLE_POLICIES), "IXOPS_HOME": NO_HOME},
+                    ),
+                )
             ),
             (
                 "10k: ticket list --all --format json",

@@ -83,14 +83,18 @@ class App:
         if path is None:
             return
         from tickets.policies import PolicyFileError, activate, load_policies
+        from tickets.policy_cache import store_cached
 
         try:
-            activate(load_policies(path))
+            policies = load_policies(path)
         except PolicyFileError as exc:
             for problem in exc.problems:
                 self.err.print(problem, markup=False)
             self.err.print(f"ixops: the SLA policy file {path} is not usable", markup=False)
             sys.exit(1)
+        activate(policies)
+        # Checked: kept for the commands that read the store without the ORM (ticket list).
+        store_cached(self.settings.home, path, policies)
 
     def now(self) -> dt.datetime:
         return dt.datetime.now(dt.UTC)

@@ -7,7 +7,8 @@ and reports failures naming the store with its password hidden). Refused here:
 
 - a URL other than a plain ``sqlite:///FILE`` of an existing file or ``postgresql+psycopg://``;
 - a store whose schema revision is not this code's :data:`ixops.schema.SCHEMA_HEAD`;
-- an SLA policy file in force (reading it needs pydantic);
+- an SLA policy file in force that the ORM path has not yet checked and cached as it is now
+  (reading the file needs its YAML reader and pydantic; see :mod:`tickets.policy_cache`);
 - any failure to connect or to read the revision.
 
 Nothing here prints: the URL may hold a password.
@@ -86,8 +87,19 @@ def _schema_current(connection: Connection) -> bool:
 
 @contextmanager
 def open_store(settings: Settings) -> Iterator[Connection | None]:
-    """A read-only DB-API connection on the store, or None where the ORM must answer."""
-    connection = None if settings.sla_policies_path is not None else _connect(settings.database_url)
+    """A read-only DB-API connection on the store, or None where the ORM must answer. A
+    policy file's cached set is put in force first (the reader's clocks use it)."""
+    path = settings.sla_policies_path
+    if path is not None:
+        from tickets.policies import activate
+        from tickets.policy_cache import load_cached
+
+        policies = load_cached(settings.home, path)
+        if policies is None:
+            yield None
+            return
+        activate(policies)
+    connection = _connect(settings.database_url)
     if connection is None:
         yield None
         return

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tickets import policy_cache
 from tickets.calendars import OFFICIAL_HOLIDAY_YEARS, HolidayDataMissingError
 from tickets.models import Severity, TicketCategory
 from tickets.policies import (
@@ -121,3 +122,39 @@ rules:
     assert any(p.startswith(f"{shown}:6:") and "cannot be pause states" in p for p in problems)
     assert any(p.startswith(f"{shown}:8:") and "unknown policy 'nobody'" in p for p in problems)
     assert any(p.startswith(f"{shown}:9:") and "last rule must match" in p for p in problems)
+
+
+def test_a_checked_set_is_cached_whole_and_only_for_the_same_bytes(tmp_path: Path) -> None:
+    """The DB-API `ticket list` uses what the loader built (calendars, budgets, pauses,
+    rules), never a set from other bytes, another format, or a damaged cache."""
+    home, path = tmp_path / "home", tmp_path / "sla.yaml"
+    path.write_text(OFFICE_REQUESTS.replace("UNCOVERED", "refuse"), encoding="utf-8")
+    checked = load_policies(path)
+    assert policy_cache.load_cached(home, path) is None  # nothing kept yet
+    kept = policy_cache.store_cached(home, path, checked)
+    assert kept is not None
+    assert kept.stat().st_mode & 0o777 == 0o600
+    assert kept.parent.stat().st_mode & 0o777 == 0o700
+    cached = policy_cache.load_cached(home, path)
+    assert cached == checked
+    assert cached is not None
+    office = cached.by_name("request").calendar
+    assert office.name == "office"
+    assert getattr(office, "uncovered_years", None) == "refuse"
+    assert cached.name_for(TicketCategory.REQUEST, Severity.MINOR) == "request"
+    # The example's own set (24x7 and an office calendar with holidays) round-trips too.
+    example = load_policies(EXAMPLE)
+    policy_cache.store_cached(home, EXAMPLE, example)
+    assert policy_cache.load_cached(home, EXAMPLE) == example
+    # Edited: the old set is not used for the new bytes.
+    path.write_text(OFFICE_REQUESTS.replace("UNCOVERED", "weekdays"), encoding="utf-8")
+    assert policy_cache.load_cached(home, path) is None
+    # Damaged: refused, then written again by the next check.
+    kept.write_text('{"format": 1, "policies": {', encoding="utf-8")
+    path.write_text(OFFICE_REQUESTS.replace("UNCOVERED", "refuse"), encoding="utf-8")
+    assert policy_cache.load_cached(home, path) is None
+    assert policy_cache.store_cached(home, path, checked) == kept
+    assert policy_cache.load_cached(home, path) == checked
+    # Another format of the cache is not read.
+    kept.write_text(kept.read_text("utf-8").replace('"format": 1', '"format": 0'), "utf-8")
+    assert policy_cache.load_cached(home, path) is None
