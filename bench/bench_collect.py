@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/bench_collect.py [--devices 200] [--rounds 2] [--traps-per-s 50]
                                             [--stores sqlite,postgresql] [--batch 20]
-                                            [--no-traps] [--profile]
+                                            [--no-traps] [--profile] [--profile-first]
 
 Needs root (a network namespace), iproute2, net-snmp's snmpd and PostgreSQL's server binaries.
 It creates a namespace with 48 veth interfaces (up; their peers in a second namespace), `lo`,
@@ -316,18 +316,23 @@ async def one_store(args: argparse.Namespace, url: str, workdir: Path) -> dict[s
     # Database work runs one piece at a time in a worker thread: its thread CPU is the store's
     # share of the round, and one profiler per phase sees all of it.
     db_cpu = [0.0]
-    profilers = {"round": cProfile.Profile(), "trap": cProfile.Profile()}
-    phase: list[str | None] = [None]
+    profilers = {
+        "round": cProfile.Profile(),
+        "trap": cProfile.Profile(),
+        "first": cProfile.Profile(),
+    }
+    phase: list[str | None] = ["first" if args.profile_first else None]
 
     def timed(run: Callable[[], int]) -> int:
         profiler = profilers.get(phase[0] or "")
+        on = args.profile_first if phase[0] == "first" else args.profile
         started = time.thread_time()
-        if profiler is not None and args.profile:
+        if profiler is not None and on:
             profiler.enable()
         try:
             return run()
         finally:
-            if profiler is not None and args.profile:
+            if profiler is not None and on:
                 profiler.disable()
             db_cpu[0] += time.thread_time() - started
 
@@ -372,6 +377,8 @@ async def one_store(args: argparse.Namespace, url: str, workdir: Path) -> dict[s
             f"{len(report.errors)} errors  ({load()})",
             flush=True,
         )
+        if len(rounds) == 1 and args.profile_first:
+            print_profile(profilers["first"], "the first round's", args.profile_lines)
         phase[0] = "round" if len(rounds) < 1 + args.rounds else None
         if len(rounds) == 1 + args.rounds and not args.no_traps:
             # The last --idle-s seconds' worth of the plan kept for the reference.
@@ -528,6 +535,11 @@ def main() -> int:
         "--profile",
         action="store_true",
         help="profile the database work of rounds and traps",
+    )
+    parser.add_argument(
+        "--profile-first",
+        action="store_true",
+        help="profile the database work of the first round (discovery, every status row new)",
     )
     parser.add_argument("--profile-lines", type=int, default=30)
     parser.add_argument("--no-traps", action="store_true", help="quiet rounds only")
