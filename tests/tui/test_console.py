@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 from sqlmodel import select
+from textual.dom import DOMNode
 from textual.widgets import Button, Input, Select, Static
 
 from inventory.sessions import session_factory
@@ -493,6 +495,55 @@ async def test_the_kept_ticket_screen_shows_the_next_ticket_as_a_new_screen_woul
     assert seeded.met in str(reused["#facts"])
     assert seeded.at_risk not in str(reused)
     assert reused == fresh
+
+
+async def test_the_kept_ticket_screen_is_restyled_only_when_the_apps_styles_changed(
+    seeded: Seeded, console: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pushed again, the kept ticket screen skips Textual's restyle of all its nodes when
+    nothing of the app's styles changed (``TicketScreen.on_screen_resume``); after a theme
+    change made while it was away it is restyled, and looks as a new screen does in that theme.
+    Fails if Textual stops calling the screen's resume handler before its own, or stops reading
+    ``ScreenResume.refresh_styles``."""
+    app = console("eng")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        kept = await open_ticket(app, pilot, seeded.at_risk)
+        await pilot.press("escape")
+        await settle(pilot)
+        restyled: list[list[object]] = []
+        update_nodes = app.stylesheet.update_nodes
+
+        def counting(nodes: Iterable[DOMNode], animate: bool = False) -> None:
+            batch = list(nodes)
+            restyled.append(list(batch))
+            update_nodes(batch, animate=animate)
+
+        monkeypatch.setattr(app.stylesheet, "update_nodes", counting)
+        assert await open_ticket(app, pilot, seeded.met) is kept
+        assert not [batch for batch in restyled if kept in batch]
+        await pilot.press("escape")
+        await settle(pilot)
+        app.theme = "textual-light"
+        await settle(pilot)
+        restyled.clear()
+        assert await open_ticket(app, pilot, seeded.at_risk) is kept
+        assert [batch for batch in restyled if kept in batch]
+        kept_looks = _styles_of(kept)
+    fresh_app = console("eng")
+    async with fresh_app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        fresh_app.theme = "textual-light"
+        await settle(pilot)
+        fresh_looks = _styles_of(await open_ticket(fresh_app, pilot, seeded.at_risk))
+    assert kept_looks == fresh_looks
+
+
+def _styles_of(screen: TicketScreen) -> list[tuple[str, str]]:
+    """Every node's resolved colours and text style, in order."""
+    return [
+        (type(node).__name__, str(node.rich_style)) for node in screen.walk_children(with_self=True)
+    ]
 
 
 async def test_a_timeline_taller_than_its_box_follows_its_newest_entry(

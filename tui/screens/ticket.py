@@ -20,6 +20,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.events import ScreenResume
 from textual.message import Message
 from textual.widgets import Label, Static
 
@@ -144,6 +145,8 @@ class TicketScreen(PollingScreen[Loaded]):
         self._keys_of: tuple[TicketState, bool] | None = None
         # How many timeline entries were last shown: when it changes, the box follows the newest.
         self._timeline_seen = -1
+        # What the app's styles hung on when this screen was last styled (see on_screen_resume).
+        self._styled_for: tuple[object, ...] | None = None
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
@@ -163,6 +166,27 @@ class TicketScreen(PollingScreen[Loaded]):
         self.query_one("#runbook-title").display = False
         self.query_one("#runbook-box").display = False
         self.query_one("#timeline-box").focus()
+
+    def _style_inputs(self) -> tuple[object, ...]:
+        """What, outside this screen, its styles depend on: the theme (its variables), the app's
+        classes and pseudo-classes (dark or light, ANSI colours, terminal focus) — and a CSS
+        file being watched for edits means "anything" (no tuple compares equal to a new
+        object)."""
+        app = self.app
+        watched = object() if app.css_monitor is not None else None
+        return (app.theme, app.ansi_color, app.classes, app.pseudo_classes, watched)
+
+    def on_screen_resume(self, event: ScreenResume) -> None:
+        # Pushed again (the kept screen, next ticket), Textual restyles every node on the screen
+        # — about 70, a tenth of an Enter — in case the app's styles changed while it was away.
+        # Its own widgets restyle themselves when they change (focus, classes), so when nothing
+        # of the app's changed either, the restyle would find what is there: skipped. Runs
+        # before Textual's own resume handler (handlers go down the class hierarchy), which reads
+        # the flag; tests/tui/test_console.py fails if either stops being true.
+        inputs = self._style_inputs()
+        if inputs == self._styled_for:
+            event.refresh_styles = False
+        self._styled_for = inputs
 
     def switch_to(self, number: str) -> None:
         """Show another ticket on this (already built) screen: what was shown of the last one
