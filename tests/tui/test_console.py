@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import io
 from collections.abc import Iterable
 from pathlib import Path
@@ -537,6 +538,19 @@ async def test_the_kept_ticket_screen_is_restyled_only_when_the_apps_styles_chan
         await settle(pilot)
         fresh_looks = _styles_of(await open_ticket(fresh_app, pilot, seeded.at_risk))
     assert kept_looks == fresh_looks
+
+
+async def test_the_console_freezes_what_it_started_with_until_it_stops(
+    seeded: Seeded, console: AppFactory
+) -> None:
+    """Once its first screen has shown its data, what the console built is frozen out of the
+    cycle collector's full collections; given back when the console stops."""
+    assert gc.get_freeze_count() == 0
+    app = console("eng")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
 
 
 def _styles_of(screen: TicketScreen) -> list[tuple[str, str]]:
