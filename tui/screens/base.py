@@ -113,6 +113,9 @@ class PollingScreen(IxScreen, Generic[T]):
         self._failing_since: dt.datetime | None = None
         self._poll_started = time.monotonic()
         self.loaded = False
+        # Read just before the screen is shown again (TicketScreen.switch_to): its resume arms
+        # the next poll instead of reading once more.
+        self._read_ahead = False
 
     def compose_top(self) -> ComposeResult:
         yield self.top_bar
@@ -216,6 +219,9 @@ class PollingScreen(IxScreen, Generic[T]):
         self._arm()
 
     def _arm(self) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
         if not self._suspended:
             # A store so big or busy that a poll takes longer than the interval is polled at
             # most a third of the time, so the worker never starves the keys of the GIL.
@@ -232,7 +238,10 @@ class PollingScreen(IxScreen, Generic[T]):
     def on_screen_resume(self, _event: ScreenResume) -> None:
         was_suspended = self._suspended
         self._suspended = False
-        if was_suspended:
+        if self._read_ahead:
+            self._read_ahead = False
+            self._arm()
+        elif was_suspended:
             self.poll_now()
 
 
