@@ -66,10 +66,10 @@ from tui.widgets.ticket_table import where
 _CENTER_ONLY: Final = frozenset(
     {"acknowledge", "note", "assign", "wait", "resolve", "run_command", "link", "merge"}
 )
-# How long the kept ticket screen waits for the next ticket's read before it is shown without.
-APPEAR_WITHIN_S: Final = 0.2
 _CONTACT_TOO: Final = frozenset({"reply", "close_ticket", "reopen"})
 _NOBODY: Final = "__nobody__"
+# How long the kept ticket screen waits for the next ticket's read before it is shown loading.
+APPEAR_WITHIN_S: Final = 0.2
 _S = TicketState
 _UNDONE = frozenset(TicketState) - {_S.RESOLVED, _S.CLOSED}
 _BY_STATE: Final[dict[str, frozenset[TicketState]]] = {
