@@ -12,6 +12,7 @@ every key; ``ctrl+p`` the command palette.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Iterable
 from pathlib import Path
 from typing import ClassVar
@@ -93,6 +94,11 @@ class IxopsApp(App[None]):
             self.push_screen(QueueScreen(self.ctx))
         else:
             self.push_screen(LoginScreen(self.ctx), self._logged_in)
+
+    def on_unmount(self) -> None:
+        # Frozen once the console had started (tui.screens.base, PollingScreen._polled): given
+        # back to the collector when it stops, so what of it is garbage by then is collected.
+        gc.unfreeze()
 
     def _logged_in(self, user: UserInfo | None) -> None:
         if user is None:

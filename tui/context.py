@@ -33,6 +33,8 @@ class Context:
     banner_read_at: float | None = None
     # The ticket screen kept between tickets (tui.screens.ticket.open_ticket).
     ticket_screen: TicketScreen | None = None
+    # Whether a screen has shown its first data (the console has started: tui.app).
+    started: bool = False
 
     @property
     def me(self) -> UserInfo:

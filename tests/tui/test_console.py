@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import io
+import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
 from rich.console import Console
 from sqlmodel import select
+from textual.dom import DOMNode
 from textual.widgets import Button, Input, Select, Static
 
 from inventory.sessions import session_factory
@@ -16,16 +20,19 @@ from tests.integration.ticket_fixtures import World
 from tests.tui.tui_fixtures import AppFactory, FrozenClock, Seeded, seed, settle
 from tickets import service
 from tickets.models import Ticket, TicketEntry
+from tickets.service import TicketDetail
 from tickets.sla import SlaStatus
 from tui.app import IxopsApp, make_app
 from tui.i18n import LANGS, Labels, all_keys
 from tui.present import format_left
+from tui.screens import ticket as ticket_screen
 from tui.screens.login import LoginScreen
 from tui.screens.new_ticket import NewTicketScreen
 from tui.screens.overview import OverviewScreen
 from tui.screens.prompts import QueueFilter, TextPrompt
 from tui.screens.queue import QueueScreen
 from tui.screens.ticket import TicketScreen
+from tui.store import UserInfo
 from tui.widgets.rooms import RoomsTable
 
 
@@ -493,6 +500,114 @@ async def test_the_kept_ticket_screen_shows_the_next_ticket_as_a_new_screen_woul
     assert seeded.met in str(reused["#facts"])
     assert seeded.at_risk not in str(reused)
     assert reused == fresh
+
+
+async def test_the_kept_ticket_screen_is_restyled_only_when_the_apps_styles_changed(
+    seeded: Seeded, console: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pushed again, the kept ticket screen skips Textual's restyle of all its nodes when
+    nothing of the app's styles changed (``TicketScreen.on_screen_resume``); after a theme
+    change made while it was away it is restyled, and looks as a new screen does in that theme.
+    Fails if Textual stops calling the screen's resume handler before its own, or stops reading
+    ``ScreenResume.refresh_styles``."""
+    app = console("eng")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        kept = await open_ticket(app, pilot, seeded.at_risk)
+        await pilot.press("escape")
+        await settle(pilot)
+        restyled: list[list[object]] = []
+        update_nodes = app.stylesheet.update_nodes
+
+        def counting(nodes: Iterable[DOMNode], animate: bool = False) -> None:
+            batch = list(nodes)
+            restyled.append(list(batch))
+            update_nodes(batch, animate=animate)
+
+        monkeypatch.setattr(app.stylesheet, "update_nodes", counting)
+        assert await open_ticket(app, pilot, seeded.met) is kept
+        assert not [batch for batch in restyled if kept in batch]
+        await pilot.press("escape")
+        await settle(pilot)
+        app.theme = "textual-light"
+        await settle(pilot)
+        restyled.clear()
+        assert await open_ticket(app, pilot, seeded.at_risk) is kept
+        assert [batch for batch in restyled if kept in batch]
+        kept_looks = _styles_of(kept)
+    fresh_app = console("eng")
+    async with fresh_app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        fresh_app.theme = "textual-light"
+        await settle(pilot)
+        fresh_looks = _styles_of(await open_ticket(fresh_app, pilot, seeded.at_risk))
+    assert kept_looks == fresh_looks
+
+
+async def test_the_kept_ticket_screen_appears_once_the_ticket_is_read_and_reads_it_once(
+    seeded: Seeded, console: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Enter on the queue reads the next ticket with the queue still up and shows the kept
+    screen with it (one paint, not loading then loaded), reading it once; a read slower than
+    APPEAR_WITHIN_S shows the screen loading meanwhile."""
+    monkeypatch.setattr(ticket_screen, "APPEAR_WITHIN_S", 1.0)
+    app = console("eng")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        kept = await open_ticket(app, pilot, seeded.at_risk)
+        await pilot.press("escape")
+        await settle(pilot)
+        store = app.ctx.store
+        read = store.ticket
+        reads: list[str] = []
+        gate = threading.Event()
+
+        def slow(who: UserInfo, number: str, *, now: dt.datetime) -> TicketDetail:
+            reads.append(number)
+            gate.wait(10)
+            return read(who, number, now=now)
+
+        monkeypatch.setattr(store, "ticket", slow)
+        queue = queue_of(app)
+        queue.table.move_cursor(row=shown(app).index(seeded.met))
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen is queue
+        await pilot.pause(1.3)
+        assert app.screen is kept
+        assert kept.detail is None
+        assert app.ctx.labels("ticket.loading") in plain(kept.query_one("#facts", Static))
+        gate.set()
+        await settle(pilot)
+        assert kept.detail is not None
+        assert seeded.met in plain(kept.query_one("#facts", Static))
+        assert reads == [seeded.met]
+        await pilot.press("escape")
+        await settle(pilot)
+        reads.clear()
+        assert await open_ticket(app, pilot, seeded.at_risk) is kept
+        assert kept.detail is not None
+        assert reads == [seeded.at_risk]
+
+
+async def test_the_console_freezes_what_it_started_with_until_it_stops(
+    seeded: Seeded, console: AppFactory
+) -> None:
+    """Once its first screen has shown its data, what the console built is frozen out of the
+    cycle collector's full collections; given back when the console stops."""
+    assert gc.get_freeze_count() == 0
+    app = console("eng")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
+
+
+def _styles_of(screen: TicketScreen) -> list[tuple[str, str]]:
+    """Every node's resolved colours and text style, in order."""
+    return [
+        (type(node).__name__, str(node.rich_style)) for node in screen.walk_children(with_self=True)
+    ]
 
 
 async def test_a_timeline_taller_than_its_box_follows_its_newest_entry(

@@ -254,9 +254,9 @@ class ExchangeScreen(PollingScreen[Exchange]):
 
     def _apply_layout(self) -> None:
         # One style update for the lot (each class on its own restyles the whole screen), and
-        # none when they are already right.
-        wanted = {"-narrow"} if not self.wide else set()
-        wanted.add(f"-at-{self.level.value}")
+        # none when they are already right. The level's class matters only narrow (every rule
+        # naming one names -narrow too): wide, going in and out restyles nothing.
+        wanted = set() if self.wide else {"-narrow", f"-at-{self.level.value}"}
         ours = {"-narrow", *(f"-at-{level.value}" for level in Level)}
         classes = (set(self.classes) - ours) | wanted
         if classes != set(self.classes):

@@ -20,7 +20,9 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.events import ScreenResume
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Label, Static
 
 from collectors.graphs import Scope
@@ -66,6 +68,8 @@ _CENTER_ONLY: Final = frozenset(
 )
 _CONTACT_TOO: Final = frozenset({"reply", "close_ticket", "reopen"})
 _NOBODY: Final = "__nobody__"
+# How long the kept ticket screen waits for the next ticket's read before it is shown loading.
+APPEAR_WITHIN_S: Final = 0.2
 _S = TicketState
 _UNDONE = frozenset(TicketState) - {_S.RESOLVED, _S.CLOSED}
 _BY_STATE: Final[dict[str, frozenset[TicketState]]] = {
@@ -144,6 +148,14 @@ class TicketScreen(PollingScreen[Loaded]):
         self._keys_of: tuple[TicketState, bool] | None = None
         # How many timeline entries were last shown: when it changes, the box follows the newest.
         self._timeline_seen = -1
+        # What the app's styles hung on when this screen was last styled (see on_screen_resume).
+        self._styled_for: tuple[object, ...] | None = None
+        # Kept screen: how it is to be shown once the next ticket is read (switch_to), the
+        # timer that shows it anyway, and whether its timeline is to follow the newest entry
+        # once it is on screen.
+        self._appear: Callable[[], bool] | None = None
+        self._appear_timer: Timer | None = None
+        self._follow_newest = False
 
     def compose(self) -> ComposeResult:
         yield from self.compose_top()
@@ -164,10 +176,36 @@ class TicketScreen(PollingScreen[Loaded]):
         self.query_one("#runbook-box").display = False
         self.query_one("#timeline-box").focus()
 
-    def switch_to(self, number: str) -> None:
+    def _style_inputs(self) -> tuple[object, ...]:
+        """What, outside this screen, its styles depend on: the theme (its variables), the app's
+        classes and pseudo-classes (dark or light, ANSI colours, terminal focus) — and a CSS
+        file being watched for edits means "anything" (no tuple compares equal to a new
+        object)."""
+        app = self.app
+        watched = object() if app.css_monitor is not None else None
+        return (app.theme, app.ansi_color, app.classes, app.pseudo_classes, watched)
+
+    def on_screen_resume(self, event: ScreenResume) -> None:
+        # Pushed again (the kept screen, next ticket), Textual restyles every node on the screen
+        # — about 70, a tenth of an Enter — in case the app's styles changed while it was away.
+        # Its own widgets restyle themselves when they change (focus, classes), so when nothing
+        # of the app's changed either, the restyle would find what is there: skipped. Runs
+        # before Textual's own resume handler (handlers go down the class hierarchy), which reads
+        # the flag; tests/tui/test_console.py fails if either stops being true.
+        inputs = self._style_inputs()
+        if inputs == self._styled_for:
+            event.refresh_styles = False
+        self._styled_for = inputs
+
+    def switch_to(self, number: str, appear: Callable[[], bool] | None = None) -> None:
         """Show another ticket on this (already built) screen: what was shown of the last one
         is cleared before the screen is seen again, and its next poll reads the new one (a poll
-        of the old ticket still under way is dropped by its generation)."""
+        of the old ticket still under way is dropped by its generation).
+
+        With ``appear`` (what shows the screen; False when that is no longer wanted), the
+        ticket is read at once, while the last screen is still up, and the screen appears with
+        it shown: one layout and paint per Enter instead of two (loading, then loaded). A read
+        slower than :data:`APPEAR_WITHIN_S` shows the screen loading, as a new one does."""
         if self.detail is not None:
             self._keys_of = (self.detail.row.ticket.state_enum, bool(self._commands()))
         self.number = number
@@ -191,6 +229,32 @@ class TicketScreen(PollingScreen[Loaded]):
             self.query_one(box, VerticalScroll).scroll_home(animate=False)
         self.query_one("#timeline-box").focus()
         self.refresh_bindings()
+        if appear is not None:
+            self._appear = appear
+            self._read_ahead = True
+            self.poll_now()
+            if self._appear_timer is not None:
+                self._appear_timer.stop()
+            self._appear_timer = self.set_timer(APPEAR_WITHIN_S, self._appear_now)
+
+    def _appear_now(self) -> None:
+        appear, self._appear = self._appear, None
+        if self._appear_timer is not None:
+            self._appear_timer.stop()
+            self._appear_timer = None
+        if appear is None:
+            return
+        if not appear():
+            self._read_ahead = False
+            return
+        if self._follow_newest:
+            self._follow_newest = False
+            box = self.query_one("#timeline-box", VerticalScroll)
+            self.call_after_refresh(box.scroll_end, animate=False)
+
+    @on(PollingScreen.PollFailed)
+    def _read_failed(self) -> None:
+        self._appear_now()  # the screen says why (PollingScreen)
 
     # -- data
 
@@ -217,6 +281,7 @@ class TicketScreen(PollingScreen[Loaded]):
             self.query_one("#facts", Static).update(
                 self.ctx.labels("ticket.gone", number=self.number)
             )
+            self._appear_now()
             return
         self.query_one("#facts", Static).update(self._facts(self.detail))
         self.query_one("#timeline", Static).update(self._timeline(self.detail))
@@ -225,8 +290,11 @@ class TicketScreen(PollingScreen[Loaded]):
             # The newest entry is the one the engineer came for: a box too short for the
             # whole timeline follows it (after layout, so the new height is known).
             self._timeline_seen = entries
-            box = self.query_one("#timeline-box", VerticalScroll)
-            self.call_after_refresh(box.scroll_end, animate=False)
+            if self.is_current:
+                box = self.query_one("#timeline-box", VerticalScroll)
+                self.call_after_refresh(box.scroll_end, animate=False)
+            else:
+                self._follow_newest = True  # once it is on screen and laid out
         self.callout = data.callout
         card = self._callout(data.callout)
         self.query_one("#callout", Static).update(card)
@@ -236,6 +304,7 @@ class TicketScreen(PollingScreen[Loaded]):
             self._show_runbooks(data.runbooks)
         self.refresh_bindings()
         self.tick()
+        self._appear_now()
 
     def tick(self) -> None:
         if self.detail is not None:
@@ -823,7 +892,8 @@ def open_ticket(app: App[Any], ctx: Context, number: str, *, switch: bool = Fals
     One ticket screen is built per console and kept (installed) when it is closed, so the next
     ticket opens on it without mounting and styling a screen's widgets again — most of what an
     Enter used to cost. When that screen is already in the stack (a ticket opened from a screen
-    above a ticket), a new one is built for the new ticket."""
+    above a ticket), a new one is built for the new ticket. The kept one appears once the
+    ticket is read (:meth:`TicketScreen.switch_to`), at most :data:`APPEAR_WITHIN_S` later."""
     kept = ctx.ticket_screen
     if kept is None:
         kept = TicketScreen(ctx, number)
@@ -833,8 +903,21 @@ def open_ticket(app: App[Any], ctx: Context, number: str, *, switch: bool = Fals
     elif kept in app.screen_stack:
         screen = TicketScreen(ctx, number)
     else:
-        kept.switch_to(number)
-        screen = kept
+        origin = app.screen
+
+        def appear() -> bool:
+            # Unless another screen came up meanwhile (then this Enter is forgotten).
+            if app.screen is not origin:
+                return False
+            _show(app, kept, switch=switch)
+            return True
+
+        kept.switch_to(number, appear)
+        return
+    _show(app, screen, switch=switch)
+
+
+def _show(app: App[Any], screen: TicketScreen, *, switch: bool) -> None:
     if switch:
         app.switch_screen(screen)
     else:

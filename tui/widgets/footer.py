@@ -23,21 +23,39 @@ class KeyFooter(Footer):
         self._composed_for: Hashable | None = None
 
     def _keys(self) -> Hashable:
-        """What the footer shows: every active binding, whether it is enabled, its tooltip."""
+        """What the footer draws: the shown bindings in order (whether each is enabled, its
+        tooltip) and the command palette's key — what ``Footer.compose`` reads, and nothing
+        else. Keys it does not show (a focused tree's or table's own, ``show=False``) are left
+        out: moving the focus reorders them without changing a thing on the footer."""
         app = self.app
-        return tuple(
+        active = self.screen.active_bindings
+        shown = tuple(
             (
                 binding.key,
                 app.get_key_display(binding),
                 binding.action,
                 binding.description,
-                binding.show,
                 binding.group,
                 enabled,
                 tooltip,
             )
-            for _node, binding, enabled, tooltip in self.screen.active_bindings.values()
+            for _node, binding, enabled, tooltip in active.values()
+            if binding.show
         )
+        palette: Hashable = None
+        if self.show_command_palette and app.ENABLE_COMMAND_PALETTE:
+            found = active.get(app.COMMAND_PALETTE_BINDING)
+            if found is not None:
+                _node, binding, enabled, _tooltip = found
+                palette = (
+                    binding.key,
+                    app.get_key_display(binding),
+                    binding.action,
+                    binding.description,
+                    binding.tooltip,
+                    enabled,
+                )
+        return shown, palette
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         if self._bindings_ready and self.is_attached and self._composed_for is not None:
@@ -45,8 +63,14 @@ class KeyFooter(Footer):
                 # Said while another screen is current (this one being pushed or left): the
                 # app's keys are then judged for that screen; the resume says it again.
                 return
-            if self._keys() == self._composed_for:
+            keys = self._keys()
+            if keys == self._composed_for:
                 return
+            if self.app.app_focus and screen is self.screen:
+                # The recompose runs after the next refresh and draws the keys as they are
+                # then: the same change said again before it (the level's Esc, then the focus
+                # move) needs no second one.
+                self._composed_for = keys
         super().bindings_changed(screen)
 
     def compose(self) -> ComposeResult:
