@@ -131,7 +131,12 @@ def console(world: World, clock: FrozenClock) -> AppFactory:
 
 async def settle(pilot: Pilot[None]) -> None:
     """Let every worker finish and every message it posted be handled (twice: a handled
-    message may start another worker)."""
+    message may start another worker), then the widgets' idle work: a DataTable measures the
+    rows just added (an auto-width column's width) only when its queue has emptied, which a
+    loaded machine can put after the last wait (an overview snapshot then showed "CRC e" for
+    "CRC errors rising…")."""
     for _ in range(3):
         await pilot.app.workers.wait_for_complete()
         await pilot.pause()
+    await pilot.pause(0.02)
+    await pilot.pause()
