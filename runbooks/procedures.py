@@ -61,7 +61,7 @@ from inventory.source import (
 )
 from runbooks.allowlist import ALLOWED, CommandRefused, check_step_command, render_command
 from tickets.models import Ticket, TicketCategory
-from tickets.service import get_ticket
+from tickets.service import TicketDetail, get_ticket
 
 BUNDLED_PROCEDURES: Final = Path(__file__).parent / "procedures"
 _NAME_RE: Final = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
@@ -691,6 +691,14 @@ def runbooks_for_ticket(
     (they read their ticket, not how the center works)."""
     require_role(user, READERS, "read runbooks", str(ticket))
     detail = get_ticket(session=session, user=user, ticket=ticket, now=now)
+    return prepare_runbooks(session, detail, runbooks)
+
+
+def prepare_runbooks(
+    session: Session, detail: TicketDetail, runbooks: RunbookSet | None = None
+) -> TicketRunbooks:
+    """The runbooks of a ticket the caller has read for a user who may read runbooks
+    (:func:`runbooks_for_ticket`, :func:`runbooks.ticket_screen.ticket_screen`)."""
     facts = ticket_facts(session, detail.row.ticket)
     found = runbooks if runbooks is not None else bundled_runbooks()
     prepared: list[PreparedRunbook] = []

@@ -27,12 +27,13 @@ from inventory.sessions import Session, SessionFactory
 from runbooks import inspections
 from runbooks.inspections import DueRow, ItemView, RunView, Started, Submitted
 from runbooks.prefill import Entry
-from runbooks.procedures import PreparedCommand, Runbook, TicketFacts, runbooks_for_ticket
+from runbooks.procedures import PreparedCommand, Runbook, TicketFacts
 from runbooks.run import CommandRun, RunbookRunError, SshAccess, run_runbook_command
+from runbooks.ticket_screen import ticket_screen
 from targets.document import EXAMPLE_TARGETS, load_targets
 from targets.report import targets_report
 from tickets import service
-from tickets.callout import Callout, callout
+from tickets.callout import Callout
 from tickets.choices import (
     DeviceChoice,
     PortChoice,
@@ -57,7 +58,7 @@ from tickets.queue import (
     queue_counts_by_site,
     ticket_queue,
 )
-from tickets.related import Related, link_tickets, merge_ticket, related_tickets
+from tickets.related import Related, link_tickets, merge_ticket
 from tickets.service import TicketDetail, TicketRow, WaitingOn
 from tickets.sla import SlaStatus, TicketState
 
@@ -190,6 +191,17 @@ class Watch:
 
 
 @dataclass(frozen=True)
+class TicketScreenView:
+    """One ticket as its screen shows it; ``runbooks`` empty for whom they are refused, None
+    when not asked for."""
+
+    detail: TicketDetail
+    callout: Callout
+    related: Related | None
+    runbooks: list[RunbookView] | None
+
+
+@dataclass(frozen=True)
 class ExchangeQuery:
     """What the exchange browser has selected: the more, the more it reads."""
 
@@ -282,11 +294,28 @@ class Store:
                 now=now,
             )
 
-    def ticket(self, who: UserInfo, number: str, *, now: dt.datetime) -> TicketDetail:
+    def ticket_screen(
+        self, who: UserInfo, number: str, *, with_runbooks: bool, now: dt.datetime
+    ) -> TicketScreenView:
+        """What the ticket screen shows, in one session (the service decides each part)."""
         with self._session() as session:
-            return service.get_ticket(
-                session=session, user=self._user(session, who), ticket=number, now=now
+            found = ticket_screen(
+                session=session,
+                user=self._user(session, who),
+                ticket=number,
+                with_runbooks=with_runbooks,
+                now=now,
             )
+            prepared = found.runbooks
+            runbooks = (
+                [
+                    RunbookView(p.runbook, prepared.commands(p), p.problem, prepared.facts)
+                    for p in prepared.runbooks
+                ]
+                if prepared is not None
+                else ([] if with_runbooks else None)
+            )
+            return TicketScreenView(found.detail, found.callout, found.related, runbooks)
 
     def graph(
         self, who: UserInfo, scope: Scope, name: str, span: Span, *, now: dt.datetime
@@ -304,10 +333,6 @@ class Store:
     def down_now(self, who: UserInfo, *, now: dt.datetime) -> DownNow:
         with self._session() as session:
             return down_now(session=session, user=self._user(session, who), now=now)
-
-    def callout(self, who: UserInfo, number: str, *, now: dt.datetime) -> Callout:
-        with self._session() as session:
-            return callout(session=session, user=self._user(session, who), ticket=number, now=now)
 
     def choices(self, who: UserInfo, *, now: dt.datetime) -> Choices:
         """What ``who`` may pick (the service decides: a contact gets their unit, no one's name)."""
@@ -439,17 +464,6 @@ class Store:
                     )
         return number
 
-    def related(self, who: UserInfo, number: str, *, now: dt.datetime) -> Related | None:
-        """The ticket's ties and suggestions; None for whom the service refuses them (a
-        contact: the ties are the center's)."""
-        with self._session() as session:
-            try:
-                return related_tickets(
-                    session=session, user=self._user(session, who), ticket=number, now=now
-                )
-            except PermissionDenied:
-                return None
-
     def open_ticket(self, who: UserInfo, request: NewTicketRequest, *, now: dt.datetime) -> str:
         with self._session() as session:
             ticket = service.open_ticket(
@@ -468,21 +482,6 @@ class Store:
             return ticket.number
 
     # -- runbooks
-
-    def runbooks(self, who: UserInfo, number: str, *, now: dt.datetime) -> list[RunbookView]:
-        """The procedures for a ticket, most specific first; none for whom the service refuses
-        them (contacts read the ticket, not the exchange's internal procedures)."""
-        with self._session() as session:
-            try:
-                found = runbooks_for_ticket(
-                    session=session, user=self._user(session, who), ticket=number, now=now
-                )
-            except PermissionDenied:
-                return []
-            return [
-                RunbookView(p.runbook, found.commands(p), p.problem, found.facts)
-                for p in found.runbooks
-            ]
 
     def run_command(
         self,

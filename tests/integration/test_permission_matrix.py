@@ -60,6 +60,7 @@ from runbooks.procedures import runbooks_for_ticket
 from runbooks.reports import inspection_report
 from runbooks.run import SshAccess, run_runbook_command
 from runbooks.schedule import Recurrence
+from runbooks.ticket_screen import ticket_screen
 from tests.integration import ticket_fixtures
 from tests.integration.ticket_fixtures import _HASH, World
 from tickets import notify, reports, satisfaction, service
@@ -202,6 +203,16 @@ def _sees_planned(c: Ctx) -> bool:
     )
     rows = planned_windows(session=c.session, user=c.user, now=c.now)
     return any(r.number == work.ticket for r in rows)
+
+
+def _ticket_screen(c: Ctx) -> bool:
+    """The whole ticket screen: the ticket and its card for whoever may see the ticket; its
+    ties and runbooks only for the center and viewers (the parts' own rules)."""
+    found = ticket_screen(session=c.session, user=c.user, ticket=c.ticket(), now=c.now)
+    staff = c.user.role_enum is not Role.CONTACT
+    assert (found.related is not None) is staff
+    assert (found.runbooks is not None) is staff
+    return found.detail is not None
 
 
 def _planned_ticket(c: Ctx) -> str:
@@ -401,6 +412,7 @@ CASES: dict[str, Callable[[Ctx], bool]] = {
     "collectors.maintenance.list_maintenance": lambda c: (
         list_maintenance(session=c.session, user=c.user, now=c.now) is not None
     ),
+    "runbooks.ticket_screen.ticket_screen": lambda c: _ticket_screen(c),
     "tickets.callout.callout": lambda c: (
         callout(session=c.session, user=c.user, ticket=c.ticket(), now=c.now) is not None
     ),

@@ -20,7 +20,6 @@ from tests.integration.ticket_fixtures import World
 from tests.tui.tui_fixtures import AppFactory, FrozenClock, Seeded, seed, settle
 from tickets import service
 from tickets.models import Ticket, TicketEntry
-from tickets.service import TicketDetail
 from tickets.sla import SlaStatus
 from tui.app import IxopsApp, make_app
 from tui.i18n import LANGS, Labels, all_keys
@@ -32,7 +31,7 @@ from tui.screens.overview import OverviewScreen
 from tui.screens.prompts import QueueFilter, TextPrompt
 from tui.screens.queue import QueueScreen
 from tui.screens.ticket import TicketScreen
-from tui.store import UserInfo
+from tui.store import TicketScreenView, UserInfo
 from tui.widgets.rooms import RoomsTable
 
 
@@ -558,16 +557,18 @@ async def test_the_kept_ticket_screen_appears_once_the_ticket_is_read_and_reads_
         await pilot.press("escape")
         await settle(pilot)
         store = app.ctx.store
-        read = store.ticket
+        read = store.ticket_screen
         reads: list[str] = []
         gate = threading.Event()
 
-        def slow(who: UserInfo, number: str, *, now: dt.datetime) -> TicketDetail:
+        def slow(
+            who: UserInfo, number: str, *, with_runbooks: bool, now: dt.datetime
+        ) -> TicketScreenView:
             reads.append(number)
             gate.wait(10)
-            return read(who, number, now=now)
+            return read(who, number, with_runbooks=with_runbooks, now=now)
 
-        monkeypatch.setattr(store, "ticket", slow)
+        monkeypatch.setattr(store, "ticket_screen", slow)
         queue = queue_of(app)
         queue.table.move_cursor(row=shown(app).index(seeded.met))
         await pilot.press("enter")

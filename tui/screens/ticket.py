@@ -260,19 +260,18 @@ class TicketScreen(PollingScreen[Loaded]):
 
     def load(self, now: dt.datetime) -> Loaded:
         store, me = self.ctx.store, self.ctx.me
-        try:
-            detail = store.ticket(me, self.number, now=now)
-        except TicketNotFound:
-            detail = None
         assignees = self.assignees
         if not assignees and me.is_center:
             assignees = store.choices(me, now=now).assignees
-        runbooks = self.runbooks
-        if runbooks is None and detail is not None:
-            runbooks = store.runbooks(me, self.number, now=now)
-        card = store.callout(me, self.number, now=now) if detail is not None else None
-        related = store.related(me, self.number, now=now) if detail is not None else None
-        return Loaded(detail, assignees, runbooks, card, related)
+        try:
+            # The ticket, its card, its ties and (once per ticket) its runbooks: one read.
+            found = store.ticket_screen(
+                me, self.number, with_runbooks=self.runbooks is None, now=now
+            )
+        except TicketNotFound:
+            return Loaded(None, assignees, self.runbooks)
+        runbooks = found.runbooks if found.runbooks is not None else self.runbooks
+        return Loaded(found.detail, assignees, runbooks, found.callout, found.related)
 
     def show(self, data: Loaded) -> None:
         self.detail, self.assignees = data.detail, data.assignees
