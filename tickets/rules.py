@@ -73,6 +73,7 @@ from tickets.service import (
     TicketRefs,
     add_entry,
     change_state,
+    commits_deferred,
     finish_change,
     link_of_interface,
     new_ticket,
@@ -301,6 +302,14 @@ def _open_ticket(session: Session, key: str) -> Ticket | None:
     return session.exec(select(Ticket).where(Ticket.open_key == key)).first()
 
 
+def _open_tickets(session: Session, keys: list[str]) -> dict[str | None, Ticket]:
+    """The open tickets of these keys, by key."""
+    return {
+        t.open_key: t
+        for t in session.exec(select(Ticket).where(col(Ticket.open_key).in_(keys))).all()
+    }
+
+
 def _far_end_device_ids(session: Session, subject: _Subject) -> set[int]:
     ids: set[int] = set()
     if subject.device is not None and subject.device.id is not None:
@@ -520,7 +529,9 @@ def _attach(
 def apply_event(*, session: Session, event: FaultEvent, now: dt.datetime) -> EventResult:
     """Act on one fault event (see the module docstring). Commits; on a lost race for the open
     ticket it rolls back its own work and appends to the winner's ticket instead, so call it with
-    no uncommitted work of yours in the session."""
+    no uncommitted work of yours in the session. In ``service.one_transaction`` it does not
+    commit, and a lost race is raised (IntegrityError, at once or at a later flush) for the
+    caller to roll back and apply the events again one by one."""
     now = require_aware(now, "now")
     event, subject = _about_the_trunk(session, event)
     if event.kind in _RAISES:
@@ -587,12 +598,7 @@ def _raise(
     other = _STORY_OF.get(problem)
     story_key = open_key_for(other.value, event.subject_key) if other else None
     # The fault's own open ticket and its flap story's (see _story_of), in one read.
-    found = {
-        t.open_key: t
-        for t in session.exec(
-            select(Ticket).where(col(Ticket.open_key).in_([k for k in (key, story_key) if k]))
-        ).all()
-    }
+    found = _open_tickets(session, [k for k in (key, story_key) if k])
     existing = found.get(key)
     if existing is not None:
         return _append_fault(session, existing, event, now)
@@ -646,6 +652,8 @@ def _raise(
             subject_key=event.subject_key,
         )
     except IntegrityError:
+        if commits_deferred(session):
+            raise  # one_transaction's caller undoes the whole and does it again one by one
         # Another collector opened it between our look and our insert: theirs is the ticket.
         session.rollback()
         existing = _open_ticket(session, key)
@@ -782,6 +790,8 @@ def _fold_flap(
             details={"event": event.kind.value, "folded": True},
         )
     except IntegrityError:
+        if commits_deferred(session):
+            raise  # as in _raise
         # Another collector opened the flapping ticket meanwhile: the flap goes there.
         session.rollback()
         existing = _open_ticket(
