@@ -73,6 +73,7 @@ from collectors.store import (
     InventoryIndex,
     RetentionPolicy,
     backfill_rollups,
+    events_together,
     load_index,
     lock_trap_ports,
     prune_observations,
@@ -1390,20 +1391,22 @@ class Collector:
         # their devices, ports, links, racks) stay loaded across those commits instead of
         # being read again for the next trap of the batch.
         session.expire_on_commit = False
-        stored = 0
-        # The batch's port status rows locked in one read (in port order), not one by one.
+        returned: list[LinkEvent] = []
+        # The batch's port status rows locked in one read (in port order), not one by one; its
+        # events' keys and maintenance windows looked up in one read each (events_together).
         locked = lock_trap_ports(session, self.index, traps)
-        for trap in traps:
-            stored += len(
-                record_trap(
+        with events_together(session) as new:
+            for trap in traps:
+                returned += record_trap(
                     session=session,
                     index=self.index,
                     trap=trap,
                     now=self.clock(),
                     locked=locked,
                 )
-            )
         del locked
+        kept = {id(row) for row in new}
+        stored = sum(1 for row in returned if id(row) in kept)
         session.commit()  # events before consequences
         self._act_on_stored(session, f"the traps from {_sources(traps)}")
         return stored
@@ -1458,14 +1461,15 @@ class Collector:
 
         def store(session: Session) -> int:
             session.expire_on_commit = False  # as for the traps: no reload per event
-            for result in results:
-                record_interface_poll(
-                    session=session,
-                    index=self.index,
-                    result=result,
-                    now=now,
-                    flap_policy=self.flap_policy,
-                )
+            with events_together(session):
+                for result in results:
+                    record_interface_poll(
+                        session=session,
+                        index=self.index,
+                        result=result,
+                        now=now,
+                        flap_policy=self.flap_policy,
+                    )
             session.commit()
             return self._act_on_stored(session, "the confirming polls' events")
 
