@@ -710,8 +710,12 @@ class Collector:
                 self._settle()
             return
         if not self._calm.is_set():
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for loses a cancellation that
+            # comes as the wait ends (the trap loop's last batch settling while `run` stops
+            # the loops), and the stopping collector then waits for this task for ever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._calm.wait(), BULK_YIELD_S)
+                async with asyncio.timeout(BULK_YIELD_S):
+                    await self._calm.wait()
         async with self._db_lock:
             yield
 
