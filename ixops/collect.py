@@ -355,6 +355,10 @@ def _hand_over_one_by_one(
     """The ticket rules on each event in a transaction of its own (the rules commit)."""
     touched = 0
     for row in rows:
+        if row.handled_at is not None:
+            # After a part's rollback its rows are read again: one its commit did handle after
+            # all (the connection lost as it committed) is not handled twice.
+            continue
         fault = fault_event_of(row, index)
         now = clock()
         # Marked handled in the rules' own transaction (one commit for both); marked again
