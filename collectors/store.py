@@ -9,12 +9,13 @@ confirms it) stores it once.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import weakref
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Boolean, Table, and_, bindparam, func, insert, update
 from sqlalchemy import select as select_columns
@@ -238,11 +239,23 @@ def covering_maintenance(
 ) -> MaintenanceWindow | None:
     """The maintenance window covering a device or link at an instant, if any."""
     windows = session.exec(
-        select(MaintenanceWindow).where(
-            MaintenanceWindow.starts_at <= at, MaintenanceWindow.ends_at > at
-        )
+        select(MaintenanceWindow)
+        .where(MaintenanceWindow.starts_at <= at, MaintenanceWindow.ends_at > at)
+        .order_by(col(MaintenanceWindow.id))
     ).all()
+    return _covering(windows, at=at, device_id=device_id, link_id=link_id)
+
+
+def _covering(
+    windows: Iterable[MaintenanceWindow],
+    *,
+    at: dt.datetime,
+    device_id: int | None,
+    link_id: int | None,
+) -> MaintenanceWindow | None:
     for window in windows:
+        if not (window.starts_at <= at < window.ends_at):
+            continue
         if window.device_id is not None and window.device_id == device_id:
             return window
         if window.link_id is not None and window.link_id == link_id:
@@ -271,10 +284,18 @@ def store_event(
     """Store one event unless this fact is already stored; return the new row."""
     kind = EventKind(kind)  # a kind outside the one list is a bug: ValueError, not a row
     key = f"{kind}|{subject}|{detected_at.isoformat()}"
-    exists = session.exec(select(LinkEvent.id).where(LinkEvent.event_key == key)).first()
-    if exists is not None:
-        return None
-    window = covering_maintenance(session, at=detected_at, device_id=device_id, link_id=link_id)
+    batch: _EventBatch | None = session.info.get(_EVENT_BATCH)
+    if batch is not None:
+        # Held back for one look-up of the whole batch (events_together).
+        if key in batch.keys:
+            return None
+        batch.keys.add(key)
+        window = None
+    else:
+        exists = session.exec(select(LinkEvent.id).where(LinkEvent.event_key == key)).first()
+        if exists is not None:
+            return None
+        window = covering_maintenance(session, at=detected_at, device_id=device_id, link_id=link_id)
     row = LinkEvent(
         event_key=key,
         kind=kind,
@@ -290,8 +311,72 @@ def store_event(
         maintenance_ref=(window.reference or f"maintenance #{window.id}") if window else None,
         details=dict(details) if details else None,
     )
-    session.add(row)
+    if batch is not None:
+        batch.rows.append(row)
+    else:
+        session.add(row)
     return row
+
+
+_EVENT_BATCH: Final = "ixops.collectors.event_batch"
+
+
+@dataclass
+class _EventBatch:
+    rows: list[LinkEvent] = field(default_factory=list)
+    keys: set[str] = field(default_factory=set)
+
+
+@contextlib.contextmanager
+def events_together(session: Session) -> Iterator[list[LinkEvent]]:
+    """Within the block, :func:`store_event` holds the new events back instead of looking up
+    each one's key and maintenance window; when the block ends, one read finds which of them
+    are stored already (dropped, as store_event drops them) and one the windows covering the
+    rest, which are then added to the session (inserted together at the next flush) and put in
+    the yielded list, in the order they were made. The rows store_event returned in the block
+    that are not in that list were stored already. Nothing is added if the block raises."""
+    batch = _EventBatch()
+    session.info[_EVENT_BATCH] = batch
+    stored: list[LinkEvent] = []
+    try:
+        yield stored
+    finally:
+        session.info.pop(_EVENT_BATCH, None)
+    stored.extend(_settle_events(session, batch.rows))
+
+
+def _settle_events(session: Session, rows: Sequence[LinkEvent]) -> list[LinkEvent]:
+    if not rows:
+        return []
+    keys = [row.event_key for row in rows]
+    known: set[str] = set()
+    for start in range(0, len(keys), 500):
+        known.update(
+            session.exec(
+                select(LinkEvent.event_key).where(
+                    col(LinkEvent.event_key).in_(keys[start : start + 500])
+                )
+            ).all()
+        )
+    new = [row for row in rows if row.event_key not in known]
+    if new:
+        first = min(row.detected_at for row in new)
+        last = max(row.detected_at for row in new)
+        windows = session.exec(
+            select(MaintenanceWindow)
+            .where(MaintenanceWindow.starts_at <= last, MaintenanceWindow.ends_at > first)
+            .order_by(col(MaintenanceWindow.id))
+        ).all()
+        for row in new:
+            window = _covering(
+                windows, at=row.detected_at, device_id=row.device_id, link_id=row.link_id
+            )
+            row.planned = window is not None
+            row.maintenance_ref = (
+                (window.reference or f"maintenance #{window.id}") if window else None
+            )
+        session.add_all(new)
+    return new
 
 
 def _port_event(
@@ -1140,7 +1225,8 @@ def record_trap(
     status_row.updated_at = now
     session.add(status_row)
     events = _apply_transition(session, port, status_row, transition, flap_policy, now)
-    session.flush()
+    if _EVENT_BATCH not in session.info or locked is None or port.interface_id not in locked:
+        session.flush()  # (a batch's locked rows are flushed together, with its events)
     return events
 
 

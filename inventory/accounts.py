@@ -139,7 +139,29 @@ def record_audit(
     details: Mapping[str, Any] | None = None,
 ) -> AuditEntry:
     """Add an audit row to the session (the caller's transaction commits it with the change)."""
-    entry = AuditEntry(
+    entry = audit_entry(
+        actor=actor,
+        action=action,
+        object_type=object_type,
+        object_key=object_key,
+        now=now,
+        details=details,
+    )
+    session.add(entry)
+    return entry
+
+
+def audit_entry(
+    *,
+    actor: User | None,
+    action: str,
+    object_type: str,
+    object_key: str,
+    now: dt.datetime,
+    details: Mapping[str, Any] | None = None,
+) -> AuditEntry:
+    """The audit row :func:`record_audit` adds, not added to any session."""
+    return AuditEntry(
         at=require_aware(now, "now"),
         actor_id=actor.id if actor is not None else None,
         actor_name=actor.name if actor is not None else SYSTEM_ACTOR,
@@ -150,8 +172,6 @@ def record_audit(
             _scrubbed(details or {}), ensure_ascii=False, sort_keys=True, default=str
         ),
     )
-    session.add(entry)
-    return entry
 
 
 _SECRET_KEYS = re.compile(r"password|passwd|secret|token|community|auth_key|priv_key", re.I)

@@ -28,7 +28,7 @@ import socket
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from sqlalchemy import Engine, delete
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, SQLAlchemyError
@@ -73,6 +73,7 @@ from collectors.store import (
     InventoryIndex,
     RetentionPolicy,
     backfill_rollups,
+    events_together,
     load_index,
     lock_trap_ports,
     prune_observations,
@@ -97,7 +98,7 @@ from tickets.notify_config import NotifyConfig
 from tickets.notify_senders import Sender
 from tickets.planned import sweep_planned_work
 from tickets.rules import RULE_KINDS, FaultEvent, FaultKind, apply_event, auto_close_quiet
-from tickets.service import record_due_sla_transitions
+from tickets.service import known_links, one_transaction, record_due_sla_transitions
 
 log = logging.getLogger(__name__)
 
@@ -264,13 +265,17 @@ def fault_event_of(row: LinkEvent, index: InventoryIndex) -> FaultEvent | None:
     )
 
 
-def _inventory_rows_of(session: Session, rows: Sequence[LinkEvent]) -> list[Any]:
+def _inventory_rows_of(
+    session: Session, rows: Sequence[LinkEvent]
+) -> tuple[list[Any], dict[int, inv.Link | None]]:
     """The devices, ports, links, racks, rooms and sites the ticket rules read for these
-    events (both ends of each link), in a few queries; the caller holds the list."""
+    events (both ends of each link), in a few queries; the caller holds the list. With it, the
+    events' ports' active links (None for a port without one), for ``service.known_links``."""
     device_ids = {r.device_id for r in rows if r.device_id is not None}
     interface_ids = {r.interface_id for r in rows if r.interface_id is not None}
     link_ids = {r.link_id for r in rows if r.link_id is not None}
     kept: list[Any] = []
+    links_of: dict[int, inv.Link | None] = dict.fromkeys(interface_ids)
 
     def chunks(ids: set[int]) -> list[list[int]]:
         ordered = sorted(ids)
@@ -279,11 +284,16 @@ def _inventory_rows_of(session: Session, rows: Sequence[LinkEvent]) -> list[Any]
     for part in chunks(link_ids):
         kept += session.exec(select(inv.Link).where(col(inv.Link.id).in_(part))).all()
     for part in chunks(interface_ids):
-        kept += session.exec(
+        found = session.exec(
             select(inv.Link).where(
                 col(inv.Link.a_interface_id).in_(part) | col(inv.Link.b_interface_id).in_(part)
             )
         ).all()
+        kept += found
+        for link in found:
+            for end in (link.a_interface_id, link.b_interface_id):
+                if end in links_of and links_of[end] is None and link.retired_at is None:
+                    links_of[end] = link
     for link in kept:
         interface_ids |= {i for i in (link.a_interface_id, link.b_interface_id) if i is not None}
     for part in chunks(interface_ids):
@@ -303,7 +313,65 @@ def _inventory_rows_of(session: Session, rows: Sequence[LinkEvent]) -> list[Any]
     room_ids = {r.room_id for r in kept if isinstance(r, inv.Rack) and r.room_id is not None}
     for part in chunks(room_ids):
         kept += session.exec(select(inv.Room).where(col(inv.Room.id).in_(part))).all()
-    return kept
+    return kept, links_of
+
+
+# The ticket rules' work on this many stored events is one transaction (one commit), unless
+# one of them loses a race for its ticket (see hand_to_tickets).
+EVENTS_PER_TRANSACTION: Final = 50
+
+
+def _hand_over_together(
+    session: Session,
+    rows: Sequence[LinkEvent],
+    index: InventoryIndex,
+    clock: Callable[[], dt.datetime],
+) -> int:
+    """The ticket rules on the events in one transaction, with their marks as handled."""
+    touched = 0
+    handled: list[dt.datetime] = []
+    with one_transaction(session):
+        for row in rows:
+            fault = fault_event_of(row, index)
+            now = clock()
+            if fault is not None:
+                apply_event(session=session, event=fault, now=now)
+                touched += 1
+            handled.append(now)
+    # Marked at the end (the rules do not read the events' marks): one UPDATE for them all.
+    for row, now in zip(rows, handled, strict=True):
+        row.handled_at = now
+        session.add(row)
+    session.commit()
+    return touched
+
+
+def _hand_over_one_by_one(
+    session: Session,
+    rows: Sequence[LinkEvent],
+    index: InventoryIndex,
+    clock: Callable[[], dt.datetime],
+) -> int:
+    """The ticket rules on each event in a transaction of its own (the rules commit)."""
+    touched = 0
+    for row in rows:
+        if row.handled_at is not None:
+            # After a part's rollback its rows are read again: one its commit did handle after
+            # all (the connection lost as it committed) is not handled twice.
+            continue
+        fault = fault_event_of(row, index)
+        now = clock()
+        # Marked handled in the rules' own transaction (one commit for both); marked again
+        # below if they rolled back (a lost race) or did not commit (nothing to do).
+        row.handled_at = now
+        session.add(row)
+        if fault is not None:
+            apply_event(session=session, event=fault, now=now)
+            touched += 1
+        row.handled_at = now
+        session.add(row)
+        session.commit()
+    return touched
 
 
 def snmp_targets(
@@ -646,8 +714,12 @@ class Collector:
                 self._settle()
             return
         if not self._calm.is_set():
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for loses a cancellation that
+            # comes as the wait ends (the trap loop's last batch settling while `run` stops
+            # the loops), and the stopping collector then waits for this task for ever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._calm.wait(), BULK_YIELD_S)
+                async with asyncio.timeout(BULK_YIELD_S):
+                    await self._calm.wait()
         async with self._db_lock:
             yield
 
@@ -1254,20 +1326,26 @@ class Collector:
         # A session that keeps its rows across commits (the trap path's) reads the inventory
         # rows the rules will look at once for all the events, not once per event: the identity
         # map holds them only while something does.
-        keep = _inventory_rows_of(session, pending) if not session.expire_on_commit else []
-        for row in pending:
-            fault = fault_event_of(row, index)
-            now = clock()
-            # Marked handled in the rules' own transaction (one commit for both); marked again
-            # below if they rolled back (a lost race) or did not commit (nothing to do).
-            row.handled_at = now
-            session.add(row)
-            if fault is not None:
-                apply_event(session=session, event=fault, now=now)
-                touched += 1
-            row.handled_at = now
-            session.add(row)
-            session.commit()
+        keep, links_of = (
+            _inventory_rows_of(session, pending) if not session.expire_on_commit else ([], {})
+        )
+        # The links of the events' ports were just read with them: the rules' look-up of a
+        # port's link (service.link_of_interface) answers from them.
+        with known_links(session, links_of):
+            for start in range(0, len(pending), EVENTS_PER_TRANSACTION):
+                part = pending[start : start + EVENTS_PER_TRANSACTION]
+                if sum(1 for row in part if row.kind in RULE_KINDS) < 2:
+                    touched += _hand_over_one_by_one(session, part, index, clock)
+                    continue
+                try:
+                    touched += _hand_over_together(session, part, index, clock)
+                except Exception:  # noqa: BLE001 - done again one by one, which raises it again
+                    # A lost race for a ticket (another collector opened it meanwhile) or a
+                    # failure: the part is undone whole and its events are handed over again one
+                    # by one, in a transaction each, where the rules take the winner's ticket (and
+                    # a failure leaves the events before it handled), as without the batch.
+                    session.rollback()
+                    touched += _hand_over_one_by_one(session, part, index, clock)
         del keep
         now = clock()
         record_due_sla_transitions(session=session, now=now)
@@ -1321,20 +1399,22 @@ class Collector:
         # their devices, ports, links, racks) stay loaded across those commits instead of
         # being read again for the next trap of the batch.
         session.expire_on_commit = False
-        stored = 0
-        # The batch's port status rows locked in one read (in port order), not one by one.
+        returned: list[LinkEvent] = []
+        # The batch's port status rows locked in one read (in port order), not one by one; its
+        # events' keys and maintenance windows looked up in one read each (events_together).
         locked = lock_trap_ports(session, self.index, traps)
-        for trap in traps:
-            stored += len(
-                record_trap(
+        with events_together(session) as new:
+            for trap in traps:
+                returned += record_trap(
                     session=session,
                     index=self.index,
                     trap=trap,
                     now=self.clock(),
                     locked=locked,
                 )
-            )
         del locked
+        kept = {id(row) for row in new}
+        stored = sum(1 for row in returned if id(row) in kept)
         session.commit()  # events before consequences
         self._act_on_stored(session, f"the traps from {_sources(traps)}")
         return stored
@@ -1389,14 +1469,15 @@ class Collector:
 
         def store(session: Session) -> int:
             session.expire_on_commit = False  # as for the traps: no reload per event
-            for result in results:
-                record_interface_poll(
-                    session=session,
-                    index=self.index,
-                    result=result,
-                    now=now,
-                    flap_policy=self.flap_policy,
-                )
+            with events_together(session):
+                for result in results:
+                    record_interface_poll(
+                        session=session,
+                        index=self.index,
+                        result=result,
+                        now=now,
+                        flap_policy=self.flap_policy,
+                    )
             session.commit()
             return self._act_on_stored(session, "the confirming polls' events")
 

@@ -49,6 +49,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
 
+from sqlalchemy import select as select_columns
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, or_, select
 
@@ -73,6 +74,7 @@ from tickets.service import (
     TicketRefs,
     add_entry,
     change_state,
+    commits_deferred,
     finish_change,
     link_of_interface,
     new_ticket,
@@ -301,6 +303,14 @@ def _open_ticket(session: Session, key: str) -> Ticket | None:
     return session.exec(select(Ticket).where(Ticket.open_key == key)).first()
 
 
+def _open_tickets(session: Session, keys: list[str]) -> dict[str | None, Ticket]:
+    """The open tickets of these keys, by key."""
+    return {
+        t.open_key: t
+        for t in session.exec(select(Ticket).where(col(Ticket.open_key).in_(keys))).all()
+    }
+
+
 def _far_end_device_ids(session: Session, subject: _Subject) -> set[int]:
     ids: set[int] = set()
     if subject.device is not None and subject.device.id is not None:
@@ -329,17 +339,26 @@ def _unreachable_parent(session: Session, device_ids: Iterable[int]) -> Ticket |
     ).first()
 
 
-def cut_off_units(
-    session: Session,
-    *,
-    down_links: Iterable[int] = (),
-    down_devices: Iterable[int] = (),
-) -> list[int]:
-    """Access units none of whose member ports can reach an exchange switch over trunks that are
-    up (see the module docstring). Empty if the inventory has no exchange switch to start from."""
-    devices = {d.id: d for d in session.exec(select(Device)).all() if d.active and d.id is not None}
-    open_faults = session.exec(
-        select(Ticket).where(
+@dataclass(frozen=True)
+class Topology:
+    """What :func:`cut_off_units` walks, read in two queries: the active exchange switches, the
+    active trunks between two known ports' devices, the devices of each access unit's active
+    member ports, and the trunks and devices down as open, unrecovered tickets say."""
+
+    roots: tuple[int, ...]
+    trunks: tuple[tuple[int, int, int], ...]  # (link id, a end's device, b end's device)
+    unit_devices: Mapping[int, frozenset[int]]
+    dead_links: frozenset[int]
+    dead_devices: frozenset[int]
+
+
+def topology(session: Session) -> Topology:
+    """The topology :func:`cut_off_units` walks, as it stands in this transaction."""
+    devices = session.execute(
+        select_columns(col(Device.id), col(Device.role)).where(col(Device.retired_at).is_(None))
+    ).all()
+    open_faults = session.execute(
+        select_columns(col(Ticket.kind), col(Ticket.link_id), col(Ticket.device_id)).where(
             col(Ticket.open_key).is_not(None),
             col(Ticket.recovered_at).is_(None),
             col(Ticket.kind).in_(
@@ -347,30 +366,68 @@ def cut_off_units(
             ),
         )
     ).all()
-    dead_links = set(down_links) | {
-        t.link_id for t in open_faults if t.kind == ProblemKind.LINK_DOWN and t.link_id
-    }
-    dead_devices = set(down_devices) | {
-        t.device_id for t in open_faults if t.kind == ProblemKind.DEVICE_UNREACHABLE and t.device_id
-    }
-    iface_device = {
-        i.id: i.device_id for i in session.exec(select(Interface)).all() if i.id is not None
-    }
-    links = [lk for lk in session.exec(select(Link)).all() if lk.active]
+    a_end = Interface.__table__.alias("a_end")  # type: ignore[attr-defined]
+    b_end = Interface.__table__.alias("b_end")  # type: ignore[attr-defined]
+    links = session.execute(
+        select_columns(
+            col(Link.id),
+            col(Link.kind),
+            col(Link.b_interface_id),
+            col(Link.access_unit_id),
+            a_end.c.device_id,
+            b_end.c.device_id,
+        )
+        .outerjoin(a_end, a_end.c.id == col(Link.a_interface_id))
+        .outerjoin(b_end, b_end.c.id == col(Link.b_interface_id))
+        .where(col(Link.retired_at).is_(None))
+    ).all()
+    trunks: list[tuple[int, int, int]] = []
+    unit_devices: dict[int, set[int]] = {}
+    for link_id, kind, b_interface_id, unit_id, a_device, b_device in links:
+        if kind == LinkKind.TRUNK.value:
+            if b_interface_id is not None and a_device is not None and b_device is not None:
+                trunks.append((link_id, a_device, b_device))
+        elif kind == LinkKind.MEMBER.value and unit_id is not None and a_device is not None:
+            unit_devices.setdefault(unit_id, set()).add(a_device)
+    return Topology(
+        roots=tuple(
+            i for i, role in devices if role == DeviceRole.EXCHANGE_SWITCH.value and i is not None
+        ),
+        trunks=tuple(trunks),
+        unit_devices={u: frozenset(d) for u, d in unit_devices.items()},
+        dead_links=frozenset(
+            link for kind, link, _ in open_faults if kind == ProblemKind.LINK_DOWN and link
+        ),
+        dead_devices=frozenset(
+            dev for kind, _, dev in open_faults if kind == ProblemKind.DEVICE_UNREACHABLE and dev
+        ),
+    )
+
+
+def cut_off_units(
+    session: Session,
+    *,
+    down_links: Iterable[int] = (),
+    down_devices: Iterable[int] = (),
+    known: Topology | None = None,
+) -> list[int]:
+    """Access units none of whose member ports can reach an exchange switch over trunks that are
+    up (see the module docstring). Empty if the inventory has no exchange switch to start from.
+    ``known``: :func:`topology`, read by a caller that asks more than once in a transaction
+    with nothing changed in between."""
+    topo = known if known is not None else topology(session)
+    dead_links = set(down_links) | topo.dead_links
+    dead_devices = set(down_devices) | topo.dead_devices
     neighbours: dict[int, set[int]] = {}
-    for lk in links:
-        if lk.kind != LinkKind.TRUNK.value or lk.id in dead_links or lk.b_interface_id is None:
-            continue
-        a, b = iface_device.get(lk.a_interface_id), iface_device.get(lk.b_interface_id)
-        if a is None or b is None:
+    for link_id, a, b in topo.trunks:
+        if link_id in dead_links:
             continue
         neighbours.setdefault(a, set()).add(b)
         neighbours.setdefault(b, set()).add(a)
-    roots = [i for i, d in devices.items() if d.role == DeviceRole.EXCHANGE_SWITCH.value]
-    if not roots:
+    if not topo.roots:
         return []
     reached: set[int] = set()
-    queue = deque(r for r in roots if r not in dead_devices)
+    queue = deque(r for r in topo.roots if r not in dead_devices)
     while queue:
         device_id = queue.popleft()
         if device_id in reached:
@@ -379,13 +436,7 @@ def cut_off_units(
         queue.extend(
             n for n in neighbours.get(device_id, ()) if n not in reached and n not in dead_devices
         )
-    unit_devices: dict[int, set[int]] = {}
-    for lk in links:
-        if lk.kind == LinkKind.MEMBER.value and lk.access_unit_id is not None:
-            port_device = iface_device.get(lk.a_interface_id)
-            if port_device is not None:
-                unit_devices.setdefault(lk.access_unit_id, set()).add(port_device)
-    return sorted(u for u, devs in unit_devices.items() if not devs & reached)
+    return sorted(u for u, devs in topo.unit_devices.items() if not devs & reached)
 
 
 def _units_on_device(session: Session, device_id: int) -> list[int]:
@@ -520,7 +571,9 @@ def _attach(
 def apply_event(*, session: Session, event: FaultEvent, now: dt.datetime) -> EventResult:
     """Act on one fault event (see the module docstring). Commits; on a lost race for the open
     ticket it rolls back its own work and appends to the winner's ticket instead, so call it with
-    no uncommitted work of yours in the session."""
+    no uncommitted work of yours in the session. In ``service.one_transaction`` it does not
+    commit, and a lost race is raised (IntegrityError, at once or at a later flush) for the
+    caller to roll back and apply the events again one by one."""
     now = require_aware(now, "now")
     event, subject = _about_the_trunk(session, event)
     if event.kind in _RAISES:
@@ -587,12 +640,7 @@ def _raise(
     other = _STORY_OF.get(problem)
     story_key = open_key_for(other.value, event.subject_key) if other else None
     # The fault's own open ticket and its flap story's (see _story_of), in one read.
-    found = {
-        t.open_key: t
-        for t in session.exec(
-            select(Ticket).where(col(Ticket.open_key).in_([k for k in (key, story_key) if k]))
-        ).all()
-    }
+    found = _open_tickets(session, [k for k in (key, story_key) if k])
     existing = found.get(key)
     if existing is not None:
         return _append_fault(session, existing, event, now)
@@ -626,12 +674,16 @@ def _raise(
         and subject.device is not None
         and subject.device.id
     ):
-        before = set(cut_off_units(session))
-        cut_off = set(cut_off_units(session, down_devices={subject.device.id})) - before
+        known = topology(session)  # read once for both walks
+        before = set(cut_off_units(session, known=known))
+        down = {subject.device.id}
+        cut_off = set(cut_off_units(session, down_devices=down, known=known)) - before
         cut_off |= set(_units_on_device(session, subject.device.id))
     elif problem is ProblemKind.LINK_DOWN and subject.is_trunk and subject.link is not None:
-        before = set(cut_off_units(session))
-        cut_off = set(cut_off_units(session, down_links={subject.link.id or 0})) - before
+        known = topology(session)
+        before = set(cut_off_units(session, known=known))
+        down = {subject.link.id or 0}
+        cut_off = set(cut_off_units(session, down_links=down, known=known)) - before
     try:
         ticket = new_ticket(
             session,
@@ -646,6 +698,8 @@ def _raise(
             subject_key=event.subject_key,
         )
     except IntegrityError:
+        if commits_deferred(session):
+            raise  # one_transaction's caller undoes the whole and does it again one by one
         # Another collector opened it between our look and our insert: theirs is the ticket.
         session.rollback()
         existing = _open_ticket(session, key)
@@ -782,6 +836,8 @@ def _fold_flap(
             details={"event": event.kind.value, "folded": True},
         )
     except IntegrityError:
+        if commits_deferred(session):
+            raise  # as in _raise
         # Another collector opened the flapping ticket meanwhile: the flap goes there.
         session.rollback()
         existing = _open_ticket(

@@ -26,9 +26,10 @@ commit those, then call in; the rules are idempotent, so a crash in between lose
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final
@@ -41,6 +42,7 @@ from inventory.accounts import (
     PermissionDenied,
     Role,
     User,
+    audit_entry,
     record_audit,
     require_active,
     require_role,
@@ -532,6 +534,31 @@ def store_sla_transitions(
     return added
 
 
+_DEFERRED: Final = "ixops.tickets.commits_deferred"
+
+
+@contextlib.contextmanager
+def one_transaction(session: Session) -> Iterator[None]:
+    """Within the block, the changes are not committed one by one (:func:`finish_change`): the
+    caller commits them together, or rolls them back. A lost race for a ticket's ``open_key``
+    (IntegrityError) is not handled in the block either (the rules would roll back the
+    others' work with their own): it is raised, for the caller to roll back the whole and do
+    the changes again one by one, each in its own transaction as outside the block."""
+    held: list[Any] = []
+    session.info[_DEFERRED] = held
+    try:
+        yield
+    finally:
+        session.info.pop(_DEFERRED, None)
+    # The audit rows, held back so that they go in together (nothing in here reads them).
+    session.add_all(held)
+
+
+def commits_deferred(session: Session) -> bool:
+    """Whether the session is in :func:`one_transaction` (its caller commits)."""
+    return _DEFERRED in session.info
+
+
 def finish_change(
     session: Session,
     ticket: Ticket,
@@ -542,13 +569,13 @@ def finish_change(
     details: dict[str, Any] | None = None,
     prefetched: tuple[Sequence[TicketEntry], set[tuple[str, str, int]]] | None = None,
 ) -> Ticket:
-    """Store the SLA clock and audit the change, and commit. ``prefetched``: as for
-    :func:`store_sla_transitions` (from :func:`sla_inputs`, with no entry added since)."""
+    """Store the SLA clock and audit the change, and commit (in :func:`one_transaction`, the
+    caller commits). ``prefetched``: as for :func:`store_sla_transitions` (from
+    :func:`sla_inputs`, with no entry added since)."""
     ticket.updated_at = now
     session.add(ticket)
     store_sla_transitions(session, ticket, now=now, prefetched=prefetched)
-    record_audit(
-        session,
+    audit = audit_entry(
         actor=user,
         action=action.value,
         object_type="ticket",
@@ -556,6 +583,11 @@ def finish_change(
         now=now,
         details=details,
     )
+    held: list[Any] | None = session.info.get(_DEFERRED)
+    if held is not None:
+        held.append(audit)
+        return ticket
+    session.add(audit)
     session.commit()
     if inspect(ticket).expired:
         # Loaded again now, so callers may read it after the session closes. (A session that
@@ -600,7 +632,24 @@ def _port_of(session: Session, device: Device, name: str) -> Interface:
     raise TicketInputError(f"no active interface {name} on {device.name}")
 
 
+_KNOWN_LINKS: Final = "ixops.tickets.known_links"
+
+
+@contextlib.contextmanager
+def known_links(session: Session, links: Mapping[int, Link | None]) -> Iterator[None]:
+    """Within the block, :func:`link_of_interface` answers for these ports from ``links``
+    (each port's active link, or None for none: read by the caller in this transaction)."""
+    session.info[_KNOWN_LINKS] = links
+    try:
+        yield
+    finally:
+        session.info.pop(_KNOWN_LINKS, None)
+
+
 def link_of_interface(session: Session, interface_id: int) -> Link | None:
+    known: Mapping[int, Link | None] | None = session.info.get(_KNOWN_LINKS)
+    if known is not None and interface_id in known:
+        return known[interface_id]
     return session.exec(
         select(Link).where(
             or_(col(Link.a_interface_id) == interface_id, col(Link.b_interface_id) == interface_id),
