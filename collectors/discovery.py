@@ -21,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from sqlalchemy import delete, insert
 from sqlmodel import Session, col, select
 
 from collectors.models import DeviceIdentity, DiscoveryProblem, EventKind, LinkEvent, PortBinding
@@ -159,10 +160,17 @@ def open_problem(
     now: dt.datetime,
     interface_id: int | None = None,
     data: Mapping[str, Any] | None = None,
+    known: dict[str, DiscoveryProblem] | None = None,
 ) -> bool:
-    """Open (or keep open) a problem; True when it is new or back after being resolved."""
+    """Open (or keep open) a problem; True when it is new or back after being resolved.
+    ``known``: the device's problem rows by key, read by the caller (a new one is added)."""
     key = problem_key(device_id, kind, port)
-    row = session.exec(select(DiscoveryProblem).where(DiscoveryProblem.problem_key == key)).first()
+    if known is not None:
+        row = known.get(key)
+    else:
+        row = session.exec(
+            select(DiscoveryProblem).where(DiscoveryProblem.problem_key == key)
+        ).first()
     fresh = row is None or row.resolved_at is not None
     if row is None:
         row = DiscoveryProblem(
@@ -181,6 +189,8 @@ def open_problem(
     row.data = dict(data) if data else None
     row.last_seen_at = now
     session.add(row)
+    if known is not None:
+        known[key] = row
     return fresh
 
 
@@ -192,18 +202,26 @@ def resolve_problems(
     now: dt.datetime,
     keep: Iterable[str] = (),
     ports: Iterable[str] | None = None,
+    known: Mapping[str, DiscoveryProblem] | None = None,
 ) -> int:
     """Resolve the device's open problems of these kinds except the `keep` keys (and, when
-    `ports` is given, only those of these ports); return how many."""
+    `ports` is given, only those of these ports); return how many. ``known``: as for
+    :func:`open_problem`, every problem row of the device."""
     kept = set(keep)
     only = set(ports) if ports is not None else None
-    rows = session.exec(
-        select(DiscoveryProblem).where(
-            DiscoveryProblem.device_id == device_id,
-            col(DiscoveryProblem.kind).in_([k.value for k in kinds]),
-            col(DiscoveryProblem.resolved_at).is_(None),
-        )
-    ).all()
+    values = {k.value for k in kinds}
+    if known is not None:
+        rows: Sequence[DiscoveryProblem] = [
+            r for r in known.values() if r.kind in values and r.resolved_at is None
+        ]
+    else:
+        rows = session.exec(
+            select(DiscoveryProblem).where(
+                DiscoveryProblem.device_id == device_id,
+                col(DiscoveryProblem.kind).in_(sorted(values)),
+                col(DiscoveryProblem.resolved_at).is_(None),
+            )
+        ).all()
     resolved = 0
     for row in rows:
         if row.problem_key in kept or (only is not None and row.port not in only):
@@ -383,9 +401,18 @@ def record_discovery(
         [DeviceInterface(i.if_index, i.if_name, i.descr) for i in discovery.interfaces],
     )
     by_name = {p.name: p for p in declared}
-    for old in session.exec(select(PortBinding).where(PortBinding.device_id == device_id)):
-        session.delete(old)
-    session.flush()
+    # The old bindings deleted and the new ones inserted in one statement each, and the
+    # device's problems read once: a first round discovers every device (49,000 ports at
+    # 1,000 devices), where a row and a look-up per port cost more than the walk.
+    session.execute(delete(PortBinding).where(col(PortBinding.device_id) == device_id))
+    with session.no_autoflush:
+        known = {
+            row.problem_key: row
+            for row in session.exec(
+                select(DiscoveryProblem).where(DiscoveryProblem.device_id == device_id)
+            )
+        }
+    bindings: list[dict[str, Any]] = []
     outcome = DiscoveryOutcome()
     keep: list[str] = []
 
@@ -400,6 +427,7 @@ def record_discovery(
             now=now,
             interface_id=port.interface_id,
             data=data or None,
+            known=known,
         ):
             text = f"{device.name} {port.name}: {kind.value.replace('_', ' ')}: {detail}"
             outcome.new_problems.append(text)
@@ -409,18 +437,18 @@ def record_discovery(
         port = by_name[name]
         info = infos[match.if_index]
         measured = info.speed_bps
-        session.add(
-            PortBinding(
-                interface_id=port.interface_id,
-                device_id=device_id,
-                if_index=match.if_index,
-                matched_by=match.matched_by.value,
-                if_name=info.if_name,
-                if_descr=info.descr,
-                speed_mbps=measured // 1_000_000 if measured is not None else None,
-                counter_bits=info.counter_bits,
-                discovered_at=now,
-            )
+        bindings.append(
+            {
+                "interface_id": port.interface_id,
+                "device_id": device_id,
+                "if_index": match.if_index,
+                "matched_by": match.matched_by.value,
+                "if_name": info.if_name,
+                "if_descr": info.descr,
+                "speed_mbps": measured // 1_000_000 if measured is not None else None,
+                "counter_bits": info.counter_bits,
+                "discovered_at": now,
+            }
         )
         outcome.bindings[match.if_index] = port.interface_id
         if match.if_index not in up:  # not judged now: an earlier judgement stands
@@ -442,7 +470,11 @@ def record_discovery(
             mismatch_.detail,
             candidates=list(mismatch_.candidates),
         )
-    resolve_problems(session, device_id=device_id, kinds=_DISCOVERY_KINDS, now=now, keep=keep)
+    if bindings:
+        session.execute(insert(PortBinding), bindings)
+    resolve_problems(
+        session, device_id=device_id, kinds=_DISCOVERY_KINDS, now=now, keep=keep, known=known
+    )
     if discovery.identity is not None:
         outcome.events.extend(record_snmp_identity(session, device, discovery.identity, now=now))
     session.flush()

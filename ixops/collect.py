@@ -1177,32 +1177,33 @@ class Collector:
 
     def _store_devices(self, session: Session, facts: RoundFacts) -> int:
         now = facts.now
-        stored = 0
-        for change, detected_at in facts.changes:
-            stored += len(
-                record_reachability(
+        returned: list[LinkEvent] = []
+        # The part's events looked up together (their keys, their maintenance windows) and
+        # inserted together: a first round stores every port's first state, 49,000 events at
+        # 1,000 devices, which one by one cost two reads and a flush each.
+        with events_together(session) as new:
+            for change, detected_at in facts.changes:
+                returned += record_reachability(
                     session=session,
                     index=self.index,
                     event=change,
                     detected_at=detected_at,
                     now=now,
                 )
-            )
-        for result in facts.results:
-            if not result.ok:
-                record_poll_failure(session=session, index=self.index, result=result, now=now)
-                continue
-            stored += len(
-                record_interface_poll(
+            for result in facts.results:
+                if not result.ok:
+                    record_poll_failure(session=session, index=self.index, result=result, now=now)
+                    continue
+                returned += record_interface_poll(
                     session=session,
                     index=self.index,
                     result=result,
                     now=now,
                     flap_policy=self.flap_policy,
                 )
-            )
+        kept = {id(row) for row in new}
         session.commit()
-        return stored
+        return sum(1 for row in returned if id(row) in kept)
 
     def _finish_round(self, session: Session, now: dt.datetime, *, live: bool = True) -> int:
         stored = len(
