@@ -490,11 +490,9 @@ def _close_planned(
             key=str(work.id),
             details=_announced_facts(session, ticket, work),
         )
-    else:
-        _all_clear(session, ticket, work, now=now)
-    if cancelled:
         body = f"planned work called off by {user.name}: {work.ended_early_reason} / 计划维护已取消"
     else:
+        _all_clear(session, ticket, work, now=now)
         body = (
             f"planned work ended early by {user.name} at {format_local(now)}: "
             f"{work.ended_early_reason}; all clear sent / 计划维护提前结束"

@@ -190,19 +190,9 @@ class Ctx:
 def _sees_planned(c: Ctx) -> bool:
     """A window on the unit's own port, declared by an engineer: seen by the center and by
     that unit's contact only."""
-    device, interface = PORTS[c.unit]
-    work = declare_planned_work(
-        session=c.session,
-        user=c.world.user(c.session, "eng"),
-        device=device,
-        interface=interface,
-        starts_at=c.now + dt.timedelta(hours=2),
-        ends_at=c.now + dt.timedelta(hours=4),
-        reason=f"matrix {c.serial()}",
-        now=c.now,
-    )
+    number = _planned_ticket(c)
     rows = planned_windows(session=c.session, user=c.user, now=c.now)
-    return any(r.number == work.ticket for r in rows)
+    return any(r.number == number for r in rows)
 
 
 def _ticket_screen(c: Ctx) -> bool:
