@@ -188,6 +188,11 @@ class MaintenanceWindow(SQLModel, table=True):
     ended_early_reason: str = ""
     declared_ends_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)
 
+    @property
+    def called_off(self) -> bool:
+        """Ended before its start: it ends where it starts, no instant is inside it."""
+        return self.ends_at <= self.starts_at
+
 
 class CollectorLease(SQLModel, table=True):
     """Which collector polls which device, until when: a dead collector's lease runs out.

@@ -246,6 +246,13 @@ def covering_maintenance(
     return _covering(windows, at=at, device_id=device_id, link_id=link_id)
 
 
+def _maintenance_ref(window: MaintenanceWindow | None) -> str | None:
+    """What an event inside ``window`` says it was planned under."""
+    if window is None:
+        return None
+    return window.reference or f"maintenance #{window.id}"
+
+
 def _covering(
     windows: Iterable[MaintenanceWindow],
     *,
@@ -308,7 +315,7 @@ def store_event(
         detected_at=detected_at,
         recorded_at=now,
         planned=window is not None,
-        maintenance_ref=(window.reference or f"maintenance #{window.id}") if window else None,
+        maintenance_ref=_maintenance_ref(window),
         details=dict(details) if details else None,
     )
     if batch is not None:
@@ -345,6 +352,13 @@ def events_together(session: Session) -> Iterator[list[LinkEvent]]:
     stored.extend(_settle_events(session, batch.rows))
 
 
+def newly_stored(returned: Iterable[LinkEvent], new: Sequence[LinkEvent]) -> int:
+    """How many of the rows the record functions ``returned`` in an :func:`events_together`
+    block it stored (``new``, what it yielded): the others were stored already."""
+    kept = {id(row) for row in new}
+    return sum(1 for row in returned if id(row) in kept)
+
+
 def _settle_events(session: Session, rows: Sequence[LinkEvent]) -> list[LinkEvent]:
     if not rows:
         return []
@@ -372,9 +386,7 @@ def _settle_events(session: Session, rows: Sequence[LinkEvent]) -> list[LinkEven
                 windows, at=row.detected_at, device_id=row.device_id, link_id=row.link_id
             )
             row.planned = window is not None
-            row.maintenance_ref = (
-                (window.reference or f"maintenance #{window.id}") if window else None
-            )
+            row.maintenance_ref = _maintenance_ref(window)
         session.add_all(new)
     return new
 

@@ -630,7 +630,7 @@ def maintenance_list(app: App, show_all: bool, as_user: str | None) -> None:
                 for text in (
                     row.subject,
                     format_local(w.starts_at),
-                    _window_end(w.starts_at, w.ends_at, w.declared_ends_at, w.ended_early_by),
+                    _window_end(w.ends_at, w.declared_ends_at, w.ended_early_by, w.called_off),
                     w.created_by,
                     w.reference,
                     w.description,
@@ -641,15 +641,12 @@ def maintenance_list(app: App, show_all: bool, as_user: str | None) -> None:
 
 
 def _window_end(
-    starts_at: dt.datetime,
-    ends_at: dt.datetime,
-    declared_ends_at: dt.datetime | None,
-    ended_by: str,
+    ends_at: dt.datetime, declared_ends_at: dt.datetime | None, ended_by: str, called_off: bool
 ) -> str:
     """The "to" column: the end, or how a window ended early (called off, cut short)."""
     if declared_ends_at is None:
         return format_local(ends_at)
-    if ends_at <= starts_at:
+    if called_off:
         return f"called off by {ended_by} (was to end {format_local(declared_ends_at)}) / 已取消"
     return f"{format_local(ends_at)}, ended early by {ended_by} / 提前结束"
 

@@ -76,6 +76,7 @@ from collectors.store import (
     events_together,
     load_index,
     lock_trap_ports,
+    newly_stored,
     prune_observations,
     prune_rollups,
     prune_samples,
@@ -1201,9 +1202,8 @@ class Collector:
                     now=now,
                     flap_policy=self.flap_policy,
                 )
-        kept = {id(row) for row in new}
         session.commit()
-        return sum(1 for row in returned if id(row) in kept)
+        return newly_stored(returned, new)
 
     def _finish_round(self, session: Session, now: dt.datetime, *, live: bool = True) -> int:
         stored = len(
@@ -1414,8 +1414,7 @@ class Collector:
                     locked=locked,
                 )
         del locked
-        kept = {id(row) for row in new}
-        stored = sum(1 for row in returned if id(row) in kept)
+        stored = newly_stored(returned, new)
         session.commit()  # events before consequences
         self._act_on_stored(session, f"the traps from {_sources(traps)}")
         return stored

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from enum import StrEnum
+from typing import Final
 
 from inventory.timeutil import to_local
 from tickets.sla import TicketState
@@ -87,6 +88,10 @@ def parse_number(text: str | int) -> int | None:
         return text
     match = _NUMBER_RE.match(text.strip())
     return int(match.group(2)) if match else None
+
+
+PLANNED_KIND: Final = "planned_work"
+"""The kind of a planned-work ticket (tickets.planned): one per maintenance window."""
 
 
 def open_key_for(kind: str, subject_key: str) -> str:

@@ -27,6 +27,7 @@ from inventory.permissions import CENTER, EVERYONE, READERS, Reach, rule
 from inventory.portnames import long_port_names
 from inventory.schema import LinkKind
 from inventory.timeutil import format_local, require_aware, to_local
+from tickets.kinds import PLANNED_KIND
 from tickets.models import (
     NotificationEvent,
     NotifyEventKind,
@@ -144,7 +145,6 @@ def maintenance_impact(
 
 # -- declaring planned work, and telling the units ahead of time ---------------------------------
 
-PLANNED_KIND: Final = "planned_work"
 REMINDER_LEAD: Final = dt.timedelta(hours=1)
 """How long before the start the reminder goes out (unless the window was declared later)."""
 
@@ -217,10 +217,10 @@ def _window_facts(work: MaintenanceWindow, subject: str, impact: Impact) -> dict
     }
     if work.ended_early_at is not None and work.declared_ends_at is not None:
         facts["window_ended_early_reason"] = work.ended_early_reason
-        if work.ends_at > work.starts_at:  # cut short: the end it had
-            facts["window_declared_ends_at"] = work.declared_ends_at.isoformat()
-        else:  # called off: the window as it was announced
+        if work.called_off:  # the window as it was announced
             facts["window_ends_at"] = work.declared_ends_at.isoformat()
+        else:  # cut short: the end it had
+            facts["window_declared_ends_at"] = work.declared_ends_at.isoformat()
     return facts
 
 
@@ -385,7 +385,7 @@ def end_planned_work(
     work = _window_of(session, window, ticket)
     if work.id is None:  # pragma: no cover - a stored row
         raise RuntimeError("the window has no id")
-    if work.ends_at <= work.starts_at:
+    if work.called_off:
         raise TicketInputError(f"maintenance #{work.id} is called off already: nothing to end")
     if work.ends_at <= now:
         raise TicketInputError(
@@ -480,7 +480,7 @@ def _close_planned(
 ) -> None:
     """The planned-work ticket of a window ended early: the notice (called off, or the early
     all-clear) with the facts as announced, and the ticket resolved."""
-    cancelled = work.ends_at <= work.starts_at
+    cancelled = work.called_off
     if cancelled:
         enqueue_event(
             session,

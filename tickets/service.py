@@ -51,6 +51,7 @@ from inventory.models import AccessUnit, Device, Interface, Link, Site
 from inventory.permissions import CENTER, EVERYONE, WORKERS, Reach, rule
 from inventory.portnames import long_port_names
 from inventory.timeutil import format_local, require_aware
+from tickets.kinds import PLANNED_KIND
 from tickets.models import (
     OPEN_STATES,
     PUBLIC_ENTRY_KINDS,
@@ -940,7 +941,7 @@ def resolve(
         raise TicketInputError(
             f"{row.number}: say what fixed it — a resolution text is required to resolve"
         )
-    if row.kind == "planned_work":
+    if row.kind == PLANNED_KIND:
         # Resolving planned work ends its window: the units are told (called off, or all clear).
         # (tickets.planned builds on this module, so it is imported here.)
         from tickets.planned import resolve_planned
