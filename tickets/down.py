@@ -31,6 +31,7 @@ from collectors.health import (
     read_health,
 )
 from collectors.models import DeviceStatus, InterfaceStatus
+from collectors.views import PortState, port_state
 from inventory.accounts import Role, User, require_active
 from inventory.models import AccessUnit, Circuit, Device, Interface, Link, Rack, Room, Site
 from inventory.permissions import EVERYONE, Reach, rule
@@ -152,7 +153,7 @@ def down_now(
     }
     port_status = {s.interface_id: s for s in session.exec(select(InterfaceStatus))}
 
-    def port_state(interface_id: int | None) -> tuple[DownState, dt.datetime | None] | None:
+    def judged_port(interface_id: int | None) -> tuple[DownState, dt.datetime | None] | None:
         interface = interfaces.get(interface_id) if interface_id is not None else None
         if interface is None or interface.device_id in gone:
             return None
@@ -162,8 +163,14 @@ def down_now(
         owner = judged.get(interface.device_id)
         if owner is None or owner.is_stale(row.last_polled_at, now):
             return DownState.UNKNOWN, row.last_polled_at
-        if row.admin_status == "up" and row.oper_status not in (None, "up"):
+        # The collectors' own reading of the report, as the device view shows it: down,
+        # lower-layer-down and not-present are down; testing, dormant and unknown are unknown;
+        # admin down is shut on purpose.
+        state = port_state(row.admin_status, row.oper_status)
+        if state is PortState.DOWN:
             return DownState.DOWN, row.changed_at
+        if state is PortState.UNKNOWN:
+            return DownState.UNKNOWN, row.changed_at
         return None
 
     def port_name(interface_id: int) -> str:
@@ -180,7 +187,7 @@ def down_now(
     port_rows: list[DownRow] = []
     for link in links:
         ends = [link.a_interface_id, *([link.b_interface_id] if link.b_interface_id else [])]
-        states = [(end, port_state(end)) for end in ends]
+        states = [(end, judged_port(end)) for end in ends]
         bad = [(end, s) for end, s in states if s is not None]
         if not bad:
             continue
@@ -216,7 +223,7 @@ def down_now(
         for interface_id, interface in interfaces.items():
             if interface_id is None or interface_id in on_links:
                 continue
-            found = port_state(interface_id)
+            found = judged_port(interface_id)
             if found is None:
                 continue
             site, room = place(devices[interface.device_id])

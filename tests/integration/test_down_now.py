@@ -13,6 +13,7 @@ from sqlmodel import Session, select
 
 from collectors.health import CollectorState
 from collectors.models import CollectorHeartbeat, CollectorLease, DeviceStatus, InterfaceStatus
+from collectors.views import PortState, port_state
 from inventory.models import Device
 from ixops.cli import main
 from ixops.cliapp import App
@@ -193,3 +194,38 @@ def test_ixops_down(
         ("chj", "running"),
         ("ndr", "silent"),
     ]
+
+
+def test_down_now_reads_a_port_as_the_device_view_does(world: World) -> None:
+    """One judgement of a port's report, the collectors' (collectors.views.port_state): a port
+    a linkDown trap put down before any poll said its admin status is down; one that reports
+    dormant is unknown, not down; one shut on purpose is not listed. Before, "down now" kept
+    its own copy and missed the first and called the second down."""
+    polled(world)
+    with Session(world.engine) as session:
+        for port, admin, oper in (
+            ("Ethernet1/31", None, "down"),
+            ("Ethernet1/32", "up", "dormant"),
+            ("Management1", "down", "down"),
+        ):
+            _, interface_id = World.port(session, "chj-ex-core1", port)
+            session.add(
+                InterfaceStatus(
+                    interface_id=interface_id,
+                    admin_status=admin,
+                    oper_status=oper,
+                    changed_at=world.now - 3 * MINUTE,
+                    last_polled_at=world.now - MINUTE,
+                    updated_at=world.now - MINUTE,
+                )
+            )
+        session.commit()
+    with world.session() as session:
+        found = down_now(session=session, user=world.user(session, "eng"), now=world.now)
+    ports = [(r.name, r.state, r.since) for r in found.rows if r.kind is DownKind.PORT]
+    assert ports == [
+        ("chj-ex-core1 Ethernet1/31", DownState.DOWN, world.now - 3 * MINUTE),
+        ("chj-ex-core1 Ethernet1/32", DownState.UNKNOWN, world.now - 3 * MINUTE),
+    ]
+    assert port_state(None, "down") is PortState.DOWN  # the device view says the same
+    assert port_state("up", "dormant") is PortState.UNKNOWN
