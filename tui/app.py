@@ -57,18 +57,22 @@ def system_clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+# The screens' keys, drawn as one "2 3 4 5 6 Screens" when the footer is too narrow for all.
+_SCREEN_KEYS = Binding.Group("Screens")
+
+
 class IxopsApp(App[None]):
     CSS_PATH = "styles/app.tcss"
     ENABLE_COMMAND_PALETTE = True
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark,f1", "help", "Help", key_display="?", id="app.help"),
-        Binding("1", "go('queue')", "Queue", id="app.queue"),
-        Binding("2", "go('overview')", "Overview", id="app.overview"),
-        Binding("3", "go('exchange')", "Exchange", id="app.exchange"),
-        Binding("4", "go('inspections')", "Inspect", id="app.inspections"),
-        Binding("5", "go('targets')", "Targets", id="app.targets"),
-        Binding("6", "go('down')", "Down now", id="app.down"),
+        Binding("1", "go('queue')", "Queue", id="app.queue", group=_SCREEN_KEYS),
+        Binding("2", "go('overview')", "Overview", id="app.overview", group=_SCREEN_KEYS),
+        Binding("3", "go('exchange')", "Exchange", id="app.exchange", group=_SCREEN_KEYS),
+        Binding("4", "go('inspections')", "Inspect", id="app.inspections", group=_SCREEN_KEYS),
+        Binding("5", "go('targets')", "Targets", id="app.targets", group=_SCREEN_KEYS),
+        Binding("6", "go('down')", "Down now", id="app.down", group=_SCREEN_KEYS),
         Binding("ctrl+r", "refresh", "Refresh", show=False, id="app.refresh"),
     ]
 

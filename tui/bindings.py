@@ -34,7 +34,10 @@ def _translated(binding: Binding, labels: Labels) -> Binding:
     key = f"key.{binding.id}"
     if binding.id is None or not labels.has(key):
         return binding
-    return replace(binding, description=labels(key))
+    group = binding.group
+    if group is not None and labels.has(f"key.group.{group.description}"):
+        group = replace(group, description=labels(f"key.group.{group.description}"))
+    return replace(binding, description=labels(key), group=group)
 
 
 def load_keymap(path: Path | None) -> tuple[dict[str, str], str | None]:

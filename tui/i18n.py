@@ -761,6 +761,7 @@ _LABELS: Final[dict[str, tuple[str, str]]] = {
     "key.exchange.collapse": ("Collapse", "收起"),
     "key.exchange.stop_find": ("Stop finding", "结束查找"),
     "key.app.refresh": ("Refresh", "刷新"),
+    "key.group.Screens": ("Screens", "界面"),
     "key.app.targets": ("Targets", "绩效"),
     "key.targets.open": ("Open ticket", "打开工单"),
     "key.targets.evidence": ("Evidence", "证据"),

@@ -4,23 +4,68 @@ Textual's ``Footer`` rebuilds its key widgets (one per key: mounted, styled, lai
 the screen says its bindings may have changed — on every resume and every ``refresh_bindings``,
 usually with the very same keys. Rebuilding was a good part of opening a ticket; this footer
 rebuilds only when the keys it would show are different, and looks exactly the same.
-(``FooterKey`` is imported from its private module: Textual exports it nowhere else.)
+
+When the keys do not fit the terminal's width (80 columns), a group of keys (the screens,
+``1``–``6``) is drawn once with the group's name — "2 3 4 5 6 Screens" — and, if that is still
+too wide, the command palette's key is left out (``ctrl+p`` still works), so the keys are not
+cut off; wide enough, each key keeps its own name. (``FooterKey``, ``FooterLabel`` and
+``KeyGroup`` are imported from their private module: Textual exports them nowhere else.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Hashable
+from itertools import groupby
 
+from rich.cells import cell_len
+from textual import events
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer
-from textual.widgets._footer import FooterKey
+from textual.widgets._footer import FooterKey, FooterLabel, KeyGroup
+
+# What the command palette's key, docked at the right end, takes ("▏^p palette").
+_PALETTE_WIDTH = 12
 
 
 class KeyFooter(Footer):
     def __init__(self, *, compact: bool = True) -> None:
         super().__init__(compact=compact)
         self._composed_for: Hashable | None = None
+
+    def _shown(self) -> list[tuple[Binding, bool, str]]:
+        """The keys to draw, one per action, in order (as ``Footer.compose`` picks them)."""
+        seen: dict[str, tuple[Binding, bool, str]] = {}
+        for _node, binding, enabled, tooltip in self.screen.active_bindings.values():
+            if binding.show:
+                seen.setdefault(binding.action, (binding, enabled, tooltip))
+        return list(seen.values())
+
+    def _fit(self, shown: list[tuple[Binding, bool, str]]) -> tuple[bool, bool]:
+        """Whether the groups are drawn combined, and whether the command palette's key is
+        drawn (``ctrl+p`` works either way; ``?`` lists it): every key with its own name if
+        that fits the width, else the groups combined, and then the palette's key only if it
+        still fits."""
+        app = self.app
+        width = app.size.width
+
+        def key(binding: Binding) -> int:  # "r Reply"
+            return cell_len(app.get_key_display(binding)) + 1 + cell_len(binding.description)
+
+        # Each key and the gap after it; the last one's gap is the palette key's left edge.
+        named = sum(key(binding) + 1 for binding, _, _ in shown) - 1
+        if named + _PALETTE_WIDTH <= width or not any(b.group is not None for b, _, _ in shown):
+            return False, True
+        combined = -1
+        for group, run in groupby(shown, lambda item: item[0].group):
+            keys = [binding for binding, _, _ in run]
+            if group is None or len(keys) == 1:
+                combined += sum(key(binding) + 1 for binding in keys)
+            else:  # " 1 2 3 4 5 6 Screens": the group's padding, each key and a space, its name
+                combined += 1 + sum(cell_len(app.get_key_display(b)) + 1 for b in keys)
+                combined += cell_len(group.description) + 1
+        return True, combined + _PALETTE_WIDTH <= width
 
     def _keys(self) -> Hashable:
         """What the footer draws: the shown bindings in order (whether each is enabled, its
@@ -55,7 +100,7 @@ class KeyFooter(Footer):
                     binding.tooltip,
                     enabled,
                 )
-        return shown, palette
+        return shown, palette, self._fit(self._shown())
 
     def bindings_changed(self, screen: Screen[object]) -> None:
         if self._bindings_ready and self.is_attached and self._composed_for is not None:
@@ -73,11 +118,68 @@ class KeyFooter(Footer):
                 self._composed_for = keys
         super().bindings_changed(screen)
 
+    async def on_resize(self, _event: events.Resize) -> None:
+        if self._composed_for is not None and self._keys() != self._composed_for:
+            await self.recompose()
+
     def compose(self) -> ComposeResult:
-        self._composed_for = self._keys() if self._bindings_ready else None
-        for widget in super().compose():
-            if self.compact and isinstance(widget, FooterKey):
-                # Born compact: its compact watcher then finds nothing to change, instead of
-                # restyling every key once more as it mounts.
-                widget.add_class("-compact", update=False)
-            yield widget
+        """``Footer.compose``'s keys, with groups combined only when too wide (Textual always
+        combines them), and each key born compact: its compact watcher then finds nothing to
+        change, instead of restyling every key once more as it mounts."""
+        if not self._bindings_ready:
+            self._composed_for = None
+            return
+        self._composed_for = self._keys()
+        app = self.app
+        shown = self._shown()
+        self.styles.grid_size_columns = len(shown)
+        combine, with_palette = self._fit(shown)
+        classes = "-compact" if self.compact else ""
+        for group, run in groupby(shown, lambda item: item[0].group if combine else None):
+            keys = list(run)
+            if group is not None and len(keys) > 1:
+                with KeyGroup(classes="-compact" if group.compact else ""):
+                    for binding, enabled, tooltip in keys:
+                        yield self._key(
+                            FooterKey(
+                                binding.key,
+                                app.get_key_display(binding),
+                                "",
+                                binding.action,
+                                disabled=not enabled,
+                                tooltip=tooltip or binding.description,
+                                classes=f"-grouped {classes}",
+                            )
+                        )
+                yield FooterLabel(group.description)
+                continue
+            for binding, enabled, tooltip in keys:
+                yield self._key(
+                    FooterKey(
+                        binding.key,
+                        app.get_key_display(binding),
+                        binding.description,
+                        binding.action,
+                        disabled=not enabled,
+                        tooltip=tooltip,
+                        classes=classes,
+                    )
+                )
+        if with_palette and self.show_command_palette and app.ENABLE_COMMAND_PALETTE:
+            found = self.screen.active_bindings.get(app.COMMAND_PALETTE_BINDING)
+            if found is not None:
+                _node, binding, enabled, _tooltip = found
+                yield self._key(
+                    FooterKey(
+                        binding.key,
+                        app.get_key_display(binding),
+                        binding.description,
+                        binding.action,
+                        classes=f"-command-palette {classes}",
+                        disabled=not enabled,
+                        tooltip=binding.tooltip or binding.description,
+                    )
+                )
+
+    def _key(self, key: FooterKey) -> FooterKey:
+        return key.data_bind(compact=Footer.compact)
