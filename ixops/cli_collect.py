@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
@@ -23,6 +22,7 @@ from inventory.textsafe import visible
 from inventory.timeutil import SHANGHAI, format_local
 from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, load_for, pass_app, path_argument, print_errors, store_errors
+from ixops.clitables import print_unbounded
 
 if TYPE_CHECKING:
     from collectors.stability import LinkStability
@@ -469,8 +469,7 @@ def links_stability(
         # Piped or redirected: as wide as the table wants, one line per link.
         unbounded = app.out.options.update(width=10_000, max_width=10_000)
         wanted = Measurement.get(app.out, unbounded, table).maximum
-        wide = Console(file=app.out.file, width=max(app.out.width, wanted), highlight=False)
-        wide.print(table)
+        print_unbounded(app.out, table, wanted)
     app.out.print(
         "coverage % = share of the period so far that was polled (the rest is unknown, "
         "left out of availability) / 覆盖率：已采集时间占比",

@@ -7,6 +7,7 @@ import json
 
 import click
 from rich import box
+from rich.cells import cell_len
 from rich.table import Table
 from rich.text import Text
 
@@ -15,6 +16,7 @@ from inventory.textsafe import shown
 from inventory.timeutil import format_local, format_span
 from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, pass_app
+from ixops.clitables import print_unbounded, table_width
 from tickets.down import DownNow, DownState, down_now
 
 
@@ -86,20 +88,60 @@ def down_command(app: App, fmt: str, interval_s: float, as_user: str | None) -> 
             f"{found.count(DownState.UNKNOWN)} unknown",
             box=box.SIMPLE_HEAD,
         )
-        for name in ("what", "state", "since", "for", "ticket", "room", "detail"):
-            table.add_column(name, no_wrap=name != "detail", overflow="fold")
-        for r in found.rows:
-            style = "bold red" if r.state is DownState.DOWN else "yellow"
-            table.add_row(
-                Text(shown(f"{r.kind.value} {r.name}")),
-                Text(r.state.value.upper(), style=style),
+        cells = [
+            [
+                shown(f"{r.kind.value} {r.name}", one_line=True),
+                r.state.value.upper(),
                 format_local(r.since) if r.since else "never polled",
                 format_span((now - r.since).total_seconds()) if r.since else "—",
-                shown(r.ticket) or "—",
-                Text(shown(f"{r.site} {r.room}".strip())),
-                Text(shown(r.detail)),
-            )
-        app.out.print(table)
+                shown(r.ticket, one_line=True) or "—",
+                shown(f"{r.site} {r.room}".strip(), one_line=True),
+                shown(r.detail, one_line=True),
+            ]
+            for r in found.rows
+        ]
+        styles = ["bold red" if r.state is DownState.DOWN else "yellow" for r in found.rows]
+        names = ("what", "state", "since", "for", "ticket", "room", "detail")
+        widths = [max(len(n), *(cell_len(c[i]) for c in cells)) for i, n in enumerate(names)]
+        # One line per row where it fits (the detail takes what the others leave, wrapping);
+        # on a narrower terminal (80 columns) two lines per row, every fact still shown;
+        # piped, one whole line per row. Before, at 80 columns Rich dropped the state and the
+        # duration and cut the ticket number.
+        out = app.out
+        if not out.is_terminal:
+            for name in names:
+                table.add_column(name, no_wrap=True)
+        elif table_width([*widths[:6], min(widths[6], 20)]) <= out.width:
+            for index, name in enumerate(names):
+                if name == "detail":
+                    left = out.width - table_width([*widths[:6], 0])
+                    table.add_column(name, overflow="fold", width=max(left, 6))
+                else:
+                    table.add_column(name, no_wrap=True, width=widths[index])
+        else:
+            table = Table(title=table.title, box=box.SIMPLE_HEAD, show_lines=True)
+            table.add_column("what / detail", overflow="fold")
+            table.add_column("state / for", no_wrap=True)
+            table.add_column("since", no_wrap=True)
+            table.add_column("ticket / room", overflow="fold", min_width=widths[4])
+            for (what, state, since, span, ticket, room, detail), style in zip(
+                cells, styles, strict=True
+            ):
+                day, _, clock = since.partition(" ")
+                table.add_row(
+                    Text(f"{what}\n{detail}".rstrip()),
+                    Text.assemble((state, style), f"\n{span}"),
+                    Text(f"{day}\n{clock}" if clock else day),
+                    Text(f"{ticket}\n{room}"),
+                )
+            out.print(table, soft_wrap=False)
+            cells, styles = [], []
+        for cell, style in zip(cells, styles, strict=True):
+            table.add_row(*(Text(c, style=style if i == 1 else "") for i, c in enumerate(cell)))
+        if not out.is_terminal:
+            print_unbounded(out, table, table_width(widths))
+        elif cells:
+            out.print(table, soft_wrap=False)
     if fmt != "json":
         _print_collectors(app, found)
     if found.rows:

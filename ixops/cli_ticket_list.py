@@ -128,6 +128,9 @@ def row_json(row: ShownRow) -> dict[str, Any]:
     }
 
 
+_TITLE_MIN = 10
+
+
 def more_line(more: int, total: int, next_offset: int) -> str:
     return (
         f"{more} more of {total} (还有 {more} 张) — "
@@ -153,6 +156,8 @@ def show_page(app: App, page: ListPage, fmt: str) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from ixops.clitables import print_unbounded, table_width
+
     cells = []
     for row in rows:
         response, when = response_text(row)
@@ -169,20 +174,56 @@ def show_page(app: App, page: ListPage, fmt: str) -> None:
                 when,
             ]
         )
-    # The title gives way (ellipsis) on a narrow terminal; the other columns keep their
-    # full width, since a clipped ticket number or deadline is worse than none.
-    table = Table(title="Tickets (times Asia/Shanghai)", box=box.SIMPLE_HEAD)
+    cells = [[visible(c, one_line=True) for c in cell] for cell in cells]
     names = ("number", "state", "sev", "site", "unit", "title", "response", "due/met")
-    for index, name in enumerate(names):
-        if name == "title":
-            table.add_column(name, overflow="ellipsis", no_wrap=True, min_width=10)
-        else:
-            width = max(len(name), *(cell_len(visible(c[index], one_line=True)) for c in cells))
-            table.add_column(name, no_wrap=True, min_width=width)
-    for cell in cells:
-        # Text cells: a title is words, never markup, and its control characters show.
-        table.add_row(*(Text(visible(c, one_line=True)) for c in cell))
-    app.out.print(table)
+    widths = [
+        max(len(name), *(cell_len(c[index]) for c in cells)) for index, name in enumerate(names)
+    ]
+    title = "Tickets (times Asia/Shanghai)"
+    # One line per ticket: the title gives way (ellipsis) on a narrow terminal; the other
+    # columns keep their full width, since a clipped ticket number or deadline is worse than
+    # none. Piped or redirected, as wide as the rows want (whole titles, one line each, for
+    # grep). On a terminal too narrow even for that (80 columns), each ticket takes two lines,
+    # every fact still shown: before, Rich dropped the state, severity, site and unit.
+    out = app.out
+    if not out.is_terminal:
+        table = Table(title=title, box=box.SIMPLE_HEAD)
+        for name in names:
+            table.add_column(name, no_wrap=True)
+        for cell in cells:
+            table.add_row(*(Text(c) for c in cell))
+        print_unbounded(out, table, table_width(widths))
+    elif table_width([*widths[:5], _TITLE_MIN, *widths[6:]]) <= out.width:
+        table = Table(title=title, box=box.SIMPLE_HEAD)
+        for index, name in enumerate(names):
+            if name == "title":  # what the others leave: else Rich squeezes them all
+                room = out.width - table_width([*widths[:5], 0, *widths[6:]])
+                table.add_column(
+                    name, overflow="ellipsis", no_wrap=True, width=min(widths[5], room)
+                )
+            else:
+                table.add_column(name, no_wrap=True, min_width=widths[index])
+        for cell in cells:
+            # Text cells: a title is words, never markup, and its control characters show.
+            table.add_row(*(Text(c) for c in cell))
+        out.print(table, soft_wrap=False)
+    else:
+        table = Table(title=title, box=box.SIMPLE_HEAD, show_lines=True)
+        table.add_column("number / state", overflow="fold", min_width=widths[0])
+        table.add_column("sev / where", overflow="fold")
+        table.add_column("title", overflow="fold", min_width=_TITLE_MIN)
+        table.add_column("response", overflow="fold")
+        table.add_column("due/met", no_wrap=True)
+        for number, state, sev, site, unit, text, response, when in cells:
+            day, _, clock = when.partition(" ")
+            table.add_row(
+                Text(f"{number}\n{state}"),
+                Text(f"{sev}\n{site} {unit}".rstrip()),
+                Text(text),
+                Text("\n".join(response.replace(" (", "\n(").split("\n"))),
+                Text(f"{day}\n{clock}" if clock else day),
+            )
+        out.print(table, soft_wrap=False)
     if page.more:
         app.out.print(more_line(page.more, page.total, page.offset + len(rows)), markup=False)
 

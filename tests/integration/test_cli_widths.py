@@ -1,0 +1,84 @@
+"""`ixops ticket list` and `ixops down` on an 80-column terminal, a wide one and piped: every
+column is there in each (before, at 80 columns Rich dropped the tickets' state, severity, site
+and unit, and down's state and duration, and cut the ticket number), nothing is wider than
+the terminal, and piped output keeps one whole line per row for grep."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from ixops.cli import main
+from ixops.cliapp import App
+from tests.integration import test_down_now, ticket_fixtures
+from tests.integration.ticket_fixtures import EXAMPLE, World
+
+example_inventory = ticket_fixtures.example_inventory
+world = ticket_fixtures.world
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+@pytest.fixture
+def run(world: World, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    test_down_now.polled(world)  # a member port down with its ticket, a device down, …
+    monkeypatch.setattr(App, "now", lambda self: world.now)
+
+    def invoke(args: list[str], columns: int, terminal: bool) -> list[str]:
+        env = {
+            "IXOPS_HOME": str(tmp_path / "home"),
+            "IXOPS_DATABASE_URL": database_url,
+            "IXOPS_INVENTORY": str(EXAMPLE),
+            "IXOPS_USER": "eng",
+            "COLUMNS": str(columns),
+            "TTY_COMPATIBLE": "1" if terminal else "0",
+        }
+        result = CliRunner().invoke(main, args, env=env)
+        assert result.exception is None or isinstance(result.exception, SystemExit), result
+        return [_ANSI.sub("", line) for line in result.output.splitlines()]
+
+    return invoke
+
+
+def _number(lines: list[str]) -> str:
+    found = {m for line in lines for m in re.findall(r"IX-\d{4}-\d{6}", line)}
+    assert len(found) == 1, lines
+    return found.pop()
+
+
+@pytest.mark.parametrize(("columns", "terminal"), [(80, True), (160, True), (80, False)])
+def test_ticket_list_shows_every_column_at_any_width(run, columns: int, terminal: bool) -> None:  # type: ignore[no-untyped-def]
+    lines = run(["ticket", "list"], columns, terminal)
+    text = "\n".join(lines)
+    number = _number(lines)
+    assert "Tickets (times Asia/Shanghai)" in text
+    for fact in ("major", "CHJ", "excloud", "+08:00", "left)"):
+        assert fact in text, (fact, text)
+    assert re.search(r"\bnew\b", text)
+    if terminal:
+        assert max(len(line) for line in lines) <= columns
+    else:  # piped: the whole title on the ticket's one line, whatever the width
+        row = next(line for line in lines if number in line)
+        assert "Member port down" in row or "Link down" in row
+        assert "…" not in row
+        assert "excloud" in row and "+08:00" in row
+    if columns == 80 and terminal:
+        assert "number / state" in text  # two lines per ticket
+
+
+@pytest.mark.parametrize(("columns", "terminal"), [(80, True), (160, True), (80, False)])
+def test_down_shows_every_column_at_any_width(run, columns: int, terminal: bool) -> None:  # type: ignore[no-untyped-def]
+    lines = run(["down"], columns, terminal)
+    text = "\n".join(lines)
+    _number(lines)  # whole, never cut
+    for heading in ("what", "state", "since", "for", "ticket", "room", "detail"):
+        assert re.search(rf"\b{heading}\b", lines[2] + lines[3]), (heading, lines[:4])
+    assert "DOWN" in text and "UNKNOWN" in text
+    assert "+08:00" in text
+    assert "ndr-acc2" in text
+    if terminal:
+        assert max(len(line) for line in lines) <= columns
+    else:
+        assert any("excloud @ chj-ex-core1 Ethernet1/1" in line for line in lines)
