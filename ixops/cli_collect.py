@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
@@ -22,7 +21,7 @@ from inventory.textsafe import visible
 from inventory.timeutil import SHANGHAI, format_local
 from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, load_for, pass_app, path_argument, print_errors, store_errors
-from ixops.clitables import print_unbounded
+from ixops.clitables import print_fitted, print_unbounded, wanted_width
 
 if TYPE_CHECKING:
     from collectors.stability import LinkStability
@@ -320,30 +319,36 @@ def collectors_command(app: App, sweep: bool, fmt: str, as_user: str | None) -> 
         app.out.print("No collector has written to this store. / 尚无采集器写入此数据库。")
         return
     table = Table(title="Collectors / 采集器")
-    for column in ("name", "kind", "site", "state", "host", "last round", "leased", "polled",
-                   "answered", "traps", "rejected", "errors", "journal", "version"):  # fmt: skip
+    headers = ("name", "kind", "site", "state", "host", "last round", "leased", "polled",
+               "answered", "traps", "rejected", "errors", "journal", "version")  # fmt: skip
+    for column in headers:
         table.add_column(column)
+    rows = []
     for c in health.collectors:
         state = Text(c.state.value)
         if c.state is CollectorState.SILENT:
             state.stylize("bold white on red")
-        table.add_row(
-            Text(visible(c.name, one_line=True)),
-            c.kind,
-            Text(visible(c.site or "—", one_line=True)),
-            state,
-            Text(visible(f"{c.host} pid {c.pid}", one_line=True)),
-            format_local(c.last_round_ended_at),
-            str(c.devices_leased),
-            str(c.devices_polled),
-            str(c.devices_answered),
-            str(c.traps_received),
-            str(c.traps_rejected),
-            str(c.errors),
-            str(c.journal_pending),
-            Text(visible(c.version, one_line=True)),
+        rows.append(
+            (
+                Text(visible(c.name, one_line=True)),
+                c.kind,
+                Text(visible(c.site or "—", one_line=True)),
+                state,
+                Text(visible(f"{c.host} pid {c.pid}", one_line=True)),
+                format_local(c.last_round_ended_at),
+                str(c.devices_leased),
+                str(c.devices_polled),
+                str(c.devices_answered),
+                str(c.traps_received),
+                str(c.traps_rejected),
+                str(c.errors),
+                str(c.journal_pending),
+                Text(visible(c.version, one_line=True)),
+            )
         )
-    app.out.print(table)
+        table.add_row(*rows[-1])
+    # 14 columns: at 80 columns each collector is a block of lines, not 14 cells of "…".
+    print_fitted(app.out, table, headers, rows)
     unknown = [d.name for d in health.devices if d.state is LiveState.UNKNOWN]
     if health.silent:
         names = visible(", ".join(c.name for c in health.silent), one_line=True)
@@ -467,9 +472,7 @@ def links_stability(
         app.out.print(table)
     else:
         # Piped or redirected: as wide as the table wants, one line per link.
-        unbounded = app.out.options.update(width=10_000, max_width=10_000)
-        wanted = Measurement.get(app.out, unbounded, table).maximum
-        print_unbounded(app.out, table, wanted)
+        print_unbounded(app.out, table, wanted_width(app.out, table))
     app.out.print(
         "coverage % = share of the period so far that was polled (the rest is unknown, "
         "left out of availability) / 覆盖率：已采集时间占比",

@@ -9,7 +9,13 @@ every fact still shown); piped or redirected, as wide as the rows want, one line
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
 from rich.console import Console, RenderableType
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 def table_width(widths: list[int]) -> int:
@@ -23,3 +29,44 @@ def print_unbounded(out: Console, table: RenderableType, width: int) -> None:
     for output that is piped or redirected (Rich caps a print at the console's width)."""
     wide = Console(file=out.file, highlight=False, width=max(out.width, width))
     wide.print(table, soft_wrap=False)
+
+
+def wanted_width(out: Console, table: RenderableType) -> int:
+    """How wide ``table`` is drawn with no limit: every cell on one line."""
+    from rich.measure import Measurement
+
+    unbounded = out.options.update(width=10_000, max_width=10_000)
+    return Measurement.get(out, unbounded, table).maximum
+
+
+def print_records(
+    out: Console, title: str, headers: Sequence[str], rows: Iterable[Sequence[RenderableType]]
+) -> None:
+    """Rows too wide for the terminal, each as a block of ``header  value`` lines (as
+    ``kubectl describe`` does), so no column is squeezed to "…" or dropped."""
+    from rich.table import Table
+    from rich.text import Text
+
+    out.print(Text(title, style="italic"), soft_wrap=False)
+    for row in rows:
+        block = Table.grid(padding=(0, 2))
+        block.add_column(style="bold", no_wrap=True)
+        block.add_column(overflow="fold")
+        for header, value in zip(headers, row, strict=True):
+            block.add_row(header, value)
+        out.print(block, soft_wrap=False)
+        out.print()
+
+
+def print_fitted(
+    out: Console, table: Table, headers: Sequence[str], rows: Sequence[Sequence[RenderableType]]
+) -> None:
+    """``table`` (already holding ``rows``) where it fits or is piped; on a terminal too narrow
+    for it, the rows as records."""
+    wanted = wanted_width(out, table)
+    if not out.is_terminal:
+        print_unbounded(out, table, wanted)
+    elif wanted <= out.width:
+        out.print(table, soft_wrap=False)
+    else:
+        print_records(out, str(table.title or ""), headers, rows)

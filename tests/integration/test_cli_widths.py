@@ -63,7 +63,8 @@ def test_ticket_list_shows_every_column_at_any_width(run, columns: int, terminal
         row = next(line for line in lines if number in line)
         assert "Member port down" in row or "Link down" in row
         assert "…" not in row
-        assert "excloud" in row and "+08:00" in row
+        for fact in ("excloud", "+08:00"):
+            assert fact in row
     if columns == 80 and terminal:
         assert "number / state" in text  # two lines per ticket
 
@@ -75,10 +76,30 @@ def test_down_shows_every_column_at_any_width(run, columns: int, terminal: bool)
     _number(lines)  # whole, never cut
     for heading in ("what", "state", "since", "for", "ticket", "room", "detail"):
         assert re.search(rf"\b{heading}\b", lines[2] + lines[3]), (heading, lines[:4])
-    assert "DOWN" in text and "UNKNOWN" in text
+    assert "DOWN" in text
+    assert "UNKNOWN" in text
     assert "+08:00" in text
     assert "ndr-acc2" in text
     if terminal:
         assert max(len(line) for line in lines) <= columns
     else:
         assert any("excloud @ chj-ex-core1 Ethernet1/1" in line for line in lines)
+
+
+@pytest.mark.parametrize(("columns", "terminal"), [(80, True), (250, True), (80, False)])
+def test_collectors_are_blocks_of_lines_where_their_14_columns_do_not_fit(
+    run, world: World, columns: int, terminal: bool
+) -> None:  # type: ignore[no-untyped-def]
+    test_down_now.watched(world)  # collectors "chj" (running) and "ndr" (silent)
+    lines = run(["collectors"], columns, terminal)
+    text = "\n".join(lines)
+    assert "…" not in text
+    if columns == 80 and terminal:  # before: 14 cells of "…" each
+        assert max(len(line) for line in lines) <= columns
+        assert [line.split()[1] for line in lines if line.startswith("name ")] == ["chj", "ndr"]
+        assert sum(1 for line in lines if re.match(r"state +silent", line)) == 1
+        assert sum(1 for line in lines if re.match(r"last round +\S+ \S+ \+08:00", line)) == 2
+    else:  # a table row per collector, every cell whole
+        row = next(line for line in lines if " ndr " in line)
+        for fact in ("silent", "+08:00", "h pid 1"):
+            assert fact in row
