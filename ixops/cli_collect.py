@@ -21,7 +21,7 @@ from inventory.textsafe import visible
 from inventory.timeutil import SHANGHAI, format_local
 from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, load_for, pass_app, path_argument, print_errors, store_errors
-from ixops.clitables import print_fitted, print_unbounded, wanted_width
+from ixops.clitables import print_fitted
 
 if TYPE_CHECKING:
     from collectors.stability import LinkStability
@@ -322,7 +322,7 @@ def collectors_command(app: App, sweep: bool, fmt: str, as_user: str | None) -> 
     headers = ("name", "kind", "site", "state", "host", "last round", "leased", "polled",
                "answered", "traps", "rejected", "errors", "journal", "version")  # fmt: skip
     for column in headers:
-        table.add_column(column)
+        table.add_column(column, no_wrap=True)
     rows = []
     for c in health.collectors:
         state = Text(c.state.value)
@@ -443,7 +443,8 @@ def links_stability(
     stable = sum(1 for r in rows if r.verdict.stable)
     table = Table(title=f"Link stability, {span.label}: {stable} of {len(rows)} stable")
     # A link's name is its key: never cut (a pipe gets the whole line, see below).
-    table.add_column("link", no_wrap=True, min_width=max((len(r.name) for r in rows), default=4))
+    table.add_column("link", no_wrap=True)
+    headers = ["link"]
     for name, justify in (
         ("avail %", "right"),
         ("coverage %", "right"),
@@ -454,29 +455,35 @@ def links_stability(
         ("planned", "right"),
         ("stable", "left"),
     ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        # The figures whole; only the verdict's reasons wrap.
+        table.add_column(name, justify=justify, no_wrap=name != "stable")  # type: ignore[arg-type]
+        headers.append(name)
+    cells = []
     for r in rows:
         avail = r.figures.availability_pct
-        table.add_row(
-            r.name,
-            "unknown" if avail is None else f"{avail:.3f}",
-            f"{_coverage_pct(r.figures):.1f}",
-            _duration(r.figures.down_s),
-            str(r.figures.outages),
-            str(r.figures.flap_episodes),
-            _duration(r.figures.mttr_s),
-            _duration(r.figures.planned_s),
-            "yes" if r.verdict.stable else "NO: " + "; ".join(r.verdict.reasons),
+        cells.append(
+            (
+                r.name,
+                "unknown" if avail is None else f"{avail:.3f}",
+                f"{_coverage_pct(r.figures):.1f}",
+                _duration(r.figures.down_s),
+                str(r.figures.outages),
+                str(r.figures.flap_episodes),
+                _duration(r.figures.mttr_s),
+                _duration(r.figures.planned_s),
+                "yes" if r.verdict.stable else "NO: " + "; ".join(r.verdict.reasons),
+            )
         )
-    if app.out.is_terminal:
-        app.out.print(table)
-    else:
-        # Piped or redirected: as wide as the table wants, one line per link.
-        print_unbounded(app.out, table, wanted_width(app.out, table))
+        table.add_row(*cells[-1])
+    # Too wide for the terminal (80 columns), each link is a block of lines: before, the
+    # figures' columns were squeezed to nothing beside the links' names. Piped, one whole
+    # line per link.
+    print_fitted(app.out, table, headers, cells)
     app.out.print(
         "coverage % = share of the period so far that was polled (the rest is unknown, "
         "left out of availability) / 覆盖率：已采集时间占比",
         markup=False,
+        soft_wrap=False,
     )
 
 

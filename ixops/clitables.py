@@ -31,12 +31,14 @@ def print_unbounded(out: Console, table: RenderableType, width: int) -> None:
     wide.print(table, soft_wrap=False)
 
 
-def wanted_width(out: Console, table: RenderableType) -> int:
-    """How wide ``table`` is drawn with no limit: every cell on one line."""
+def wanted_width(out: Console, table: RenderableType, *, least: bool = False) -> int:
+    """How wide ``table`` is drawn with no limit: every cell on one line; ``least``: the
+    narrowest it can be, its ``no_wrap`` columns whole and the others wrapped at words."""
     from rich.measure import Measurement
 
     unbounded = out.options.update(width=10_000, max_width=10_000)
-    return Measurement.get(out, unbounded, table).maximum
+    found = Measurement.get(out, unbounded, table)
+    return found.minimum if least else found.maximum
 
 
 def print_records(
@@ -61,12 +63,12 @@ def print_records(
 def print_fitted(
     out: Console, table: Table, headers: Sequence[str], rows: Sequence[Sequence[RenderableType]]
 ) -> None:
-    """``table`` (already holding ``rows``) where it fits or is piped; on a terminal too narrow
-    for it, the rows as records."""
-    wanted = wanted_width(out, table)
+    """``table`` (already holding ``rows``) where it fits — its ``no_wrap`` columns whole, the
+    others wrapped at words — or is piped; on a terminal too narrow for it, the rows as
+    records."""
     if not out.is_terminal:
-        print_unbounded(out, table, wanted)
-    elif wanted <= out.width:
+        print_unbounded(out, table, wanted_width(out, table))
+    elif wanted_width(out, table, least=True) <= out.width:
         out.print(table, soft_wrap=False)
     else:
         print_records(out, str(table.title or ""), headers, rows)

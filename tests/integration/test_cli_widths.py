@@ -103,3 +103,20 @@ def test_collectors_are_blocks_of_lines_where_their_14_columns_do_not_fit(
         row = next(line for line in lines if " ndr " in line)
         for fact in ("silent", "+08:00", "h pid 1"):
             assert fact in row
+
+
+@pytest.mark.parametrize(("columns", "terminal"), [(80, True), (250, True), (80, False)])
+def test_link_stability_shows_its_figures_at_any_width(run, columns: int, terminal: bool) -> None:  # type: ignore[no-untyped-def]
+    lines = run(["links", "stability", "--period", "2026-11"], columns, terminal)
+    headers = ("link", "avail %", "coverage %", "down", "outages", "flaps", "MTTR", "planned")
+    link = "excloud@chj-ex-core1:Ethernet1/1"
+    if columns == 80 and terminal:  # before: the figures' columns squeezed to nothing
+        assert max(len(line) for line in lines) <= columns
+        start = lines.index(next(line for line in lines if line.split()[-1:] == [link]))
+        block = lines[start : start + len(headers) + 1]
+        assert [line[: len(h)] for line, h in zip(block, headers, strict=False)] == list(headers)
+        assert block[-1].startswith("stable ")
+        assert block[1].split()[-1] in ("unknown", "100.000")
+    else:
+        row = next(line for line in lines if link in line)
+        assert re.search(r"(unknown|100\.000) +│? *\d+\.\d", row), row
