@@ -478,7 +478,7 @@ def links_stability(
     # Too wide for the terminal (80 columns), each link is a block of lines: before, the
     # figures' columns were squeezed to nothing beside the links' names. Piped, one whole
     # line per link.
-    print_fitted(app.out, table, headers, cells)
+    print_fitted(app.out, table, headers, cells, wrapping=True)
     app.out.print(
         "coverage % = share of the period so far that was polled (the rest is unknown, "
         "left out of availability) / 覆盖率：已采集时间占比",

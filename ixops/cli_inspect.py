@@ -26,6 +26,7 @@ from rich.table import Table
 from inventory.timeutil import format_local, parse_period, to_local
 from ixops.cli_users import acting_option, resolve_actor, user_errors
 from ixops.cliapp import App, pass_app
+from ixops.clitables import print_fitted
 from runbooks import inspections
 from runbooks.checklists import ChecklistSet, ItemKind, load_checklists
 from runbooks.inspections import InspectionError, ItemView, RunView
@@ -557,8 +558,9 @@ def inspect_report(app: App, period: str, fmt: str, as_user: str | None) -> None
         table.add_column(
             label,
             justify="left" if key in ("room", "checklist") else "right",
-            no_wrap=key == "room",
+            no_wrap=key in ("room", "checklist"),
         )
+    shown_rows = []
     for row in rows:
         cells = []
         for key, _ in _REPORT_COLUMNS:
@@ -568,7 +570,12 @@ def inspect_report(app: App, period: str, fmt: str, as_user: str | None) -> None
             else:
                 cells.append(str(value))
         table.add_row(*cells)
-    app.out.print(table)
+        shown_rows.append(cells)
+    # At 80 columns each room is a block of lines: before, the checklist and the headings
+    # were squeezed to "…".
+    print_fitted(
+        app.out, table, [label for _, label in _REPORT_COLUMNS], shown_rows, headings_wrap=True
+    )
     if findings:
         found = Table(box=box.SIMPLE_HEAD, title="Findings 发现的问题")
         for heading in ("Run", "Room 机房", "Item 项目", "Finding 问题", "Ticket 工单", "State"):

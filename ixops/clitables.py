@@ -12,10 +12,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from rich.console import Console, RenderableType
 
 if TYPE_CHECKING:
     from rich.table import Table
+    from rich.text import Text
+
+
+def _width(cell: str | Text) -> int:
+    return cell_len(cell) if isinstance(cell, str) else cell.cell_len
 
 
 def table_width(widths: list[int]) -> int:
@@ -42,7 +48,7 @@ def wanted_width(out: Console, table: RenderableType, *, least: bool = False) ->
 
 
 def print_records(
-    out: Console, title: str, headers: Sequence[str], rows: Iterable[Sequence[RenderableType]]
+    out: Console, title: str, headers: Sequence[str], rows: Iterable[Sequence[str | Text]]
 ) -> None:
     """Rows too wide for the terminal, each as a block of ``header  value`` lines (as
     ``kubectl describe`` does), so no column is squeezed to "…" or dropped."""
@@ -61,14 +67,37 @@ def print_records(
 
 
 def print_fitted(
-    out: Console, table: Table, headers: Sequence[str], rows: Sequence[Sequence[RenderableType]]
+    out: Console,
+    table: Table,
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str | Text]],
+    *,
+    wrapping: bool = False,
+    headings_wrap: bool = False,
 ) -> None:
-    """``table`` (already holding ``rows``) where it fits — its ``no_wrap`` columns whole, the
-    others wrapped at words — or is piped; on a terminal too narrow for it, the rows as
-    records."""
+    """``table`` (already holding ``rows``) where it fits, or piped; on a terminal too narrow for
+    it, the rows as records. It fits with every cell on one line; or with ``wrapping``, its
+    ``no_wrap`` columns whole and its one wrapping column (prose: a reason) wrapped at words;
+    or with ``headings_wrap``, every column as wide as its widest cell or heading word ("On
+    time 按时" on two lines). (Rich narrows a wrapping column below its longest word and cuts it
+    with "…" when several wrap: so the widths are set, not left to it.)"""
     if not out.is_terminal:
         print_unbounded(out, table, wanted_width(out, table))
-    elif wanted_width(out, table, least=True) <= out.width:
+        return
+    if headings_wrap:
+        widths = [
+            max(
+                max((cell_len(word) for word in header.split()), default=1),
+                *(_width(row[index]) for row in rows),
+            )
+            for index, header in enumerate(headers)
+        ]
+        if table_width(widths) <= out.width:
+            for column, width in zip(table.columns, widths, strict=True):
+                column.width = width
+            out.print(table, soft_wrap=False)
+            return
+    elif wanted_width(out, table, least=wrapping) <= out.width:
         out.print(table, soft_wrap=False)
-    else:
-        print_records(out, str(table.title or ""), headers, rows)
+        return
+    print_records(out, str(table.title or ""), headers, rows)

@@ -120,3 +120,19 @@ def test_link_stability_shows_its_figures_at_any_width(run, columns: int, termin
     else:
         row = next(line for line in lines if link in line)
         assert re.search(r"(unknown|100\.000) +│? *\d+\.\d", row), row
+
+
+@pytest.mark.parametrize(("columns", "terminal"), [(80, True), (130, True), (80, False)])
+def test_inspection_report_is_never_cut(run, columns: int, terminal: bool) -> None:  # type: ignore[no-untyped-def]
+    """Before, at 80 and at 130 columns its checklist and headings were cut to "…"."""
+    lines = run(["inspect", "report", "--period", "2026-11"], columns, terminal)
+    text = "\n".join(lines)
+    assert "…" not in text
+    assert "main-room-weekly" in text
+    if terminal:
+        assert max(len(line) for line in lines) <= columns
+    if columns == 80 and terminal:
+        assert any(re.match(r"Compliance 合规率 +", line) for line in lines)
+    else:
+        assert "Compliance" in text
+        assert re.search(r"CHJ/Hall A +main-room-weekly +\d+", text)
