@@ -11,7 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ixops.cliapp import App, load_for, pass_app, path_argument, print_errors, store_errors
+from ixops.cliapp import (
+    ACTING_KEY,
+    App,
+    load_for,
+    pass_app,
+    path_argument,
+    print_errors,
+    store_errors,
+)
 from ixops.clisuggest import SuggestingGroup
 from ixops.settings import Settings
 
@@ -92,7 +100,23 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
     ctx.exit()
 
 
+def _act_as(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    """``ixops --as USER COMMAND`` as well as ``ixops COMMAND --as USER``: handed on to the
+    command's own ``--as`` (:func:`ixops.cliapp.acting_option`), before ``$IXOPS_USER``."""
+    if value:
+        ctx.meta[ACTING_KEY] = value
+
+
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--as",
+    "as_user",
+    metavar="USER",
+    expose_value=False,
+    is_eager=True,
+    callback=_act_as,
+    help="Act as this account in the command that follows (default: $IXOPS_USER).",
+)
 @click.option(
     "--version",
     is_flag=True,

@@ -110,13 +110,26 @@ class App:
 pass_app = click.make_pass_decorator(App)
 
 
+ACTING_KEY = "ixops.as_user"  # ctx.meta: the account `ixops --as USER …` names
+
+
+def _acting(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """The command's ``--as``; else the one given before the command (``ixops --as USER``);
+    else ``$IXOPS_USER``."""
+    given = ctx.get_parameter_source(param.name or "") is click.core.ParameterSource.COMMANDLINE
+    if given or ACTING_KEY not in ctx.meta:
+        return value
+    return str(ctx.meta[ACTING_KEY])
+
+
 def acting_option(func: F) -> F:
     decorator = click.option(
         "--as",
         "as_user",
         envvar="IXOPS_USER",
         metavar="USER",
-        help="Act as this account (default: $IXOPS_USER).",
+        callback=_acting,
+        help="Act as this account (default: `ixops --as USER`, else $IXOPS_USER).",
     )
     return decorator(func)
 

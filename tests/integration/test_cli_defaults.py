@@ -94,3 +94,28 @@ def test_a_new_store_is_never_created_silently(tmp_path: Path) -> None:
     again = CliRunner().invoke(main, ["ticket", "list", "--as", "alice"], env=env)
     assert again.exit_code == 1
     assert "created a new" not in again.stderr  # only when it is new
+
+
+def test_as_before_the_command_acts_like_as_after_it(
+    world: World, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`ixops --as USER COMMAND` (the order the refusal's hint suggests to some) acts as USER;
+    a command's own --as wins over it, and it wins over $IXOPS_USER. Before, click said "No
+    such option: --as"."""
+    monkeypatch.setattr(App, "now", lambda self: world.now)
+    env = _env(tmp_path, database_url)
+    runner = CliRunner()
+    before = runner.invoke(main, ["--as", "eng", "user", "list"], env=env)
+    after = runner.invoke(main, ["user", "list", "--as", "eng"], env=env)
+    assert before.exit_code == 0, before.output
+    assert before.output == after.output
+    assert "cx" in before.output
+    # The --as before the command beats $IXOPS_USER: as the contact, the list is refused.
+    as_contact = runner.invoke(
+        main, ["--as", "cx", "user", "list"], env={**env, "IXOPS_USER": "eng"}
+    )
+    assert as_contact.exit_code != 0
+    own = runner.invoke(main, ["--as", "cx", "user", "list", "--as", "eng"], env=env)
+    assert own.output == after.output
+    nobody = runner.invoke(main, ["user", "list"], env=env)
+    assert "say who you act as" in nobody.output  # nothing left over from the runs above
