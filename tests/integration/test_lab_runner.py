@@ -199,7 +199,7 @@ async def test_lab_answers_snmpv3_for_devices_with_a_v3_profile(tmp_path: Path) 
         host, port = lab.snmp.address_of("chj-ex-core1")
         command = [
             "snmpget", "-v3", "-l", "authPriv", "-u", user, "-a", "SHA", "-A", str(auth_key),
-            "-x", "AES", "-X", str(priv_key), "-On", "-t", "1", "-r", "1", f"{host}:{port}",
+            "-x", "AES", "-X", str(priv_key), "-On", "-t", "3", "-r", "2", f"{host}:{port}",
             "1.3.6.1.2.1.1.5.0",
         ]  # fmt: skip
         out = await asyncio.to_thread(
