@@ -85,3 +85,24 @@ async def test_at_any_width_no_key_is_drawn_over(seeded: Seeded, console: AppFac
     assert forms[-1] == (False, True)
     assert (True, True) in forms
     assert forms == sorted(forms, key=lambda f: (not f[0], f[1]))  # only ever wider forms
+
+
+async def test_where_even_that_is_too_wide_help_comes_first(
+    seeded: Seeded, console: AppFactory
+) -> None:
+    """A ticket's own keys are wider than 80 columns: the line is cut, so "? Help" (which lists
+    every key) moves to the front instead of being the one cut off; wide, it keeps its place."""
+    app = console("eng")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        keys = _keys(app)
+        assert keys[0] == ("question_mark", "Help")
+        assert ("a", "Ack") in keys
+        await pilot.resize_terminal(220, 30)
+        await settle(pilot)
+        keys = _keys(app)
+        assert keys[0] != ("question_mark", "Help")
+        assert ("question_mark", "Help") in keys
+        assert ("3", "Exchange") in keys

@@ -27,6 +27,7 @@ from textual.widgets._footer import FooterKey, FooterLabel, KeyGroup
 
 # What the command palette's key, docked at the right end, takes ("▏^p palette").
 _PALETTE_WIDTH = 12
+_HELP = "app.help"  # the binding that lists every key (tui.app)
 
 
 class KeyFooter(Footer):
@@ -42,11 +43,12 @@ class KeyFooter(Footer):
                 seen.setdefault(binding.action, (binding, enabled, tooltip))
         return list(seen.values())
 
-    def _fit(self, shown: list[tuple[Binding, bool, str]]) -> tuple[bool, bool]:
-        """Whether the groups are drawn combined, and whether the command palette's key is
-        drawn (``ctrl+p`` works either way; ``?`` lists it): every key with its own name if
-        that fits the width, else the groups combined, and then the palette's key only if it
-        still fits."""
+    def _fit(self, shown: list[tuple[Binding, bool, str]]) -> tuple[bool, bool, bool]:
+        """Whether the groups are drawn combined, whether the command palette's key is drawn
+        (``ctrl+p`` works either way; ``?`` lists it), and whether ``? Help`` goes first: every
+        key with its own name if that fits the width, else the groups combined, then the
+        palette's key only if it still fits; and if even that is too wide (a ticket's keys at
+        80 columns), help first, so the key that lists every other is never the one cut off."""
         app = self.app
         width = app.size.width
 
@@ -55,8 +57,10 @@ class KeyFooter(Footer):
 
         # Each key and the gap after it; the last one's gap is the palette key's left edge.
         named = sum(key(binding) + 1 for binding, _, _ in shown) - 1
-        if named + _PALETTE_WIDTH <= width or not any(b.group is not None for b, _, _ in shown):
-            return False, True
+        if named + _PALETTE_WIDTH <= width:
+            return False, True, False
+        if not any(b.group is not None for b, _, _ in shown):
+            return False, True, named > width
         combined = -1
         for group, run in groupby(shown, lambda item: item[0].group):
             keys = [binding for binding, _, _ in run]
@@ -65,7 +69,7 @@ class KeyFooter(Footer):
             else:  # " 1 2 3 4 5 6 Screens": the group's padding, each key and a space, its name
                 combined += 1 + sum(cell_len(app.get_key_display(b)) + 1 for b in keys)
                 combined += cell_len(group.description) + 1
-        return True, combined + _PALETTE_WIDTH <= width
+        return True, combined + _PALETTE_WIDTH <= width, combined > width
 
     def _keys(self) -> Hashable:
         """What the footer draws: the shown bindings in order (whether each is enabled, its
@@ -133,7 +137,9 @@ class KeyFooter(Footer):
         app = self.app
         shown = self._shown()
         self.styles.grid_size_columns = len(shown)
-        combine, with_palette = self._fit(shown)
+        combine, with_palette, help_first = self._fit(shown)
+        if help_first:
+            shown.sort(key=lambda item: item[0].id != _HELP)
         classes = "-compact" if self.compact else ""
         for group, run in groupby(shown, lambda item: item[0].group if combine else None):
             keys = list(run)
