@@ -213,6 +213,39 @@ async def test_room_rack_device_port_with_keys_and_a_port_the_lab_takes_down(
         assert screen.level is Level.TREE
 
 
+async def test_opening_a_device_reads_its_state_alone_and_the_tree_keeps_its_marks(
+    exchange: Exchange, console: AppFactory
+) -> None:
+    for _ in range(3):
+        await exchange.round()
+    app = console("eng")
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await to_device(pilot)
+
+        def marks() -> dict[str, str]:
+            return {
+                node.data.name: str(node.label).split()[0]
+                for node in screen.device_nodes.values()
+                if node.data is not None
+            }
+
+        # The poll that opened the device read its state only: the header says it, and the
+        # tree's marks (every device's, from the poll before) are left as they were.
+        assert screen.data is not None
+        assert not screen.data.every_device
+        assert list(screen.data.live) == [screen.data.device.facts.id]  # type: ignore[union-attr]
+        assert "reachable" in plain(screen.query_one("#ex-device"))  # type: ignore[arg-type]
+        shown = marks()
+        assert shown[DEVICE] == "UP"
+        assert list(shown.values()).count("UP") > 1
+        # The next poll (the timer's, or Ctrl+R) reads them all again.
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert screen.data.every_device
+        assert len(screen.data.live) > 1
+        assert marks() == shown
+
+
 async def test_overview_shows_devices_and_links_up_and_down_per_room(
     exchange: Exchange, console: AppFactory
 ) -> None:

@@ -210,6 +210,9 @@ class ExchangeScreen(PollingScreen[Exchange]):
         self._device_marks: dict[int, tuple[bool | None, bool]] = {}
         self._ports_signature: tuple[object, ...] | None = None
         self._follow: Timer | None = None
+        self._every_device = True
+        # The port table's columns as last built (the rows are refilled, the columns kept).
+        self._columns_shown: tuple[object, ...] | None = None
 
     # -- building
 
@@ -282,7 +285,15 @@ class ExchangeScreen(PollingScreen[Exchange]):
             device_id=self.device_id,
             interface_id=self.interface_id if wants_port else None,
             with_layout=self.rooms is None,
+            every_device=self._every_device or self.rooms is None,
         )
+
+    def poll_now(self, *, every_device: bool = True) -> None:
+        # Choosing a device or port reads that device's state alone (every device's is most of
+        # a poll at 2,000 devices); the timer's polls, a resume's and Ctrl+R read them all, for
+        # the tree's marks.
+        self._every_device = every_device
+        super().poll_now()
 
     def load(self, now: dt.datetime) -> Exchange:
         return self.ctx.store.exchange(self.ctx.me, self._query(), now=now)
@@ -292,7 +303,8 @@ class ExchangeScreen(PollingScreen[Exchange]):
         if data.layout is not None and self.rooms is None:
             self.rooms = data.layout
             self._build_tree(data.layout)
-        self._mark_devices(data.live)
+        if data.every_device:
+            self._mark_devices(data.live)
         self._show_device(data.device)
         self._show_port(data.device, data.port)
 
@@ -370,7 +382,7 @@ class ExchangeScreen(PollingScreen[Exchange]):
         if view is None:
             header.update(lab("ex.pick_device"))
             table.clear(columns=True)
-            self._ports_signature = None
+            self._ports_signature = self._columns_shown = None
             return
         header.update(self._device_header(view))
         columns = self._port_columns()
@@ -391,8 +403,9 @@ class ExchangeScreen(PollingScreen[Exchange]):
         )
         if signature == self._ports_signature:
             return
-        rebuild = self._ports_signature is None or self._ports_signature[0] != signature[0]
+        rebuild = self._columns_shown != signature[0]
         self._ports_signature = signature
+        self._columns_shown = signature[0]
         selected = self.interface_id
         if rebuild:
             table.clear(columns=True)
@@ -710,8 +723,7 @@ class ExchangeScreen(PollingScreen[Exchange]):
         self.device_id = device_id
         self.interface_id = None
         self._ports_signature = None
-        self.ports_table.clear()
-        self.poll_now()
+        self.poll_now(every_device=False)
 
     @on(DataTable.RowHighlighted, "#ex-ports")
     def _port_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -734,7 +746,7 @@ class ExchangeScreen(PollingScreen[Exchange]):
         if interface_id == self.interface_id and self.data is not None and self.data.port:
             return
         self.interface_id = interface_id
-        self.poll_now()
+        self.poll_now(every_device=False)
 
     def _follow_later(self, follow: object) -> None:
         if self._follow is not None:
