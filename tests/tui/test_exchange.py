@@ -292,6 +292,43 @@ async def test_no_collector_data_says_so(world: World, console: AppFactory) -> N
         assert "no data yet" in plain(app.screen.query_one(RoomsTable))
 
 
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)])
+async def test_the_footer_keys_coming_and_going_look_as_a_rebuilt_footer(
+    world: World, console: AppFactory, size: tuple[int, int]
+) -> None:
+    """Going in and out of a device mounts and removes the Esc key alone (KeyFooter): the
+    footer then draws exactly what a footer rebuilt from scratch draws."""
+    from textual.widgets._footer import FooterKey
+
+    from tui.widgets.footer import KeyFooter
+
+    app = console("eng")
+    async with app.run_test(size=size) as pilot:
+
+        def keys() -> list[tuple[str, str, bool]]:
+            return [(k.key, k.description, k.disabled) for k in app.screen.query(FooterKey)]
+
+        async def as_rebuilt() -> tuple[list[tuple[str, str, bool]], str]:
+            patched = keys(), app.export_screenshot()
+            footer = app.screen.query_one(KeyFooter)
+            widgets = list(footer.query(FooterKey))
+            footer.refresh(recompose=True)
+            await settle(pilot)
+            assert not set(widgets) & set(footer.query(FooterKey))  # rebuilt indeed
+            assert (keys(), app.export_screenshot()) == patched
+            return patched[0], patched[1]
+
+        screen = await to_device(pilot)
+        inside, _ = await as_rebuilt()
+        assert "escape" in [key for key, _, _ in inside]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert screen.level is Level.TREE
+        outside, _ = await as_rebuilt()
+        assert "escape" not in [key for key, _, _ in outside]
+        assert [k for k in inside if k[0] != "escape"] == outside
+
+
 async def test_a_contact_browses_only_their_units_ports(world: World, console: AppFactory) -> None:
     app = console("cx")  # excloud's contact
     async with app.run_test(size=(160, 50)) as pilot:
