@@ -11,6 +11,7 @@ import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session, select
@@ -39,6 +40,7 @@ from tests.tui.tui_fixtures import AppFactory, FrozenClock, settle
 from tui.app import IxopsApp
 from tui.screens.exchange import ExchangeScreen, Level
 from tui.screens.overview import OverviewScreen
+from tui.store import ExchangeQuery, UserInfo
 from tui.widgets.rooms import RoomsTable
 from tui.widgets.sparkline import BARS, on_time_axis, spark
 
@@ -290,6 +292,61 @@ async def test_no_collector_data_says_so(world: World, console: AppFactory) -> N
         await pilot.press("2")
         await settle(pilot)
         assert "no data yet" in plain(app.screen.query_one(RoomsTable))
+
+
+async def test_opening_a_device_goes_in_once_its_ports_are_read(
+    world: World, console: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Enter on a device reads it with the tree still up and goes to its ports with them
+    shown (one paint); a read slower than APPEAR_WITHIN_S goes in meanwhile."""
+    import threading
+
+    from tui.screens import exchange as exchange_screen
+
+    monkeypatch.setattr(exchange_screen, "APPEAR_WITHIN_S", 1.0)
+    app = console("eng")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await to_device(pilot)
+        first = screen.data.device.facts.name if screen.data and screen.data.device else None
+        assert first == DEVICE
+        await pilot.press("escape")
+        await settle(pilot)
+        store = app.ctx.store
+        read = store.exchange
+        gate = threading.Event()
+
+        def slow(who: UserInfo, query: ExchangeQuery, *, now: dt.datetime) -> Any:
+            gate.wait(10)
+            return read(who, query, now=now)
+
+        monkeypatch.setattr(store, "exchange", slow)
+        tree = screen.room_tree
+        await pilot.press("down")
+        other = tree.cursor_node.data if tree.cursor_node is not None else None
+        assert other is not None
+        assert other.name != DEVICE
+        await pilot.press("enter")
+        await pilot.pause()
+        # Read first: still the tree, focused, and the last device's name in the header.
+        assert screen.level is Level.TREE
+        assert tree.has_focus
+        await pilot.pause(1.3)
+        assert screen.level is Level.PORTS  # gone in anyway
+        gate.set()
+        await settle(pilot)
+        assert screen.data is not None
+        assert screen.data.device is not None
+        assert screen.data.device.facts.name == other.name
+        assert other.name in plain(screen.query_one("#ex-device"))  # type: ignore[arg-type]
+        # A read in time: in as soon as it is there, well before the wait is over.
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("up")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.level is Level.PORTS
+        assert screen.ports_table.has_focus
+        assert screen.data.device.facts.name == DEVICE
 
 
 @pytest.mark.parametrize("size", [(80, 24), (160, 50)])

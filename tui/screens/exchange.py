@@ -61,6 +61,8 @@ from tui.widgets.sparkline import (
 )
 
 WIDE_AT: Final = 120
+# How long opening a device waits for its ports before it goes in anyway (as the ticket's).
+APPEAR_WITHIN_S: Final = 0.2
 EXPAND_UP_TO: Final = 80
 # How long the cursor rests on a row before the pane beside it follows (wide layout only).
 FOLLOW_S: Final = 0.15
@@ -211,6 +213,12 @@ class ExchangeScreen(PollingScreen[Exchange]):
         self._ports_signature: tuple[object, ...] | None = None
         self._follow: Timer | None = None
         self._every_device = True
+        # Where a device's opening goes once its ports are read (_open), and the timer that
+        # goes there anyway.
+        self._go_when_read: Level | None = None
+        self._go_timer: Timer | None = None
+        # The hint shown in the port's pane while no port is chosen (None: something else).
+        self._port_hint: Text | None = None
         # The port table's columns as last built (the rows are refilled, the columns kept).
         self._columns_shown: tuple[object, ...] | None = None
 
@@ -307,6 +315,7 @@ class ExchangeScreen(PollingScreen[Exchange]):
             self._mark_devices(data.live)
         self._show_device(data.device)
         self._show_port(data.device, data.port)
+        self._go_now()
 
     def _build_tree(self, layout: list[SiteNode]) -> None:
         lab = self.ctx.labels
@@ -530,13 +539,18 @@ class ExchangeScreen(PollingScreen[Exchange]):
         lab = self.ctx.labels
         body = self.query_one("#ex-port", Static)
         if device is None:
+            self._port_hint = None
             body.update("")
             return
         if port is None:
-            body.update(
-                Text(lab("ex.pick_port") if device.ports else lab("ex.no_ports"), style="dim")
-            )
+            hint = Text(lab("ex.pick_port") if device.ports else lab("ex.no_ports"), style="dim")
+            if hint != self._port_hint:
+                # The same hint again (another device opened) is left standing: a Static's
+                # update lays the whole screen out again.
+                self._port_hint = hint
+                body.update(hint)
             return
+        self._port_hint = None
         body.update(self._port_detail(port))
 
     def _spark_width(self) -> int:
@@ -707,14 +721,15 @@ class ExchangeScreen(PollingScreen[Exchange]):
         device = event.node.data
         if device is None:
             return
-        self._choose_device(device.id)
-        self._go(Level.PORTS)
+        self._open(device.id)
 
     @on(Tree.NodeHighlighted, "#ex-tree")
     def _device_highlighted(self, event: Tree.NodeHighlighted[DeviceNode | None]) -> None:
         device = event.node.data
         if device is None or not self.wide or self.level is not Level.TREE:
             return
+        if self._go_when_read is not None:
+            return  # a device is being opened: the cursor's next stop does not replace it
         self._follow_later(lambda: self._choose_device(device.id))
 
     def _choose_device(self, device_id: int) -> None:
@@ -823,5 +838,31 @@ class ExchangeScreen(PollingScreen[Exchange]):
         if node is not None:
             _expand_to(node)
             self.room_tree.move_cursor(node)
+        self._open(device_id)
+
+    def _open(self, device_id: int) -> None:
+        """Into the device's ports once they are read: the focus move, the footer's Esc, the
+        narrow layout's switch and the ports go on screen in one layout and paint (not one for
+        the focus and the last device's ports, then one for the new ports), or after
+        :data:`APPEAR_WITHIN_S` anyway on a slow read."""
+        shown = self.data.device if self.data is not None else None
         self._choose_device(device_id)
-        self._go(Level.PORTS)
+        if shown is not None and shown.facts.id == device_id:
+            self._go(Level.PORTS)
+            return
+        self._go_when_read = Level.PORTS
+        if self._go_timer is not None:
+            self._go_timer.stop()
+        self._go_timer = self.set_timer(APPEAR_WITHIN_S, self._go_now)
+
+    def _go_now(self) -> None:
+        level, self._go_when_read = self._go_when_read, None
+        if self._go_timer is not None:
+            self._go_timer.stop()
+            self._go_timer = None
+        if level is not None:
+            self._go(level)
+
+    @on(PollingScreen.PollFailed)
+    def _read_failed(self) -> None:
+        self._go_now()  # the top bar says why (PollingScreen)
