@@ -5,8 +5,9 @@ the screen says its bindings may have changed — on every resume and every ``re
 usually with the very same keys. Rebuilding was a good part of opening a ticket; this footer
 rebuilds only when the keys it would show are different, and looks exactly the same. When the
 change is keys coming or going (the exchange's Esc as one goes in and out), only those keys are
-mounted or removed, where a rebuild would have put them: a rebuild unmounts and mounts every
-key and lays the footer out twice, a fifth of opening a device at 2,000 devices.
+shown or hidden (mounted the first time), where a rebuild would have put them: a rebuild unmounts
+and mounts every key and lays the screen out twice, a fifth of opening a device at 2,000
+devices; a hidden key shown again has its size already, a new one lays the screen out once more.
 (``FooterKey`` is imported from its private module: Textual exports it nowhere else.)
 """
 
@@ -25,6 +26,8 @@ class KeyFooter(Footer):
     def __init__(self, *, compact: bool = True) -> None:
         super().__init__(compact=compact)
         self._composed_for: Hashable | None = None
+        # Keys gone from the footer, hidden until they come back (_mount_or_remove).
+        self._hidden: dict[tuple[Any, ...], FooterKey] = {}
 
     def _keys(self) -> Hashable:
         """What the footer draws: the shown bindings in order (whether each is enabled, its
@@ -105,7 +108,11 @@ class KeyFooter(Footer):
         kept_old, kept_new = set(old) & set(new), set(new) & set(old)
         if [i for i in old if i in kept_new] != [i for i in new if i in kept_old]:
             return False
-        widgets = [k for k in self.query_children(FooterKey) if not k.has_class("-command-palette")]
+        widgets = [
+            k
+            for k in self.query_children(FooterKey)
+            if not k.has_class("-command-palette") and k.display
+        ]
         if len(widgets) != len(old) or any(
             (w.key, w.action, w.description) != (i[0], i[2], i[3])
             for w, i in zip(widgets, old, strict=True)
@@ -114,11 +121,22 @@ class KeyFooter(Footer):
         drawn = dict(zip(old, widgets, strict=True))
         for item, gone in drawn.items():
             if item not in kept_new:
-                gone.remove()
+                # Hidden, not removed: shown again (the next device), it has its size already,
+                # where a key mounted anew lays the screen out once more for its first size.
+                gone.display = False
+                self._hidden[item] = gone
         previous: FooterKey | None = None
         for at, item in enumerate(new):
             widget = drawn.get(item)
-            if widget is None:
+            later = next((drawn[i] for i in new[at:] if i in kept_old), None)
+            if widget is None and item in self._hidden:
+                widget = self._hidden.pop(item)
+                if later is not None:
+                    self.move_child(widget, before=later)
+                elif previous is not None:
+                    self.move_child(widget, after=previous)
+                widget.display = True
+            elif widget is None:
                 key, display, action, description, _group, enabled, tooltip = item
                 widget = FooterKey(
                     key, display, description, action, disabled=not enabled, tooltip=tooltip
@@ -127,7 +145,6 @@ class KeyFooter(Footer):
                 widget.set_reactive(FooterKey.compact, self.compact)
                 if self.compact:
                     widget.add_class("-compact", update=False)
-                later = next((drawn[i] for i in new[at:] if i in kept_old), None)
                 if later is not None:
                     self.mount(widget, before=later)
                 elif previous is not None:
@@ -140,6 +157,7 @@ class KeyFooter(Footer):
 
     def compose(self) -> ComposeResult:
         self._composed_for = self._keys() if self._bindings_ready else None
+        self._hidden.clear()
         for widget in super().compose():
             if self.compact and isinstance(widget, FooterKey):
                 # Born compact: its compact watcher then finds nothing to change, instead of
