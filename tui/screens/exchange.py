@@ -274,6 +274,11 @@ class ExchangeScreen(PollingScreen[Exchange]):
             self.set_classes(classes)
 
     def _go(self, level: Level) -> None:
+        if level is not self.level and self._follow is not None:
+            # What the cursor rested on at the level left is not followed any more (Esc back
+            # to the tree before the port under the cursor was read: no read, no paint).
+            self._follow.stop()
+            self._follow = None
         self.level = level
         self._apply_layout()
         self.refresh_bindings()
