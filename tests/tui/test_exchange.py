@@ -349,6 +349,35 @@ async def test_opening_a_device_goes_in_once_its_ports_are_read(
         assert screen.data.device.facts.name == DEVICE
 
 
+async def test_leaving_the_ports_stops_following_the_cursor_there(
+    world: World, console: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Wide, the port under the table's cursor is read once the cursor rests there; Esc back
+    to the tree before that reads no port."""
+    from tui.screens import exchange as exchange_screen
+
+    monkeypatch.setattr(exchange_screen, "FOLLOW_S", 1.0)
+    app = console("eng")
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await to_device(pilot)
+        assert screen.data is not None
+        assert screen.data.port is None
+        await pilot.press("escape")
+        await pilot.pause(1.3)
+        await settle(pilot)
+        assert screen.level is Level.TREE
+        assert screen.interface_id is None
+        assert screen.data.port is None
+        # Resting there does read it.
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.level is Level.PORTS
+        await pilot.press("down")
+        await pilot.pause(1.3)
+        await settle(pilot)
+        assert screen.data.port is not None
+
+
 @pytest.mark.parametrize("size", [(80, 24), (160, 50)])
 async def test_the_footer_keys_coming_and_going_look_as_a_rebuilt_footer(
     world: World, console: AppFactory, size: tuple[int, int]
