@@ -217,6 +217,8 @@ class ExchangeScreen(PollingScreen[Exchange]):
         # goes there anyway.
         self._go_when_read: Level | None = None
         self._go_timer: Timer | None = None
+        # Where the tree's cursor goes then (a device opened from the command palette).
+        self._cursor_to: TreeNode[DeviceNode | None] | None = None
         # The hint shown in the port's pane while no port is chosen (None: something else).
         self._port_hint: Text | None = None
         # The port table's columns as last built (the rows are refilled, the columns kept).
@@ -839,21 +841,20 @@ class ExchangeScreen(PollingScreen[Exchange]):
 
     def open_device(self, device_id: int) -> None:
         """Straight to a device's ports (the command palette's entries)."""
-        node = self.device_nodes.get(device_id)
-        if node is not None:
-            _expand_to(node)
-            self.room_tree.move_cursor(node)
-        self._open(device_id)
+        self._open(device_id, self.device_nodes.get(device_id))
 
-    def _open(self, device_id: int) -> None:
+    def _open(self, device_id: int, node: TreeNode[DeviceNode | None] | None = None) -> None:
         """Into the device's ports once they are read: the focus move, the footer's Esc, the
-        narrow layout's switch and the ports go on screen in one layout and paint (not one for
-        the focus and the last device's ports, then one for the new ports), or after
-        :data:`APPEAR_WITHIN_S` anyway on a slow read."""
+        narrow layout's switch, the tree's cursor on ``node`` and the ports go on screen in one
+        layout and paint (not one for the focus, the cursor and the last device's ports, then
+        one for the new ports and the tree's lines again), or after :data:`APPEAR_WITHIN_S`
+        anyway on a slow read."""
         shown = self.data.device if self.data is not None else None
         self._choose_device(device_id)
+        self._cursor_to = node
         if shown is not None and shown.facts.id == device_id:
-            self._go(Level.PORTS)
+            self._go_when_read = Level.PORTS
+            self._go_now()
             return
         self._go_when_read = Level.PORTS
         if self._go_timer is not None:
@@ -862,11 +863,16 @@ class ExchangeScreen(PollingScreen[Exchange]):
 
     def _go_now(self) -> None:
         level, self._go_when_read = self._go_when_read, None
+        node, self._cursor_to = self._cursor_to, None
         if self._go_timer is not None:
             self._go_timer.stop()
             self._go_timer = None
-        if level is not None:
-            self._go(level)
+        if level is None:
+            return
+        if node is not None:
+            _expand_to(node)
+            self.room_tree.move_cursor(node)
+        self._go(level)
 
     @on(PollingScreen.PollFailed)
     def _read_failed(self) -> None:
