@@ -262,6 +262,8 @@ class Exchange:
     live: dict[int, DeviceLive]
     device: DeviceView | None
     port: PortView | None
+    every_device: bool = True
+    """False: ``live`` holds the ``device``'s state only (a poll that opens a device or port)."""
 
 
 def _layout(session: Session, device_ids: frozenset[int] | None) -> list[SiteNode]:
@@ -555,23 +557,31 @@ def browse_exchange(
     device: int | None = None,
     interface: int | None = None,
     with_layout: bool = False,
+    every_device: bool = True,
     now: dt.datetime,
 ) -> Exchange:
     """One poll of the exchange browser as ``user`` may see it (:func:`browse_scope`): every
-    visible device's reachability (unknown when its poll data is stale), the rooms → racks →
-    devices tree when ``with_layout``, the ``device``'s (an id) facts, ports, readings and
-    events, and the chosen ``interface``'s (an id, of that device) traffic, stability this
-    month, events and optics. A device or port one may not see is simply not there."""
+    visible device's reachability (unknown when its poll data is stale; only the ``device``'s
+    unless ``every_device``), the rooms → racks → devices tree when ``with_layout``, the
+    ``device``'s (an id) facts, ports, readings and events, and the chosen ``interface``'s (an
+    id, of that device) traffic, stability this month, events and optics. A device or port one
+    may not see is simply not there."""
     scope = browse_scope(session=session, user=user, now=now)
     layout = _layout(session, scope.devices) if with_layout else None
-    live = _live(session, scope.devices, read_health(session, now=now))
+    visible = device is not None and scope.device(device)
+    if every_device:
+        live = _live(session, scope.devices, read_health(session, now=now))
+    else:
+        # 2,000 devices' states are most of a poll: the one opened is all its pane shows.
+        only = frozenset({device}) if visible and device is not None else frozenset()
+        live = _live(session, only, read_health(session, now=now, device_ids=only))
     shown = None
-    if device is not None and scope.device(device):
+    if visible and device is not None:
         shown = _device_view(session, scope, device, live.get(device))
     port = None
     if shown is not None and interface is not None:
         port = _port_view(session, shown, interface, now)
-    return Exchange(layout, live, shown, port)
+    return Exchange(layout, live, shown, port, every_device)
 
 
 # -- the overview's rooms ----------------------------------------------------------------------

@@ -208,6 +208,9 @@ class ExchangeQuery:
     device_id: int | None = None
     interface_id: int | None = None
     with_layout: bool = False
+    # False: of the devices' states only the chosen device's (opening it; the tree's marks
+    # follow with the next poll).
+    every_device: bool = True
 
 
 @dataclass(frozen=True)
@@ -396,6 +399,7 @@ class Store:
                 device=query.device_id,
                 interface=query.interface_id,
                 with_layout=query.with_layout,
+                every_device=query.every_device,
                 now=now,
             )
 

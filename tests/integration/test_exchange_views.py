@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from collectors.models import (
     DeviceStatus,
@@ -19,6 +19,7 @@ from collectors.models import (
 )
 from collectors.views import Exchange, PortState, browse_exchange, rooms_live
 from inventory.accounts import PermissionDenied
+from inventory.models import Device
 from tests.integration import ticket_fixtures
 from tests.integration.ticket_fixtures import World
 from tickets.choices import reportable_ports, ticket_choices, ticket_devices
@@ -102,7 +103,9 @@ def _seed(world: World) -> None:
         session.commit()
 
 
-def _browse(world: World, name: str, port: str, *, with_layout: bool = False) -> Exchange:
+def _browse(
+    world: World, name: str, port: str, *, with_layout: bool = False, every_device: bool = True
+) -> Exchange:
     with world.session() as session:
         device_id, interface_id = World.port(session, CORE, port)
         return browse_exchange(
@@ -111,6 +114,7 @@ def _browse(world: World, name: str, port: str, *, with_layout: bool = False) ->
             device=device_id,
             interface=interface_id,
             with_layout=with_layout,
+            every_device=every_device,
             now=world.now,
         )
 
@@ -155,6 +159,42 @@ def test_viewers_and_engineers_see_the_whole_exchange(world: World, name: str) -
     assert seen.live[seen.device.facts.id].reachable
     assert seen.layout is not None
     assert sum(len(k.devices) for s in seen.layout for r in s.rooms for k in r.racks) > 2
+
+
+@pytest.mark.parametrize("name", ["cx", "eng"])
+def test_opening_a_device_reads_its_state_alone_as_the_whole_poll_judges_it(
+    world: World, name: str
+) -> None:
+    _seed(world)
+    whole = _browse(world, name, OWN)
+    alone = _browse(world, name, OWN, every_device=False)
+    assert whole.every_device
+    assert not alone.every_device
+    assert alone.device is not None
+    device_id = alone.device.facts.id
+    assert set(alone.live) == {device_id}
+    assert len(whole.live) >= 1
+    assert alone.live[device_id] == whole.live[device_id]
+    assert alone.device == whole.device
+    assert alone.port == whole.port
+    # A device one may not see is not read either: nothing of it, not even its state.
+    if name == "cx":
+        with world.session() as session:
+            hidden = session.exec(
+                select(Device.id)
+                .where(col(Device.name).not_in([CORE, "chj-ex-core2"]))
+                .order_by(col(Device.id))
+            ).first()
+            assert hidden is not None
+            seen = browse_exchange(
+                session=session,
+                user=world.user(session, name),
+                device=hidden,
+                every_device=False,
+                now=world.now,
+            )
+        assert seen.live == {}
+        assert seen.device is None
 
 
 def test_a_disabled_account_reads_nothing(world: World) -> None:

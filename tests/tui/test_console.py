@@ -460,7 +460,7 @@ def _what_it_shows(screen: TicketScreen) -> dict[str, object]:
     return {
         **texts,
         "boxes": [screen.query_one(b).display for b in ("#callout-box", "#runbook-box")],
-        "keys": [(k.key, k.description, k.disabled) for k in screen.query(FooterKey)],
+        "keys": [(k.key, k.description, k.disabled) for k in screen.query(FooterKey) if k.display],
         "top": plain(screen.top_bar),
     }
 
@@ -605,9 +605,12 @@ async def test_the_console_freezes_what_it_started_with_until_it_stops(
 
 
 def _styles_of(screen: TicketScreen) -> list[tuple[str, str]]:
-    """Every node's resolved colours and text style, in order."""
+    """Every shown node's resolved colours and text style, in order (a footer key hidden until
+    it comes back is not drawn)."""
     return [
-        (type(node).__name__, str(node.rich_style)) for node in screen.walk_children(with_self=True)
+        (type(node).__name__, str(node.rich_style))
+        for node in screen.walk_children(with_self=True)
+        if node.display
     ]
 
 

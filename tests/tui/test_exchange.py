@@ -11,6 +11,7 @@ import socket
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session, select
@@ -39,6 +40,7 @@ from tests.tui.tui_fixtures import AppFactory, FrozenClock, settle
 from tui.app import IxopsApp
 from tui.screens.exchange import ExchangeScreen, Level
 from tui.screens.overview import OverviewScreen
+from tui.store import ExchangeQuery, UserInfo
 from tui.widgets.rooms import RoomsTable
 from tui.widgets.sparkline import BARS, on_time_axis, spark
 
@@ -213,6 +215,39 @@ async def test_room_rack_device_port_with_keys_and_a_port_the_lab_takes_down(
         assert screen.level is Level.TREE
 
 
+async def test_opening_a_device_reads_its_state_alone_and_the_tree_keeps_its_marks(
+    exchange: Exchange, console: AppFactory
+) -> None:
+    for _ in range(3):
+        await exchange.round()
+    app = console("eng")
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await to_device(pilot)
+
+        def marks() -> dict[str, str]:
+            return {
+                node.data.name: str(node.label).split()[0]
+                for node in screen.device_nodes.values()
+                if node.data is not None
+            }
+
+        # The poll that opened the device read its state only: the header says it, and the
+        # tree's marks (every device's, from the poll before) are left as they were.
+        assert screen.data is not None
+        assert not screen.data.every_device
+        assert list(screen.data.live) == [screen.data.device.facts.id]  # type: ignore[union-attr]
+        assert "reachable" in plain(screen.query_one("#ex-device"))  # type: ignore[arg-type]
+        shown = marks()
+        assert shown[DEVICE] == "UP"
+        assert list(shown.values()).count("UP") > 1
+        # The next poll (the timer's, or Ctrl+R) reads them all again.
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert screen.data.every_device
+        assert len(screen.data.live) > 1
+        assert marks() == shown
+
+
 async def test_overview_shows_devices_and_links_up_and_down_per_room(
     exchange: Exchange, console: AppFactory
 ) -> None:
@@ -257,6 +292,129 @@ async def test_no_collector_data_says_so(world: World, console: AppFactory) -> N
         await pilot.press("2")
         await settle(pilot)
         assert "no data yet" in plain(app.screen.query_one(RoomsTable))
+
+
+async def test_opening_a_device_goes_in_once_its_ports_are_read(
+    world: World, console: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Enter on a device reads it with the tree still up and goes to its ports with them
+    shown (one paint); a read slower than APPEAR_WITHIN_S goes in meanwhile."""
+    import threading
+
+    from tui.screens import exchange as exchange_screen
+
+    monkeypatch.setattr(exchange_screen, "APPEAR_WITHIN_S", 1.0)
+    app = console("eng")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await to_device(pilot)
+        first = screen.data.device.facts.name if screen.data and screen.data.device else None
+        assert first == DEVICE
+        await pilot.press("escape")
+        await settle(pilot)
+        store = app.ctx.store
+        read = store.exchange
+        gate = threading.Event()
+
+        def slow(who: UserInfo, query: ExchangeQuery, *, now: dt.datetime) -> Any:
+            gate.wait(10)
+            return read(who, query, now=now)
+
+        monkeypatch.setattr(store, "exchange", slow)
+        tree = screen.room_tree
+        await pilot.press("down")
+        other = tree.cursor_node.data if tree.cursor_node is not None else None
+        assert other is not None
+        assert other.name != DEVICE
+        await pilot.press("enter")
+        await pilot.pause()
+        # Read first: still the tree, focused, and the last device's name in the header.
+        assert screen.level is Level.TREE
+        assert tree.has_focus
+        await pilot.pause(1.3)
+        assert screen.level is Level.PORTS  # gone in anyway
+        gate.set()
+        await settle(pilot)
+        assert screen.data is not None
+        assert screen.data.device is not None
+        assert screen.data.device.facts.name == other.name
+        assert other.name in plain(screen.query_one("#ex-device"))  # type: ignore[arg-type]
+        # A read in time: in as soon as it is there, well before the wait is over.
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("up")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.level is Level.PORTS
+        assert screen.ports_table.has_focus
+        assert screen.data.device.facts.name == DEVICE
+
+
+async def test_leaving_the_ports_stops_following_the_cursor_there(
+    world: World, console: AppFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Wide, the port under the table's cursor is read once the cursor rests there; Esc back
+    to the tree before that reads no port."""
+    from tui.screens import exchange as exchange_screen
+
+    monkeypatch.setattr(exchange_screen, "FOLLOW_S", 1.0)
+    app = console("eng")
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = await to_device(pilot)
+        assert screen.data is not None
+        assert screen.data.port is None
+        await pilot.press("escape")
+        await pilot.pause(1.3)
+        await settle(pilot)
+        assert screen.level is Level.TREE
+        assert screen.interface_id is None
+        assert screen.data.port is None
+        # Resting there does read it.
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.level is Level.PORTS
+        await pilot.press("down")
+        await pilot.pause(1.3)
+        await settle(pilot)
+        assert screen.data.port is not None
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)])
+async def test_the_footer_keys_coming_and_going_look_as_a_rebuilt_footer(
+    world: World, console: AppFactory, size: tuple[int, int]
+) -> None:
+    """Going in and out of a device mounts and removes the Esc key alone (KeyFooter): the
+    footer then draws exactly what a footer rebuilt from scratch draws."""
+    from textual.widgets._footer import FooterKey
+
+    from tui.widgets.footer import KeyFooter
+
+    app = console("eng")
+    async with app.run_test(size=size) as pilot:
+
+        def keys() -> list[tuple[str, str, bool]]:
+            return [
+                (k.key, k.description, k.disabled) for k in app.screen.query(FooterKey) if k.display
+            ]
+
+        async def as_rebuilt() -> tuple[list[tuple[str, str, bool]], str]:
+            patched = keys(), app.export_screenshot()
+            footer = app.screen.query_one(KeyFooter)
+            widgets = list(footer.query(FooterKey))
+            footer.refresh(recompose=True)
+            await settle(pilot)
+            assert not set(widgets) & set(footer.query(FooterKey))  # rebuilt indeed
+            assert (keys(), app.export_screenshot()) == patched
+            return patched[0], patched[1]
+
+        screen = await to_device(pilot)
+        inside, _ = await as_rebuilt()
+        assert "escape" in [key for key, _, _ in inside]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert screen.level is Level.TREE
+        outside, _ = await as_rebuilt()
+        assert "escape" not in [key for key, _, _ in outside]
+        assert [k for k in inside if k[0] != "escape"] == outside
 
 
 async def test_a_contact_browses_only_their_units_ports(world: World, console: AppFactory) -> None:

@@ -11,7 +11,7 @@ from tui.app import IxopsApp
 
 
 def _keys(app: IxopsApp) -> list[tuple[str, str]]:
-    return [(k.key, k.description) for k in app.screen.query(FooterKey)]
+    return [(k.key, k.description) for k in app.screen.query(FooterKey) if k.display]
 
 
 def _labels(app: IxopsApp) -> list[str]:
@@ -29,7 +29,7 @@ def _all_on_screen(app: IxopsApp, width: int) -> bool:
     return all(
         w.region.width > 0 and w.region.right <= end
         for w in [*app.screen.query(FooterKey), *app.screen.query(FooterLabel)]
-        if "-command-palette" not in w.classes
+        if "-command-palette" not in w.classes and w.display
     )
 
 

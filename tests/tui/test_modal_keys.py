@@ -11,7 +11,7 @@ from tui.screens.prompts import FilterPrompt
 
 
 def _footer_keys(app: IxopsApp) -> list[str]:
-    return [k.description for k in app.screen.query(FooterKey)]
+    return [k.description for k in app.screen.query(FooterKey) if k.display]
 
 
 async def test_a_dialog_shows_its_own_keys_in_the_footer(

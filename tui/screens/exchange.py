@@ -61,6 +61,8 @@ from tui.widgets.sparkline import (
 )
 
 WIDE_AT: Final = 120
+# How long opening a device waits for its ports before it goes in anyway (as the ticket's).
+APPEAR_WITHIN_S: Final = 0.2
 EXPAND_UP_TO: Final = 80
 # How long the cursor rests on a row before the pane beside it follows (wide layout only).
 FOLLOW_S: Final = 0.15
@@ -210,6 +212,17 @@ class ExchangeScreen(PollingScreen[Exchange]):
         self._device_marks: dict[int, tuple[bool | None, bool]] = {}
         self._ports_signature: tuple[object, ...] | None = None
         self._follow: Timer | None = None
+        self._every_device = True
+        # Where a device's opening goes once its ports are read (_open), and the timer that
+        # goes there anyway.
+        self._go_when_read: Level | None = None
+        self._go_timer: Timer | None = None
+        # Where the tree's cursor goes then (a device opened from the command palette).
+        self._cursor_to: TreeNode[DeviceNode | None] | None = None
+        # The hint shown in the port's pane while no port is chosen (None: something else).
+        self._port_hint: Text | None = None
+        # The port table's columns as last built (the rows are refilled, the columns kept).
+        self._columns_shown: tuple[object, ...] | None = None
 
     # -- building
 
@@ -263,6 +276,11 @@ class ExchangeScreen(PollingScreen[Exchange]):
             self.set_classes(classes)
 
     def _go(self, level: Level) -> None:
+        if level is not self.level and self._follow is not None:
+            # What the cursor rested on at the level left is not followed any more (Esc back
+            # to the tree before the port under the cursor was read: no read, no paint).
+            self._follow.stop()
+            self._follow = None
         self.level = level
         self._apply_layout()
         self.refresh_bindings()
@@ -282,7 +300,15 @@ class ExchangeScreen(PollingScreen[Exchange]):
             device_id=self.device_id,
             interface_id=self.interface_id if wants_port else None,
             with_layout=self.rooms is None,
+            every_device=self._every_device or self.rooms is None,
         )
+
+    def poll_now(self, *, every_device: bool = True) -> None:
+        # Choosing a device or port reads that device's state alone (every device's is most of
+        # a poll at 2,000 devices); the timer's polls, a resume's and Ctrl+R read them all, for
+        # the tree's marks.
+        self._every_device = every_device
+        super().poll_now()
 
     def load(self, now: dt.datetime) -> Exchange:
         return self.ctx.store.exchange(self.ctx.me, self._query(), now=now)
@@ -292,9 +318,11 @@ class ExchangeScreen(PollingScreen[Exchange]):
         if data.layout is not None and self.rooms is None:
             self.rooms = data.layout
             self._build_tree(data.layout)
-        self._mark_devices(data.live)
+        if data.every_device:
+            self._mark_devices(data.live)
         self._show_device(data.device)
         self._show_port(data.device, data.port)
+        self._go_now()
 
     def _build_tree(self, layout: list[SiteNode]) -> None:
         lab = self.ctx.labels
@@ -370,7 +398,7 @@ class ExchangeScreen(PollingScreen[Exchange]):
         if view is None:
             header.update(lab("ex.pick_device"))
             table.clear(columns=True)
-            self._ports_signature = None
+            self._ports_signature = self._columns_shown = None
             return
         header.update(self._device_header(view))
         columns = self._port_columns()
@@ -391,8 +419,9 @@ class ExchangeScreen(PollingScreen[Exchange]):
         )
         if signature == self._ports_signature:
             return
-        rebuild = self._ports_signature is None or self._ports_signature[0] != signature[0]
+        rebuild = self._columns_shown != signature[0]
         self._ports_signature = signature
+        self._columns_shown = signature[0]
         selected = self.interface_id
         if rebuild:
             table.clear(columns=True)
@@ -517,13 +546,18 @@ class ExchangeScreen(PollingScreen[Exchange]):
         lab = self.ctx.labels
         body = self.query_one("#ex-port", Static)
         if device is None:
+            self._port_hint = None
             body.update("")
             return
         if port is None:
-            body.update(
-                Text(lab("ex.pick_port") if device.ports else lab("ex.no_ports"), style="dim")
-            )
+            hint = Text(lab("ex.pick_port") if device.ports else lab("ex.no_ports"), style="dim")
+            if hint != self._port_hint:
+                # The same hint again (another device opened) is left standing: a Static's
+                # update lays the whole screen out again.
+                self._port_hint = hint
+                body.update(hint)
             return
+        self._port_hint = None
         body.update(self._port_detail(port))
 
     def _spark_width(self) -> int:
@@ -694,14 +728,15 @@ class ExchangeScreen(PollingScreen[Exchange]):
         device = event.node.data
         if device is None:
             return
-        self._choose_device(device.id)
-        self._go(Level.PORTS)
+        self._open(device.id)
 
     @on(Tree.NodeHighlighted, "#ex-tree")
     def _device_highlighted(self, event: Tree.NodeHighlighted[DeviceNode | None]) -> None:
         device = event.node.data
         if device is None or not self.wide or self.level is not Level.TREE:
             return
+        if self._go_when_read is not None:
+            return  # a device is being opened: the cursor's next stop does not replace it
         self._follow_later(lambda: self._choose_device(device.id))
 
     def _choose_device(self, device_id: int) -> None:
@@ -710,8 +745,7 @@ class ExchangeScreen(PollingScreen[Exchange]):
         self.device_id = device_id
         self.interface_id = None
         self._ports_signature = None
-        self.ports_table.clear()
-        self.poll_now()
+        self.poll_now(every_device=False)
 
     @on(DataTable.RowHighlighted, "#ex-ports")
     def _port_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -734,7 +768,7 @@ class ExchangeScreen(PollingScreen[Exchange]):
         if interface_id == self.interface_id and self.data is not None and self.data.port:
             return
         self.interface_id = interface_id
-        self.poll_now()
+        self.poll_now(every_device=False)
 
     def _follow_later(self, follow: object) -> None:
         if self._follow is not None:
@@ -807,9 +841,39 @@ class ExchangeScreen(PollingScreen[Exchange]):
 
     def open_device(self, device_id: int) -> None:
         """Straight to a device's ports (the command palette's entries)."""
-        node = self.device_nodes.get(device_id)
+        self._open(device_id, self.device_nodes.get(device_id))
+
+    def _open(self, device_id: int, node: TreeNode[DeviceNode | None] | None = None) -> None:
+        """Into the device's ports once they are read: the focus move, the footer's Esc, the
+        narrow layout's switch, the tree's cursor on ``node`` and the ports go on screen in one
+        layout and paint (not one for the focus, the cursor and the last device's ports, then
+        one for the new ports and the tree's lines again), or after :data:`APPEAR_WITHIN_S`
+        anyway on a slow read."""
+        shown = self.data.device if self.data is not None else None
+        self._choose_device(device_id)
+        self._cursor_to = node
+        if shown is not None and shown.facts.id == device_id:
+            self._go_when_read = Level.PORTS
+            self._go_now()
+            return
+        self._go_when_read = Level.PORTS
+        if self._go_timer is not None:
+            self._go_timer.stop()
+        self._go_timer = self.set_timer(APPEAR_WITHIN_S, self._go_now)
+
+    def _go_now(self) -> None:
+        level, self._go_when_read = self._go_when_read, None
+        node, self._cursor_to = self._cursor_to, None
+        if self._go_timer is not None:
+            self._go_timer.stop()
+            self._go_timer = None
+        if level is None:
+            return
         if node is not None:
             _expand_to(node)
             self.room_tree.move_cursor(node)
-        self._choose_device(device_id)
-        self._go(Level.PORTS)
+        self._go(level)
+
+    @on(PollingScreen.PollFailed)
+    def _read_failed(self) -> None:
+        self._go_now()  # the top bar says why (PollingScreen)
