@@ -25,7 +25,6 @@ import functools
 import logging
 import os
 import socket
-import sys
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -134,8 +133,6 @@ BULK_YIELD_S = 1.0
 TRAP_BATCH = 200
 # A device's poll waits for trap work to settle for at most this long (see _poll_round).
 POLL_YIELD_S = 0.25
-# The interpreter's switch interval while the collector runs (see Collector.run).
-GIL_SWITCH_S = 0.0005
 # A round's events are handed to the ticket rules this many a piece of work (trap work goes
 # between the pieces): on PostgreSQL an opened ticket is ~15-30 ms of the worker.
 ROUND_HAND_OVER = 10
@@ -1582,18 +1579,6 @@ class Collector:
     async def run(
         self, *, once: bool = False, on_round: Callable[[RoundReport], None] | None = None
     ) -> None:
-        # The database work runs in a worker thread that waits on the store for every statement
-        # (a round trip each on PostgreSQL) and then for the GIL, which the poller's CPU-bound
-        # event loop hands over only once per switch interval: 5 ms by default, so a trap's
-        # dozen statements could wait tens of milliseconds while a round polls.
-        switch_s = sys.getswitchinterval()
-        sys.setswitchinterval(min(switch_s, GIL_SWITCH_S))
-        try:
-            await self._run(once=once, on_round=on_round)
-        finally:
-            sys.setswitchinterval(switch_s)
-
-    async def _run(self, *, once: bool, on_round: Callable[[RoundReport], None] | None) -> None:
         await self.start()
         confirms: asyncio.Queue[TrapReceived] = asyncio.Queue()
         traps = asyncio.create_task(self._trap_loop(confirms))
