@@ -3,9 +3,11 @@
     .venv/bin/python bench/bench_collect.py [--devices 200] [--rounds 2] [--traps-per-s 50]
                                             [--stores sqlite,postgresql] [--batch 20]
                                             [--no-traps] [--profile] [--profile-first]
+                                            [--management-on-lo] [--storm N]
 
 Needs root (a network namespace), iproute2, net-snmp's snmpd and PostgreSQL's server binaries.
 It creates a namespace with 48 veth interfaces (up; their peers in a second namespace), `lo`,
+a 49th veth `m0` (the devices' management port; `--management-on-lo` declares `lo` instead)
 and one snmpd listening on UDP 161 of every address. Each device of a generated inventory
 (`bench_sync.generate`'s exchange, with the namespace's interface names) has its own address
 127.19.x.y, so the single agent answers for all of them and traps can come from each device's
@@ -91,6 +93,15 @@ def outside(args: argparse.Namespace) -> int:
                 "peer", "name", f"p{n}", "netns", peers)  # fmt: skip
             run("ip", "-n", peers, "link", "set", f"p{n}", "up")
             run("ip", "-n", ns, "link", "set", f"d{n}", "up")
+        if not args.management_on_lo:
+            # The management port: a veth of its own (10 Gb/s, no traffic), not `lo`, which
+            # carries every poll of every simulated device (all answered by the one agent) at
+            # a reported 10 Mb/s and so crosses its utilisation threshold on every device at
+            # once when rounds come close together: a storm of the bench's own making.
+            run("ip", "-n", ns, "link", "add", "m0", "type", "veth", "peer", "name", "pm0",
+                "netns", peers)  # fmt: skip
+            run("ip", "-n", peers, "link", "set", "pm0", "up")
+            run("ip", "-n", ns, "link", "set", "m0", "up")
         conf = workdir / "snmpd.conf"
         conf.write_text(f"rocommunity {COMMUNITY}\n")
         snmpd = subprocess.Popen(
@@ -115,10 +126,10 @@ def outside(args: argparse.Namespace) -> int:
 
 
 def _quiet(rounds: list[tuple[float, float, int, float, int]]) -> dict[str, Any]:
-    """Medians of the rounds that stored no event. A round that stored some (in this
-    namespace `lo`, the management port, carries the polls themselves and crosses its 10 Mb/s
-    utilisation threshold after a few rounds) paid for tickets too, so it is left out and
-    counted; if every round had events, all are counted."""
+    """Medians of the rounds that stored no event. A round that stored some (with
+    `--management-on-lo`, `lo`, the management port, carries the polls themselves and crosses
+    its 10 Mb/s utilisation threshold after a few rounds) paid for tickets too, so it is left
+    out and counted; if every round had events, all are counted."""
     calm = [r for r in rounds if r[4] == 0]
     every = not calm
     calm = calm or rounds
@@ -132,7 +143,7 @@ def _quiet(rounds: list[tuple[float, float, int, float, int]]) -> dict[str, Any]
     }
 
 
-def generate(root: Path, devices: int) -> None:
+def generate(root: Path, devices: int, management: str = "m0") -> None:
     from bench_sync import generate as sync_generate
 
     sync_generate(root, devices)
@@ -146,7 +157,7 @@ def generate(root: Path, devices: int) -> None:
     text = (
         text.replace('"Ethernet1/[1-46]"', '"d[0-45]"')
         .replace('"Ethernet1/[47-48]"', '"d[46-47]"')
-        .replace('"Management1"', '"lo"')
+        .replace('"Management1"', f'"{management}"')
     )
     (root / "devices.yaml").write_text(text, encoding="utf-8")
     for name in ("links.yaml", "access-units.yaml"):
@@ -269,7 +280,7 @@ async def one_store(args: argparse.Namespace, url: str, workdir: Path) -> dict[s
 
     root = workdir / "inv"
     root.mkdir()
-    generate(root, args.devices)
+    generate(root, args.devices, "lo" if args.management_on_lo else "m0")
     inventory = load_inventory(root)
     assert inventory.ok, inventory.errors[:5]
     engine = make_engine(url)
@@ -381,6 +392,8 @@ async def one_store(args: argparse.Namespace, url: str, workdir: Path) -> dict[s
             print_profile(profilers["first"], "the first round's", args.profile_lines)
         phase[0] = "round" if len(rounds) < 1 + args.rounds else None
         if len(rounds) == 1 + args.rounds and not args.no_traps:
+            if args.storm:
+                store_storm(engine, collector.index, args.storm, now())
             # The last --idle-s seconds' worth of the plan kept for the reference.
             sender = start_sender(args, plan_file, 0, len(traps) - reserve)
         if len(rounds) >= wanted:
@@ -434,6 +447,39 @@ async def one_store(args: argparse.Namespace, url: str, workdir: Path) -> dict[s
         "tickets": tickets,
         "load": load(),
     }
+
+
+def store_storm(engine: Any, index: Any, count: int, at: dt.datetime) -> None:
+    """`--storm`: the first `count` devices' management ports cross their utilisation threshold
+    together, stored as a round's store batch stores them (committed, not yet handed to the
+    ticket rules) just as the busy round starts: a thousand utilisation tickets to open while the
+    traps come."""
+    from sqlmodel import Session
+
+    from collectors.models import EventKind
+    from collectors.store import events_together, store_event
+
+    ports = sorted(
+        (p for p in index.ports.values() if p.role == "management"), key=lambda p: p.device
+    )[:count]
+    with Session(engine) as session:
+        with events_together(session):
+            for port in ports:
+                store_event(
+                    session,
+                    kind=EventKind.THRESHOLD_CROSSED,
+                    subject=f"interface:{port.device}:{port.name}:utilisation:out",
+                    detected_at=at,
+                    now=at,
+                    source="poll",
+                    device_id=port.device_id,
+                    interface_id=port.interface_id,
+                    link_id=port.link_id,
+                    details={"metric": "utilisation", "direction": "out", "value": 91.0,
+                             "limit": 80.0},
+                )  # fmt: skip
+        session.commit()
+    print(f"    stored {len(ports)} utilisation crossings (--storm) as the busy round starts")
 
 
 def print_profile(profiler: cProfile.Profile, title: str, lines: int) -> None:
@@ -543,6 +589,21 @@ def main() -> int:
     )
     parser.add_argument("--profile-lines", type=int, default=30)
     parser.add_argument("--no-traps", action="store_true", help="quiet rounds only")
+    parser.add_argument(
+        "--storm",
+        type=int,
+        default=0,
+        metavar="N",
+        help="as the busy round starts, store N management ports' utilisation crossings "
+        "(not yet ticketed), as a round that crosses a threshold on N devices does",
+    )
+    parser.add_argument(
+        "--management-on-lo",
+        action="store_true",
+        help="declare `lo` as every device's management port (as before 2026-12-04): it "
+        "carries the bench's own polls at a reported 10 Mb/s, so close rounds open a "
+        "utilisation ticket on every device at once",
+    )
     parser.add_argument("--inside", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--community", default=COMMUNITY, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -16,7 +16,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from inventory.dbtime import UTCDateTime
@@ -131,7 +131,17 @@ class LinkEvent(SQLModel, table=True):
     """Something that happened to a port, link or device, as detected, with its source."""
 
     __tablename__ = "link_event"
-    __table_args__ = (Index("ix_link_event_interface_time", "interface_id", "detected_at"),)
+    __table_args__ = (
+        Index("ix_link_event_interface_time", "interface_id", "detected_at"),
+        # The events the ticket rules have not seen yet, oldest first (every hand-over's read).
+        Index(
+            "ix_link_event_unhandled",
+            "detected_at",
+            "id",
+            postgresql_where=text("handled_at IS NULL"),
+            sqlite_where=text("handled_at IS NULL"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     # Unique per fact: a retried write after a crash finds its own row instead of a twin.
     event_key: str = Field(unique=True)

@@ -114,6 +114,14 @@ _CLEARS: Final = {
     FaultKind.COLLECTOR_RETURNED: ProblemKind.COLLECTOR_SILENT,
 }
 RULE_KINDS: Final = frozenset(_RAISES) | frozenset(_CLEARS)
+# Kinds whose tickets no other kind's rule reads or changes: a threshold ticket is nobody's
+# parent (_unreachable_parent and cut_off_units read link-down and unreachable tickets), is
+# never absorbed (_absorb takes link-down and flapping ones) and has no flap story (_STORY_OF).
+# So their events may go to the rules after later events of other kinds with every outcome the
+# same (among themselves they keep their order): the collector's trap work leaves them to the
+# round's hand-over, so a round that crosses a threshold on a thousand ports does not put a
+# thousand tickets in front of a trap's.
+INDEPENDENT_KINDS: Final = frozenset({FaultKind.THRESHOLD_CROSSED, FaultKind.THRESHOLD_CLEARED})
 _CORE_ROLES: Final = frozenset(
     {DeviceRole.EXCHANGE_SWITCH, DeviceRole.ROUTER, DeviceRole.ROUTE_SERVER}
 )

@@ -219,3 +219,62 @@ def test_a_batch_of_traps_stores_the_events_one_trap_at_a_time_would(world: Worl
         assert planned
         assert {s[4] for s in planned} == {"CHG-7"}
         assert all("chj-ex-core2" in str(s[0]) for s in planned)
+
+
+def _store_utilisation(world: World, crossed_at: dt.datetime) -> None:
+    """Two member ports' utilisation crossings, stored and not yet handled (as a round does)."""
+    with world.session() as session:
+        for name in ("Ethernet1/4", "Ethernet1/5"):
+            device_id, interface_id = world.port(session, "chj-ex-core1", name)
+            store_event(
+                session,
+                kind=EventKind.THRESHOLD_CROSSED,
+                subject=f"interface:chj-ex-core1:{name}:utilisation:in",
+                detected_at=crossed_at,
+                now=world.now,
+                source="poll",
+                device_id=device_id,
+                interface_id=interface_id,
+                details={"metric": "utilisation", "direction": "in", "value": 91.0, "limit": 80.0},
+            )
+        session.commit()
+
+
+def test_trap_work_leaves_the_threshold_events_to_the_rounds_hand_over_in_pieces(
+    world: World,
+) -> None:
+    """The trap path's hand-over (`leave=rules.INDEPENDENT_KINDS`) tickets the link-downs and
+    leaves the older utilisation crossings stored and unhandled; the round's hand-over, a
+    `limit` of events at a time, then tickets each crossing once, and only its last part (no
+    more left) says so."""
+    _store_utilisation(world, world.now - 10 * SECOND)
+    _store_downs(world)
+    with world.session() as session:
+        touched = Collector.hand_to_tickets(
+            session, now=world.now + SECOND, leave=rules.INDEPENDENT_KINDS
+        )
+    assert touched == 3
+    with world.session() as session:
+        assert sorted(t.kind for t in session.exec(select(Ticket)).all()) == ["link_down"] * 3
+        unhandled = session.exec(
+            select(LinkEvent.kind).where(col(LinkEvent.handled_at).is_(None))
+        ).all()
+        assert unhandled == [EventKind.THRESHOLD_CROSSED.value] * 2
+    parts = []
+    with world.session() as session:
+        while not parts or parts[-1][1]:
+            parts.append(Collector.hand_over(session, now=world.now + 2 * SECOND, limit=1))
+    assert parts == [(1, True), (1, False)]
+    with world.session() as session:
+        tickets = session.exec(select(Ticket).order_by(col(Ticket.id))).all()
+        assert [t.kind for t in tickets] == ["link_down"] * 3 + ["threshold"] * 2
+        assert sorted(str(t.subject_key) for t in tickets[3:]) == [
+            "interface:chj-ex-core1:Ethernet1/4",
+            "interface:chj-ex-core1:Ethernet1/5",
+        ]
+        assert all(_events(session, t) == 1 for t in tickets)
+        assert (
+            session.exec(select(LinkEvent).where(col(LinkEvent.handled_at).is_(None))).all() == []
+        )
+        # Nothing left: a further hand-over touches nothing.
+        assert Collector.hand_over(session, now=world.now + 3 * SECOND, limit=1) == (0, False)
