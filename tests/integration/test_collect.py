@@ -105,7 +105,10 @@ async def test_a_member_port_down_opens_one_ticket_from_the_trap(exchange: Excha
     started = time.monotonic()
     exchange.state.set_port(device, port, up=False)
     await _next_trap(exchange)
-    assert time.monotonic() - started < 1.0  # from the lab's trap to the stored ticket
+    # From the lab's trap to the stored ticket: handled as it comes, not at the next round (a
+    # minute away). How fast is bench_collect's to measure, not a timed test's: at load 4 this
+    # took 1.2 s once against a 1 s bound.
+    assert time.monotonic() - started < 5.0
 
     (down,) = exchange.events("link_down")
     assert down.source == "trap"
