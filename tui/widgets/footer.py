@@ -229,52 +229,36 @@ class KeyFooter(Footer):
         combine, with_palette, help_first = self._fit(shown)
         if help_first:
             shown.sort(key=lambda item: item[0].id != _HELP)
-        classes = "-compact" if self.compact else ""
         for group, run in groupby(shown, lambda item: item[0].group if combine else None):
             keys = list(run)
             if group is not None and len(keys) > 1:
                 with KeyGroup(classes="-compact" if group.compact else ""):
                     for binding, enabled, tooltip in keys:
                         yield self._key(
-                            FooterKey(
-                                binding.key,
-                                app.get_key_display(binding),
-                                "",
-                                binding.action,
-                                disabled=not enabled,
-                                tooltip=tooltip or binding.description,
-                                classes=f"-grouped {classes}",
-                            )
+                            binding, enabled, tooltip or binding.description, "", "-grouped"
                         )
                 yield FooterLabel(group.description)
                 continue
             for binding, enabled, tooltip in keys:
-                yield self._key(
-                    FooterKey(
-                        binding.key,
-                        app.get_key_display(binding),
-                        binding.description,
-                        binding.action,
-                        disabled=not enabled,
-                        tooltip=tooltip,
-                        classes=classes,
-                    )
-                )
+                yield self._key(binding, enabled, tooltip, binding.description)
         if with_palette and self.show_command_palette and app.ENABLE_COMMAND_PALETTE:
             found = self.screen.active_bindings.get(app.COMMAND_PALETTE_BINDING)
             if found is not None:
                 _node, binding, enabled, _tooltip = found
-                yield self._key(
-                    FooterKey(
-                        binding.key,
-                        app.get_key_display(binding),
-                        binding.description,
-                        binding.action,
-                        classes=f"-command-palette {classes}",
-                        disabled=not enabled,
-                        tooltip=binding.tooltip or binding.description,
-                    )
-                )
+                tooltip = binding.tooltip or binding.description
+                yield self._key(binding, enabled, tooltip, binding.description, "-command-palette")
 
-    def _key(self, key: FooterKey) -> FooterKey:
+    def _key(
+        self, binding: Binding, enabled: bool, tooltip: str, description: str, classes: str = ""
+    ) -> FooterKey:
+        """A key as ``Footer.compose`` makes it, born compact (see :meth:`compose`)."""
+        key = FooterKey(
+            binding.key,
+            self.app.get_key_display(binding),
+            description,
+            binding.action,
+            disabled=not enabled,
+            tooltip=tooltip,
+            classes=f"{classes} -compact" if self.compact else classes,
+        )
         return key.data_bind(compact=Footer.compact)
