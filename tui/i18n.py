@@ -581,7 +581,7 @@ _LABELS: Final[dict[str, tuple[str, str]]] = {
     "ex.col.out": ("Out", "出"),
     "ex.col.util": ("Util", "利用率"),
     "ex.col.errors": ("Err/s", "错包/秒"),
-    "ex.col.since": ("Since (+08:00)", "变化时间（北京时间）"),
+    "ex.col.since": ("Since (+08:00)", "变化于 +08:00"),
     "ex.col.description": ("Description", "描述"),
     "ex.member": ("member link of {unit}", "{unit} 接入链路"),
     "ex.trunk": ("trunk to {far}", "中继至 {far}"),

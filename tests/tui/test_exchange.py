@@ -417,6 +417,27 @@ async def test_the_footer_keys_coming_and_going_look_as_a_rebuilt_footer(
         assert [k for k in inside if k[0] != "escape"] == outside
 
 
+@pytest.mark.parametrize("width", [160, 200])
+async def test_the_ports_fit_their_table_with_no_horizontal_scrollbar(
+    world: World, console: AppFactory, width: int
+) -> None:
+    """The ports table's columns fit beside its vertical scrollbar (always shown, so it never
+    comes a frame after the ports and lays the screen out again): no horizontal scrollbar
+    hides the last port's row. The description column takes what is left when that is worth
+    it (at 200 columns), and is left out (it is on the port's own view) when it is not."""
+    fill_collector_rows(world)
+    app = console("eng")
+    async with app.run_test(size=(width, 50)) as pilot:
+        screen = await to_device(pilot)
+        table = screen.ports_table
+        assert table.show_vertical_scrollbar
+        assert not table.show_horizontal_scrollbar
+        assert table.virtual_size.width <= table.scrollable_content_region.width
+        keys = [column.key.value for column in table.columns.values()]
+        assert ("description" in keys) is (width == 200)
+        assert "since" in keys
+
+
 async def test_a_contact_browses_only_their_units_ports(world: World, console: AppFactory) -> None:
     app = console("cx")  # excloud's contact
     async with app.run_test(size=(160, 50)) as pilot:

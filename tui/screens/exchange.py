@@ -443,9 +443,15 @@ class ExchangeScreen(PollingScreen[Exchange]):
             columns.append(("speed", 5))
         columns += [("in", 9), ("out", 9), ("util", 5), ("errors", 6)]
         if self.wide:
-            columns.append(("since", 11))
+            columns.append(("since", 14))  # its heading: "Since (+08:00)"
             used = sum(w + 2 for _, w in columns) + 2
-            columns.append(("description", max(8, width - used - 2)))
+            # What is left beside the table's scrollbar (always shown: app.tcss). Less than a
+            # few letters is not worth a horizontal scrollbar, which would hide a port's row:
+            # the description is on the port's own view.
+            scrollbar = self.ports_table.styles.scrollbar_size_vertical
+            left = width - used - 2 - scrollbar
+            if left >= 8:
+                columns.append(("description", left))
         return columns
 
     def _port_cells(self, port: PortRow, keys: list[str]) -> list[Text | str]:
