@@ -23,7 +23,7 @@ from textual.screen import ModalScreen, Screen
 
 from inventory.sessions import SessionFactory
 from runbooks.run import SshAccess
-from tui.bindings import load_keymap, localize
+from tui.bindings import load_keymap, localize, screen_judged
 from tui.context import Clock, Context
 from tui.i18n import Labels, parse_lang
 from tui.screens.base import IxScreen, PollingScreen
@@ -115,13 +115,15 @@ class IxopsApp(App[None]):
         self.push_screen(QueueScreen(self.ctx))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Judged for the current screen, or for one whose footer is drawn before it is shown.
+        screen = screen_judged(self.screen)
         # A dialog keeps the keyboard: no quitting or jumping away from half-typed input.
-        if isinstance(self.screen, ModalScreen) and action in _GLOBAL_ACTIONS:
+        if isinstance(screen, ModalScreen) and action in _GLOBAL_ACTIONS:
             return False
         if action == "go":
             # No footer space spent on going where you already are.
             here = _SCREENS.get(str(parameters[0]) if parameters else "", QueueScreen)
-            return not isinstance(self.screen, here)
+            return not isinstance(screen, here)
         return True
 
     # -- navigation

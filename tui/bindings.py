@@ -7,14 +7,38 @@ machinery applies it (posting's pattern).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import replace
 from pathlib import Path
 
 import yaml
 from textual.binding import Binding
 from textual.dom import DOMNode
+from textual.screen import Screen
 
 from tui.i18n import Labels
+
+# The screen whose keys are being judged, when it is not (yet) the current one (keys_of).
+_KEYS_OF: ContextVar[Screen[object] | None] = ContextVar("ixops_keys_of", default=None)
+
+
+@contextmanager
+def keys_of(screen: Screen[object]) -> Iterator[None]:
+    """Judge the app's keys (its ``check_action``) for ``screen`` as if it were current: a
+    screen's footer drawn before the screen is shown again (``KeyFooter.prepare``)."""
+    token = _KEYS_OF.set(screen)
+    try:
+        yield
+    finally:
+        _KEYS_OF.reset(token)
+
+
+def screen_judged(current: Screen[object]) -> Screen[object]:
+    """The screen the app's keys are judged for: the current one, or the one keys_of names."""
+    judged = _KEYS_OF.get()
+    return current if judged is None else judged
 
 
 def localize(node: DOMNode, labels: Labels) -> None:

@@ -501,6 +501,51 @@ async def test_the_kept_ticket_screen_shows_the_next_ticket_as_a_new_screen_woul
     assert reused == fresh
 
 
+def _rows_drawn(app: IxopsApp) -> list[str]:
+    """The current screen as the compositor draws it now, line by line (what a terminal gets)."""
+    return [
+        "".join(s.text for s in strip if not s.control)
+        for strip in app.screen._compositor.render_strips()
+    ]
+
+
+async def test_the_kept_ticket_screen_appears_with_the_next_tickets_keys_in_its_first_frame(
+    seeded: Seeded, console: AppFactory
+) -> None:
+    """The kept ticket screen, shown for the next ticket, draws that ticket's keys in every
+    frame that shows it (KeyFooter.prepare, before the screen is up), never the last ticket's
+    keys with the right ones a frame later: a not-acknowledged ticket offers Ack, and its keys
+    are too many for each screen key's name at 160 columns (the footer is rebuilt with them
+    combined); an acknowledged one offers no Ack and names each. Every frame Textual hands
+    the terminal is taken at ``App._display`` (a private seam: headless, there is no terminal
+    to read)."""
+    app = console("eng")
+    frames: list[str] = []
+    ack = "a " + app.ctx.labels("key.ticket.acknowledge")
+    async with app.run_test(size=(160, 50)) as pilot:
+        await settle(pilot)
+        kept = await open_ticket(app, pilot, seeded.at_risk)
+        display = app._display
+
+        def taken(screen: object, renderable: object) -> None:
+            display(screen, renderable)  # type: ignore[arg-type]
+            if screen is kept and kept.detail is not None and not app._batch_count:
+                frames.append(_rows_drawn(app)[-1])
+
+        app._display = taken  # type: ignore[method-assign]
+        for number, acknowledged in ((seeded.met, True), (seeded.at_risk, False)):
+            await pilot.press("escape")
+            await settle(pilot)
+            frames.clear()
+            assert await open_ticket(app, pilot, number) is kept
+            settled = _rows_drawn(app)[-1]
+            assert "r Reply" in settled
+            assert (ack in settled) is not acknowledged
+            assert ("1 Queue" in settled) is acknowledged
+            assert frames, "no frame drawn with the ticket shown"
+            assert set(frames) == {settled}, number
+
+
 async def test_the_kept_ticket_screen_is_restyled_only_when_the_apps_styles_changed(
     seeded: Seeded, console: AppFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:

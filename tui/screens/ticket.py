@@ -7,6 +7,7 @@ never has are hidden rather than offered and refused: the service still decides.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -155,6 +156,7 @@ class TicketScreen(PollingScreen[Loaded]):
         # once it is on screen.
         self._appear: Callable[[], bool] | None = None
         self._appear_timer: Timer | None = None
+        self._rebuilding: asyncio.Task[None] | None = None  # the footer rebuilt before it appears
         self._follow_newest = False
 
     def compose(self) -> ComposeResult:
@@ -303,6 +305,13 @@ class TicketScreen(PollingScreen[Loaded]):
             self._show_runbooks(data.runbooks)
         self.refresh_bindings()
         self.tick()
+        if not self.is_current:
+            # Read ahead (switch_to): this ticket's keys drawn before the screen appears.
+            rebuilding = self.query_one(KeyFooter).prepare()
+            if rebuilding is not None:
+                self._rebuilding = rebuilding  # kept: the loop holds its tasks weakly
+                rebuilding.add_done_callback(lambda _done: self._appear_now())
+                return
         self._appear_now()
 
     def tick(self) -> None:

@@ -18,17 +18,21 @@ cut off; wide enough, each key keeps its own name. (``FooterKey``, ``FooterLabel
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Hashable, Sequence
 from itertools import groupby
 from typing import Any
 
 from rich.cells import cell_len
 from textual import events
+from textual._context import active_message_pump
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey, FooterLabel, KeyGroup
+
+from tui.bindings import keys_of
 
 # What the command palette's key, docked at the right end, takes ("▏^p palette").
 _PALETTE_WIDTH = 12
@@ -131,6 +135,36 @@ class KeyFooter(Footer):
                 self._composed_for = keys
         super().bindings_changed(screen)
 
+    def prepare(self) -> asyncio.Task[None] | None:
+        """Draw the keys of this footer's screen before the screen is shown again (the kept
+        ticket screen, once the next ticket is read), judged as if it were current: so they are
+        in the frame that shows the screen, not in one a frame later (the resume says the
+        bindings changed only once the screen is up; a key hidden then is still drawn in the
+        first frame). Keys shown or hidden are so at once; a change that needs a rebuild (the
+        keys' fit to the width changed) is the returned task, to await before showing the
+        screen: it runs with the keys judged for this screen, as made here."""
+        if not (self._bindings_ready and self.is_attached and self._composed_for is not None):
+            return None
+        with keys_of(self.screen):
+            keys = self._keys()
+            if keys == self._composed_for or self._mount_or_remove(keys):
+                return None
+            # A task copies the context it is made in: its compose judges the keys for this
+            # screen, and binds its keys to this footer as its own compose would.
+            pump = active_message_pump.set(self)
+            try:
+                task = asyncio.create_task(self.recompose())
+            finally:
+                active_message_pump.reset(pump)
+        task.add_done_callback(self._rebuilt)
+        return task
+
+    def _rebuilt(self, task: asyncio.Task[None]) -> None:
+        if not task.cancelled() and (error := task.exception()) is not None:
+            # Said, not lost; the resume then rebuilds the footer the usual way.
+            self.log.error("footer rebuild before the screen was shown failed:", repr(error))
+            self._composed_for = None
+
     @staticmethod
     def _drawn(
         shown: Sequence[tuple[Any, ...]], fit: tuple[bool, bool, bool]
@@ -208,6 +242,12 @@ class KeyFooter(Footer):
                     self.mount(widget, before=0)
             previous = widget
         self._composed_for = keys
+        # A key hidden or shown again changes no child list, which is what Textual's cached
+        # arrangement of the footer is keyed on: until each key's own refresh reaches the
+        # screen (a frame later, if the screen is drawn first) the old arrangement would be
+        # drawn. Forgotten here, so the next layout places the keys as they are now.
+        self._clear_arrangement_cache()
+        self.refresh(layout=True)
         return True
 
     async def on_resize(self, _event: events.Resize) -> None:
