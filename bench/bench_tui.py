@@ -1,6 +1,7 @@
 """Benchmark: the console on a big store (2,000 devices, 100,000 ports, 10,000 open tickets).
 
     .venv/bin/python bench/bench_tui.py [--runs 5] [--ticks 10] [--no-profile] [--profile-opens]
+                                        [--check-frames] [--store PATH]
 
 Builds a SQLite store in a temporary directory (and a PostgreSQL one too when
 IXOPS_BENCH_PG_URL names an empty database) with bulk SQLAlchemy core inserts: 4 sites, 200
@@ -10,13 +11,23 @@ roll-ups on the first device, and 10,000 open tickets cloned from five opened th
 service (so their SLA entries are real). Then, headless with ``App.run_test()``, over --runs
 fresh apps (medians and p90):
 
-- first paint of the queue: app start → the queue's table holds its rows;
+- first paint of the queue: app start → the first frame drawn with the queue's rows;
 - refresh per tick: the poll worker's read (``QueueScreen.load``) and the table update
-  (``show``) on the event loop, over --ticks ticks;
+  (``show``) on the event loop → the frame that shows it, over --ticks ticks;
 - the not-watched banner's read (every device's poll state), once per refresh interval;
-- key → screen for opening a ticket: Enter on a row → the detail screen shows its timeline
-  (the console's first ticket, which builds the screen, apart from the next three);
-- the exchange browser opening a 48-port device: → its ports in the table;
+- key → screen for opening a ticket: Enter on a row → the first frame that shows the detail
+  screen with the ticket (the console's first ticket, which builds the screen, apart from the
+  next three);
+- the exchange browser opening a 48-port device → the first frame with its ports.
+
+Each measure stops at the first frame Textual hands the terminal showing what it waits for
+(``Frames``: taken at ``App._display`` and rendered to the terminal's bytes, as a real terminal
+gets them): the moment the engineer sees it. Two more figures per measure: "(settled)" stops
+after the next refresh, once Textual has drawn any frame it lays out again a frame later (a new
+virtual size, a scrollbar's thumb), and "(until idle)" after the test harness's idle wait
+(``Pilot.pause``: it sleeps in 20 ms slices until the process looks idle, so its figure holds
+that sleep). ``--check-frames`` says whether any of those later frames changed a cell of what
+the engineer saw (scrollbars apart), and on which rows.
 
 beside references measured in the same run: the raw SQL of the same reads through the DB-API
 cursor (the ratio says how much is ours). Finally a cProfile of the slowest part.
@@ -390,6 +401,110 @@ async def painted(app: Any) -> tuple[float, float]:
     return at[0]
 
 
+class Frames:
+    """Every frame the console hands to its terminal (``App._display``), and the clocks at the
+    first one that shows what a measure waits for: the moment the engineer sees it.
+
+    Headless, Textual drops each frame without turning it into the terminal's bytes; that is
+    done here, so the figures include what a real terminal costs. Textual may draw a screen
+    again a frame or two later (a widget's new size said again after the layout that gave it,
+    a scrollbar's thumb sized for the new rows); those frames come after the one stopped at,
+    and the "(settled)" figures stop after them. ``--check-frames`` renders each of them whole
+    and compares it with the one stopped at, cell by cell: the cells that differ outside any
+    scrollbar are what the engineer would have seen change (slower: every frame is rendered
+    twice, so its figures are not the ones to quote)."""
+
+    def __init__(self, app: Any, check: bool = False) -> None:
+        from textual._compositor import CompositorUpdate
+
+        self.app = app
+        self.check = check
+        self.want: Callable[[Any], bool] | None = None
+        self.name = ""
+        self.at: tuple[float, float] | None = None
+        self.done = asyncio.Event()
+        self.first: list[list[tuple[str, str]]] | None = None
+        # Per measure: later frames, those that changed a scrollbar only, those that changed
+        # anything else, and (the first such) the rows where that was.
+        self.seen: dict[str, list[Any]] = {}
+        display = app._display
+
+        def displayed(screen: Any, renderable: Any) -> None:
+            display(screen, renderable)
+            if not isinstance(renderable, CompositorUpdate) or app._batch_count:
+                return
+            renderable.render_segments(app.console)
+            if self.want is not None and self.want(screen):
+                self.at = (time.perf_counter(), time.process_time())
+                self.want = None
+                self.done.set()
+                if self.check:
+                    self.first = self._cells(screen)
+            elif self.check and self.first is not None and screen is app.screen:
+                self._compare(screen)
+
+        app._display = displayed
+
+    @staticmethod
+    def _cells(screen: Any) -> list[list[tuple[str, str]]]:
+        """The screen as drawn now: each line's cells (character, style)."""
+        lines = []
+        for strip in screen._compositor.render_strips():
+            cells: list[tuple[str, str]] = []
+            for segment in strip:
+                if segment.control:
+                    continue
+                cells.extend((char, str(segment.style)) for char in segment.text)
+            lines.append(cells)
+        return lines
+
+    @staticmethod
+    def _scrollbar_cells(screen: Any) -> set[tuple[int, int]]:
+        from textual.scrollbar import ScrollBar, ScrollBarCorner
+
+        cells = set()
+        for widget, (region, clip) in screen._compositor.visible_widgets.items():
+            if isinstance(widget, ScrollBar | ScrollBarCorner):
+                region = region.intersection(clip)
+                for y in range(region.y, region.bottom):
+                    cells.update((x, y) for x in range(region.x, region.right))
+        return cells
+
+    def _compare(self, screen: Any) -> None:
+        assert self.first is not None
+        now = self._cells(screen)
+        bars = self._scrollbar_cells(screen)
+        differ = {
+            (x, y)
+            for y, (a, b) in enumerate(zip(self.first, now, strict=True))
+            for x in range(max(len(a), len(b)))
+            if (a[x] if x < len(a) else None) != (b[x] if x < len(b) else None)
+        }
+        seen = self.seen.setdefault(self.name, [0, 0, 0, None])
+        seen[0] += 1
+        if differ and differ <= bars:
+            seen[1] += 1
+        elif differ:
+            seen[2] += 1
+            if seen[3] is None:
+                seen[3] = sorted({y for _, y in differ - bars})
+
+    def expect(self, want: Callable[[Any], bool], name: str) -> None:
+        """Before the key: what the frame to stop at shows (given the screen drawn)."""
+        self.want, self.name, self.at, self.first = want, name, None, None
+        self.seen.setdefault(name, [0, 0, 0, None])
+        self.done.clear()
+
+    async def drawn(self, timeout_s: float = 60) -> tuple[float, float]:
+        await asyncio.wait_for(self.done.wait(), timeout_s)
+        assert self.at is not None
+        return self.at
+
+    def settled(self) -> None:
+        """After a measure has settled: no later frame is to be compared with its first."""
+        self.first = None
+
+
 # --profile-opens: one cProfile per kind of open, over every run (the console's own work).
 OPEN_PROFILES: dict[str, cProfile.Profile] = {}
 
@@ -398,22 +513,24 @@ def _profiled(name: str) -> cProfile.Profile | None:
     return OPEN_PROFILES.get(name)
 
 
-async def one_run(engine: Engine, ticks: int, out: dict[str, list[float]]) -> None:
+async def one_run(
+    engine: Engine, ticks: int, out: dict[str, list[float]], check: bool = False
+) -> Frames:
     watch = Stopwatch(out)
     watch.start()
     app = make_app(
         sessions=session_factory(engine), user_name="bench", clock=lambda: NOW, refresh_s=3600
     )
+    frames = Frames(app, check)
+    frames.expect(
+        lambda screen: isinstance(screen, QueueScreen) and screen.table.row_count > 0,
+        "first paint",
+    )
     async with app.run_test(size=(160, 50)) as pilot:
-
-        def queue_ready() -> bool:
-            screen = app.screen
-            return isinstance(screen, QueueScreen) and screen.table.row_count > 0
-
-        await wait_until(queue_ready)
-        watch.stop("first paint")
+        watch.stop("first paint", await frames.drawn())
         queue = app.screen
         assert isinstance(queue, QueueScreen)
+        await pilot.pause()
         for _ in range(ticks):
             whole = Stopwatch(out)
             whole.start()
@@ -421,11 +538,16 @@ async def one_run(engine: Engine, ticks: int, out: dict[str, list[float]]) -> No
             data = await asyncio.to_thread(queue.load, NOW)
             watch.stop("refresh (read)")
             watch.start()
+            frames.expect(lambda screen: screen is queue, "refresh")
             queue.show(data)
-            at = await painted(app)
+            settled = await painted(app)
+            # Rows that did not change draw no frame: then the refresh ends with the update.
+            at = frames.at or settled
             watch.stop("refresh (update)", at)
             whole.stop("refresh", at)
+            whole.stop("refresh (settled)", settled)
             await pilot.pause()
+            frames.settled()
             whole.stop("refresh (until idle)")
         for _ in range(ticks):
             # What a poll adds once per refresh interval for every screen: the not-watched
@@ -434,26 +556,28 @@ async def one_run(engine: Engine, ticks: int, out: dict[str, list[float]]) -> No
             await asyncio.to_thread(queue._banner, NOW)
             watch.stop("banner read")
 
-        def ticket_shown() -> bool:
-            screen = app.screen
+        def ticket_drawn(screen: Any) -> bool:
+            # The kept ticket screen forgets the last ticket on the key (switch_to).
             return isinstance(screen, TicketScreen) and screen.detail is not None
 
         for index, row in enumerate((0, 7, 42, 3)):
             queue.table.move_cursor(row=row)
             await pilot.pause()
             prof = _profiled("key → ticket") if index else None
+            name = "key → first ticket" if index == 0 else "key → ticket"
+            frames.expect(ticket_drawn, name)
             watch.start()
             if prof is not None:
                 prof.enable()
             send_key(app, "enter", "\r")
-            await wait_until(ticket_shown)
-            at = await painted(app)
+            at = await frames.drawn()
             if prof is not None:
                 prof.disable()
             # The console's first ticket builds its screen; the next ones reuse it.
-            name = "key → first ticket" if index == 0 else "key → ticket"
             watch.stop(name, at)
+            watch.stop(name + " (settled)", await painted(app))
             await pilot.pause()
+            frames.settled()
             watch.stop(name + " (until idle)")
             await pilot.press("escape")
             await wait_until(lambda: isinstance(app.screen, QueueScreen))
@@ -462,6 +586,7 @@ async def one_run(engine: Engine, ticks: int, out: dict[str, list[float]]) -> No
         exchange = app.screen
         assert isinstance(exchange, ExchangeScreen)
         await wait_until(lambda: bool(exchange.device_nodes))
+        await pilot.pause()
 
         def ports_shown(device_id: int) -> bool:
             data = exchange.data
@@ -475,38 +600,56 @@ async def one_run(engine: Engine, ticks: int, out: dict[str, list[float]]) -> No
         for device_id in (1, 2, 1):
             exchange.device_id = None
             prof = _profiled("exchange device")
+            frames.expect(
+                lambda screen, device_id=device_id: screen is exchange and ports_shown(device_id),
+                "exchange device",
+            )
             watch.start()
             if prof is not None:
                 prof.enable()
             exchange.open_device(device_id)
-            await wait_until(lambda device_id=device_id: ports_shown(device_id))
-            at = await painted(app)
+            at = await frames.drawn()
             if prof is not None:
                 prof.disable()
             watch.stop("exchange device", at)
+            watch.stop("exchange device (settled)", await painted(app))
             await pilot.pause()
+            frames.settled()
             watch.stop("exchange device (until idle)")
             await pilot.press("escape")
+    return frames
 
 
-async def measure(engine: Engine, runs: int, ticks: int) -> dict[str, list[float]]:
-    names = (
+async def measure(
+    engine: Engine, runs: int, ticks: int, check: bool = False
+) -> dict[str, list[float]]:
+    names = [
         "first paint",
         "refresh",
+        "refresh (settled)",
         "refresh (until idle)",
         "refresh (read)",
         "refresh (update)",
         "banner read",
-        "key → first ticket",
-        "key → first ticket (until idle)",
-        "key → ticket",
-        "key → ticket (until idle)",
-        "exchange device",
-        "exchange device (until idle)",
-    )
+    ]
+    for name in ("key → first ticket", "key → ticket", "exchange device"):
+        names += [name, name + " (settled)", name + " (until idle)"]
     out: dict[str, list[float]] = {n: [] for name in names for n in (name, name + " [CPU]")}
+    seen: dict[str, list[Any]] = {}
     for _ in range(runs):
-        await one_run(engine, ticks, out)
+        frames = await one_run(engine, ticks, out, check)
+        for name, (later, bars, other, rows) in frames.seen.items():
+            total = seen.setdefault(name, [0, 0, 0, None])
+            total[0] += later
+            total[1] += bars
+            total[2] += other
+            total[3] = total[3] or rows
+    if check:
+        print("--check-frames: the frames drawn after the one each measure stops at, until it")
+        print("settles, against that one (cell by cell; a scrollbar's cells apart):")
+        print(f"  {'measure':<22} {'later':>6} {'scrollbar only':>15} {'else':>5}  rows of else")
+        for name, (later, bars, other, rows) in seen.items():
+            print(f"  {name:<22} {later:>6} {bars:>15} {other:>5}  {rows or ''}")
     return out
 
 
@@ -619,7 +762,7 @@ def run(url: str, label: str, args: argparse.Namespace) -> None:
     with Session(engine) as session:
         built = session.exec(select(Ticket.id).limit(1)).first() is not None
     took = {"reused": 0.0} if built else build(engine)
-    figures = asyncio.run(measure(engine, args.runs, args.ticks))
+    figures = asyncio.run(measure(engine, args.runs, args.ticks, args.check_frames))
     refs = reference(engine)
     report(label, took, figures, refs)
     for name, prof in OPEN_PROFILES.items():
@@ -644,6 +787,12 @@ def main() -> None:
         "--profile-opens",
         action="store_true",
         help="also print a cProfile of Enter → ticket (the kept screen) and of opening a device",
+    )
+    parser.add_argument(
+        "--check-frames",
+        action="store_true",
+        help="render every frame drawn after one a measure stops at, until it settles, and say "
+        "whether any differs from it (slows the settled figures)",
     )
     parser.add_argument(
         "--store",
