@@ -516,34 +516,52 @@ async def test_the_kept_ticket_screen_appears_with_the_next_tickets_keys_in_its_
     frame that shows it (KeyFooter.prepare, before the screen is up), never the last ticket's
     keys with the right ones a frame later: a not-acknowledged ticket offers Ack, and its keys
     are too many for each screen key's name at 160 columns (the footer is rebuilt with them
-    combined); an acknowledged one offers no Ack and names each. Every frame Textual hands
-    the terminal is taken at ``App._display`` (a private seam: headless, there is no terminal
-    to read)."""
+    combined); an acknowledged one offers no Ack and names each. So too on the first ticket's
+    own new screen, read once it is up. Every frame Textual hands the terminal is taken at
+    ``App._display`` (a private seam: headless, there is no terminal to read)."""
     app = console("eng")
     frames: list[str] = []
+    blank: list[str] = []  # tickets a frame was drawn for with no keys (loading or not)
     ack = "a " + app.ctx.labels("key.ticket.acknowledge")
     async with app.run_test(size=(160, 50)) as pilot:
         await settle(pilot)
-        kept = await open_ticket(app, pilot, seeded.at_risk)
         display = app._display
 
         def taken(screen: object, renderable: object) -> None:
             display(screen, renderable)  # type: ignore[arg-type]
-            if screen is kept and kept.detail is not None and not app._batch_count:
-                frames.append(_rows_drawn(app)[-1])
+            ticket = app.screen
+            if screen is not ticket or not isinstance(ticket, TicketScreen):
+                return
+            if app._batch_count:
+                return
+            footer = _rows_drawn(app)[-1]
+            if not footer.strip():
+                blank.append(ticket.number)
+            if ticket.detail is not None:
+                frames.append(footer)
 
         app._display = taken  # type: ignore[method-assign]
-        for number, acknowledged in ((seeded.met, True), (seeded.at_risk, False)):
-            await pilot.press("escape")
-            await settle(pilot)
+        # The first ticket builds its screen; the next ones are shown on it.
+        kept = None
+        for number, acknowledged in (
+            (seeded.at_risk, False),
+            (seeded.met, True),
+            (seeded.at_risk, False),
+        ):
+            if kept is not None:
+                await pilot.press("escape")
+                await settle(pilot)
             frames.clear()
-            assert await open_ticket(app, pilot, number) is kept
+            screen = await open_ticket(app, pilot, number)
+            assert kept is None or screen is kept
+            kept = screen
             settled = _rows_drawn(app)[-1]
             assert "r Reply" in settled
             assert (ack in settled) is not acknowledged
             assert ("1 Queue" in settled) is acknowledged
             assert frames, "no frame drawn with the ticket shown"
             assert set(frames) == {settled}, number
+    assert blank == []
 
 
 async def test_the_kept_ticket_screen_is_restyled_only_when_the_apps_styles_changed(

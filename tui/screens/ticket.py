@@ -305,14 +305,23 @@ class TicketScreen(PollingScreen[Loaded]):
             self._show_runbooks(data.runbooks)
         self.refresh_bindings()
         self.tick()
-        if not self.is_current:
-            # Read ahead (switch_to): this ticket's keys drawn before the screen appears.
-            rebuilding = self.query_one(KeyFooter).prepare()
-            if rebuilding is not None:
-                self._rebuilding = rebuilding  # kept: the loop holds its tasks weakly
+        # This ticket's keys drawn in the frame that shows it: before the kept screen appears
+        # (read ahead, switch_to), or with the ticket on a screen already up. A footer to be
+        # rebuilt (the keys' fit to the width changed) is waited for: the kept screen appears,
+        # or a screen up draws its next frame, once it is.
+        rebuilding = self.query_one(KeyFooter).prepare()
+        if rebuilding is not None:
+            self._rebuilding = rebuilding  # kept: the loop holds its tasks weakly
+            if not self.is_current:
                 rebuilding.add_done_callback(lambda _done: self._appear_now())
                 return
+            self.app._begin_batch()  # no frame until then (App.batch_update, across a task)
+            rebuilding.add_done_callback(lambda _done: self._footer_rebuilt())
         self._appear_now()
+
+    def _footer_rebuilt(self) -> None:
+        self.app._end_batch()
+        self.refresh()  # what changed meanwhile, drawn now (as App.delay_update does)
 
     def tick(self) -> None:
         if self.detail is not None:

@@ -9,6 +9,11 @@ shown or hidden (mounted the first time), where a rebuild would have put them: a
 and mounts every key and lays the screen out twice, a fifth of opening a device at 2,000
 devices; a hidden key shown again has its size already, a new one lays the screen out once more.
 
+A new screen's footer draws its keys from its first frame (Textual's draws none until the
+screen says its bindings changed, a frame or more after it is up), and a ticket read onto a
+screen brings its keys in the same frame as the ticket (``prepare``): the keys are judged for
+the footer's own screen, current or not (``tui.bindings.keys_of``).
+
 When the keys do not fit the terminal's width (80 columns), a group of keys (the screens,
 ``1``–``6``) is drawn once with the group's name — "2 3 4 5 6 Screens" — and, if that is still
 too wide, the command palette's key is left out (``ctrl+p`` still works), so the keys are not
@@ -118,6 +123,8 @@ class KeyFooter(Footer):
         return shown, palette, self._fit(self._shown())
 
     def bindings_changed(self, screen: Screen[object]) -> None:
+        if self._composed_for is not None:
+            self._bindings_ready = True  # composed already (compose), the first time too
         if self._bindings_ready and self.is_attached and self._composed_for is not None:
             if self.app.screen is not self.screen:
                 # Said while another screen is current (this one being pushed or left): the
@@ -140,9 +147,10 @@ class KeyFooter(Footer):
         ticket screen, once the next ticket is read), judged as if it were current: so they are
         in the frame that shows the screen, not in one a frame later (the resume says the
         bindings changed only once the screen is up; a key hidden then is still drawn in the
-        first frame). Keys shown or hidden are so at once; a change that needs a rebuild (the
-        keys' fit to the width changed) is the returned task, to await before showing the
-        screen: it runs with the keys judged for this screen, as made here."""
+        first frame), or with what changed them on a screen already up (a ticket read on its
+        first screen, acknowledged). Keys shown or hidden are so at once; a change that needs
+        a rebuild (the keys' fit to the width changed) is the returned task, to wait for before
+        the screen's next frame: it runs with the keys judged for this screen, as made here."""
         if not (self._bindings_ready and self.is_attached and self._composed_for is not None):
             return None
         with keys_of(self.screen):
@@ -156,6 +164,8 @@ class KeyFooter(Footer):
                 task = asyncio.create_task(self.recompose())
             finally:
                 active_message_pump.reset(pump)
+        # Said now: the bindings' change, said after this on idle, finds the keys drawn.
+        self._composed_for = keys
         task.add_done_callback(self._rebuilt)
         return task
 
@@ -259,12 +269,17 @@ class KeyFooter(Footer):
         combines them), and each key born compact: its compact watcher then finds nothing to
         change, instead of restyling every key once more as it mounts."""
         self._hidden.clear()
-        if not self._bindings_ready:
+        if not self.is_attached:
             self._composed_for = None
             return
-        self._composed_for = self._keys()
         app = self.app
-        shown = self._shown()
+        # Judged for this footer's screen, current or not: a new screen's footer is composed
+        # as the screen mounts, before it is current and before it says its bindings changed
+        # (Textual's footer draws nothing until then, so a new screen's first frame had none).
+        with keys_of(self.screen):
+            self._composed_for = self._keys()
+            shown = self._shown()
+            found = self.screen.active_bindings.get(app.COMMAND_PALETTE_BINDING)
         self.styles.grid_size_columns = len(shown)
         combine, with_palette, help_first = self._fit(shown)
         if help_first:
@@ -281,12 +296,11 @@ class KeyFooter(Footer):
                 continue
             for binding, enabled, tooltip in keys:
                 yield self._key(binding, enabled, tooltip, binding.description)
-        if with_palette and self.show_command_palette and app.ENABLE_COMMAND_PALETTE:
-            found = self.screen.active_bindings.get(app.COMMAND_PALETTE_BINDING)
-            if found is not None:
-                _node, binding, enabled, _tooltip = found
-                tooltip = binding.tooltip or binding.description
-                yield self._key(binding, enabled, tooltip, binding.description, "-command-palette")
+        palette = with_palette and self.show_command_palette and app.ENABLE_COMMAND_PALETTE
+        if palette and found is not None:
+            _node, binding, enabled, _tooltip = found
+            tooltip = binding.tooltip or binding.description
+            yield self._key(binding, enabled, tooltip, binding.description, "-command-palette")
 
     def _key(
         self, binding: Binding, enabled: bool, tooltip: str, description: str, classes: str = ""
