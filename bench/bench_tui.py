@@ -738,14 +738,14 @@ def report(
 ) -> None:
     print(f"\n== {label}")
     print("build: " + ", ".join(f"{k} {v:.1f} s" for k, v in took.items()))
-    print(f"{'measure':<26} {'median':>9} {'p90':>9} {'n':>4} {'target':>8}  verdict")
+    print(f"{'measure':<38} {'median':>9} {'p90':>9} {'n':>4} {'target':>8}  verdict")
     for name, values in figures.items():
         target = TARGETS.get(name)
         median = statistics.median(values)
         verdict = "" if target is None else ("met" if median < target else "MISSED")
         shown = f"{target * 1000:.0f} ms" if target else ""
         print(
-            f"{name:<26} {median * 1000:>7.1f}ms {p90(values) * 1000:>7.1f}ms {len(values):>4} "
+            f"{name:<38} {median * 1000:>7.1f}ms {p90(values) * 1000:>7.1f}ms {len(values):>4} "
             f"{shown:>8}  {verdict}"
         )
     print("reference (raw SQL via the DB-API cursor, median of 5):")
