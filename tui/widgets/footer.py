@@ -32,7 +32,7 @@ from rich.cells import cell_len
 from textual import events
 from textual._context import active_message_pump
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import ActiveBinding, Binding
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey, FooterLabel, KeyGroup
@@ -51,10 +51,11 @@ class KeyFooter(Footer):
         # Keys gone from the footer, hidden until they come back (_mount_or_remove).
         self._hidden: dict[tuple[Any, ...], FooterKey] = {}
 
-    def _shown(self) -> list[tuple[Binding, bool, str]]:
-        """The keys to draw, one per action, in order (as ``Footer.compose`` picks them)."""
+    def _shown(self, active: dict[str, ActiveBinding]) -> list[tuple[Binding, bool, str]]:
+        """The keys to draw of the screen's active bindings, one per action, in order (as
+        ``Footer.compose`` picks them)."""
         seen: dict[str, tuple[Binding, bool, str]] = {}
-        for _node, binding, enabled, tooltip in self.screen.active_bindings.values():
+        for _node, binding, enabled, tooltip in active.values():
             if binding.show:
                 seen.setdefault(binding.action, (binding, enabled, tooltip))
         return list(seen.values())
@@ -87,13 +88,15 @@ class KeyFooter(Footer):
                 combined += cell_len(group.description) + 1
         return True, combined + _PALETTE_WIDTH <= width, combined > width
 
-    def _keys(self) -> Hashable:
+    def _keys(self, active: dict[str, ActiveBinding] | None = None) -> Hashable:
         """What the footer draws: the shown bindings in order (whether each is enabled, its
         tooltip) and the command palette's key — what ``Footer.compose`` reads, and nothing
         else. Keys it does not show (a focused tree's or table's own, ``show=False``) are left
-        out: moving the focus reorders them without changing a thing on the footer."""
+        out: moving the focus reorders them without changing a thing on the footer. (The
+        screen's ``active_bindings`` judges every key anew: read once, or given.)"""
         app = self.app
-        active = self.screen.active_bindings
+        if active is None:
+            active = self.screen.active_bindings
         shown = tuple(
             (
                 binding.key,
@@ -120,12 +123,11 @@ class KeyFooter(Footer):
                     binding.tooltip,
                     enabled,
                 )
-        return shown, palette, self._fit(self._shown())
+        return shown, palette, self._fit(self._shown(active))
 
     def bindings_changed(self, screen: Screen[object]) -> None:
-        if self._composed_for is not None:
+        if self.is_attached and self._composed_for is not None:
             self._bindings_ready = True  # composed already (compose), the first time too
-        if self._bindings_ready and self.is_attached and self._composed_for is not None:
             if self.app.screen is not self.screen:
                 # Said while another screen is current (this one being pushed or left): the
                 # app's keys are then judged for that screen; the resume says it again.
@@ -150,20 +152,20 @@ class KeyFooter(Footer):
         first frame), or with what changed them on a screen already up (a ticket read on its
         first screen, acknowledged). Keys shown or hidden are so at once; a change that needs
         a rebuild (the keys' fit to the width changed) is the returned task, to wait for before
-        the screen's next frame: it runs with the keys judged for this screen, as made here."""
+        the screen's next frame."""
         if not (self._bindings_ready and self.is_attached and self._composed_for is not None):
             return None
         with keys_of(self.screen):
             keys = self._keys()
             if keys == self._composed_for or self._mount_or_remove(keys):
                 return None
-            # A task copies the context it is made in: its compose judges the keys for this
-            # screen, and binds its keys to this footer as its own compose would.
-            pump = active_message_pump.set(self)
-            try:
-                task = asyncio.create_task(self.recompose())
-            finally:
-                active_message_pump.reset(pump)
+        # A task copies the context it is made in: its compose (which judges the keys for this
+        # screen itself) binds its keys to this footer, as the footer's own recompose would.
+        pump = active_message_pump.set(self)
+        try:
+            task = asyncio.create_task(self.recompose())
+        finally:
+            active_message_pump.reset(pump)
         # Said now: the bindings' change, said after this on idle, finds the keys drawn.
         self._composed_for = keys
         task.add_done_callback(self._rebuilt)
@@ -277,9 +279,10 @@ class KeyFooter(Footer):
         # as the screen mounts, before it is current and before it says its bindings changed
         # (Textual's footer draws nothing until then, so a new screen's first frame had none).
         with keys_of(self.screen):
-            self._composed_for = self._keys()
-            shown = self._shown()
-            found = self.screen.active_bindings.get(app.COMMAND_PALETTE_BINDING)
+            active = self.screen.active_bindings
+        self._composed_for = self._keys(active)
+        shown = self._shown(active)
+        found = active.get(app.COMMAND_PALETTE_BINDING)
         self.styles.grid_size_columns = len(shown)
         combine, with_palette, help_first = self._fit(shown)
         if help_first:
